@@ -1,0 +1,21 @@
+-- CreateTable
+CREATE TABLE "DingTalkApiUsage" (
+    "tenant" TEXT NOT NULL,
+    "month" TEXT NOT NULL,
+    "api" TEXT NOT NULL,
+    "calls" INTEGER NOT NULL DEFAULT 0,
+    "errors" INTEGER NOT NULL DEFAULT 0,
+    "updatedAt" DATETIME NOT NULL,
+
+    PRIMARY KEY ("tenant", "month", "api")
+);
+
+-- CreateTable
+CREATE TABLE "DingTalkQuotaWarning" (
+    "tenant" TEXT NOT NULL,
+    "month" TEXT NOT NULL,
+    "level" INTEGER NOT NULL,
+    "createdAt" DATETIME NOT NULL,
+
+    PRIMARY KEY ("tenant", "month", "level")
+);

@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import type { AckReply } from '../platforms/types.ts';
+import type { ActionContext } from './context.ts';
+
+/**
+ * Card buttons are declared by a dotted id (`quiz.answer`) and a payload
+ * schema that carries its own version (`{v: 1, ...}`), so cards already in a
+ * chat keep working, or fail politely, after the payload shape changes.
+ * The payload is never trusted for *who* clicked: that is the event sender.
+ */
+export interface ActionSpec<S extends z.ZodType = z.ZodType> {
+  id: string;
+  payload: S;
+  /** Who may click; members by default. */
+  role?: 'member' | 'secretary';
+  run(ctx: ActionContext, payload: z.output<S>): Promise<AckReply | void>;
+}
+
+export function defineAction<S extends z.ZodType>(spec: ActionSpec<S>): ActionSpec {
+  return spec as unknown as ActionSpec;
+}
+
+export function createActionRegistry(specs: ActionSpec[]): Map<string, ActionSpec> {
+  const map = new Map<string, ActionSpec>();
+  for (const s of specs) {
+    if (map.has(s.id)) throw new Error(`action "${s.id}" is declared twice`);
+    map.set(s.id, s);
+  }
+  return map;
+}

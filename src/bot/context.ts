@@ -1,0 +1,70 @@
+import type { ActionEvent, Card, Mention, MessageEvent, Platform, Target } from '../platforms/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Db } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { MessageRef, Outbox } from '../outbox/outbox.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { CardTemplates } from './card-templates.ts';
+import type { MessageKey, MessageParams, Messages } from './messages.ts';
+
+export type Role = 'secretary' | 'member';
+
+/** Who is speaking, as the directory resolved them. */
+export interface Identity {
+  orgId: string;
+  orgName: string;
+  timezone: string;
+  memberId: string;
+  displayName: string;
+  unitName: string | null;
+  role: Role;
+  /** The chat record, when the event came from a registered chat. */
+  chatId: string | null;
+}
+
+/** Resolves the sender and chat of an event; implemented by features/org. */
+export interface IdentityResolver {
+  resolve(event: MessageEvent | ActionEvent): Promise<Identity>;
+  /** Registers a chat the bot was added to (onboarding); optional so simple resolvers stay simple. */
+  registerChat?(input: {
+    platform: Platform;
+    tenant: string;
+    platformChatId: string;
+    kind: 'group' | 'direct';
+    title: string;
+  }): Promise<{ chatId: string; orgId: string; created: boolean }>;
+}
+
+/** Shared services every handler can reach; features close over their own. */
+export interface BotServices {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  messages: Messages;
+  cards: CardTemplates;
+  outbox: Outbox;
+  scheduler: Scheduler;
+}
+
+interface BaseContext {
+  platform: Platform;
+  identity: Identity;
+  services: BotServices;
+  log: Logger;
+  t(key: MessageKey, params?: MessageParams): string;
+  /** Reply in the chat the event came from. */
+  reply(text: string, opts?: { mentions?: Mention[] }): Promise<MessageRef>;
+  replyCard(card: Card): Promise<MessageRef>;
+  /** Send elsewhere on the same platform (a private message, another chat). */
+  send(target: Target, content: { text: string; mentions?: Mention[] } | { card: Card }): Promise<MessageRef>;
+}
+
+export interface CommandContext extends BaseContext {
+  event: MessageEvent;
+}
+
+export interface ActionContext extends BaseContext {
+  event: ActionEvent;
+  /** Replace the card the button was on (delivered after the ack). */
+  updateCard(card: Card): Promise<void>;
+}

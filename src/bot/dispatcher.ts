@@ -1,0 +1,262 @@
+import type {
+  AckReply,
+  ActionEvent,
+  BotEvent,
+  Card,
+  ChatJoinedEvent,
+  EventSink,
+  MessageEvent,
+  Target,
+} from '../platforms/types.ts';
+import type { Tx } from '../lib/db.ts';
+import { isUniqueViolation } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { InboundDedupe } from '../lib/inbound-dedupe.ts';
+import type { ActionSpec } from './actions.ts';
+import type { CommandRegistry } from './commands.ts';
+import { tokenize, UsageProblem } from './command-parser.ts';
+import type { ActionContext, BotServices, CommandContext, Identity, IdentityResolver } from './context.ts';
+import { UserError } from './errors.ts';
+
+export interface DispatchOutcome {
+  status: 'handled' | 'duplicate' | 'ignored' | 'failed';
+}
+
+export interface Dispatcher extends EventSink {
+  /** Like handleMessage, but tells what happened; for adapters and tests. */
+  dispatchMessage(event: MessageEvent): Promise<DispatchOutcome>;
+}
+
+export function createDispatcher(deps: {
+  services: BotServices;
+  commands: CommandRegistry;
+  actions: Map<string, ActionSpec>;
+  identity: IdentityResolver;
+  /** The bot's own user ids per platform, so it never answers itself. */
+  isSelf?: (event: BotEvent) => boolean;
+  /** Group-committed dedupe writes; without it each event inserts its own row. */
+  dedupe?: InboundDedupe;
+}): Dispatcher {
+  const { services, commands, actions } = deps;
+  const { db, messages, outbox, log } = services;
+
+  /** Records the event key; false when it was seen before (a platform retry). */
+  async function firstSeen(event: { platform: string; eventKey: string }, tx?: Tx): Promise<boolean> {
+    if (!tx && deps.dedupe) return deps.dedupe.firstSeen(event.platform, event.eventKey);
+    try {
+      await (tx ?? db).inboundEvent.create({
+        data: { platform: event.platform, eventKey: event.eventKey, receivedAt: services.clock.now() },
+      });
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  function replyTarget(event: BotEvent): Target {
+    return event.chat.kind === 'direct' ? { kind: 'user', id: event.sender.id } : { kind: 'chat', id: event.chat.id };
+  }
+
+  function baseContext(event: BotEvent, identity: Identity) {
+    const target = replyTarget(event);
+    const replyHandle = event.type === 'message' ? event.replyHandle : undefined;
+    let eventLog: Logger | undefined;
+    return {
+      platform: event.platform,
+      identity,
+      services,
+      // Created on first use: a child logger per event is measurable on the click hot path.
+      get log(): Logger {
+        return (eventLog ??= log.child({ eventKey: event.eventKey, platform: event.platform }));
+      },
+      t: messages.t,
+      reply: (text: string, opts?: { mentions?: { id: string; name: string }[] }) =>
+        outbox.enqueue({
+          platform: event.platform,
+          orgId: identity.orgId,
+          target,
+          kind: 'text',
+          body: { text, mentions: opts?.mentions, replyHandle },
+        }),
+      replyCard: (card: Card) =>
+        outbox.enqueue({
+          platform: event.platform,
+          orgId: identity.orgId,
+          target,
+          kind: 'card',
+          body: { card, replyHandle },
+        }),
+      send: (to: Target, content: { text: string; mentions?: { id: string; name: string }[] } | { card: Card }) =>
+        outbox.enqueue({
+          platform: event.platform,
+          orgId: identity.orgId,
+          target: to,
+          kind: 'card' in content ? 'card' : 'text',
+          body: content,
+        }),
+    };
+  }
+
+  function isForeign(event: BotEvent): boolean {
+    return Boolean(event.sender.isBot) || Boolean(deps.isSelf?.(event));
+  }
+
+  async function dispatchMessage(event: MessageEvent): Promise<DispatchOutcome> {
+    if (isForeign(event)) return { status: 'ignored' };
+    // Real platforms deliver group messages only when the bot is mentioned;
+    // anything else is chatter not meant for us.
+    if (event.chat.kind === 'group' && !event.mentionedBot) return { status: 'ignored' };
+    if (!(await firstSeen(event))) return { status: 'duplicate' };
+
+    const fallbackTarget = replyTarget(event);
+    const sayRaw = (text: string, orgId?: string) =>
+      outbox.enqueue({
+        platform: event.platform,
+        orgId,
+        target: fallbackTarget,
+        kind: 'text',
+        body: { text, replyHandle: event.replyHandle },
+      });
+
+    let identity: Identity | undefined;
+    try {
+      identity = await deps.identity.resolve(event);
+      // Object.assign, not a spread: a spread would run the lazy `log` getter.
+      const ctx: CommandContext = Object.assign(baseContext(event, identity), { event });
+      const tokens = tokenize(event.text);
+      const receiver = commands.fileReceiver();
+      // A file with no words (how platforms deliver uploads) goes to the command that takes files.
+      if (tokens.length === 0 && event.files?.length && receiver) tokens.push(receiver.name);
+      const [name, ...rest] = tokens;
+      if (name === undefined) {
+        await ctx.reply(messages.t('hint.empty'));
+        return { status: 'handled' };
+      }
+      const spec = commands.find(name);
+      if (!spec) {
+        const names = commands.suggest(name);
+        const suggestion = names.length ? messages.t('error.unknown_command.suggest', { names: names.join('、') }) : '';
+        await ctx.reply(messages.t('error.unknown_command', { name: name.slice(0, 40), suggestion }));
+        return { status: 'handled' };
+      }
+      if (spec.scope !== 'any' && spec.scope !== event.chat.kind) {
+        throw new UserError(spec.scope === 'group' ? 'error.scope.group' : 'error.scope.direct');
+      }
+      if (spec.role === 'secretary' && identity.role !== 'secretary') {
+        throw new UserError('error.forbidden.role', { role: messages.t('role.secretary') });
+      }
+      const mentionTokens = new Set(event.mentions.flatMap((m) => [`@${m.name}`, `@${m.id}`]));
+      const args = (() => {
+        try {
+          return commands.parseArgs(
+            spec,
+            rest.filter((t) => !mentionTokens.has(t)),
+          );
+        } catch (err) {
+          if (err instanceof UsageProblem) {
+            throw new UserError('error.usage', { problem: err.problem, usage: messages.t(spec.usageKey) });
+          }
+          throw err;
+        }
+      })();
+      await spec.run(ctx, args);
+      return { status: 'handled' };
+    } catch (err) {
+      if (err instanceof UserError) {
+        await sayRaw(messages.t(err.key, err.params), identity?.orgId);
+        return { status: 'handled' };
+      }
+      log.error({ err, eventKey: event.eventKey, platform: event.platform }, 'command failed');
+      await sayRaw(messages.t('error.apology'), identity?.orgId).catch((e: unknown) =>
+        log.error({ err: e, eventKey: event.eventKey }, 'could not even apologise'),
+      );
+      return { status: 'failed' };
+    }
+  }
+
+  async function handleAction(event: ActionEvent): Promise<AckReply> {
+    if (isForeign(event)) return {};
+    if (!(await firstSeen(event))) return {};
+    const spec = actions.get(event.actionId);
+    const errorToast = (text: string): AckReply => ({ toast: { kind: 'error', text } });
+    if (!spec) return errorToast(messages.t('error.action.unknown'));
+    const parsed = spec.payload.safeParse(event.payload);
+    if (!parsed.success) {
+      log.warn({ eventKey: event.eventKey, actionId: event.actionId }, 'action payload rejected');
+      return errorToast(messages.t('error.action.payload'));
+    }
+    try {
+      const identity = await deps.identity.resolve(event);
+      if (spec.role === 'secretary' && identity.role !== 'secretary') {
+        throw new UserError('error.forbidden.role', { role: messages.t('role.secretary') });
+      }
+      const ctx: ActionContext = Object.assign(baseContext(event, identity), {
+        event,
+        updateCard: async (card: Card) => {
+          await outbox.enqueue({
+            platform: event.platform,
+            orgId: identity.orgId,
+            target: { kind: 'chat', id: event.chat.id },
+            kind: 'card_update',
+            body: { card },
+            refId: event.card.messageId,
+          });
+        },
+      });
+      return (await spec.run(ctx, parsed.data)) ?? {};
+    } catch (err) {
+      if (err instanceof UserError) return { toast: { kind: 'warning', text: messages.t(err.key, err.params) } };
+      log.error({ err, eventKey: event.eventKey, actionId: event.actionId }, 'action failed');
+      return errorToast(messages.t('error.apology'));
+    }
+  }
+
+  /**
+   * Onboarding: the bot was added to a group. Registers the chat and posts the
+   * welcome card; the dedupe row and the card commit together, so a platform
+   * retry neither loses nor repeats the welcome.
+   */
+  async function handleChatJoined(event: ChatJoinedEvent): Promise<void> {
+    try {
+      const registered = await deps.identity.registerChat?.({
+        platform: event.platform,
+        tenant: event.tenant,
+        platformChatId: event.chat.id,
+        kind: 'group',
+        title: event.chat.title ?? event.chat.id,
+      });
+      const card = services.cards.render('welcome', {
+        chatTitle: event.chat.title ?? '',
+        addedBy: event.addedBy?.name ?? '',
+        adminEntry: event.addedBy ? `${event.platform}:${event.addedBy.id}` : '',
+      });
+      const fresh = await db.$transaction(async (tx) => {
+        if (!(await firstSeen(event, tx))) return false;
+        await outbox.enqueue(
+          {
+            platform: event.platform,
+            orgId: registered?.orgId ?? null,
+            target: { kind: 'chat', id: event.chat.id },
+            kind: 'card',
+            body: { card },
+          },
+          tx,
+        );
+        return true;
+      });
+      if (fresh) log.info({ eventKey: event.eventKey, platform: event.platform, chat: event.chat.id }, 'joined a chat');
+    } catch (err) {
+      log.error({ err, eventKey: event.eventKey, platform: event.platform }, 'onboarding failed');
+    }
+  }
+
+  return {
+    dispatchMessage,
+    handleChatJoined,
+    async handleMessage(event) {
+      await dispatchMessage(event);
+    },
+    handleAction,
+  };
+}

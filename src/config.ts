@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+/**
+ * The whole environment, parsed once. A bad value stops start-up with every
+ * problem listed (not just the first), so an operator fixes them in one go.
+ */
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not an IANA time zone (e.g. Asia/Shanghai)' },
+);
+
+const adminEntry = z
+  .string()
+  .regex(/^(sandbox|feishu|dingtalk):\S+$/, 'each entry must look like platform:userId (e.g. feishu:ou_123)');
+
+const url = z.string().url();
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/shuxiang.db')
+    .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), {
+      message: 'must start with file: (SQLite) or postgresql:// (PostgreSQL)',
+    }),
+  SHUXIANG_TIMEZONE: timezone.default('Asia/Shanghai'),
+  SHUXIANG_ADMINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(adminEntry)),
+  SHUXIANG_SANDBOX: z.enum(['on', 'off']).default('on'),
+  SHUXIANG_DEMO_SEED: z.enum(['on', 'off']).default('on'),
+  /** The starter question bank in the demo organisation (with the demo seed). */
+  SHUXIANG_DEMO_QUESTIONS: z.enum(['on', 'off']).default('on'),
+  /** Scheduled items found due after downtime fire late within this window; older ones are reported as missed. */
+  SHUXIANG_SCHEDULE_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 7)
+    .default(6),
+
+  FEISHU_APP_ID: optionalString,
+  FEISHU_APP_SECRET: optionalString,
+  FEISHU_ENCRYPT_KEY: optionalString,
+  FEISHU_VERIFICATION_TOKEN: optionalString,
+  FEISHU_MODE: z.enum(['webhook', 'ws']).default('webhook'),
+  FEISHU_DOMAIN: url.default('https://open.feishu.cn'),
+
+  DINGTALK_CLIENT_ID: optionalString,
+  DINGTALK_CLIENT_SECRET: optionalString,
+  DINGTALK_ROBOT_CODE: optionalString,
+  DINGTALK_MODE: z.enum(['stream', 'webhook']).default('stream'),
+  DINGTALK_API_BASE: url.default('https://api.dingtalk.com'),
+  DINGTALK_STREAM_GATEWAY: url.default('https://api.dingtalk.com/v1.0/gateway/connections/open'),
+  DINGTALK_CARD_TEMPLATE_ID: optionalString,
+  /** OpenAPI calls the organisation may make a month: 5,000 on DingTalk's standard (free) edition. */
+  DINGTALK_MONTHLY_QUOTA: z.coerce.number().int().min(1).default(5000),
+});
+
+export type Env = z.infer<typeof configSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  databaseUrl: string;
+  timezone: string;
+  admins: { platform: string; userId: string }[];
+  sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean };
+  /** How late a scheduled item may still fire after downtime, in ms. */
+  scheduleGraceMs: number;
+  feishu?: {
+    appId: string;
+    appSecret: string;
+    encryptKey?: string;
+    verificationToken?: string;
+    mode: 'webhook' | 'ws';
+    domain: string;
+  };
+  dingtalk?: {
+    clientId: string;
+    clientSecret: string;
+    robotCode?: string;
+    mode: 'stream' | 'webhook';
+    apiBase: string;
+    streamGateway: string;
+    cardTemplateId?: string;
+    monthlyQuota: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.') || '(environment)';
+      problems.push(`${key}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])] ?? null)})`);
+    }
+  }
+  // A platform is on only with both of its credentials; half of a pair is a mistake.
+  const pairs: [string, string][] = [
+    ['FEISHU_APP_ID', 'FEISHU_APP_SECRET'],
+    ['DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET'],
+  ];
+  for (const [a, b] of pairs) {
+    const has = (k: string) => (env[k] ?? '').trim() !== '';
+    if (has(a) !== has(b)) problems.push(`${has(a) ? b : a}: required when ${has(a) ? a : b} is set`);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    timezone: e.SHUXIANG_TIMEZONE,
+    admins: e.SHUXIANG_ADMINS.map((entry) => {
+      const i = entry.indexOf(':');
+      return { platform: entry.slice(0, i), userId: entry.slice(i + 1) };
+    }),
+    sandbox: {
+      enabled: e.SHUXIANG_SANDBOX === 'on',
+      demoSeed: e.SHUXIANG_DEMO_SEED === 'on',
+      demoQuestions: e.SHUXIANG_DEMO_QUESTIONS === 'on',
+    },
+    scheduleGraceMs: e.SHUXIANG_SCHEDULE_GRACE_HOURS * 3600_000,
+    feishu:
+      e.FEISHU_APP_ID && e.FEISHU_APP_SECRET
+        ? {
+            appId: e.FEISHU_APP_ID,
+            appSecret: e.FEISHU_APP_SECRET,
+            encryptKey: e.FEISHU_ENCRYPT_KEY,
+            verificationToken: e.FEISHU_VERIFICATION_TOKEN,
+            mode: e.FEISHU_MODE,
+            domain: e.FEISHU_DOMAIN,
+          }
+        : undefined,
+    dingtalk:
+      e.DINGTALK_CLIENT_ID && e.DINGTALK_CLIENT_SECRET
+        ? {
+            clientId: e.DINGTALK_CLIENT_ID,
+            clientSecret: e.DINGTALK_CLIENT_SECRET,
+            robotCode: e.DINGTALK_ROBOT_CODE,
+            mode: e.DINGTALK_MODE,
+            apiBase: e.DINGTALK_API_BASE,
+            streamGateway: e.DINGTALK_STREAM_GATEWAY,
+            cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID,
+            monthlyQuota: e.DINGTALK_MONTHLY_QUOTA,
+          }
+        : undefined,
+  });
+}

@@ -1,0 +1,410 @@
+import type { Db, Provider, Tx } from '../../lib/db.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { newId } from '../../lib/ids.ts';
+import { periodKeys, periodRange } from './time.ts';
+
+/**
+ * Where answers are written. "Answer once" is the unique key
+ * (round, question, member); scores are kept incrementally in QuizTally
+ * (per week, month and year; per member and per unit) in the same
+ * transaction as the answers, so a year board is a short index read.
+ *
+ * Writes are group-committed: answers that arrive while a write is in
+ * flight are written together in one transaction with multi-row
+ * INSERT ... ON CONFLICT statements (bench/leaderboard.ts measures it).
+ * Each caller still learns whether *its* answer was the one recorded.
+ */
+export interface AnswerInput {
+  orgId: string;
+  roundId: string;
+  questionId: string;
+  position: number;
+  memberId: string;
+  unitId: string | null;
+  attemptId?: string | null;
+  response: string[];
+  correct: boolean;
+  points: number;
+  elapsedMs: number;
+  answeredAt: Date;
+  /** The organisation's time zone, for the period keys. */
+  timezone: string;
+}
+
+export type SubmitResult = 'recorded' | 'duplicate';
+
+export interface AnswerStore {
+  /** Group-committed write of one answer. */
+  submit(answer: AnswerInput): Promise<SubmitResult>;
+  /** Writes a batch in the caller's transaction (or a new one); true per answer that was recorded. */
+  writeBatch(answers: AnswerInput[], tx?: Tx): Promise<boolean[]>;
+  /** Rebuilds members' and units' tallies for the given periods from the answers (after a void). */
+  recompute(
+    tx: Tx,
+    orgId: string,
+    subjects: { scope: 'member' | 'unit'; id: string }[],
+    periods: string[],
+    tz: string,
+  ): Promise<void>;
+  /** Waits for queued answers to be written (shutdown, tests). */
+  flush(): Promise<void>;
+}
+
+const ROWS_PER_STATEMENT = 2000;
+
+export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logger; maxBatch?: number }): AnswerStore {
+  const { db, provider } = deps;
+  const maxBatch = deps.maxBatch ?? 2000;
+
+  /**
+   * A multi-row INSERT whose rows travel as one JSON parameter, expanded by
+   * the database (json_each / json_to_recordset): thousands of rows cost one
+   * bound value instead of thousands, which is where the time went.
+   */
+  type Col = [name: string, pgType: string];
+  function jsonInsert(table: string, cols: Col[], tail: string): string {
+    const names = cols.map(([n]) => `"${n}"`).join(',');
+    if (provider === 'postgresql') {
+      const types = cols.map(([n, t]) => `"${n}" ${t}`).join(',');
+      return `INSERT INTO "${table}" (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS x(${types}) ${tail}`;
+    }
+    // WHERE true: SQLite needs it to tell the upsert clause from a join.
+    const picks = cols.map(([n]) => `value->>'${n}'`).join(',');
+    return `INSERT INTO "${table}" (${names}) SELECT ${picks} FROM json_each(?) WHERE true ${tail}`;
+  }
+  /** DateTime as Prisma's SQLite adapter stores it (text compares must agree). */
+  const stamp = (d: Date) => d.toISOString().replace('Z', '+00:00');
+
+  const ANSWER_COLS: Col[] = [
+    ['id', 'text'],
+    ['orgId', 'text'],
+    ['roundId', 'text'],
+    ['questionId', 'text'],
+    ['position', 'integer'],
+    ['memberId', 'text'],
+    ['unitId', 'text'],
+    ['attemptId', 'text'],
+    ['response', 'text'],
+    ['correct', 'boolean'],
+    ['points', 'integer'],
+    ['elapsedMs', 'integer'],
+    ['answeredAt', 'timestamp(3)'],
+    ['voided', 'boolean'],
+  ];
+  const TALLY_COLS: Col[] = [
+    ['orgId', 'text'],
+    ['period', 'text'],
+    ['scope', 'text'],
+    ['subjectId', 'text'],
+    ['correct', 'integer'],
+    ['answered', 'integer'],
+    ['points', 'integer'],
+    ['reachedAt', 'timestamp(3)'],
+  ];
+  const BUCKET_COLS: Col[] = [
+    ['orgId', 'text'],
+    ['period', 'text'],
+    ['scope', 'text'],
+    ['correct', 'integer'],
+    ['count', 'integer'],
+  ];
+  const MISTAKE_COLS: Col[] = [
+    ['memberId', 'text'],
+    ['questionId', 'text'],
+    ['orgId', 'text'],
+    ['wrongCount', 'integer'],
+    ['lastWrongAt', 'timestamp(3)'],
+  ];
+
+  async function insertAnswers(tx: Tx, rows: (AnswerInput & { id: string })[]): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      const json = JSON.stringify(
+        chunk.map((a) => ({
+          id: a.id,
+          orgId: a.orgId,
+          roundId: a.roundId,
+          questionId: a.questionId,
+          position: a.position,
+          memberId: a.memberId,
+          unitId: a.unitId,
+          attemptId: a.attemptId ?? null,
+          response: JSON.stringify(a.response),
+          correct: a.correct,
+          points: a.points,
+          elapsedMs: a.elapsedMs,
+          answeredAt: stamp(a.answeredAt),
+          voided: false,
+        })),
+      );
+      const got = await tx.$queryRawUnsafe<{ id: string }[]>(
+        jsonInsert(
+          'QuizAnswer',
+          ANSWER_COLS,
+          'ON CONFLICT ("roundId","questionId","memberId") DO NOTHING RETURNING "id"',
+        ),
+        json,
+      );
+      for (const r of got) inserted.add(r.id);
+    }
+    return inserted;
+  }
+
+  interface TallyDelta {
+    orgId: string;
+    period: string;
+    scope: 'member' | 'unit';
+    subjectId: string;
+    correct: number;
+    answered: number;
+    points: number;
+    reachedAt: Date;
+  }
+
+  async function applyTallies(tx: Tx, answers: AnswerInput[]): Promise<void> {
+    // One row per key: PostgreSQL refuses to update a row twice in one statement.
+    const deltas = new Map<string, TallyDelta>();
+    for (const a of answers) {
+      const subjects: ['member' | 'unit', string][] = [['member', a.memberId]];
+      if (a.unitId) subjects.push(['unit', a.unitId]);
+      for (const period of periodKeys(a.answeredAt, a.timezone)) {
+        for (const [scope, subjectId] of subjects) {
+          const key = `${a.orgId}|${period}|${scope}|${subjectId}`;
+          let d = deltas.get(key);
+          if (!d) {
+            d = {
+              orgId: a.orgId,
+              period,
+              scope,
+              subjectId,
+              correct: 0,
+              answered: 0,
+              points: 0,
+              reachedAt: a.answeredAt,
+            };
+            deltas.set(key, d);
+          }
+          d.answered += 1;
+          d.points += a.points;
+          if (a.correct) {
+            d.correct += 1;
+            if (a.answeredAt > d.reachedAt || d.correct === 1) d.reachedAt = a.answeredAt;
+          }
+        }
+      }
+    }
+    const rows = [...deltas.values()];
+    const buckets = new Map<string, { orgId: string; period: string; scope: string; correct: number; count: number }>();
+    const moveBucket = (d: TallyDelta, correct: number, by: number) => {
+      const key = `${d.orgId}|${d.period}|${d.scope}|${correct}`;
+      const b = buckets.get(key) ?? { orgId: d.orgId, period: d.period, scope: d.scope, correct, count: 0 };
+      b.count += by;
+      buckets.set(key, b);
+    };
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      const json = JSON.stringify(chunk.map((d) => ({ ...d, reachedAt: stamp(d.reachedAt) })));
+      const after = await tx.$queryRawUnsafe<
+        { orgId: string; period: string; scope: string; subjectId: string; correct: number; answered: number }[]
+      >(
+        jsonInsert(
+          'QuizTally',
+          TALLY_COLS,
+          `ON CONFLICT ("orgId","period","scope","subjectId") DO UPDATE SET
+             "correct" = "QuizTally"."correct" + excluded."correct",
+             "answered" = "QuizTally"."answered" + excluded."answered",
+             "points" = "QuizTally"."points" + excluded."points",
+             "reachedAt" = CASE WHEN excluded."correct" > 0 THEN excluded."reachedAt" ELSE "QuizTally"."reachedAt" END
+           RETURNING "orgId","period","scope","subjectId","correct","answered"`,
+        ),
+        json,
+      );
+      // Move each subject between rank buckets: a new row joins its bucket;
+      // a row whose correct count went up leaves the old one for the new one.
+      for (const r of after) {
+        const d = deltas.get(`${r.orgId}|${r.period}|${r.scope}|${r.subjectId}`);
+        if (!d) continue;
+        const correct = Number(r.correct);
+        if (Number(r.answered) === d.answered) moveBucket(d, correct, 1);
+        else if (d.correct > 0) {
+          moveBucket(d, correct - d.correct, -1);
+          moveBucket(d, correct, 1);
+        }
+      }
+    }
+    await applyBuckets(
+      tx,
+      [...buckets.values()].filter((b) => b.count !== 0),
+    );
+  }
+
+  async function applyBuckets(
+    tx: Tx,
+    rows: { orgId: string; period: string; scope: string; correct: number; count: number }[],
+  ): Promise<void> {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      await tx.$executeRawUnsafe(
+        jsonInsert(
+          'QuizRankBucket',
+          BUCKET_COLS,
+          `ON CONFLICT ("orgId","period","scope","correct") DO UPDATE SET "count" = "QuizRankBucket"."count" + excluded."count"`,
+        ),
+        JSON.stringify(chunk),
+      );
+    }
+  }
+
+  async function recordMistakes(tx: Tx, answers: AnswerInput[]): Promise<void> {
+    const byKey = new Map<string, { a: AnswerInput; n: number }>();
+    for (const a of answers) {
+      if (a.correct) continue;
+      const key = `${a.memberId}|${a.questionId}`;
+      const e = byKey.get(key);
+      if (e) {
+        e.n++;
+        if (a.answeredAt > e.a.answeredAt) e.a = a;
+      } else byKey.set(key, { a, n: 1 });
+    }
+    const rows = [...byKey.values()];
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      await tx.$executeRawUnsafe(
+        jsonInsert(
+          'QuizMistake',
+          MISTAKE_COLS,
+          `ON CONFLICT ("memberId","questionId") DO UPDATE SET
+             "wrongCount" = "QuizMistake"."wrongCount" + excluded."wrongCount",
+             "lastWrongAt" = excluded."lastWrongAt"`,
+        ),
+        JSON.stringify(
+          chunk.map(({ a, n }) => ({
+            memberId: a.memberId,
+            questionId: a.questionId,
+            orgId: a.orgId,
+            wrongCount: n,
+            lastWrongAt: stamp(a.answeredAt),
+          })),
+        ),
+      );
+    }
+  }
+
+  async function writeIn(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
+    // The first of several answers with the same key in one batch wins, like it would one by one.
+    const seen = new Set<string>();
+    const rows = answers.map((a) => {
+      const key = `${a.roundId}|${a.questionId}|${a.memberId}`;
+      const dup = seen.has(key);
+      seen.add(key);
+      return { ...a, id: newId(), dup };
+    });
+    const inserted = await insertAnswers(
+      tx,
+      rows.filter((r) => !r.dup),
+    );
+    const recorded = rows.map((r) => inserted.has(r.id));
+    const kept = answers.filter((_, i) => recorded[i]);
+    if (kept.length > 0) {
+      await applyTallies(tx, kept);
+      await recordMistakes(tx, kept);
+    }
+    return recorded;
+  }
+
+  function writeBatch(answers: AnswerInput[], tx?: Tx): Promise<boolean[]> {
+    if (answers.length === 0) return Promise.resolve([]);
+    return tx ? writeIn(tx, answers) : db.$transaction((t) => writeIn(t, answers), { timeout: 60_000 });
+  }
+
+  // ---- group commit -------------------------------------------------------------
+  let queue: { answer: AnswerInput; resolve: (r: SubmitResult) => void; reject: (e: unknown) => void }[] = [];
+  let flushing: Promise<void> | undefined;
+
+  async function drainQueue(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      try {
+        const recorded = await writeBatch(batch.map((b) => b.answer));
+        batch.forEach((b, i) => b.resolve(recorded[i] ? 'recorded' : 'duplicate'));
+      } catch (err) {
+        deps.log.error({ err, size: batch.length }, 'answer batch failed');
+        for (const b of batch) b.reject(err);
+      }
+    }
+  }
+
+  function kick(): void {
+    if (flushing) return;
+    flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(drainQueue).finally(() => {
+      flushing = undefined;
+      if (queue.length > 0) kick();
+    });
+  }
+
+  async function recompute(
+    tx: Tx,
+    orgId: string,
+    subjects: { scope: 'member' | 'unit'; id: string }[],
+    periods: string[],
+    tz: string,
+  ): Promise<void> {
+    for (const period of periods) {
+      const { start, end } = periodRange(period, tz);
+      for (const s of subjects) {
+        const where = {
+          orgId,
+          voided: false,
+          answeredAt: { gte: start, lt: end },
+          ...(s.scope === 'member' ? { memberId: s.id } : { unitId: s.id }),
+        };
+        const [all, right, last] = await Promise.all([
+          tx.quizAnswer.aggregate({ where, _count: { _all: true }, _sum: { points: true } }),
+          tx.quizAnswer.count({ where: { ...where, correct: true } }),
+          tx.quizAnswer.findFirst({
+            where: { ...where, correct: true },
+            orderBy: { answeredAt: 'desc' },
+            select: { answeredAt: true },
+          }),
+        ]);
+        const key = { orgId_period_scope_subjectId: { orgId, period, scope: s.scope, subjectId: s.id } };
+        const before = await tx.quizTally.findUnique({ where: key, select: { correct: true } });
+        const moves: { orgId: string; period: string; scope: string; correct: number; count: number }[] = [];
+        if (before) moves.push({ orgId, period, scope: s.scope, correct: before.correct, count: -1 });
+        if (all._count._all > 0) moves.push({ orgId, period, scope: s.scope, correct: right, count: 1 });
+        await applyBuckets(tx, moves.length === 2 && moves[0]!.correct === moves[1]!.correct ? [] : moves);
+        if (all._count._all === 0) {
+          await tx.quizTally.deleteMany({ where: { orgId, period, scope: s.scope, subjectId: s.id } });
+          continue;
+        }
+        const data = {
+          correct: right,
+          answered: all._count._all,
+          points: all._sum.points ?? 0,
+          reachedAt: last?.answeredAt ?? start,
+        };
+        await tx.quizTally.upsert({
+          where: key,
+          create: { orgId, period, scope: s.scope, subjectId: s.id, ...data },
+          update: data,
+        });
+      }
+    }
+  }
+
+  return {
+    submit(answer) {
+      return new Promise<SubmitResult>((resolve, reject) => {
+        queue.push({ answer, resolve, reject });
+        kick();
+      });
+    },
+    writeBatch,
+    recompute,
+    async flush() {
+      while (flushing) await flushing;
+    },
+  };
+}

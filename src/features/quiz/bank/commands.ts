@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { defineCommand } from '../../../bot/commands.ts';
+import type { CommandContext } from '../../../bot/context.ts';
+import { UserError } from '../../../bot/errors.ts';
+import type { Card } from '../../../platforms/types.ts';
+import { MAX_IMPORT_BYTES } from './file-format.ts';
+import { renderProblems } from './problems.ts';
+import type { ImportResult, QuestionBank } from './repository.ts';
+import { importStarterBank } from './starter-bank.ts';
+
+const IMPORT = ['import', '导入', '上传'];
+const STATS = ['stats', '概况', '统计', '查看'];
+const TEMPLATE = ['template', '模板', '格式'];
+const SKIP = ['跳过重复', '跳过', 'skip', 'skip-duplicates'];
+const STARTER = ['入门题库', '入门', 'starter'];
+const VERBS = [...IMPORT, ...STATS, ...TEMPLATE];
+
+/** How many tags the overview card lists. */
+const MAX_TAGS_ON_CARD = 30;
+
+/** How many problems a chat reply lists; the rest are counted. */
+const MAX_PROBLEMS_IN_CHAT = 20;
+
+/**
+ * `题库` / `questions`: the bank's size per tag, and imports from a file
+ * attached to the message (or the shipped starter bank). Secretaries only:
+ * the bank holds the answers.
+ */
+export function createQuizBankFeature(deps: { bank: QuestionBank; root: string }) {
+  const { bank } = deps;
+
+  async function showStats(ctx: CommandContext): Promise<void> {
+    const { t, identity } = ctx;
+    const s = await bank.stats(identity.orgId);
+    if (s.total === 0) {
+      await ctx.reply(t('bank.stats.empty'));
+      return;
+    }
+    // A card has room for the biggest tags; the rest are summed in a note.
+    const shown = s.byTag.slice(0, MAX_TAGS_ON_CARD);
+    const hidden = s.byTag.slice(MAX_TAGS_ON_CARD);
+    const rows = shown.map((x) => [x.tag, String(x.count)]);
+    if (s.untagged > 0) rows.push([t('bank.stats.untagged'), String(s.untagged)]);
+    const card: Card = {
+      header: { title: t('bank.stats.title'), colour: 'blue' },
+      elements: [
+        {
+          type: 'fields',
+          fields: [
+            { label: t('bank.stats.total'), value: String(s.total) },
+            { label: t('bank.stats.types'), value: t('bank.stats.by_type', { ...s.byType }) },
+          ],
+        },
+        { type: 'table', columns: [t('bank.stats.tag'), t('bank.stats.count')], rows },
+        ...(hidden.length > 0
+          ? [
+              {
+                type: 'note' as const,
+                text: t('bank.stats.more_tags', {
+                  tags: hidden.length,
+                  count: hidden.reduce((a, x) => a + x.count, 0),
+                }),
+              },
+            ]
+          : []),
+        ...(s.retired > 0 ? [{ type: 'note' as const, text: t('bank.stats.retired', { count: s.retired }) }] : []),
+        ...(s.byTag[0] ? [{ type: 'note' as const, text: t('bank.stats.hint', { tag: s.byTag[0].tag }) }] : []),
+      ],
+    };
+    await ctx.replyCard(card);
+  }
+
+  async function report(ctx: CommandContext, name: string, result: ImportResult): Promise<void> {
+    const { t } = ctx;
+    if (!result.ok) {
+      const only = result.problems[0];
+      if (result.problems.length === 1 && only && only.line === undefined) {
+        await ctx.reply(t('bank.import.refused.file', { name, problem: t(only.key, only.params) }));
+        return;
+      }
+      const lines = [
+        t('bank.import.refused', {
+          name,
+          count: result.problems.length,
+          problems: renderProblems(result.problems, t, MAX_PROBLEMS_IN_CHAT),
+        }),
+      ];
+      if (result.problems.some((p) => p.key === 'bank.row.duplicate_in_bank')) {
+        lines.push(t('bank.import.refused.duplicates'));
+      }
+      await ctx.reply(lines.join('\n'));
+      return;
+    }
+    const total = await bank.count(ctx.identity.orgId);
+    const lines = [t('bank.import.done', { name, imported: result.imported, total })];
+    if (result.skipped.length > 0) lines.push(t('bank.import.done.skipped', { skipped: result.skipped.length }));
+    await ctx.reply(lines.join('\n'));
+  }
+
+  async function runImport(ctx: CommandContext, words: string[], skipFlag: boolean): Promise<void> {
+    const { event, identity, t } = ctx;
+    const files = event.files ?? [];
+    const skipExisting = skipFlag || words.some((w) => SKIP.includes(w));
+    if (files.length === 0 && words.some((w) => STARTER.includes(w))) {
+      await report(ctx, t('bank.import.starter_name'), await importStarterBank(bank, identity.orgId, deps.root));
+      return;
+    }
+    if (files.length === 0) throw new UserError('bank.import.no_file');
+    if (files.length > 1) throw new UserError('bank.import.many_files', { count: files.length });
+    const file = files[0]!;
+    if (file.size !== undefined && file.size > MAX_IMPORT_BYTES) {
+      throw new UserError('bank.file.too_large', { max: MAX_IMPORT_BYTES / 1024 / 1024 });
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await file.read();
+    } catch (err) {
+      ctx.log.warn({ err, file: file.name }, 'could not read an attached file');
+      throw new UserError('bank.import.unreadable', { name: file.name });
+    }
+    const result = await bank.importFile(identity.orgId, { name: file.name, bytes }, { skipExisting });
+    ctx.log.info(
+      { file: file.name, ok: result.ok, imported: result.ok ? result.imported : 0 },
+      'question bank import from chat',
+    );
+    await report(ctx, file.name, result);
+  }
+
+  const questions = defineCommand({
+    name: 'questions',
+    zh: '题库',
+    aliases: ['bank'],
+    summaryKey: 'cmd.questions.summary',
+    usageKey: 'cmd.questions.usage',
+    scope: 'any',
+    role: 'secretary',
+    receivesFiles: true,
+    positionals: ['verb', '...rest'],
+    options: { 'skip-duplicates': { type: 'boolean' } },
+    args: z.object({
+      verb: z
+        .string()
+        .transform((v) => v.normalize('NFKC').toLowerCase())
+        .refine((v) => VERBS.includes(v), { message: '只能是 导入、概况 或 模板' })
+        .optional(),
+      rest: z.string().optional(),
+      'skip-duplicates': z.boolean().optional(),
+    }),
+    async run(ctx, args) {
+      // A file sent with a bare 题库 can only be meant for import.
+      const verb = args.verb ?? ((ctx.event.files?.length ?? 0) > 0 ? 'import' : 'stats');
+      const words = (args.rest ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((w) => w.normalize('NFKC').toLowerCase());
+      const allowed = IMPORT.includes(verb) ? [...SKIP, ...STARTER] : [];
+      const extra = words.find((w) => !allowed.includes(w));
+      if (extra !== undefined) {
+        throw new UserError('error.usage', { problem: `多了参数「${extra}」`, usage: ctx.t('cmd.questions.usage') });
+      }
+      if (IMPORT.includes(verb)) return runImport(ctx, words, args['skip-duplicates'] ?? false);
+      if (TEMPLATE.includes(verb)) return void (await ctx.reply(ctx.t('bank.template')));
+      return showStats(ctx);
+    },
+  });
+
+  return { commands: [questions], actions: [] };
+}

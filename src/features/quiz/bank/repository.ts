@@ -1,0 +1,175 @@
+import type { Db, Tx } from '../../../lib/db.ts';
+import { isUniqueViolation } from '../../../lib/db.ts';
+import { newId } from '../../../lib/ids.ts';
+import type { Clock } from '../../../lib/clock.ts';
+import { readBankFile, writeBankFile, type BankFormat, type DraftWithLine } from './file-format.ts';
+import type { ImportProblem } from './problems.ts';
+import { decodeQuestion, type BankQuestion, type QuestionType } from './types.ts';
+
+export interface ImportOptions {
+  /** Leave out questions the bank already has instead of refusing the file. */
+  skipExisting?: boolean;
+}
+
+export type ImportResult =
+  { ok: true; imported: number; skipped: { line: number; stem: string }[] } | { ok: false; problems: ImportProblem[] };
+
+export interface BankStats {
+  total: number;
+  byType: Record<QuestionType, number>;
+  byTag: { tag: string; count: number }[];
+  untagged: number;
+  retired: number;
+}
+
+export interface QuestionBank {
+  /** All-or-nothing: either every draft is stored (minus skipped duplicates) or none is. */
+  importDrafts(orgId: string, drafts: DraftWithLine[], opts?: ImportOptions): Promise<ImportResult>;
+  /** Reads, validates and imports a file in one go; nothing is stored unless every row is good. */
+  importFile(
+    orgId: string,
+    file: { name: string; bytes: Buffer },
+    opts?: ImportOptions,
+  ): Promise<ImportResult & { format?: BankFormat }>;
+  exportFile(orgId: string, format: BankFormat, filter?: { tag?: string }): Promise<{ bytes: Buffer; count: number }>;
+  stats(orgId: string): Promise<BankStats>;
+  list(orgId: string, filter?: { tag?: string; includeRetired?: boolean }): Promise<BankQuestion[]>;
+  count(orgId: string): Promise<number>;
+}
+
+/** SQLite allows 32,766 bound parameters; stay far below for IN lists. */
+const CHUNK = 500;
+
+function chunks<T>(list: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank {
+  const { db, clock } = deps;
+
+  async function existing(tx: Tx, orgId: string, fps: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const part of chunks(fps)) {
+      const rows = await tx.question.findMany({
+        where: { orgId, fingerprint: { in: part } },
+        select: { fingerprint: true, stem: true },
+      });
+      for (const r of rows) found.set(r.fingerprint, r.stem);
+    }
+    return found;
+  }
+
+  async function importDrafts(orgId: string, drafts: DraftWithLine[], opts: ImportOptions = {}): Promise<ImportResult> {
+    try {
+      return await db.$transaction(
+        async (tx) => {
+          const inBank = await existing(
+            tx,
+            orgId,
+            drafts.map((d) => d.fingerprint),
+          );
+          const skipped: { line: number; stem: string }[] = [];
+          const problems: ImportProblem[] = [];
+          const fresh: DraftWithLine[] = [];
+          for (const d of drafts) {
+            const stem = inBank.get(d.fingerprint);
+            if (stem === undefined) fresh.push(d);
+            else if (opts.skipExisting) skipped.push({ line: d.line, stem });
+            else problems.push({ line: d.line, key: 'bank.row.duplicate_in_bank', params: { stem: excerpt(stem) } });
+          }
+          if (problems.length > 0) return { ok: false as const, problems };
+          // Creation times one millisecond apart keep the file's order for listing and export.
+          const base = clock.now().getTime();
+          const rows = fresh.map((d, i) => ({ id: newId(), d, createdAt: new Date(base + i) }));
+          for (const part of chunks(rows, 200)) {
+            await tx.question.createMany({
+              data: part.map(({ id, d, createdAt }) => ({
+                id,
+                createdAt,
+                orgId,
+                type: d.draft.type,
+                stem: d.draft.stem,
+                options: JSON.stringify(d.draft.options),
+                answer: JSON.stringify(d.draft.answer),
+                explanation: d.draft.explanation,
+                difficulty: d.draft.difficulty,
+                source: d.draft.source,
+                fingerprint: d.fingerprint,
+              })),
+            });
+          }
+          const tags = rows.flatMap(({ id, d }) => d.draft.tags.map((tag) => ({ questionId: id, orgId, tag })));
+          for (const part of chunks(tags)) await tx.questionTag.createMany({ data: part });
+          return { ok: true as const, imported: rows.length, skipped };
+        },
+        { timeout: 120_000, maxWait: 30_000 },
+      );
+    } catch (err) {
+      // Another import stored one of these questions between our check and our insert.
+      if (isUniqueViolation(err)) return { ok: false, problems: [{ key: 'bank.import.conflict' }] };
+      throw err;
+    }
+  }
+
+  const bank: QuestionBank = {
+    importDrafts,
+    async importFile(orgId, file, opts) {
+      const plan = await readBankFile(file.name, file.bytes);
+      if (!('drafts' in plan)) return { ok: false, problems: plan.problems };
+      if (plan.problems.length > 0) return { ok: false, problems: plan.problems, format: plan.format };
+      return { ...(await importDrafts(orgId, plan.drafts, opts)), format: plan.format };
+    },
+    async exportFile(orgId, format, filter = {}) {
+      const [org, questions] = await Promise.all([
+        db.organisation.findUnique({ where: { id: orgId }, select: { name: true } }),
+        bank.list(orgId, filter),
+      ]);
+      const bytes = await writeBankFile(format, questions, { exportedAt: clock.now(), organisation: org?.name });
+      return { bytes, count: questions.length };
+    },
+    async stats(orgId) {
+      const [types, tags, untagged, retired] = await Promise.all([
+        db.question.groupBy({ by: ['type'], where: { orgId, status: 'active' }, _count: { _all: true } }),
+        db.questionTag.groupBy({
+          by: ['tag'],
+          where: { orgId, question: { status: 'active' } },
+          _count: { _all: true },
+        }),
+        db.question.count({ where: { orgId, status: 'active', tags: { none: {} } } }),
+        db.question.count({ where: { orgId, status: 'retired' } }),
+      ]);
+      const byType: Record<QuestionType, number> = { single: 0, multiple: 0, truefalse: 0, fill: 0 };
+      for (const t of types) byType[t.type as QuestionType] = t._count._all;
+      return {
+        total: Object.values(byType).reduce((a, b) => a + b, 0),
+        byType,
+        byTag: tags
+          .map((t) => ({ tag: t.tag, count: t._count._all }))
+          .sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag, 'zh-CN')),
+        untagged,
+        retired,
+      };
+    },
+    async list(orgId, filter = {}) {
+      const rows = await db.question.findMany({
+        where: {
+          orgId,
+          ...(filter.includeRetired ? {} : { status: 'active' }),
+          ...(filter.tag ? { tags: { some: { tag: filter.tag } } } : {}),
+        },
+        include: { tags: { select: { tag: true } } },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      return rows.map(decodeQuestion);
+    },
+    count: (orgId) => db.question.count({ where: { orgId, status: 'active' } }),
+  };
+  return bank;
+}
+
+export function excerpt(text: string, max = 30): string {
+  const chars = [...text.replace(/\s+/g, ' ')];
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');
+}

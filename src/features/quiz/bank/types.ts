@@ -1,0 +1,89 @@
+/**
+ * The question bank's own vocabulary. A `QuestionDraft` is a validated
+ * question not yet stored; a `BankQuestion` is one read back from the
+ * database with its JSON columns decoded. The live-contest, daily-practice
+ * and test features read questions through `decodeQuestion`.
+ */
+export const QUESTION_TYPES = ['single', 'multiple', 'truefalse', 'fill'] as const;
+export type QuestionType = (typeof QUESTION_TYPES)[number];
+
+/** Option letters a question may use, in order. */
+export const OPTION_KEYS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
+export type OptionKey = (typeof OPTION_KEYS)[number];
+
+export interface QuestionOption {
+  key: string;
+  text: string;
+}
+
+export interface QuestionDraft {
+  type: QuestionType;
+  stem: string;
+  /** Choice questions only; empty for truefalse and fill. */
+  options: QuestionOption[];
+  /**
+   * Option keys (sorted) for choice questions, ["true"] or ["false"] for
+   * truefalse, accepted answers as written for fill.
+   */
+  answer: string[];
+  explanation: string;
+  tags: string[];
+  /** 1 easy, 2 medium, 3 hard. */
+  difficulty: number;
+  source: string;
+}
+
+export interface BankQuestion extends QuestionDraft {
+  id: string;
+  orgId: string;
+  fingerprint: string;
+  status: 'active' | 'retired';
+  createdAt: Date;
+}
+
+export const LIMITS = {
+  stem: 1000,
+  option: 300,
+  explanation: 2000,
+  source: 200,
+  tag: 30,
+  tags: 10,
+  answers: 20,
+  /** Rows in one import; a bigger bank is imported in parts. */
+  rows: 20_000,
+} as const;
+
+/** A database row of the Question model with its tags, as Prisma returns it. */
+export interface QuestionRow {
+  id: string;
+  orgId: string;
+  type: string;
+  stem: string;
+  options: string;
+  answer: string;
+  explanation: string;
+  difficulty: number;
+  source: string;
+  fingerprint: string;
+  status: string;
+  createdAt: Date;
+  tags?: { tag: string }[];
+}
+
+export function decodeQuestion(row: QuestionRow): BankQuestion {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    type: row.type as QuestionType,
+    stem: row.stem,
+    options: JSON.parse(row.options) as QuestionOption[],
+    answer: JSON.parse(row.answer) as string[],
+    explanation: row.explanation,
+    tags: (row.tags ?? []).map((t) => t.tag).sort((a, b) => a.localeCompare(b, 'zh-CN')),
+    difficulty: row.difficulty,
+    source: row.source,
+    fingerprint: row.fingerprint,
+    status: row.status === 'retired' ? 'retired' : 'active',
+    createdAt: row.createdAt,
+  };
+}

@@ -1,0 +1,376 @@
+import { CalendarDataMissing } from '../calendar/working-days.ts';
+import { UserError } from '../../bot/errors.ts';
+import type { MessageKey, MessageParams } from '../../bot/messages.ts';
+import { isUniqueViolation, type Tx } from '../../lib/db.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Platform } from '../../platforms/types.ts';
+import type { FiredItem } from '../../scheduler/scheduler.ts';
+import { describeAnswer } from './answer-check.ts';
+import { candidateIds, loadQuestions, pickFresh } from './questions.ts';
+import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
+import { endOfLocalDay, formatLocal, nextWorkingDayAt, parseTimeOfDay } from './time.ts';
+
+/**
+ * Daily practice (每日一练): per group, every Chinese working day at a set
+ * time (holidays skipped, adjusted working weekends included), N questions
+ * nobody in the group has seen since the bank was last exhausted. Each
+ * member answers on their own until midnight; feedback is private (toast).
+ * Each push schedules the next one, so the plan lives in the scheduler.
+ */
+export const DAILY_PUSH = 'quiz.daily.push';
+export const DAILY_CLOSE = 'quiz.daily.close';
+
+export function createDaily(deps: QuizDeps) {
+  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
+
+  async function dailyCard(
+    tx: Tx | typeof db,
+    roundId: string,
+    tz: string,
+    closed: boolean,
+    summary = '',
+    /** A private card shows this member's results on the questions they answered. */
+    memberId?: string,
+  ) {
+    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
+    const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId }, orderBy: { position: 'asc' } });
+    const mine = memberId
+      ? new Map((await tx.quizAnswer.findMany({ where: { roundId, memberId } })).map((a) => [a.position, a] as const))
+      : new Map<number, { correct: boolean; response: string }>();
+    const qs = await loadQuestions(
+      tx,
+      rqs.map((r) => r.questionId),
+    );
+    return cards.render('quiz-daily', {
+      seq: round.seq,
+      date: formatLocal(round.opensAt, tz).split(' ')[0],
+      closes: formatLocal(new Date(round.closesAt!.getTime() - 60_000), tz, false),
+      closed,
+      summary,
+      questions: rqs.map((r) => {
+        const q = qs.get(r.questionId)!;
+        const a = mine.get(r.position);
+        return {
+          position: r.position,
+          typeLabel: typeLabel(t, q),
+          stem: q.stem,
+          options: q.options,
+          controls: answerControls(q, 'quiz.answer', { v: 1, r: roundId, p: r.position }, t),
+          result: a
+            ? t(a.correct ? 'quiz.daily.result_right' : 'quiz.daily.result_wrong', {
+                mine: describeAnswer(q, JSON.parse(a.response) as string[]),
+                answer: describeAnswer(q),
+              })
+            : '',
+        };
+      }),
+    });
+  }
+
+  async function scheduleNext(
+    tx: Tx,
+    plan: { id: string; orgId: string; time: string },
+    after: Date,
+    tz: string,
+  ): Promise<Date> {
+    const at = nextWorkingDayAt(after, parseTimeOfDay(plan.time)!, tz, deps.workingDays);
+    const { id } = await scheduler.schedule(
+      { orgId: plan.orgId, kind: DAILY_PUSH, dueAt: at, payload: { planId: plan.id }, timezone: tz },
+      tx,
+    );
+    await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { itemId: id } });
+    return at;
+  }
+
+  async function push(item: FiredItem, tx: Tx): Promise<void> {
+    const { planId } = item.payload as { planId: string };
+    const plan = await tx.quizDailyPlan.findUnique({ where: { id: planId } });
+    // A plan that was switched off or re-timed has a newer item; this one is stale.
+    if (!plan || !plan.enabled || plan.itemId !== item.id) return;
+    const tz = item.timezone;
+    const now = clock.now();
+    try {
+      await scheduleNext(tx, plan, now > item.dueAt ? now : item.dueAt, tz);
+    } catch (err) {
+      if (!(err instanceof CalendarDataMissing)) throw err;
+      // Today's questions still go out; the plan pauses and the group is told why, once.
+      await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
+      await outbox.enqueue(
+        {
+          platform: plan.platform as Platform,
+          orgId: plan.orgId,
+          target: { kind: 'chat', id: plan.chatId },
+          kind: 'text',
+          body: { text: t('quiz.daily.paused_no_calendar', { year: err.year }) },
+        },
+        tx,
+      );
+    }
+
+    const ids = await candidateIds(tx, plan.orgId, plan.tag);
+    if (ids.length === 0) {
+      await outbox.enqueue(
+        {
+          platform: plan.platform as Platform,
+          orgId: plan.orgId,
+          target: { kind: 'chat', id: plan.chatId },
+          kind: 'text',
+          body: { text: t('quiz.daily.no_questions') },
+        },
+        tx,
+      );
+      return;
+    }
+    const previous = await tx.quizRound.findFirst({ where: { planId: plan.id }, orderBy: { opensAt: 'desc' } });
+    const used = await tx.quizRoundQuestion.findMany({
+      where: {
+        questionId: { in: ids },
+        roundId: {
+          in: (await tx.quizRound.findMany({ where: { planId: plan.id }, select: { id: true } })).map((r) => r.id),
+        },
+      },
+      select: { questionId: true, roundId: true },
+    });
+    const roundTimes = new Map(
+      (await tx.quizRound.findMany({ where: { planId: plan.id }, select: { id: true, opensAt: true } })).map((r) => [
+        r.id,
+        r.opensAt.getTime(),
+      ]),
+    );
+    const lastUsed = new Map<string, number>();
+    for (const u of used)
+      lastUsed.set(u.questionId, Math.max(lastUsed.get(u.questionId) ?? 0, roundTimes.get(u.roundId) ?? 0));
+    const picked = pickFresh(ids, Math.min(plan.count, ids.length), lastUsed);
+
+    const last = await tx.quizRound.aggregate({ where: { orgId: plan.orgId }, _max: { seq: true } });
+    const closesAt = endOfLocalDay(now, tz);
+    const cardId = plan.private ? null : newId();
+    const round = await tx.quizRound.create({
+      data: {
+        id: newId(),
+        orgId: plan.orgId,
+        seq: (last._max.seq ?? 0) + 1,
+        kind: 'daily',
+        platform: plan.platform,
+        chatId: plan.chatId,
+        title: t('quiz.daily.title'),
+        tag: plan.tag,
+        status: 'running',
+        settings: JSON.stringify({ private: plan.private }),
+        opensAt: now,
+        closesAt,
+        planId: plan.id,
+        prevRoundId: previous?.id ?? null,
+        cardRef: cardId,
+        createdBy: plan.createdBy,
+      },
+    });
+    await tx.quizRoundQuestion.createMany({
+      data: picked.map((questionId, i) => ({
+        roundId: round.id,
+        position: i + 1,
+        questionId,
+        status: 'open',
+        openedAt: now,
+        deadline: closesAt,
+      })),
+    });
+    const card = await dailyCard(tx, round.id, tz, false);
+    if (cardId) {
+      await outbox.enqueue(
+        {
+          id: cardId,
+          platform: plan.platform as Platform,
+          orgId: plan.orgId,
+          target: { kind: 'chat', id: plan.chatId },
+          kind: 'card',
+          body: { card },
+        },
+        tx,
+      );
+    } else {
+      const members = await tx.member.findMany({
+        where: { orgId: plan.orgId, platform: plan.platform },
+        select: { platformUserId: true },
+      });
+      for (const m of members) {
+        await outbox.enqueue(
+          {
+            platform: plan.platform as Platform,
+            orgId: plan.orgId,
+            target: { kind: 'user', id: m.platformUserId },
+            kind: 'card',
+            body: { card },
+          },
+          tx,
+        );
+      }
+      await outbox.enqueue(
+        {
+          platform: plan.platform as Platform,
+          orgId: plan.orgId,
+          target: { kind: 'chat', id: plan.chatId },
+          kind: 'text',
+          body: { text: t('quiz.daily.sent_private', { count: members.length }) },
+        },
+        tx,
+      );
+    }
+    await scheduler.schedule(
+      { orgId: plan.orgId, kind: DAILY_CLOSE, dueAt: closesAt, payload: { roundId: round.id }, timezone: tz },
+      tx,
+    );
+  }
+
+  async function close(item: FiredItem, tx: Tx): Promise<void> {
+    const { roundId } = item.payload as { roundId: string };
+    const { count } = await tx.quizRound.updateMany({
+      where: { id: roundId, status: 'running' },
+      data: { status: 'closed' },
+    });
+    if (count !== 1) return;
+    await tx.quizRoundQuestion.updateMany({ where: { roundId, status: 'open' }, data: { status: 'closed' } });
+    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
+    if (!round.cardRef) return;
+    const answers = await tx.quizAnswer.findMany({
+      where: { roundId, voided: false },
+      select: { memberId: true, correct: true },
+    });
+    const people = new Set(answers.map((a) => a.memberId)).size;
+    const rate = answers.length ? Math.round((answers.filter((a) => a.correct).length / answers.length) * 100) : 0;
+    await outbox.enqueue(
+      {
+        platform: round.platform as Platform,
+        orgId: round.orgId,
+        target: { kind: 'chat', id: round.chatId! },
+        kind: 'card_update',
+        refId: round.cardRef,
+        body: { card: await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })) },
+      },
+      tx,
+    );
+  }
+
+  scheduler.onFire(DAILY_PUSH, push);
+  scheduler.onFire(DAILY_CLOSE, close);
+
+  return {
+    /** The member's own copy of a private daily card, after an answer. */
+    memberCard(roundId: string, memberId: string, tz: string) {
+      return dailyCard(db, roundId, tz, false, '', memberId);
+    },
+
+    async enable(input: {
+      orgId: string;
+      tz: string;
+      platform: Platform;
+      chatId: string;
+      memberId: string;
+      time: string;
+      count: number;
+      tag: string | null;
+      private: boolean;
+    }): Promise<{ next: Date }> {
+      const tod = parseTimeOfDay(input.time);
+      if (!tod) throw new UserError('quiz.daily.bad_time', { time: input.time });
+      const ids = await candidateIds(db, input.orgId, input.tag);
+      if (ids.length === 0)
+        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
+      if (ids.length < input.count)
+        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
+          have: ids.length,
+          want: input.count,
+          tag: input.tag ?? '',
+        });
+      const time = `${String(tod.hour).padStart(2, '0')}:${String(tod.minute).padStart(2, '0')}`;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.$transaction(async (tx) => {
+            const existing = await tx.quizDailyPlan.findUnique({
+              where: { platform_chatId: { platform: input.platform, chatId: input.chatId } },
+            });
+            if (existing?.itemId) await scheduler.cancel(existing.itemId, tx);
+            const data = {
+              time,
+              count: input.count,
+              tag: input.tag,
+              private: input.private,
+              enabled: true,
+              createdBy: input.memberId,
+            };
+            const plan = existing
+              ? await tx.quizDailyPlan.update({ where: { id: existing.id }, data })
+              : await tx.quizDailyPlan.create({
+                  data: { id: newId(), orgId: input.orgId, platform: input.platform, chatId: input.chatId, ...data },
+                });
+            try {
+              return { next: await scheduleNext(tx, plan, clock.now(), input.tz) };
+            } catch (err) {
+              if (err instanceof CalendarDataMissing) {
+                throw new UserError('quiz.daily.no_calendar', { year: err.year });
+              }
+              throw err;
+            }
+          });
+        } catch (err) {
+          if (attempt < 2 && isUniqueViolation(err)) continue;
+          throw err;
+        }
+      }
+    },
+
+    async disable(platform: string, chatId: string): Promise<boolean> {
+      return db.$transaction(async (tx) => {
+        const plan = await tx.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
+        if (!plan || !plan.enabled) return false;
+        if (plan.itemId) await scheduler.cancel(plan.itemId, tx);
+        await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
+        return true;
+      });
+    },
+
+    async status(platform: string, chatId: string) {
+      const plan = await db.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
+      if (!plan || !plan.enabled) return null;
+      const item = plan.itemId ? await db.scheduledItem.findUnique({ where: { id: plan.itemId } }) : null;
+      return { plan, next: item?.status === 'active' ? item.dueAt : null };
+    },
+
+    /** After a member's daily answer: when they have answered every question, their streak moves. */
+    async completion(
+      round: { id: string; planId: string | null; prevRoundId: string | null; orgId: string },
+      memberId: string,
+    ) {
+      const total = await db.quizRoundQuestion.count({ where: { roundId: round.id } });
+      const mine = await db.quizAnswer.findMany({ where: { roundId: round.id, memberId }, select: { correct: true } });
+      if (mine.length < total || !round.planId) return null;
+      const correct = mine.filter((a) => a.correct).length;
+      const planId = round.planId;
+      const streak = await db
+        .$transaction(async (tx) => {
+          const s = await tx.quizStreak.findUnique({ where: { planId_memberId: { planId, memberId } } });
+          if (s?.lastRoundId === round.id) return s.current;
+          const current = s && round.prevRoundId && s.lastRoundId === round.prevRoundId ? s.current + 1 : 1;
+          if (s) {
+            const { count } = await tx.quizStreak.updateMany({
+              where: { planId, memberId, lastRoundId: s.lastRoundId },
+              data: { current, best: Math.max(s.best, current), lastRoundId: round.id },
+            });
+            return count === 1 ? current : null;
+          }
+          await tx.quizStreak.create({
+            data: { planId, memberId, orgId: round.orgId, current, best: current, lastRoundId: round.id },
+          });
+          return current;
+        })
+        .catch((err: unknown) => {
+          if (isUniqueViolation(err)) return null;
+          throw err;
+        });
+      return { correct, total, streak };
+    },
+  };
+}
+
+export type Daily = ReturnType<typeof createDaily>;

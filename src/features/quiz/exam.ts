@@ -1,0 +1,652 @@
+import path from 'node:path';
+import { UserError } from '../../bot/errors.ts';
+import type { MessageKey, MessageParams } from '../../bot/messages.ts';
+import { isUniqueViolation, type Tx } from '../../lib/db.ts';
+import { newId } from '../../lib/ids.ts';
+import type { AckReply, Card, Platform } from '../../platforms/types.ts';
+import type { FiredItem } from '../../scheduler/scheduler.ts';
+import { candidateIds, loadQuestions, shuffle } from './questions.ts';
+import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
+import { writeSheet } from './export-xlsx.ts';
+import { formatLocal } from './time.ts';
+
+/**
+ * Closed-book tests (闭卷测试) and make-ups (补考). A test has a window and
+ * a time limit per attempt; each invited member takes it privately, once,
+ * timed on the server. At the close the secretary gets the results and the
+ * absentees, and a make-up round opens for exactly those absentees.
+ */
+export const TEST_OPEN = 'quiz.test.open';
+export const TEST_CLOSE = 'quiz.test.close';
+export const ATTEMPT_EXPIRE = 'quiz.attempt.expire';
+export const TEST_REMIND = 'quiz.test.remind';
+
+/** Those who have not started get one reminder this long before the close (at most half the window). */
+export const REMIND_BEFORE_MS = 2 * 3600_000;
+
+interface TestSettings {
+  minutes: number;
+  makeupHours: number;
+}
+
+type RoundRow = {
+  id: string;
+  orgId: string;
+  seq: number;
+  kind: string;
+  platform: string;
+  chatId: string | null;
+  title: string;
+  status: string;
+  settings: string;
+  opensAt: Date;
+  closesAt: Date | null;
+  parentId: string | null;
+  createdBy: string;
+};
+
+export function createExams(deps: QuizDeps) {
+  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
+
+  const kindTitle = (kind: string) => t(kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title');
+
+  function notice(input: {
+    title: string;
+    colour?: string;
+    text?: string;
+    fields?: { label: string; value: string }[];
+    table?: { columns: string[]; rows: string[][] } | null;
+    note?: string;
+    controls?: unknown[];
+  }): Card {
+    return cards.render('quiz-notice', {
+      title: input.title,
+      colour: input.colour ?? 'blue',
+      text: input.text ?? '',
+      fields: input.fields ?? [],
+      table: input.table ?? null,
+      note: input.note ?? '',
+      controls: input.controls ?? [],
+    });
+  }
+
+  async function sendPrivate(tx: Tx, round: RoundRow, platformUserId: string, card: Card): Promise<void> {
+    await outbox.enqueue(
+      {
+        platform: round.platform as Platform,
+        orgId: round.orgId,
+        target: { kind: 'user', id: platformUserId },
+        kind: 'card',
+        body: { card },
+      },
+      tx,
+    );
+  }
+
+  function inviteCard(round: RoundRow, tz: string, total: number, reminder: boolean): Card {
+    const s = JSON.parse(round.settings) as TestSettings;
+    return notice({
+      title: `${kindTitle(round.kind)} · 第${round.seq}场`,
+      colour: round.kind === 'makeup' ? 'orange' : 'blue',
+      text: t(reminder ? 'quiz.makeup.invite' : 'quiz.test.invite', { title: round.title }),
+      fields: [
+        { label: t('quiz.test.field.questions'), value: String(total) },
+        { label: t('quiz.test.field.limit'), value: t('quiz.test.minutes', { n: s.minutes }) },
+        { label: t('quiz.test.field.closes'), value: formatLocal(round.closesAt!, tz) },
+      ],
+      note: t('quiz.test.rules'),
+      controls: [
+        {
+          type: 'buttons',
+          buttons: [
+            {
+              text: t('quiz.test.start_button'),
+              style: 'primary',
+              actionId: 'quiz.test.start',
+              payload: { v: 1, r: round.id },
+            },
+          ],
+        },
+      ],
+    });
+  }
+
+  async function scheduleClose(
+    tx: Tx,
+    round: { id: string; orgId: string; opensAt: Date; closesAt: Date },
+    tz: string,
+  ) {
+    await scheduler.schedule(
+      { orgId: round.orgId, kind: TEST_CLOSE, dueAt: round.closesAt, payload: { roundId: round.id }, timezone: tz },
+      tx,
+    );
+    const window = round.closesAt.getTime() - round.opensAt.getTime();
+    const remindAt = new Date(round.closesAt.getTime() - Math.min(REMIND_BEFORE_MS, window / 2));
+    await scheduler.schedule(
+      { orgId: round.orgId, kind: TEST_REMIND, dueAt: remindAt, payload: { roundId: round.id }, timezone: tz },
+      tx,
+    );
+  }
+
+  async function openRound(tx: Tx, roundId: string, tz: string): Promise<void> {
+    const { count } = await tx.quizRound.updateMany({
+      where: { id: roundId, status: 'scheduled' },
+      data: { status: 'running' },
+    });
+    if (count !== 1) return;
+    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
+    if (round.kind === 'test') {
+      // The roster is everyone the organisation knows on this platform except the one who set the test.
+      const members = await tx.member.findMany({
+        where: { orgId: round.orgId, platform: round.platform, id: { not: round.createdBy } },
+        select: { id: true },
+      });
+      if (members.length > 0) {
+        await tx.quizInvite.createMany({ data: members.map((m) => ({ roundId, memberId: m.id, orgId: round.orgId })) });
+      }
+    }
+    const invites = await tx.quizInvite.findMany({ where: { roundId } });
+    const people = await tx.member.findMany({ where: { id: { in: invites.map((i) => i.memberId) } } });
+    const total = await tx.quizRoundQuestion.count({ where: { roundId } });
+    for (const p of people)
+      await sendPrivate(tx, round, p.platformUserId, inviteCard(round, tz, total, round.kind === 'makeup'));
+    await tx.quizInvite.updateMany({ where: { roundId }, data: { notifiedAt: clock.now() } });
+    if (round.chatId && round.kind === 'test') {
+      await outbox.enqueue(
+        {
+          platform: round.platform as Platform,
+          orgId: round.orgId,
+          target: { kind: 'chat', id: round.chatId },
+          kind: 'text',
+          body: {
+            text: t('quiz.test.opened_group', {
+              seq: round.seq,
+              count: people.length,
+              closes: formatLocal(round.closesAt!, tz),
+            }),
+          },
+        },
+        tx,
+      );
+    }
+  }
+
+  /** The card showing an attempt's next unanswered question, or null when all are answered. */
+  async function nextQuestionCard(
+    tx: Tx | typeof db,
+    round: RoundRow,
+    attempt: { id: string; memberId: string; deadline: Date },
+    tz: string,
+    feedback = '',
+  ): Promise<{ card: Card; position: number } | null> {
+    const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId: round.id }, orderBy: { position: 'asc' } });
+    const answered = new Set(
+      (
+        await tx.quizAnswer.findMany({
+          where: { roundId: round.id, memberId: attempt.memberId },
+          select: { position: true },
+        })
+      ).map((a) => a.position),
+    );
+    const next = rqs.find((r) => !answered.has(r.position) && r.status !== 'void');
+    if (!next) return null;
+    const q = (await loadQuestions(tx, [next.questionId])).get(next.questionId)!;
+    const left = Math.max(0, attempt.deadline.getTime() - clock.now().getTime());
+    const remaining = t('quiz.test.remaining', { m: Math.floor(left / 60000), s: Math.floor((left % 60000) / 1000) });
+    return {
+      position: next.position,
+      card: cards.render('quiz-test-question', {
+        title: kindTitle(round.kind),
+        seq: round.seq,
+        position: next.position,
+        total: rqs.length,
+        typeLabel: typeLabel(t, q),
+        stem: q.stem,
+        options: q.options,
+        deadline: formatLocal(attempt.deadline, tz, false),
+        remaining,
+        feedback,
+        controls: answerControls(q, 'quiz.answer', { v: 1, r: round.id, p: next.position }, t),
+      }),
+    };
+  }
+
+  async function scoreOf(tx: Tx | typeof db, roundId: string, memberId: string) {
+    const total = await tx.quizRoundQuestion.count({ where: { roundId, status: { not: 'void' } } });
+    const correct = await tx.quizAnswer.count({ where: { roundId, memberId, correct: true, voided: false } });
+    return { correct, total };
+  }
+
+  async function finishAttempt(tx: Tx, attemptId: string, status: 'submitted' | 'expired', at: Date): Promise<boolean> {
+    const { count } = await tx.quizAttempt.updateMany({
+      where: { id: attemptId, status: 'open' },
+      data: { status, finishedAt: at },
+    });
+    return count === 1;
+  }
+
+  async function results(tx: Tx | typeof db, round: RoundRow) {
+    const invites = await tx.quizInvite.findMany({ where: { roundId: round.id } });
+    const attempts = await tx.quizAttempt.findMany({ where: { roundId: round.id } });
+    const memberIds = [...new Set([...invites.map((i) => i.memberId), ...attempts.map((a) => a.memberId)])];
+    const members = await tx.member.findMany({ where: { id: { in: memberIds } }, include: { unit: true } });
+    const byId = new Map(members.map((m) => [m.id, m]));
+    const total = await tx.quizRoundQuestion.count({ where: { roundId: round.id, status: { not: 'void' } } });
+    const answers = await tx.quizAnswer.findMany({
+      where: { roundId: round.id, voided: false, correct: true },
+      select: { memberId: true },
+    });
+    const correctBy = new Map<string, number>();
+    for (const a of answers) correctBy.set(a.memberId, (correctBy.get(a.memberId) ?? 0) + 1);
+    const taken = attempts
+      .map((a) => {
+        const m = byId.get(a.memberId);
+        const used = Math.round(((a.finishedAt ?? clock.now()).getTime() - a.startedAt.getTime()) / 1000);
+        return {
+          memberId: a.memberId,
+          name: m?.displayName ?? '?',
+          unit: m?.unit?.name ?? '',
+          correct: correctBy.get(a.memberId) ?? 0,
+          total,
+          usedSeconds: used,
+          status: a.status,
+          startedAt: a.startedAt,
+        };
+      })
+      .sort((a, b) => b.correct - a.correct || a.usedSeconds - b.usedSeconds);
+    const absent = invites
+      .filter((i) => !attempts.some((a) => a.memberId === i.memberId))
+      .map((i) => ({
+        memberId: i.memberId,
+        name: byId.get(i.memberId)?.displayName ?? '?',
+        unit: byId.get(i.memberId)?.unit?.name ?? '',
+      }));
+    return { taken, absent, total };
+  }
+
+  function usedText(seconds: number): string {
+    return t('quiz.test.used', { m: Math.floor(seconds / 60), s: seconds % 60 });
+  }
+
+  async function exportResults(tx: Tx | typeof db, round: RoundRow, tz: string): Promise<string> {
+    const r = await results(tx, round);
+    const rows: (string | number)[][] = [
+      ...r.taken.map((x) => [
+        x.name,
+        x.unit,
+        t('quiz.test.status.taken'),
+        x.correct,
+        x.total,
+        x.total ? Math.round((x.correct / x.total) * 100) : 0,
+        formatLocal(x.startedAt, tz),
+        usedText(x.usedSeconds),
+      ]),
+      ...r.absent.map((x) => [x.name, x.unit, t('quiz.test.status.absent'), '', r.total, '', '', '']),
+    ];
+    const stamp = clock.now().toISOString().replace(/[-:]/g, '').slice(0, 15);
+    return writeSheet(
+      path.join(deps.exportDir, round.orgId),
+      `${round.kind === 'makeup' ? 'makeup' : 'test'}-${round.seq}-${stamp}.xlsx`,
+      `第${round.seq}场`,
+      [
+        { header: '姓名' },
+        { header: '单位' },
+        { header: '状态' },
+        { header: '答对' },
+        { header: '总题数' },
+        { header: '正确率(%)' },
+        { header: '开始时间', width: 16 },
+        { header: '用时' },
+      ],
+      rows,
+    );
+  }
+
+  async function resultsCard(
+    tx: Tx | typeof db,
+    round: RoundRow,
+    tz: string,
+    file: string | null,
+    makeupCloses: Date | null,
+  ): Promise<Card> {
+    const r = await results(tx, round);
+    const lines: string[] = [];
+    lines.push(t('quiz.test.results.summary', { taken: r.taken.length, absent: r.absent.length }));
+    if (makeupCloses) lines.push(t('quiz.test.results.makeup', { closes: formatLocal(makeupCloses, tz) }));
+    return notice({
+      title: t('quiz.test.results.title', { kind: kindTitle(round.kind), seq: round.seq }),
+      colour: 'green',
+      text: lines.join('\n'),
+      fields: [
+        {
+          label: t('quiz.test.results.absent'),
+          value: r.absent.length ? r.absent.map((a) => a.name).join('、') : t('quiz.none'),
+        },
+      ],
+      table: {
+        columns: [t('quiz.col.member'), t('quiz.col.unit'), t('quiz.col.score'), t('quiz.col.used')],
+        rows: r.taken.map((x) => [x.name, x.unit || '-', `${x.correct}/${x.total}`, usedText(x.usedSeconds)]),
+      },
+      note: file ? t('quiz.test.results.file', { file }) : '',
+    });
+  }
+
+  async function closeRound(tx: Tx, roundId: string, tz: string): Promise<void> {
+    const now = clock.now();
+    const { count } = await tx.quizRound.updateMany({
+      where: { id: roundId, status: 'running' },
+      data: { status: 'closed' },
+    });
+    if (count !== 1) return;
+    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
+    // Attempts still open end with the window.
+    const open = await tx.quizAttempt.findMany({ where: { roundId, status: 'open' } });
+    for (const a of open) await finishAttempt(tx, a.id, 'expired', now);
+    const r = await results(tx, round);
+    let makeupCloses: Date | null = null;
+    const settings = JSON.parse(round.settings) as TestSettings;
+    if (round.kind === 'test' && r.absent.length > 0 && settings.makeupHours > 0) {
+      makeupCloses = new Date(now.getTime() + settings.makeupHours * 3600_000);
+      const last = await tx.quizRound.aggregate({ where: { orgId: round.orgId }, _max: { seq: true } });
+      const makeup = await tx.quizRound.create({
+        data: {
+          id: newId(),
+          orgId: round.orgId,
+          seq: (last._max.seq ?? 0) + 1,
+          kind: 'makeup',
+          platform: round.platform,
+          chatId: round.chatId,
+          title: round.title,
+          tag: null,
+          status: 'scheduled',
+          settings: round.settings,
+          opensAt: now,
+          closesAt: makeupCloses,
+          parentId: round.id,
+          createdBy: round.createdBy,
+        },
+      });
+      const rqs = await tx.quizRoundQuestion.findMany({
+        where: { roundId, status: { not: 'void' } },
+        orderBy: { position: 'asc' },
+      });
+      await tx.quizRoundQuestion.createMany({
+        data: rqs.map((q, i) => ({ roundId: makeup.id, position: i + 1, questionId: q.questionId, status: 'pending' })),
+      });
+      await tx.quizInvite.createMany({
+        data: r.absent.map((a) => ({ roundId: makeup.id, memberId: a.memberId, orgId: round.orgId })),
+      });
+      await openRound(tx, makeup.id, tz);
+      await scheduleClose(tx, { id: makeup.id, orgId: round.orgId, opensAt: now, closesAt: makeupCloses }, tz);
+    }
+    const file = await exportResults(tx, round, tz);
+    const creator = await tx.member.findUnique({ where: { id: round.createdBy } });
+    if (creator)
+      await sendPrivate(tx, round, creator.platformUserId, await resultsCard(tx, round, tz, file, makeupCloses));
+    if (round.chatId) {
+      await outbox.enqueue(
+        {
+          platform: round.platform as Platform,
+          orgId: round.orgId,
+          target: { kind: 'chat', id: round.chatId },
+          kind: 'text',
+          body: {
+            text: t(makeupCloses ? 'quiz.test.closed_group_makeup' : 'quiz.test.closed_group', {
+              kind: kindTitle(round.kind),
+              seq: round.seq,
+              taken: r.taken.length,
+              absent: r.absent.length,
+              closes: makeupCloses ? formatLocal(makeupCloses, tz) : '',
+            }),
+          },
+        },
+        tx,
+      );
+    }
+  }
+
+  scheduler.onFire(TEST_OPEN, async (item: FiredItem, tx: Tx) => {
+    await openRound(tx, (item.payload as { roundId: string }).roundId, item.timezone);
+  });
+  scheduler.onFire(TEST_CLOSE, async (item: FiredItem, tx: Tx) => {
+    await closeRound(tx, (item.payload as { roundId: string }).roundId, item.timezone);
+  });
+  // One reminder, only to those who have not started (users ask not to nag the ones who did).
+  scheduler.onFire(TEST_REMIND, async (item: FiredItem, tx: Tx) => {
+    const { roundId } = item.payload as { roundId: string };
+    const round = await tx.quizRound.findUnique({ where: { id: roundId } });
+    if (!round || round.status !== 'running') return;
+    const invites = await tx.quizInvite.findMany({ where: { roundId } });
+    const started = new Set(
+      (await tx.quizAttempt.findMany({ where: { roundId }, select: { memberId: true } })).map((a) => a.memberId),
+    );
+    const waiting = invites.filter((i) => !started.has(i.memberId)).map((i) => i.memberId);
+    const people = await tx.member.findMany({ where: { id: { in: waiting } } });
+    for (const p of people) {
+      await outbox.enqueue(
+        {
+          platform: round.platform as Platform,
+          orgId: round.orgId,
+          target: { kind: 'user', id: p.platformUserId },
+          kind: 'text',
+          body: {
+            text: t('quiz.test.reminder', {
+              seq: round.seq,
+              kind: kindTitle(round.kind),
+              title: round.title,
+              closes: formatLocal(round.closesAt!, item.timezone),
+            }),
+          },
+        },
+        tx,
+      );
+    }
+  });
+
+  scheduler.onFire(ATTEMPT_EXPIRE, async (item: FiredItem, tx: Tx) => {
+    const { attemptId } = item.payload as { attemptId: string };
+    const attempt = await tx.quizAttempt.findUnique({ where: { id: attemptId } });
+    if (!attempt || !(await finishAttempt(tx, attemptId, 'expired', attempt.deadline))) return;
+    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
+    const member = await tx.member.findUniqueOrThrow({ where: { id: attempt.memberId } });
+    const s = await scoreOf(tx, round.id, attempt.memberId);
+    await outbox.enqueue(
+      {
+        platform: round.platform as Platform,
+        orgId: round.orgId,
+        target: { kind: 'user', id: member.platformUserId },
+        kind: 'text',
+        body: { text: t('quiz.test.expired', { seq: round.seq, correct: s.correct, total: s.total }) },
+      },
+      tx,
+    );
+  });
+
+  return {
+    exportResults,
+    resultsCard,
+    nextQuestionCard,
+    scoreOf,
+
+    async schedule(input: {
+      orgId: string;
+      tz: string;
+      platform: Platform;
+      chatId: string | null;
+      memberId: string;
+      title: string;
+      count: number;
+      tag: string | null;
+      opensAt: Date;
+      closesAt: Date;
+      minutes: number;
+      makeupHours: number;
+    }): Promise<{ seq: number; opensNow: boolean }> {
+      const now = clock.now();
+      if (input.closesAt.getTime() <= now.getTime()) throw new UserError('quiz.test.closes_in_past');
+      if (input.closesAt.getTime() <= input.opensAt.getTime()) throw new UserError('quiz.test.bad_window');
+      const ids = await candidateIds(db, input.orgId, input.tag);
+      if (ids.length === 0)
+        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
+      if (ids.length < input.count)
+        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
+          have: ids.length,
+          want: input.count,
+          tag: input.tag ?? '',
+        });
+      const picked = shuffle(ids).slice(0, input.count);
+      const opensNow = input.opensAt.getTime() <= now.getTime();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.$transaction(async (tx) => {
+            const last = await tx.quizRound.aggregate({ where: { orgId: input.orgId }, _max: { seq: true } });
+            const seq = (last._max.seq ?? 0) + 1;
+            const round = await tx.quizRound.create({
+              data: {
+                id: newId(),
+                orgId: input.orgId,
+                seq,
+                kind: 'test',
+                platform: input.platform,
+                chatId: input.chatId,
+                title: input.title,
+                tag: input.tag,
+                status: 'scheduled',
+                settings: JSON.stringify({
+                  minutes: input.minutes,
+                  makeupHours: input.makeupHours,
+                } satisfies TestSettings),
+                opensAt: opensNow ? now : input.opensAt,
+                closesAt: input.closesAt,
+                createdBy: input.memberId,
+              },
+            });
+            await tx.quizRoundQuestion.createMany({
+              data: picked.map((questionId, i) => ({
+                roundId: round.id,
+                position: i + 1,
+                questionId,
+                status: 'pending',
+              })),
+            });
+            if (opensNow) await openRound(tx, round.id, input.tz);
+            else
+              await scheduler.schedule(
+                {
+                  orgId: input.orgId,
+                  kind: TEST_OPEN,
+                  dueAt: input.opensAt,
+                  payload: { roundId: round.id },
+                  timezone: input.tz,
+                },
+                tx,
+              );
+            await scheduleClose(
+              tx,
+              { id: round.id, orgId: input.orgId, opensAt: round.opensAt, closesAt: input.closesAt },
+              input.tz,
+            );
+            return { seq, opensNow };
+          });
+        } catch (err) {
+          if (attempt < 3 && isUniqueViolation(err)) continue;
+          throw err;
+        }
+      }
+    },
+
+    /** A member starts their one attempt; the reply is the first question (or where they left off). */
+    async start(input: { roundId: string; orgId: string; memberId: string; tz: string }): Promise<Card> {
+      const round = await db.quizRound.findUnique({ where: { id: input.roundId } });
+      if (!round || round.orgId !== input.orgId || (round.kind !== 'test' && round.kind !== 'makeup'))
+        throw new UserError('quiz.round.unknown');
+      if (round.status === 'scheduled')
+        throw new UserError('quiz.test.not_open', { opens: formatLocal(round.opensAt, input.tz) });
+      if (round.status !== 'running') throw new UserError('quiz.round.closed', { seq: round.seq });
+      const invite = await db.quizInvite.findUnique({
+        where: { roundId_memberId: { roundId: round.id, memberId: input.memberId } },
+      });
+      if (!invite) throw new UserError(round.kind === 'makeup' ? 'quiz.makeup.not_invited' : 'quiz.test.not_invited');
+      const now = clock.now();
+      const settings = JSON.parse(round.settings) as TestSettings;
+      const deadline = new Date(Math.min(now.getTime() + settings.minutes * 60_000, round.closesAt!.getTime()));
+      let attempt;
+      try {
+        attempt = await db.$transaction(async (tx) => {
+          const a = await tx.quizAttempt.create({
+            data: {
+              id: newId(),
+              orgId: round.orgId,
+              roundId: round.id,
+              memberId: input.memberId,
+              startedAt: now,
+              deadline,
+              status: 'open',
+            },
+          });
+          await scheduler.schedule(
+            {
+              orgId: round.orgId,
+              kind: ATTEMPT_EXPIRE,
+              dueAt: deadline,
+              payload: { attemptId: a.id },
+              timezone: input.tz,
+            },
+            tx,
+          );
+          return a;
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        attempt = await db.quizAttempt.findUniqueOrThrow({
+          where: { roundId_memberId: { roundId: round.id, memberId: input.memberId } },
+        });
+        if (attempt.status !== 'open' || attempt.deadline.getTime() < now.getTime())
+          throw new UserError('quiz.test.already_taken', { seq: round.seq });
+      }
+      const next = await nextQuestionCard(db, round, attempt, input.tz);
+      if (!next) throw new UserError('quiz.test.already_taken', { seq: round.seq });
+      return next.card;
+    },
+
+    /** Checks that a member may answer in this test round now; returns their attempt. */
+    async attemptFor(round: RoundRow, memberId: string) {
+      const attempt = await db.quizAttempt.findUnique({ where: { roundId_memberId: { roundId: round.id, memberId } } });
+      if (!attempt) throw new UserError('quiz.test.not_started');
+      if (attempt.status !== 'open') throw new UserError('quiz.test.finished', { seq: round.seq });
+      if (clock.now().getTime() > attempt.deadline.getTime())
+        throw new UserError('quiz.test.time_up', { seq: round.seq });
+      return attempt;
+    },
+
+    /** After an answer: the next question, or the submission with the score. */
+    async afterAnswer(
+      round: RoundRow,
+      attempt: { id: string; memberId: string; deadline: Date },
+      tz: string,
+    ): Promise<AckReply & { card: Card }> {
+      const next = await nextQuestionCard(db, round, attempt, tz, t('quiz.test.saved'));
+      if (next) return { card: next.card };
+      await db.$transaction((tx) => finishAttempt(tx, attempt.id, 'submitted', clock.now()));
+      const s = await scoreOf(db, round.id, attempt.memberId);
+      return {
+        toast: { kind: 'success', text: t('quiz.test.submitted_toast') },
+        card: notice({
+          title: `${kindTitle(round.kind)} · 第${round.seq}场`,
+          colour: 'green',
+          text: t('quiz.test.submitted', { correct: s.correct, total: s.total }),
+        }),
+      };
+    },
+
+    async findBySeq(orgId: string, seq: number) {
+      const round = await db.quizRound.findUnique({ where: { orgId_seq: { orgId, seq } } });
+      if (!round || (round.kind !== 'test' && round.kind !== 'makeup'))
+        throw new UserError('quiz.test.unknown_seq', { seq });
+      return round;
+    },
+  };
+}
+
+export type Exams = ReturnType<typeof createExams>;

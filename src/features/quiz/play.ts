@@ -1,0 +1,233 @@
+import { UserError } from '../../bot/errors.ts';
+import type { MessageKey, MessageParams } from '../../bot/messages.ts';
+import type { AckReply, Card, Platform } from '../../platforms/types.ts';
+import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
+import type { Contests } from './contest.ts';
+import type { Daily } from './daily.ts';
+import type { Exams } from './exam.ts';
+import { loadQuestions, type QuizQuestion } from './questions.ts';
+import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
+import { memberInfo, type QuizDeps } from './shared.ts';
+import { periodKeys } from './time.ts';
+
+/**
+ * One answer, whatever the round: the checks a member would expect
+ * (round still open, deadline, their own attempt), the database's
+ * "once" key, and the reply they see at once.
+ */
+export interface Who {
+  orgId: string;
+  memberId: string;
+  tz: string;
+}
+
+export interface AnswerReply {
+  ack: AckReply;
+  /** Replace the card the member answered on (private test cards). */
+  replaceCard?: Card;
+}
+
+export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
+  const { db, clock, answers, messages, outbox } = deps;
+  const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
+
+  function invalidHint(q: QuizQuestion): string {
+    if (q.type === 'truefalse') return t('quiz.answer.hint.truefalse');
+    if (q.type === 'fill') return t('quiz.answer.hint.fill');
+    return t(q.type === 'single' ? 'quiz.answer.hint.single' : 'quiz.answer.hint.multiple', {
+      keys: (q.optionKeys ?? []).join('、'),
+    });
+  }
+
+  async function answer(
+    who: Who,
+    roundId: string,
+    position: number,
+    raw: string | string[] | null,
+  ): Promise<AnswerReply> {
+    const now = clock.now();
+    const round = await db.quizRound.findUnique({ where: { id: roundId } });
+    if (!round || round.orgId !== who.orgId) throw new UserError('quiz.round.unknown');
+    const rq = await db.quizRoundQuestion.findUnique({ where: { roundId_position: { roundId, position } } });
+    if (!rq) throw new UserError('quiz.round.unknown');
+    if (round.status === 'closed' || round.status === 'cancelled')
+      throw new UserError('quiz.round.closed', { seq: round.seq });
+    if (rq.status === 'void') throw new UserError('quiz.question.voided');
+
+    let attempt: { id: string; memberId: string; deadline: Date; startedAt: Date } | null = null;
+    if (round.kind === 'contest') {
+      if (rq.status === 'pending') throw new UserError('quiz.answer.not_open');
+      if (rq.status !== 'open' || !rq.deadline || now.getTime() > rq.deadline.getTime())
+        throw new UserError('quiz.answer.too_late');
+    } else if (round.kind === 'daily') {
+      if (round.status !== 'running' || (round.closesAt && now.getTime() >= round.closesAt.getTime())) {
+        throw new UserError('quiz.round.closed', { seq: round.seq });
+      }
+    } else {
+      if (round.status !== 'running') throw new UserError('quiz.round.closed', { seq: round.seq });
+      attempt = await deps.exams.attemptFor(round, who.memberId);
+    }
+
+    const q = (await loadQuestions(db, [rq.questionId])).get(rq.questionId);
+    if (!q) throw new UserError('quiz.round.unknown');
+    if (raw === null || (Array.isArray(raw) && raw.length === 0))
+      throw new UserError('quiz.answer.empty', { hint: invalidHint(q) });
+    const response = parseResponse(q, raw);
+    if (!response) throw new UserError('quiz.answer.invalid', { hint: invalidHint(q) });
+    const correct = isCorrect(q, response);
+    const openedAt = rq.openedAt ?? round.opensAt;
+    const elapsedMs = Math.max(0, now.getTime() - (attempt ? attempt.startedAt : openedAt).getTime());
+    const points =
+      round.kind === 'contest'
+        ? contestPoints(correct, elapsedMs, rq.deadline!.getTime() - openedAt.getTime())
+        : correct
+          ? PRACTICE_POINTS
+          : 0;
+    const me = await memberInfo(db, who.memberId);
+    const result = await answers.submit({
+      orgId: who.orgId,
+      roundId,
+      questionId: q.id,
+      position,
+      memberId: who.memberId,
+      unitId: me.unitId,
+      attemptId: attempt?.id ?? null,
+      response,
+      correct,
+      points,
+      elapsedMs,
+      answeredAt: now,
+      timezone: who.tz,
+    });
+    if (result === 'duplicate') throw new UserError('quiz.answer.duplicate');
+
+    if (round.kind === 'contest') {
+      return {
+        ack: {
+          toast: {
+            kind: 'info',
+            text: t('quiz.contest.recorded', {
+              answer: describeAnswer(q, response),
+              seconds: (elapsedMs / 1000).toFixed(1),
+            }),
+          },
+        },
+      };
+    }
+    if (round.kind === 'daily') {
+      const head = correct
+        ? t('quiz.daily.right', { position })
+        : t('quiz.daily.wrong', { position, answer: describeAnswer(q) });
+      const explanation = q.explanation ? t('quiz.explanation', { text: q.explanation }) : '';
+      const done = await deps.daily.completion(round, who.memberId);
+      const tail = done
+        ? t('quiz.daily.done', { correct: done.correct, total: done.total, streak: done.streak ?? 1 })
+        : '';
+      const ack: AckReply = {
+        toast: { kind: correct ? 'success' : 'warning', text: [head, explanation, tail].filter(Boolean).join('\n') },
+      };
+      // A private card is the member's own: it can show what they answered. The group card is shared.
+      const isPrivate = (JSON.parse(round.settings) as { private?: boolean }).private === true;
+      if (!isPrivate) return { ack };
+      const card = await deps.daily.memberCard(round.id, who.memberId, who.tz);
+      return { ack: { ...ack, card }, replaceCard: card };
+    }
+    const after = await deps.exams.afterAnswer(round, attempt!, who.tz);
+    return {
+      ack: { toast: after.toast ?? { kind: 'success', text: t('quiz.test.saved') }, card: after.card },
+      replaceCard: after.card,
+    };
+  }
+
+  /**
+   * Voids a question of a round (wrong key): its answers stop counting, the
+   * tallies of everyone who answered it are rebuilt from their answers, and
+   * the round's results are re-issued (contest podium, test scores).
+   */
+  async function voidQuestion(
+    who: Who & { platform: Platform; chatId: string | null; secretary: { kind: 'user'; id: string } },
+    seq: number,
+    position: number,
+  ) {
+    const round = await db.quizRound.findUnique({ where: { orgId_seq: { orgId: who.orgId, seq } } });
+    if (!round) throw new UserError('quiz.void.no_round', { seq });
+    const rq = await db.quizRoundQuestion.findUnique({ where: { roundId_position: { roundId: round.id, position } } });
+    if (!rq) throw new UserError('quiz.void.no_question', { seq, position });
+    if (rq.status === 'void') throw new UserError('quiz.void.already', { seq, position });
+    // Contest questions are asked one by one; a test's or a day's are all asked once the round opens.
+    const notAsked =
+      round.kind === 'contest' ? rq.status !== 'closed' : round.status === 'scheduled' || rq.status === 'skipped';
+    if (notAsked) throw new UserError('quiz.void.not_asked', { seq, position });
+    return db.$transaction(async (tx) => {
+      const affected = await tx.quizAnswer.findMany({
+        where: { roundId: round.id, questionId: rq.questionId, voided: false },
+      });
+      await tx.quizRoundQuestion.update({
+        where: { roundId_position: { roundId: round.id, position } },
+        data: { status: 'void' },
+      });
+      await tx.quizAnswer.updateMany({
+        where: { roundId: round.id, questionId: rq.questionId },
+        data: { voided: true },
+      });
+      // The key is wrong: keep the question out of new rounds until the bank is corrected.
+      await tx.question.updateMany({ where: { id: rq.questionId, orgId: who.orgId }, data: { status: 'retired' } });
+      await tx.quizMistake.deleteMany({ where: { questionId: rq.questionId, orgId: who.orgId } });
+      const periods = [...new Set(affected.flatMap((a) => periodKeys(a.answeredAt, who.tz)))];
+      const subjects = [
+        ...new Set(affected.map((a) => `member|${a.memberId}`)),
+        ...new Set(affected.filter((a) => a.unitId).map((a) => `unit|${a.unitId}`)),
+      ].map((s) => {
+        const [scope, id] = s.split('|') as ['member' | 'unit', string];
+        return { scope, id };
+      });
+      await answers.recompute(tx, who.orgId, subjects, periods, who.tz);
+      if (round.kind === 'contest') {
+        if (rq.cardRef) {
+          await outbox.enqueue(
+            {
+              platform: round.platform as Platform,
+              orgId: round.orgId,
+              target: { kind: 'chat', id: round.chatId! },
+              kind: 'card_update',
+              refId: rq.cardRef,
+              body: { card: await deps.contests.revealCard(tx, round.id, position) },
+            },
+            tx,
+          );
+        }
+        if (round.status === 'closed') {
+          await outbox.enqueue(
+            {
+              platform: round.platform as Platform,
+              orgId: round.orgId,
+              target: { kind: 'chat', id: round.chatId! },
+              kind: 'card',
+              body: { card: await deps.contests.podiumCard(tx, round.id) },
+            },
+            tx,
+          );
+        }
+      }
+      // Test results name people: they go to the secretary privately, never to the group.
+      if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
+        const file = await deps.exams.exportResults(tx, round, who.tz);
+        await outbox.enqueue(
+          {
+            platform: who.platform,
+            orgId: round.orgId,
+            target: who.secretary,
+            kind: 'card',
+            body: { card: await deps.exams.resultsCard(tx, round, who.tz, file, null) },
+          },
+          tx,
+        );
+      }
+      return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
+    });
+  }
+
+  return { answer, voidQuestion };
+}
+
+export type Play = ReturnType<typeof createPlay>;

@@ -1,0 +1,158 @@
+import type { WorkingDays } from '../calendar/working-days.ts';
+import type { CardTemplates } from '../../bot/card-templates.ts';
+import type { MessageKey, MessageParams, Messages } from '../../bot/messages.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Db, Tx } from '../../lib/db.ts';
+import { isUniqueViolation } from '../../lib/db.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Outbox } from '../../outbox/outbox.ts';
+import type { CardElement, Platform } from '../../platforms/types.ts';
+import type { Scheduler } from '../../scheduler/scheduler.ts';
+import type { AnswerStore } from './answer-store.ts';
+import type { QuizQuestion } from './questions.ts';
+
+/** What every part of the quiz feature is built from. */
+export interface QuizDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  messages: Messages;
+  cards: CardTemplates;
+  outbox: Outbox;
+  scheduler: Scheduler;
+  answers: AnswerStore;
+  /** Where XLSX exports are written (the seam cannot send files yet). */
+  exportDir: string;
+  defaultTimezone: string;
+  /** Chinese working days, shared with the calendar feature. */
+  workingDays: WorkingDays;
+}
+
+export const TYPE_LABEL_KEYS: Record<QuizQuestion['type'], MessageKey> = {
+  single: 'quiz.qtype.single',
+  multiple: 'quiz.qtype.multiple',
+  truefalse: 'quiz.qtype.truefalse',
+  fill: 'quiz.qtype.fill',
+};
+
+export function typeLabel(t: (k: MessageKey, p?: MessageParams) => string, q: QuizQuestion): string {
+  return t(TYPE_LABEL_KEYS[q.type]);
+}
+
+/**
+ * The answer controls of a question: one button per option for single
+ * choice and true/false (one click answers), a multi-select with a submit
+ * for multiple choice, a text input for fill-in. What was chosen travels
+ * as `c` in the payload or in the form values.
+ */
+export function answerControls(
+  q: QuizQuestion,
+  actionId: string,
+  payload: Record<string, unknown>,
+  t: (k: MessageKey) => string,
+): CardElement[] {
+  if (q.type === 'single') {
+    return [
+      {
+        type: 'buttons',
+        buttons: q.options.map((o) => ({
+          text: o.key,
+          style: 'default' as const,
+          actionId,
+          payload: { ...payload, c: o.key },
+        })),
+      },
+    ];
+  }
+  if (q.type === 'truefalse') {
+    return [
+      {
+        type: 'buttons',
+        buttons: [
+          { text: t('quiz.tf.true'), style: 'default', actionId, payload: { ...payload, c: 'true' } },
+          { text: t('quiz.tf.false'), style: 'default', actionId, payload: { ...payload, c: 'false' } },
+        ],
+      },
+    ];
+  }
+  if (q.type === 'multiple') {
+    return [
+      {
+        type: 'choice',
+        name: 'c',
+        multiple: true,
+        options: q.options.map((o) => ({ value: o.key, text: `${o.key}. ${o.text}` })),
+        submitText: t('quiz.submit'),
+        actionId,
+        payload,
+      },
+    ];
+  }
+  return [
+    {
+      type: 'form',
+      inputs: [{ name: 'c', label: t('quiz.fill.label'), placeholder: t('quiz.fill.placeholder'), multiline: false }],
+      submitText: t('quiz.submit'),
+      actionId,
+      payload,
+    },
+  ];
+}
+
+/** What a click carried: the option in the payload, or the form's value(s). */
+export function rawChoice(payload: { c?: string }, formValues?: Record<string, unknown>): string | string[] | null {
+  if (payload.c !== undefined) return payload.c;
+  const v = formValues?.c;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  return null;
+}
+
+/** The next short round number of an organisation ("第N场"); a race on the unique key retries. */
+export async function withNextSeq<T>(db: Db, orgId: string, work: (tx: Tx, seq: number) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.$transaction(async (tx) => {
+        const last = await tx.quizRound.aggregate({ where: { orgId }, _max: { seq: true } });
+        return work(tx, (last._max.seq ?? 0) + 1);
+      });
+    } catch (err) {
+      // Two rounds took the same number, or two contests started at once in a chat:
+      // go again; `work` re-reads and refuses the loser with a precise message.
+      if (attempt < 3 && isUniqueViolation(err)) continue;
+      throw err;
+    }
+  }
+}
+
+export interface MemberInfo {
+  id: string;
+  displayName: string;
+  unitId: string | null;
+  platformUserId: string;
+  platform: string;
+}
+
+export async function memberInfo(db: Db | Tx, memberId: string): Promise<MemberInfo> {
+  return db.member.findUniqueOrThrow({
+    where: { id: memberId },
+    select: { id: true, displayName: true, unitId: true, platformUserId: true, platform: true },
+  });
+}
+
+export async function namesOf(db: Db | Tx, memberIds: string[]): Promise<Map<string, string>> {
+  const rows = await db.member.findMany({
+    where: { id: { in: [...new Set(memberIds)] } },
+    select: { id: true, displayName: true },
+  });
+  return new Map(rows.map((r) => [r.id, r.displayName]));
+}
+
+export function platformOf(p: string): Platform {
+  return p as Platform;
+}
+
+export async function orgTimezone(db: Db | Tx, orgId: string, fallback: string): Promise<string> {
+  const org = await db.organisation.findUnique({ where: { id: orgId }, select: { timezone: true } });
+  return org?.timezone ?? fallback;
+}

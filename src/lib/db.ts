@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { PrismaClient as SqliteClient, Prisma } from '../generated/sqlite/client.ts';
+
+/**
+ * Both generated clients expose the same models (the schemas are kept in
+ * parity by a test), so the rest of the code is written against one type.
+ */
+export type Db = SqliteClient;
+export type Tx = Prisma.TransactionClient;
+export type Provider = 'sqlite' | 'postgresql';
+
+export interface Database {
+  provider: Provider;
+  url: string;
+  prisma: Db;
+  close(): Promise<void>;
+}
+
+export function providerOf(url: string): Provider {
+  return /^postgres(ql)?:\/\//i.test(url) ? 'postgresql' : 'sqlite';
+}
+
+/** `file:./data/x.db` → `./data/x.db`; better-sqlite3 wants a path. */
+export function sqlitePath(url: string): string {
+  return url.replace(/^file:/, '');
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  const provider = providerOf(url);
+  let prisma: Db;
+  if (provider === 'sqlite') {
+    const file = sqlitePath(url);
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // Each provider's client and driver load only when used: a SQLite bot never pays for pg.
+    const [{ PrismaBetterSqlite3 }, { PrismaClient }] = await Promise.all([
+      import('@prisma/adapter-better-sqlite3'),
+      import('../generated/sqlite/client.ts'),
+    ]);
+    prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
+  } else {
+    const [{ PrismaPg }, { PrismaClient }] = await Promise.all([
+      import('@prisma/adapter-pg'),
+      import('../generated/postgres/client.ts'),
+    ]);
+    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+  }
+  if (provider === 'sqlite') {
+    // WAL lets readers (the sandbox poller, /metrics) run beside the writer;
+    // busy_timeout makes a second writer wait instead of failing at once.
+    await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+    await prisma.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
+    // In WAL mode NORMAL keeps every committed transaction across a crash of
+    // the process (SIGKILL included) and never corrupts; only an OS crash or
+    // power loss can roll back the last commits. FULL would fsync on every
+    // commit, on the event loop (better-sqlite3 is synchronous), which caps
+    // card callbacks at a few thousand a second on a busy disk.
+    await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
+  } else {
+    await prisma.$queryRawUnsafe('SELECT 1');
+  }
+  return {
+    provider,
+    url,
+    prisma,
+    close: () => prisma.$disconnect(),
+  };
+}
+
+/** True when an error is a unique-constraint violation (P2002) from either provider. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && (err as { code?: unknown }).code === 'P2002';
+}

@@ -1,0 +1,343 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { loadConfig, ConfigError, type Config } from './config.ts';
+import { createBot, type Bot, type Feature } from './bot/bot.ts';
+import { loadCardTemplates } from './bot/card-templates.ts';
+import { createMessages, type MessageKey } from './bot/messages.ts';
+import { createDirectory } from './features/org/directory.ts';
+import { createOrgFeature } from './features/org/commands.ts';
+import { DEMO, seedDemoOrganisation } from './features/org/demo-seed.ts';
+import { createQuizBankFeature } from './features/quiz/bank/commands.ts';
+import { createQuestionBank } from './features/quiz/bank/repository.ts';
+import { seedStarterBank } from './features/quiz/bank/starter-bank.ts';
+import { createQuizFeature, defaultExportDir } from './features/quiz/index.ts';
+import { createQuotaFeature } from './features/quota/commands.ts';
+import { createCalendarFeature } from './features/calendar/commands.ts';
+import { nextOccurrence, ruleSchema } from './features/calendar/recurrence.ts';
+import { createDeadLetterNotice, createSchedulerReports } from './features/calendar/reports.ts';
+import { createWorkingDays, type WorkingDays } from './features/calendar/working-days.ts';
+import { createSystemClock, type Clock } from './lib/clock.ts';
+import { createInboundDedupe } from './lib/inbound-dedupe.ts';
+import { openDatabase, type Database } from './lib/db.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { createMigrator, migrationsDir } from './lib/migrator.ts';
+import { createOutbox, type Outbox } from './outbox/outbox.ts';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
+import type { DingTalkAdapter, DingTalkAdapterDeps } from './platforms/dingtalk/adapter.ts';
+import type { FeishuAdapter } from './platforms/feishu/adapter.ts';
+import { createSandboxAdapter } from './platforms/sandbox/adapter.ts';
+import type { Platform, PlatformMessenger } from './platforms/types.ts';
+import { createApp } from './server/app.ts';
+import { createMetrics, type Metrics } from './server/metrics.ts';
+import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts';
+import { registerCleanupJobs } from './scheduler/cleanup.ts';
+
+/** The repository root, where prisma/ and cards/ live. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Shuxiang {
+  config: Config;
+  app: Hono;
+  db: Database;
+  bot: Bot;
+  outbox: Outbox;
+  worker: OutboxWorker;
+  scheduler: Scheduler;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+  /** The DingTalk adapter, when DingTalk is configured. */
+  dingtalk?: DingTalkAdapter;
+  /** The Feishu adapter, when FEISHU_APP_ID/SECRET are set. */
+  feishu?: FeishuAdapter;
+  /** Starts background work (the outbox worker). */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: config → db (+migrate) → services → adapters →
+ * server. Tests build the whole bot through this too, with their own clock,
+ * logger and database.
+ */
+export async function createShuxiang(
+  config: Config,
+  overrides: {
+    clock?: Clock;
+    log?: Logger;
+    /** The holiday calendar; tests pin which years it covers. */
+    workingDays?: WorkingDays;
+    worker?: Partial<OutboxWorkerOptions>;
+    /** Extra features, e.g. a test's own command and card action. */
+    features?: Feature[];
+    /** Test seams of the DingTalk adapter (allowed webhook hosts, reconnect backoff). */
+    dingtalk?: Pick<DingTalkAdapterDeps, 'webhookHosts' | 'stream' | 'cardAckBudgetMs'>;
+    scheduler?: Partial<SchedulerOptions>;
+    /** Lets tests and benchmarks observe or slow down what reaches a platform. */
+    wrapMessenger?: (messenger: PlatformMessenger) => PlatformMessenger;
+  } = {},
+): Promise<Shuxiang> {
+  const log = overrides.log ?? createLogger({ level: config.logLevel });
+  const clock = overrides.clock ?? createSystemClock();
+  const messages = createMessages();
+  // Templates first: a broken card template must stop start-up before anything else.
+  const cards = loadCardTemplates(path.join(ROOT, 'cards'));
+
+  const db = await openDatabase(config.databaseUrl);
+  const migrator = createMigrator(db, migrationsDir(db.provider, ROOT));
+  const applied = await migrator.migrate();
+  if (applied.length) log.info({ applied }, 'database migrated');
+
+  const outbox = createOutbox({ db: db.prisma, clock });
+  const metrics = createMetrics();
+  const directory = createDirectory({
+    db: db.prisma,
+    defaultTimezone: config.timezone,
+    admins: config.admins,
+    defaultOrgName: messages.t('demo.org'),
+  });
+  // Every messenger registered below passes through wrapMessenger (tests and benchmarks).
+  const wrap = overrides.wrapMessenger ?? ((m: PlatformMessenger) => m);
+  const messengers = new (class extends Map<Platform, PlatformMessenger> {
+    override set(platform: Platform, messenger: PlatformMessenger) {
+      return super.set(platform, wrap(messenger));
+    }
+  })();
+  const worker = createOutboxWorker({
+    db: db.prisma,
+    clock,
+    log,
+    messengers,
+    options: overrides.worker,
+    onDead: createDeadLetterNotice({ db: db.prisma, clock, directory, outbox, messages }),
+  });
+  outbox.onEnqueued(() => worker.kick());
+  const workingDays = overrides.workingDays ?? createWorkingDays();
+  const reportToSecretaries = createSchedulerReports({
+    directory,
+    outbox,
+    messages,
+    log,
+    graceMs: overrides.scheduler?.graceMs ?? config.scheduleGraceMs,
+  });
+  const scheduler = createScheduler({
+    db: db.prisma,
+    clock,
+    log,
+    defaultTimezone: config.timezone,
+    // The recurrence format of features/calendar is the one every feature schedules with.
+    nextOccurrence: (rule, after, tz) => nextOccurrence(ruleSchema.parse(rule), after, tz, workingDays),
+    afterFire: () => worker.kick(),
+    report: reportToSecretaries,
+    options: { graceMs: config.scheduleGraceMs, ...overrides.scheduler },
+  });
+  registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
+  const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler };
+  const questionBank = createQuestionBank({ db: db.prisma, clock });
+  const quota = createQuotaFeature({
+    db: db.prisma,
+    clock,
+    log,
+    messages,
+    outbox,
+    monthlyQuota: config.dingtalk?.monthlyQuota ?? 5000,
+    timezone: config.timezone,
+    secretaries: (orgId) => directory.secretaries(orgId),
+  });
+  const quiz = createQuizFeature({
+    services,
+    provider: db.provider,
+    exportDir: defaultExportDir(config.databaseUrl, ROOT),
+    defaultTimezone: config.timezone,
+    workingDays,
+  });
+  // Inbound dedupe rows are group-committed (one INSERT per burst of events);
+  // the scheduler's hourly clean-up job prunes them after 8 h.
+  const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock });
+  const bot = createBot({
+    services,
+    dedupe,
+    identity: directory,
+    features: [
+      createOrgFeature({ directory }),
+      createCalendarFeature({
+        scheduler,
+        outbox,
+        messages,
+        workingDays,
+        maxTextLength: (p) => messengers.get(p)?.maxTextLength,
+      }),
+      createQuizBankFeature({ bank: questionBank, root: ROOT }),
+      quiz,
+      quota,
+      ...(overrides.features ?? []),
+    ],
+  });
+
+  const routers: Hono[] = [];
+
+  if (config.sandbox.enabled) {
+    if (config.feishu || config.dingtalk) {
+      log.warn(
+        '!!! The sandbox is ON while a real platform is configured: anyone who can reach /sandbox can act as any demo user. Set SHUXIANG_SANDBOX=off in production. !!!',
+      );
+    }
+    if (config.sandbox.demoSeed) {
+      await seedDemoOrganisation(db.prisma, messages.t('demo.org'), config.timezone);
+      if (config.sandbox.demoQuestions) {
+        // The demo organisation gets the starter bank so quizzes work out of the box.
+        const seeded = await seedStarterBank(questionBank, DEMO.orgId, ROOT);
+        if (seeded > 0) log.info({ questions: seeded }, 'starter question bank seeded into the demo organisation');
+      }
+    }
+    const sandbox = createSandboxAdapter({
+      db: db.prisma,
+      clock,
+      log,
+      sink: bot.dispatcher,
+      settle: () => worker.drain(20),
+      isConfiguredAdmin: directory.isConfiguredAdmin,
+    });
+    messengers.set('sandbox', sandbox.messenger);
+    routers.push(sandbox.routes);
+  }
+
+  let dingtalk: DingTalkAdapter | undefined;
+  if (config.dingtalk) {
+    // Loaded only when configured: the SDK costs memory a sandbox-only bot does not need.
+    const { createDingTalkAdapter } = await import('./platforms/dingtalk/adapter.ts');
+    dingtalk = createDingTalkAdapter({
+      settings: config.dingtalk,
+      db: db.prisma,
+      clock,
+      log: log.child({ platform: 'dingtalk' }),
+      sink: bot.dispatcher,
+      timezone: config.timezone,
+      monthlyQuota: config.dingtalk.monthlyQuota,
+      onQuotaCrossing: quota.warn,
+      t: (key, params) => messages.t(key as MessageKey, params),
+      ...overrides.dingtalk,
+    });
+    messengers.set('dingtalk', dingtalk.messenger);
+    routers.push(dingtalk.routes);
+    dingtalk.registerMetrics(metrics);
+  }
+  let feishu: FeishuAdapter | undefined;
+  if (config.feishu) {
+    const { createFeishuAdapter } = await import('./platforms/feishu/adapter.ts');
+    feishu = createFeishuAdapter({ config: config.feishu, db: db.prisma, clock, log, sink: bot.dispatcher });
+    messengers.set('feishu', feishu.messenger);
+    routers.push(feishu.routes);
+  }
+
+  // One scrape reads the outbox depth once for its three gauges (prom-client collects them in parallel).
+  let depthRead: ReturnType<Outbox['depth']> | undefined;
+  const depth = () => {
+    depthRead ??= outbox.depth().finally(() => setTimeout(() => (depthRead = undefined), 100).unref());
+    return depthRead;
+  };
+  metrics.gauge('shuxiang_outbox_depth', 'Outbound messages waiting to be sent', async () => (await depth()).pending);
+  metrics.gauge(
+    'shuxiang_outbox_oldest_pending_seconds',
+    'Age of the oldest unsent outbound message',
+    async () => (await depth()).oldestPendingAgeSeconds,
+  );
+  metrics.gauge('shuxiang_outbox_dead', 'Outbound messages given up after retries', async () => (await depth()).dead);
+  metrics.gauge('shuxiang_outbox_sent', 'Messages sent by this instance', () => worker.stats().sent);
+  metrics.gauge('shuxiang_outbox_retried', 'Delivery retries by this instance', () => worker.stats().retried);
+  metrics.gauge('shuxiang_outbox_failed', 'Messages dead-lettered by this instance', () => worker.stats().failed);
+  metrics.gauge(
+    'shuxiang_outbox_throttled',
+    'Platform answers of "too fast" seen by this instance',
+    () => worker.stats().throttled,
+  );
+
+  const app = createApp({
+    log,
+    metrics,
+    routers,
+    readiness: {
+      checks: {
+        database: async () => {
+          await db.prisma.$queryRawUnsafe('SELECT 1');
+          return true;
+        },
+        migrations: async () => {
+          const pending = await migrator.pending();
+          return pending.length === 0 ? true : `pending: ${pending.map((m) => m.name).join(', ')}`;
+        },
+        ...(dingtalk ? { dingtalk: dingtalk.ready } : {}),
+      },
+    },
+  });
+
+  return {
+    config,
+    app,
+    db,
+    bot,
+    outbox,
+    worker,
+    scheduler,
+    metrics,
+    log,
+    clock,
+    dingtalk,
+    feishu,
+    start() {
+      worker.start();
+      scheduler.start();
+      dingtalk?.start();
+      feishu?.start().catch((err: unknown) => log.error({ err }, 'Feishu adapter failed to start'));
+    },
+    async stop() {
+      await dingtalk?.stop();
+      await feishu?.stop();
+      await scheduler.stop();
+      await quiz.answers.flush();
+      await worker.stop();
+      await dedupe.flush();
+      await db.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const shuxiang = await createShuxiang(config);
+  shuxiang.start();
+  const server: ServerType = serve({ fetch: shuxiang.app.fetch, port: config.port }, (info) => {
+    shuxiang.log.info(
+      { port: info.port, sandbox: config.sandbox.enabled ? `http://localhost:${info.port}/sandbox` : 'off' },
+      'Shuxiang is listening',
+    );
+  });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    shuxiang.log.info({ signal }, 'shutting down');
+    server.close();
+    void shuxiang.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

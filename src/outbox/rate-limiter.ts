@@ -1,0 +1,159 @@
+import type { Platform, RateLimit, RateLimits, Target } from '../platforms/types.ts';
+
+/**
+ * Token buckets per platform app, per chat and per user, written as GCRA
+ * ("generic cell rate algorithm", the virtual-scheduling form of a token
+ * bucket): each bucket is one number, its theoretical arrival time.
+ *
+ * Why not `limiter` or `bottleneck` (docs/decisions/scheduling.md): the worker
+ * must *reserve* a send slot across several buckets at once (app AND chat AND
+ * user, each with one or more limits such as Feishu's 50/s and 1000/min) and
+ * must be able to ask "when could this go?" without taking a token, so it
+ * only claims rows it can send before their lease runs out. Neither library
+ * offers an all-or-nothing reservation over several buckets, and both keep
+ * timers of their own; this is ~80 lines with an injected time source.
+ */
+export class Gcra {
+  /** Emission interval: ms between sends at the sustained rate. */
+  private readonly interval: number;
+  /** How far ahead of the sustained schedule a burst may run, in ms. */
+  private readonly tolerance: number;
+  private tat = -Infinity;
+
+  constructor(limit: RateLimit) {
+    if (!(limit.rate > 0) || !(limit.perMs > 0)) throw new Error(`bad rate limit ${JSON.stringify(limit)}`);
+    this.interval = limit.perMs / limit.rate;
+    // Undeclared burst: a tenth of the window. Sending a whole window's worth
+    // at once invites a 429 from a platform that counts in fixed windows, and
+    // pacing costs nothing at the sustained rate.
+    const burst = Math.max(1, limit.burst ?? Math.ceil(limit.rate / 10));
+    this.tolerance = (burst - 1) * this.interval;
+  }
+
+  /** Earliest time (ms, same scale as `now`) at which one send conforms. */
+  availableAt(now: number): number {
+    return Math.max(now, this.tat - this.tolerance);
+  }
+
+  /** Takes one send at time `at` (which must be >= availableAt). */
+  take(at: number): void {
+    this.tat = Math.max(this.tat, at) + this.interval;
+  }
+
+  /** The platform said "wait until `until`": nothing conforms before then. */
+  blockUntil(until: number): void {
+    this.tat = Math.max(this.tat, until + this.tolerance);
+  }
+
+  /** True when the bucket is full again, so it can be forgotten. */
+  idle(now: number): boolean {
+    return this.tat <= now;
+  }
+}
+
+/** Several limits that must all hold (e.g. 50/s and 1000/min). */
+class BucketSet {
+  private readonly buckets: Gcra[];
+  /** Until when the platform told us to stop (a 429 with a reset time). */
+  blockedUntil = -Infinity;
+  constructor(limits: RateLimit[]) {
+    this.buckets = limits.map((l) => new Gcra(l));
+  }
+  availableAt(now: number): number {
+    return this.buckets.reduce((t, b) => Math.max(t, b.availableAt(now)), now);
+  }
+  take(at: number): void {
+    for (const b of this.buckets) b.take(at);
+  }
+  blockUntil(until: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, until);
+    for (const b of this.buckets) b.blockUntil(until);
+  }
+  idle(now: number): boolean {
+    return this.blockedUntil <= now && this.buckets.every((b) => b.idle(now));
+  }
+}
+
+export type LimitScope = 'app' | 'chat' | 'user';
+
+export interface RateLimiter {
+  /**
+   * Reserves one send to `target` on `platform` at the earliest conforming
+   * time, if that is no later than `notAfter`; returns the time or null
+   * (nothing taken). Times are on the limiter's own monotonic scale.
+   */
+  reserve(platform: Platform, target: Target, notAfter: number): number | null;
+  /**
+   * For a send reserved earlier: if the platform has since said "stop" for
+   * its app or target, a new slot after the block; otherwise `plannedAt`.
+   * Without this, sends planned before a 429 would all hit the same full window.
+   */
+  confirm(platform: Platform, target: Target, plannedAt: number): number;
+  /** After a 429 with a reset time: nothing more in that scope until `until`. */
+  blockUntil(platform: Platform, target: Target, scope: LimitScope, until: number): void;
+  now(): number;
+  /** Number of live buckets (for tests of the memory bound). */
+  size(): number;
+}
+
+export function createRateLimiter(deps: {
+  limitsFor: (platform: Platform) => RateLimits | undefined;
+  /** Monotonic milliseconds; injected so tests can drive it. */
+  now?: () => number;
+  /** Idle per-chat/per-user buckets are dropped once there are more than this. */
+  maxBuckets?: number;
+}): RateLimiter {
+  const now = deps.now ?? (() => performance.now());
+  const maxBuckets = deps.maxBuckets ?? 20_000;
+  const buckets = new Map<string, BucketSet | null>();
+
+  function bucket(platform: Platform, scope: LimitScope, id: string): BucketSet | null {
+    const key = scope === 'app' ? `${platform}|app` : `${platform}|${scope}|${id}`;
+    let b = buckets.get(key);
+    if (b === undefined) {
+      const limits = deps.limitsFor(platform);
+      const list = scope === 'app' ? limits?.perApp : scope === 'chat' ? limits?.perChat : limits?.perUser;
+      b = list && list.length > 0 ? new BucketSet(list) : null;
+      if (buckets.size >= maxBuckets) sweep();
+      buckets.set(key, b);
+    }
+    return b;
+  }
+
+  function sweep(): void {
+    const t = now();
+    for (const [key, b] of buckets) {
+      if (!key.endsWith('|app') && (b === null || b.idle(t))) buckets.delete(key);
+    }
+  }
+
+  function bucketsFor(platform: Platform, target: Target): BucketSet[] {
+    const scoped = bucket(platform, target.kind === 'chat' ? 'chat' : 'user', target.id);
+    return [bucket(platform, 'app', ''), scoped].filter((b): b is BucketSet => b !== null);
+  }
+
+  return {
+    now,
+    reserve(platform, target, notAfter) {
+      const t = now();
+      const set = bucketsFor(platform, target);
+      const at = set.reduce((m, b) => Math.max(m, b.availableAt(t)), t);
+      if (at > notAfter) return null;
+      for (const b of set) b.take(at);
+      return at;
+    },
+    confirm(platform, target, plannedAt) {
+      const t = now();
+      const set = bucketsFor(platform, target);
+      if (!set.some((b) => b.blockedUntil > t)) return plannedAt;
+      const at = set.reduce((m, b) => Math.max(m, b.availableAt(t)), t);
+      for (const b of set) b.take(at);
+      return at;
+    },
+    blockUntil(platform, target, scope, until) {
+      const id = scope === 'app' ? '' : target.id;
+      bucket(platform, scope, id)?.blockUntil(until);
+    },
+    size: () => buckets.size,
+  };
+}

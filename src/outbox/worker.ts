@@ -1,0 +1,424 @@
+import { hostname } from 'node:os';
+import { Prisma, type OutboxMessage } from '../generated/sqlite/client.ts';
+import { DeliveryError, type Card, type Platform, type PlatformMessenger, type Target } from '../platforms/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Db } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import { newId } from '../lib/ids.ts';
+import type { OutboxBody } from './outbox.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+
+export interface OutboxWorkerOptions {
+  /** Most rows one round reads and claims. */
+  batchSize: number;
+  /** How long a claimed row stays ours; a crashed sender's rows come back after it. */
+  leaseMs: number;
+  maxAttempts: number;
+  pollMs: number;
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /**
+   * A round claims only rows the rate limiters let it send within this many
+   * ms, so claimed rows never sit out their lease waiting for a token and
+   * rows for a throttled chat stay free for another instance.
+   */
+  horizonMs: number;
+  /** Most results written back in one transaction. */
+  flushSize: number;
+  /**
+   * Results are written back at least this often, so a crash repeats only
+   * the sends of the last few ms (which the platform de-duplicates by key).
+   */
+  flushDelayMs: number;
+}
+
+export const defaultWorkerOptions: OutboxWorkerOptions = {
+  batchSize: 1000,
+  leaseMs: 30_000,
+  maxAttempts: 8,
+  pollMs: 1_000,
+  baseBackoffMs: 1_000,
+  maxBackoffMs: 10 * 60_000,
+  horizonMs: 2_000,
+  flushSize: 200,
+  flushDelayMs: 20,
+};
+
+export interface DeliveryStats {
+  sent: number;
+  failed: number;
+  retried: number;
+  /** Answers from a platform that said "too fast" (429 and the like). */
+  throttled: number;
+}
+
+export interface OutboxWorker {
+  start(): void;
+  stop(): Promise<void>;
+  /** Ask for a delivery round now (coalesced). */
+  kick(): void;
+  /** One delivery round; returns how many rows it handled. */
+  runOnce(): Promise<number>;
+  /** Deliver until nothing is due; for tests and shutdown. */
+  drain(maxRounds?: number): Promise<void>;
+  stats(): DeliveryStats;
+}
+
+type Outcome =
+  | { id: string; kind: 'sent'; platformMessageId: string | null; at: Date }
+  | { id: string; kind: 'retry' | 'dead'; error: string; nextAttemptAt: Date }
+  | { id: string; kind: 'wait'; attempts: number; nextAttemptAt: Date };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Delivers outbox rows. A round reads due rows, reserves a send slot for each
+ * in the rate limiters (per app, per chat, per user), claims the rows it can
+ * send within the horizon with one conditional update, sends them at their
+ * slots (one chat in order, chats in parallel) and writes the results back in
+ * batches. A crash after a send and before its result is written leaves the
+ * row `sending`; when the lease runs out it is sent again with the same
+ * idempotency key (the outbox id), which the platform de-duplicates.
+ */
+export function createOutboxWorker(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  messengers: Map<Platform, PlatformMessenger>;
+  options?: Partial<OutboxWorkerOptions>;
+  /** Shared by all workers of the process; by default built from the messengers' declared limits. */
+  rateLimiter?: RateLimiter;
+  /** Told when a message is given up for good, e.g. to notify secretaries. */
+  onDead?: (row: OutboxMessage, reasonKey: string | undefined) => Promise<void>;
+}): OutboxWorker {
+  const opts = { ...defaultWorkerOptions, ...deps.options };
+  const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  const limiter =
+    deps.rateLimiter ?? createRateLimiter({ limitsFor: (p) => deps.messengers.get(p)?.rateLimits ?? undefined });
+  const stats: DeliveryStats = { sent: 0, failed: 0, retried: 0, throttled: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  /** Rounds in progress: a started worker plans the next round while the last one sends. */
+  const rounds = new Set<Promise<number>>();
+  const maxRounds = 2;
+  /** Targets with rows in flight in some round: later rows wait, so a chat keeps its order. */
+  const busyTargets = new Map<string, number>();
+  let again = false;
+  let stopped = true;
+
+  function backoff(attempt: number, retryAfterMs?: number): number {
+    const exp = Math.min(opts.maxBackoffMs, opts.baseBackoffMs * 2 ** (attempt - 1));
+    const jittered = Math.round(exp / 2 + Math.random() * (exp / 2)); // "equal jitter"
+    // A reset header is a floor, not a suggestion: never come back earlier.
+    return retryAfterMs !== undefined ? Math.max(retryAfterMs, Math.min(jittered, retryAfterMs + 1000)) : jittered;
+  }
+
+  const targetOf = (row: OutboxMessage): Target => ({ kind: row.targetKind as Target['kind'], id: row.targetId });
+
+  async function send(row: OutboxMessage): Promise<Outcome> {
+    const messenger = deps.messengers.get(row.platform as Platform);
+    const attempt = row.attempts + 1;
+    const now = () => deps.clock.now();
+    try {
+      if (!messenger) throw new DeliveryError(`no messenger for platform ${row.platform}`, 'retry');
+      const body = JSON.parse(row.body) as OutboxBody;
+      const target = targetOf(row);
+      const opts2 = { idempotencyKey: row.id, replyHandle: body.replyHandle };
+      let platformMessageId: string | null = null;
+      if (row.kind === 'text' && 'text' in body) {
+        platformMessageId = (await messenger.sendText(target, body.text, { ...opts2, mentions: body.mentions }))
+          .platformMessageId;
+      } else if (row.kind === 'card' && 'card' in body) {
+        platformMessageId = (await messenger.sendCard(target, body.card, opts2)).platformMessageId;
+      } else if (row.kind === 'card_update' && 'card' in body) {
+        const ref = row.refId ? await deps.db.outboxMessage.findUnique({ where: { id: row.refId } }) : null;
+        if (!ref || ref.status === 'dead') throw new DeliveryError('card to update was never sent', 'permanent');
+        if (!ref.platformMessageId) {
+          // The card itself is still queued: wait for it without spending an attempt.
+          return {
+            id: row.id,
+            kind: 'wait',
+            attempts: row.attempts,
+            nextAttemptAt: new Date(now().getTime() + 500),
+          };
+        }
+        await messenger.updateCard({ platformMessageId: ref.platformMessageId, target }, body.card as Card, opts2);
+      } else {
+        throw new DeliveryError(`malformed outbox row ${row.id}`, 'permanent');
+      }
+      stats.sent++;
+      return { id: row.id, kind: 'sent', platformMessageId, at: now() };
+    } catch (err) {
+      const permanent = err instanceof DeliveryError && err.kind === 'permanent';
+      const dead = permanent || attempt >= opts.maxAttempts;
+      const message = err instanceof Error ? err.message : String(err);
+      const retryAfter = err instanceof DeliveryError ? err.retryAfterMs : undefined;
+      if (retryAfter !== undefined && err instanceof DeliveryError) {
+        stats.throttled++;
+        // Pause the whole scope the platform complained about, not just this row.
+        limiter.blockUntil(row.platform as Platform, targetOf(row), err.scope ?? 'app', limiter.now() + retryAfter);
+      }
+      if (dead) {
+        stats.failed++;
+        deps.log.error({ err, outboxId: row.id, attempt }, 'outbox message dead-lettered');
+        if (deps.onDead) {
+          await deps
+            .onDead(row, err instanceof DeliveryError ? err.reasonKey : undefined)
+            .catch((e: unknown) => deps.log.error({ err: e }, 'dead-letter notification failed'));
+        }
+      } else {
+        stats.retried++;
+        deps.log.warn({ outboxId: row.id, attempt, error: message }, 'outbox delivery failed; will retry');
+      }
+      return {
+        id: row.id,
+        kind: dead ? 'dead' : 'retry',
+        error: message.slice(0, 1000),
+        nextAttemptAt: new Date(now().getTime() + (dead ? 0 : backoff(attempt, retryAfter))),
+      };
+    }
+  }
+
+  /** Writes results back, many per transaction; only rows we still lease. */
+  async function flush(outcomes: Outcome[], leaseOwner: string): Promise<void> {
+    deps.log.debug({ rows: outcomes.length }, 'outbox: writing results');
+    for (let i = 0; i < outcomes.length; i += opts.flushSize) {
+      const chunk = outcomes.slice(i, i + opts.flushSize);
+      const sent = chunk.filter((o): o is Extract<Outcome, { kind: 'sent' }> => o.kind === 'sent');
+      const withRef = sent.filter((o) => o.platformMessageId !== null);
+      const others = chunk.filter((o) => o.kind !== 'sent');
+      // Sent rows in two statements whatever their number (the hot path of a
+      // fan-out): one update for the state, one CASE update for the platform
+      // ids; other outcomes are rare and written one by one.
+      const ops = [];
+      if (sent.length) {
+        ops.push(
+          deps.db.outboxMessage.updateMany({
+            where: { id: { in: sent.map((o) => o.id) }, leaseOwner, status: 'sending' },
+            data: { status: 'sent', sentAt: sent[sent.length - 1]!.at, leaseUntil: null, lastError: null },
+          }),
+        );
+      }
+      if (withRef.length) {
+        const cases = Prisma.join(
+          withRef.map((o) => Prisma.sql`WHEN ${o.id} THEN ${o.platformMessageId}`),
+          ' ',
+        );
+        ops.push(
+          deps.db
+            .$executeRaw`UPDATE "OutboxMessage" SET "platformMessageId" = CASE "id" ${cases} END WHERE "id" IN (${Prisma.join(withRef.map((o) => o.id))}) AND "leaseOwner" = ${leaseOwner}`,
+        );
+      }
+      ops.push(
+        ...others.map((o) => {
+          const where = { id: o.id, leaseOwner, status: 'sending' };
+          switch (o.kind) {
+            case 'wait':
+              return deps.db.outboxMessage.updateMany({
+                where,
+                data: { status: 'pending', attempts: o.attempts, leaseUntil: null, nextAttemptAt: o.nextAttemptAt },
+              });
+            default:
+              return deps.db.outboxMessage.updateMany({
+                where,
+                data: {
+                  status: o.kind === 'dead' ? 'dead' : 'pending',
+                  lastError: o.error,
+                  leaseUntil: null,
+                  nextAttemptAt: o.nextAttemptAt,
+                },
+              });
+          }
+        }),
+      );
+      await deps.db.$transaction(ops);
+    }
+  }
+
+  async function round(onClaimed: () => void): Promise<number> {
+    const now = deps.clock.now();
+    const due = {
+      OR: [
+        { status: 'pending', nextAttemptAt: { lte: now } },
+        // A sender that crashed mid-delivery: its lease ran out, the row comes back.
+        { status: 'sending', leaseUntil: { lt: now } },
+      ],
+    };
+    const rows = await deps.db.outboxMessage.findMany({
+      where: due,
+      orderBy: { createdAt: 'asc' },
+      take: opts.batchSize,
+    });
+    if (rows.length === 0) return 0;
+
+    // Plan: reserve a slot for each row in order; once one row of a target
+    // cannot go within the horizon, later rows of that target wait too, so
+    // one chat's messages keep their order.
+    const horizon = limiter.now() + opts.horizonMs;
+    const deferred = new Set<string>();
+    const planned = new Map<string, number>();
+    for (const row of rows) {
+      const key = `${row.platform}:${row.targetKind}:${row.targetId}`;
+      if (deferred.has(key) || busyTargets.has(key)) continue;
+      const at = limiter.reserve(row.platform as Platform, targetOf(row), horizon);
+      if (at === null) deferred.add(key);
+      else planned.set(row.id, at);
+    }
+    if (planned.size === 0) return 0;
+
+    // Claim: one conditional update; a second instance that read the same
+    // rows updates none of those we got (and vice versa).
+    const claimToken = `${owner}:${newId().slice(0, 8)}`;
+    await deps.db.outboxMessage.updateMany({
+      where: { id: { in: [...planned.keys()] }, ...due },
+      data: {
+        status: 'sending',
+        leaseOwner: claimToken,
+        leaseUntil: new Date(now.getTime() + opts.leaseMs),
+        attempts: { increment: 1 },
+      },
+    });
+    const claimed = await deps.db.outboxMessage.findMany({
+      where: { leaseOwner: claimToken, status: 'sending' },
+      orderBy: { createdAt: 'asc' },
+    });
+    if (claimed.length === 0) return 0;
+
+    const byTarget = new Map<string, OutboxMessage[]>();
+    for (const row of claimed) {
+      const key = `${row.platform}:${row.targetKind}:${row.targetId}`;
+      const list = byTarget.get(key);
+      if (list) list.push(row);
+      else byTarget.set(key, [row]);
+    }
+    for (const key of byTarget.keys()) busyTargets.set(key, (busyTargets.get(key) ?? 0) + 1);
+    const release = (key: string) => {
+      const n = (busyTargets.get(key) ?? 1) - 1;
+      if (n <= 0) busyTargets.delete(key);
+      else busyTargets.set(key, n);
+    };
+    onClaimed();
+
+    const pending: Outcome[] = [];
+    const flushes: Promise<void>[] = [];
+    let flushTimer: NodeJS.Timeout | undefined;
+    const queueFlush = () => {
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      const chunk = pending.splice(0, pending.length);
+      if (chunk.length) flushes.push(flush(chunk, claimToken));
+    };
+    let firstPendingAt = 0;
+    const record = (o: Outcome) => {
+      pending.push(o);
+      if (pending.length === 1) firstPendingAt = performance.now();
+      // Checked here too, not only by the timer: back-to-back sends resolve as
+      // microtasks and can starve timers for a long while.
+      if (pending.length >= opts.flushSize || performance.now() - firstPendingAt >= opts.flushDelayMs) queueFlush();
+      else flushTimer ??= setTimeout(queueFlush, opts.flushDelayMs);
+    };
+    await Promise.all(
+      [...byTarget.entries()].map(async ([key, queue]) => {
+        try {
+          await sendQueue(queue);
+        } finally {
+          release(key);
+        }
+      }),
+    );
+    async function sendQueue(queue: OutboxMessage[]): Promise<void> {
+      for (const row of queue) {
+        // The row was attempted `row.attempts` times before; the claim counted this one.
+        const before = { ...row, attempts: row.attempts - 1 };
+        let wait = (planned.get(row.id) ?? limiter.now()) - limiter.now();
+        if (wait > 1) await sleep(wait);
+        const target = targetOf(row);
+        wait = limiter.confirm(row.platform as Platform, target, limiter.now()) - limiter.now();
+        if (wait > 1) await sleep(wait);
+        const outcome = await send(before);
+        record(outcome);
+        if (outcome.kind !== 'sent') {
+          // Keep the chat's order: later rows of this target go next round.
+          const rest = queue.slice(queue.indexOf(row) + 1);
+          for (const r of rest) {
+            record({ id: r.id, kind: 'wait', attempts: r.attempts - 1, nextAttemptAt: outcome.nextAttemptAt });
+          }
+          break;
+        }
+      }
+    }
+    queueFlush();
+    // Flushes may have been queued while earlier ones were awaited.
+    for (let i = 0; i < flushes.length; i++) await flushes[i];
+    return claimed.length;
+  }
+
+  function launch(): Promise<number> {
+    const p: Promise<number> = round(() => {
+      // Claimed: let the next round plan and claim while this one sends.
+      if (!stopped && rounds.size < maxRounds) void launch();
+    })
+      .catch((err: unknown) => {
+        deps.log.error({ err }, 'outbox round failed');
+        return 0;
+      })
+      .then((n) => {
+        // A round that found work means more is probably waiting: go again at once.
+        if (n > 0 && !stopped) again = true;
+        return n;
+      })
+      .finally(() => {
+        rounds.delete(p);
+        if (again && !stopped && rounds.size < maxRounds) {
+          again = false;
+          void launch();
+        }
+      });
+    rounds.add(p);
+    return p;
+  }
+
+  function runOnce(): Promise<number> {
+    if (rounds.size > 0) {
+      again = true;
+      return [...rounds][rounds.size - 1]!;
+    }
+    return launch();
+  }
+
+  const settled = async () => {
+    while (rounds.size > 0) await Promise.all([...rounds]);
+  };
+
+  return {
+    start() {
+      stopped = false;
+      timer = setInterval(() => void runOnce(), opts.pollMs);
+      timer.unref();
+      void runOnce();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await settled();
+    },
+    kick() {
+      if (!stopped) void runOnce();
+    },
+    runOnce,
+    async drain(maxRounds = 100) {
+      for (let i = 0; i < maxRounds; i++) {
+        await settled();
+        const n = await runOnce();
+        if (n === 0) {
+          const due = await deps.db.outboxMessage.count({
+            where: { status: 'pending', nextAttemptAt: { lte: deps.clock.now() } },
+          });
+          if (due === 0) return;
+          // Due but held back by the rate limits: give the buckets a moment.
+          await sleep(Math.min(200, opts.horizonMs / 10));
+        }
+      }
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,233 @@
+import type * as lark from '@larksuiteoapi/node-sdk';
+import type { Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/logger.ts';
+import {
+  DeliveryError,
+  type Card,
+  type Mention,
+  type PlatformMessenger,
+  type RateLimits,
+  type Target,
+} from '../types.ts';
+import { ok, toDeliveryError } from './client.ts';
+import type { ValueSealer } from './crypto.ts';
+import { CARD_MAX_BYTES, renderFeishuCard } from './render-card.ts';
+
+/**
+ * Feishu's documented send limits (im/v1 messages): 50/s and 1000/min per
+ * app, 5/s to one group (shared by every bot in it) and 5/s to one user.
+ */
+export const FEISHU_RATE_LIMITS: RateLimits = {
+  perApp: [
+    { rate: 50, perMs: 1000, burst: 50 },
+    { rate: 1000, perMs: 60_000, burst: 1000 },
+  ],
+  perChat: [{ rate: 5, perMs: 1000, burst: 5 }],
+  perUser: [{ rate: 5, perMs: 1000, burst: 5 }],
+};
+
+/**
+ * Text content may be 150 KB of JSON; a CJK character is 3 bytes in UTF-8,
+ * so 50,000 characters always fit with room for mentions and escaping.
+ */
+export const FEISHU_MAX_TEXT_LENGTH = 50_000;
+const TEXT_MAX_BYTES = 150 * 1024;
+
+export interface FeishuMessenger extends PlatformMessenger {
+  /** The bot's own open_id (GET /open-apis/bot/v3/info), fetched once and cached. */
+  botOpenId(): Promise<string | undefined>;
+  /** A member's display name in a chat, from the chat-members API (cached per chat). */
+  displayName(chatId: string, openId: string): Promise<string | undefined>;
+  /** The name if already cached; never waits for the network (card callbacks have 3 s). */
+  cachedName(chatId: string, openId: string): string | undefined;
+  /** Delayed update with a callback token (30 min, two uses); call only after the callback was answered. */
+  updateWithToken(token: string, card: Card): Promise<void>;
+}
+
+export function createFeishuMessenger(deps: {
+  client: lark.Client;
+  /** Called when Feishu says the tenant token is invalid, so the next call fetches a new one. */
+  forgetToken?: () => void;
+  sealer: ValueSealer;
+  clock: Clock;
+  log: Logger;
+  /** How long a chat's member list is trusted. */
+  namesTtlMs?: number;
+}): FeishuMessenger {
+  const { client, sealer, clock, log } = deps;
+  /** Every SDK failure goes through here: a dead token is dropped before the outbox retries. */
+  const failure = (err: unknown, what: string) => {
+    const mapped = toDeliveryError(err, what);
+    if (/code (99991663|99991661|99991668)\b/.test(mapped.message)) deps.forgetToken?.();
+    return mapped;
+  };
+  const namesTtlMs = deps.namesTtlMs ?? 10 * 60_000;
+  const names = new Map<string, { at: number; byId: Map<string, string> }>();
+  const loading = new Map<string, Promise<Map<string, string>>>();
+  let bot: Promise<string | undefined> | undefined;
+
+  const receiveIdType = (target: Target) => (target.kind === 'chat' ? 'chat_id' : 'open_id');
+
+  function cardContent(card: Card): string {
+    const content = JSON.stringify(renderFeishuCard(card, sealer));
+    if (Buffer.byteLength(content) > CARD_MAX_BYTES) {
+      throw new DeliveryError(
+        `card is ${Buffer.byteLength(content)} bytes, Feishu allows ${CARD_MAX_BYTES}`,
+        'permanent',
+        undefined,
+        'feishu.delivery.too_long',
+      );
+    }
+    return content;
+  }
+
+  async function send(target: Target, msgType: 'text' | 'interactive', content: string, uuid: string) {
+    try {
+      const res = ok(
+        await client.im.v1.message.create({
+          params: { receive_id_type: receiveIdType(target) },
+          data: { receive_id: target.id, msg_type: msgType, content, uuid },
+        }),
+      );
+      const id = res.data?.message_id;
+      if (!id) throw new DeliveryError('Feishu answered without a message_id', 'retry');
+      return { platformMessageId: id };
+    } catch (err) {
+      throw failure(err, `send ${msgType} to ${target.kind} ${target.id}`);
+    }
+  }
+
+  async function loadMembers(chatId: string): Promise<Map<string, string>> {
+    const byId = new Map<string, string>();
+    let pageToken: string | undefined;
+    // Bounded: a group holds at most a few thousand people, 100 per page.
+    for (let page = 0; page < 100; page++) {
+      const res = ok(
+        await client.im.v1.chatMembers.get({
+          path: { chat_id: chatId },
+          params: { member_id_type: 'open_id', page_size: 100, ...(pageToken ? { page_token: pageToken } : {}) },
+        }),
+      );
+      for (const item of res.data?.items ?? []) {
+        if (item.member_id && item.name) byId.set(item.member_id, item.name);
+      }
+      if (!res.data?.has_more || !res.data.page_token) break;
+      pageToken = res.data.page_token;
+    }
+    names.set(chatId, { at: clock.now().getTime(), byId });
+    return byId;
+  }
+
+  function membersOf(chatId: string): Promise<Map<string, string>> {
+    let p = loading.get(chatId);
+    if (!p) {
+      p = loadMembers(chatId).finally(() => loading.delete(chatId));
+      loading.set(chatId, p);
+    }
+    return p;
+  }
+
+  return {
+    platform: 'feishu',
+    rateLimits: FEISHU_RATE_LIMITS,
+    maxTextLength: FEISHU_MAX_TEXT_LENGTH,
+
+    async sendText(target, text, opts) {
+      const content = JSON.stringify({ text: textWithMentions(text, opts.mentions ?? []) });
+      if (Buffer.byteLength(content) > TEXT_MAX_BYTES) {
+        throw new DeliveryError('text longer than 150 KB', 'permanent', undefined, 'feishu.delivery.too_long');
+      }
+      return send(target, 'text', content, opts.idempotencyKey);
+    },
+
+    async sendCard(target, card, opts) {
+      return send(target, 'interactive', cardContent(card), opts.idempotencyKey);
+    },
+
+    async updateCard(ref, card) {
+      // PATCH updates the shared card for everyone in the chat (update_multi).
+      const content = cardContent(card);
+      try {
+        ok(await client.im.v1.message.patch({ path: { message_id: ref.platformMessageId }, data: { content } }));
+      } catch (err) {
+        throw failure(err, `patch card ${ref.platformMessageId}`);
+      }
+    },
+
+    async updateWithToken(token, card) {
+      try {
+        ok(
+          await client.request<{ code?: number; msg?: string }>({
+            method: 'POST',
+            url: '/open-apis/interactive/v1/card/update',
+            data: { token, card: renderFeishuCard(card, sealer) },
+          }),
+        );
+      } catch (err) {
+        throw failure(err, 'delayed card update');
+      }
+    },
+
+    botOpenId() {
+      if (!bot) {
+        bot = client
+          .request<{ code?: number; msg?: string; bot?: { open_id?: string } }>({
+            method: 'GET',
+            url: '/open-apis/bot/v3/info',
+          })
+          .then((res) => ok(res).bot?.open_id)
+          .catch((err: unknown) => {
+            log.warn({ error: failure(err, 'bot info').message }, 'could not read the bot open_id; will retry');
+            bot = undefined; // try again on the next event
+            return undefined;
+          });
+      }
+      return bot;
+    },
+
+    async displayName(chatId, openId) {
+      const cached = names.get(chatId);
+      const fresh = cached && clock.now().getTime() - cached.at < namesTtlMs;
+      if (fresh && cached.byId.has(openId)) return cached.byId.get(openId);
+      // A newcomer or a stale list: reload, but at most once a minute per chat.
+      if (cached && clock.now().getTime() - cached.at < 60_000) return cached.byId.get(openId);
+      try {
+        return (await membersOf(chatId)).get(openId);
+      } catch (err) {
+        log.warn({ chatId, error: failure(err, 'chat members').message }, 'could not list chat members');
+        // Remember the failure too, so clicks during a quiz do not each retry the API.
+        names.set(chatId, { at: clock.now().getTime(), byId: cached?.byId ?? new Map() });
+        return cached?.byId.get(openId);
+      }
+    },
+
+    cachedName(chatId, openId) {
+      return names.get(chatId)?.byId.get(openId);
+    },
+  };
+}
+
+/**
+ * Feishu text mentions are `<at user_id="ou_x">Name</at>`. A mention whose
+ * `@Name` appears in the text is replaced in place; the others lead the text.
+ */
+export function textWithMentions(text: string, mentions: Mention[]): string {
+  let out = escapeText(text);
+  const leading: string[] = [];
+  for (const m of mentions) {
+    const tag = `<at user_id="${escapeAttr(m.id)}">${escapeText(m.name)}</at>`;
+    const needle = `@${escapeText(m.name)}`;
+    if (m.name && out.includes(needle)) out = out.split(needle).join(tag);
+    else leading.push(tag);
+  }
+  return leading.length ? `${leading.join(' ')} ${out}` : out;
+}
+
+/** Only a literal `<at` could be misread as a mention tag; everything else is shown as typed. */
+function escapeText(s: string): string {
+  return s.replace(/<at\b/gi, '&lt;at');
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/["<>&]/g, '');
+}

@@ -1,0 +1,176 @@
+import type { Card, CardElement } from '../types.ts';
+import type { ValueSealer } from './crypto.ts';
+
+/**
+ * The neutral card rendered to Feishu card JSON 2.0. 2.0 cards are always
+ * shared (`update_multi: true`): an update is seen by everyone, so per-person
+ * feedback goes in a toast, never in the card.
+ */
+export type FeishuCardJson = Record<string, unknown>;
+
+/** What a button's callback value carries: action id, payload, and the seal over both. */
+export interface ButtonValue {
+  a: string;
+  p: Record<string, unknown>;
+  s: string;
+}
+
+const plain = (content: string) => ({ tag: 'plain_text', content });
+
+const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
+
+export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJson {
+  let forms = 0;
+  const value = (actionId: string, payload: Record<string, unknown>): ButtonValue => ({
+    a: actionId,
+    p: payload,
+    s: sealer.seal(actionId, payload),
+  });
+  const callback = (actionId: string, payload: Record<string, unknown>) => [
+    { type: 'callback', value: value(actionId, payload) },
+  ];
+
+  function render(el: CardElement): Record<string, unknown>[] {
+    switch (el.type) {
+      case 'markdown':
+        return [{ tag: 'markdown', content: el.text }];
+      case 'note':
+        return [{ tag: 'markdown', content: el.text, text_size: 'notation' }];
+      case 'divider':
+        return [{ tag: 'hr' }];
+      case 'fields': {
+        // Two fields side by side per row, as Feishu's own cards lay out key-value pairs.
+        const rows: Record<string, unknown>[] = [];
+        for (let i = 0; i < el.fields.length; i += 2) {
+          rows.push({
+            tag: 'column_set',
+            flex_mode: 'bisect',
+            horizontal_spacing: '8px',
+            columns: el.fields.slice(i, i + 2).map((f) => ({
+              tag: 'column',
+              width: 'weighted',
+              weight: 1,
+              elements: [{ tag: 'markdown', content: `**${escapeMd(f.label)}**\n${f.value}` }],
+            })),
+          });
+        }
+        return rows;
+      }
+      case 'buttons':
+        return [
+          {
+            tag: 'column_set',
+            flex_mode: 'flow',
+            horizontal_spacing: '8px',
+            columns: el.buttons.map((b) => ({
+              tag: 'column',
+              width: 'auto',
+              elements: [
+                {
+                  tag: 'button',
+                  text: plain(b.text.slice(0, 100)),
+                  type: BUTTON_TYPE[b.style],
+                  behaviors: callback(b.actionId, b.payload),
+                },
+              ],
+            })),
+          },
+        ];
+      case 'choice': {
+        const n = forms++;
+        return [
+          {
+            tag: 'form',
+            name: `form_${n}`,
+            elements: [
+              {
+                tag: el.multiple ? 'multi_select_static' : 'select_static',
+                name: el.name,
+                required: true,
+                width: 'fill',
+                options: el.options.map((o) => ({ text: plain(o.text), value: o.value })),
+              },
+              {
+                tag: 'button',
+                name: `submit_${n}`,
+                text: plain(el.submitText.slice(0, 100)),
+                type: 'primary',
+                form_action_type: 'submit',
+                behaviors: callback(el.actionId, el.payload),
+              },
+            ],
+          },
+        ];
+      }
+      case 'form': {
+        const n = forms++;
+        return [
+          {
+            tag: 'form',
+            name: `form_${n}`,
+            elements: [
+              ...el.inputs.map((input) => ({
+                tag: 'input',
+                name: input.name,
+                label: plain(input.label),
+                label_position: 'top',
+                ...(input.placeholder ? { placeholder: plain(input.placeholder) } : {}),
+                ...(input.multiline ? { input_type: 'multiline_text', rows: 4 } : {}),
+                width: 'fill',
+              })),
+              {
+                tag: 'button',
+                name: `submit_${n}`,
+                text: plain(el.submitText.slice(0, 100)),
+                type: 'primary',
+                form_action_type: 'submit',
+                behaviors: callback(el.actionId, el.payload),
+              },
+            ],
+          },
+        ];
+      }
+      case 'chart':
+        return [
+          {
+            tag: 'chart',
+            aspect_ratio: '16:9',
+            color_theme: 'brand',
+            chart_spec: {
+              type: 'bar',
+              ...(el.title ? { title: { text: el.title } } : {}),
+              data: { values: el.bars.map((b) => ({ label: b.label, value: b.value })) },
+              xField: 'label',
+              yField: 'value',
+              label: { visible: true },
+            },
+          },
+        ];
+      case 'table':
+        return [
+          {
+            tag: 'table',
+            page_size: Math.min(10, Math.max(1, el.rows.length)),
+            row_height: 'low',
+            header_style: { bold: true, background_style: 'grey' },
+            columns: el.columns.map((c, i) => ({ name: `c${i}`, display_name: c, data_type: 'text', width: 'auto' })),
+            rows: el.rows.map((r) => Object.fromEntries(el.columns.map((_, i) => [`c${i}`, r[i] ?? '']))),
+          },
+        ];
+    }
+  }
+
+  return {
+    schema: '2.0',
+    config: { update_multi: true, width_mode: 'fill', summary: { content: card.header.title } },
+    header: { title: plain(card.header.title), template: card.header.colour },
+    body: { direction: 'vertical', vertical_spacing: '8px', elements: card.elements.flatMap(render) },
+  };
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/([*_~`])/g, '\\$1');
+}
+
+/** Feishu's own limits on a card: 30 KB of JSON and at most 200 components. */
+export const CARD_MAX_BYTES = 30 * 1024;

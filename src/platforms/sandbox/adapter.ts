@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import {
+  cardActions,
+  type EventSink,
+  type InboundFile,
+  type Mention,
+  type MessageEvent,
+  type ActionEvent,
+  type PlatformMessenger,
+} from '../types.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Db } from '../../lib/db.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { createSandboxMessenger } from './messenger.ts';
+import { renderCardHtml } from './render-html.ts';
+import { createTranscript, directChatId, type TranscriptEntry } from './transcript.ts';
+
+/**
+ * The sandbox is a real platform adapter on the same seam as Feishu and
+ * DingTalk: its page and JSON API produce MessageEvent/ActionEvent for the
+ * dispatcher, and the bot's replies come back through the outbox into a
+ * transcript kept in the database.
+ */
+export const SANDBOX_TENANT = 'demo';
+
+const messageBody = z
+  .object({
+    chatId: z.string().min(1).max(200),
+    userId: z.string().min(1).max(200),
+    /** May be empty only when a file is attached, as real platforms send uploads. */
+    text: z.string().max(8000).default(''),
+    /** An attached file (a question bank to import...); the 1 MB body limit bounds its size. */
+    file: z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        contentBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+      })
+      .optional(),
+  })
+  .refine((b) => b.text.trim().length > 0 || b.file !== undefined, { message: 'text is required', path: ['text'] });
+
+const actionBody = z.object({
+  chatId: z.string().min(1).max(200),
+  userId: z.string().min(1).max(200),
+  messageId: z.string().min(1).max(200),
+  actionId: z.string().min(1).max(64),
+  payload: z.record(z.string(), z.unknown()).default({}),
+  formValues: z.record(z.string(), z.unknown()).optional(),
+});
+
+interface SandboxMember {
+  userId: string;
+  name: string;
+  role: 'secretary' | 'member';
+  unit: string | null;
+}
+
+interface SandboxChat {
+  id: string;
+  title: string;
+  kind: 'group' | 'direct';
+  members: SandboxMember[];
+}
+
+export interface SandboxAdapter {
+  messenger: PlatformMessenger;
+  routes: Hono;
+}
+
+export function createSandboxAdapter(deps: {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  sink: EventSink;
+  /** Lets a request wait until the replies it caused are in the transcript. */
+  settle?: () => Promise<void>;
+  isConfiguredAdmin?: (platform: string, userId: string) => boolean;
+}): SandboxAdapter {
+  const { db, clock, sink } = deps;
+  const transcript = createTranscript(db);
+  const messenger = createSandboxMessenger(transcript);
+  const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+  const settle = deps.settle ?? (async () => {});
+
+  async function listChats(): Promise<SandboxChat[]> {
+    const chats = await db.chat.findMany({ where: { platform: 'sandbox' }, orderBy: { platformChatId: 'asc' } });
+    const orgIds = [...new Set(chats.map((c) => c.orgId))];
+    const members = await db.member.findMany({
+      where: { orgId: { in: orgIds }, platform: 'sandbox' },
+      include: { unit: true, roles: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    const toMember = (m: (typeof members)[number]): SandboxMember => ({
+      userId: m.platformUserId,
+      name: m.displayName,
+      role:
+        m.roles.some((r) => r.role === 'secretary') || deps.isConfiguredAdmin?.('sandbox', m.platformUserId)
+          ? 'secretary'
+          : 'member',
+      unit: m.unit?.name ?? null,
+    });
+    const groups: SandboxChat[] = chats.map((c) => ({
+      id: c.platformChatId,
+      title: c.title,
+      kind: 'group',
+      members: members.filter((m) => m.orgId === c.orgId).map(toMember),
+    }));
+    const seen = new Set<string>();
+    const directs: SandboxChat[] = [];
+    for (const m of members) {
+      if (seen.has(m.platformUserId)) continue;
+      seen.add(m.platformUserId);
+      directs.push({
+        id: directChatId(m.platformUserId),
+        title: `私聊 · ${m.displayName}`,
+        kind: 'direct',
+        members: [toMember(m)],
+      });
+    }
+    return [...groups, ...directs];
+  }
+
+  async function findChat(chatId: string, userId: string): Promise<{ chat: SandboxChat; member: SandboxMember }> {
+    const chat = (await listChats()).find((c) => c.id === chatId);
+    if (!chat) throw new HTTPException(404, { message: `unknown chat ${chatId}` });
+    const member = chat.members.find((m) => m.userId === userId);
+    if (!member) throw new HTTPException(403, { message: `${userId} is not a member of ${chatId}` });
+    return { chat, member };
+  }
+
+  /** `@m-li` and `@李明` both mention 李明; `@书香` mentions the bot. */
+  function parseMentions(text: string, chat: SandboxChat): { mentions: Mention[]; text: string } {
+    const mentions: Mention[] = [];
+    const out = text.replace(/@([^\s@,，。]+)/g, (whole, token: string) => {
+      if (token === '书香' || token.toLowerCase() === 'bot') return '';
+      const m = chat.members.find((x) => x.userId === token || x.name === token);
+      if (!m) return whole;
+      if (!mentions.some((x) => x.id === m.userId)) mentions.push({ id: m.userId, name: m.name });
+      return `@${m.name}`;
+    });
+    return { mentions, text: out.replace(/\s+/g, ' ').trim() };
+  }
+
+  async function readJson(c: { req: { json: () => Promise<unknown> } }): Promise<unknown> {
+    try {
+      return await c.req.json();
+    } catch {
+      throw new HTTPException(400, { message: 'body is not valid JSON' });
+    }
+  }
+
+  function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+    const r = schema.safeParse(body);
+    if (!r.success) {
+      throw new HTTPException(400, {
+        message: r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      });
+    }
+    return r.data;
+  }
+
+  const routes = new Hono();
+
+  routes.get('/sandbox', (c) => c.html(page));
+
+  routes.get('/sandbox/api/chats', async (c) => c.json(await listChats()));
+
+  routes.get('/sandbox/api/chats/:chatId/messages', async (c) => {
+    const after = Number(c.req.query('after') ?? '0');
+    if (!Number.isInteger(after) || after < 0)
+      throw new HTTPException(400, { message: 'after must be a whole number' });
+    const withHtml = c.req.query('html') === '1';
+    const list = await transcript.list(c.req.param('chatId'), after);
+    return c.json(list.map((m: TranscriptEntry) => (withHtml && m.card ? { ...m, html: renderCardHtml(m.card) } : m)));
+  });
+
+  routes.post('/sandbox/api/messages', async (c) => {
+    const body = validate(messageBody, await readJson(c));
+    const { chat, member } = await findChat(body.chatId, body.userId);
+    const { mentions, text } = parseMentions(body.text, chat);
+    const eventKey = randomUUID();
+    let files: InboundFile[] | undefined;
+    if (body.file) {
+      const bytes = Buffer.from(body.file.contentBase64, 'base64');
+      files = [{ name: body.file.name, size: bytes.length, read: async () => bytes }];
+    }
+    await transcript.append({
+      chatId: chat.id,
+      messageId: eventKey,
+      from: 'user',
+      userId: member.userId,
+      // The transcript keeps no file bytes, only a line saying one was attached.
+      text: body.file ? `${body.text}\n📎 ${body.file.name}`.trim() : body.text,
+      mentions,
+    });
+    const event: MessageEvent = {
+      type: 'message',
+      platform: 'sandbox',
+      tenant: SANDBOX_TENANT,
+      eventKey,
+      chat: { id: chat.id, kind: chat.kind, title: chat.title },
+      sender: { id: member.userId, name: member.name },
+      text,
+      mentions,
+      // Every sandbox message counts as addressed to the bot.
+      mentionedBot: true,
+      receivedAt: clock.now(),
+      ...(files ? { files } : {}),
+    };
+    await sink.handleMessage(event);
+    await settle();
+    return c.json({ eventKey }, 202);
+  });
+
+  routes.post('/sandbox/api/actions', async (c) => {
+    const body = validate(actionBody, await readJson(c));
+    const { chat, member } = await findChat(body.chatId, body.userId);
+    const message = await transcript.find(body.messageId);
+    if (!message || message.card === undefined || message.from !== 'bot') {
+      throw new HTTPException(404, { message: `no card ${body.messageId}` });
+    }
+    if (message.chatId !== chat.id)
+      throw new HTTPException(404, { message: `no card ${body.messageId} in ${chat.id}` });
+    // Like a real platform, only what the card carries can be clicked.
+    const offered = cardActions(message.card);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (!offered.some((o) => o.actionId === body.actionId && same(o.payload, body.payload))) {
+      throw new HTTPException(400, { message: 'this card has no such button' });
+    }
+    const event: ActionEvent = {
+      type: 'action',
+      platform: 'sandbox',
+      tenant: SANDBOX_TENANT,
+      eventKey: randomUUID(),
+      chat: { id: chat.id, kind: chat.kind, title: chat.title },
+      sender: { id: member.userId, name: member.name },
+      actionId: body.actionId,
+      payload: body.payload,
+      formValues: body.formValues,
+      card: { messageId: body.messageId },
+      receivedAt: clock.now(),
+    };
+    const ack = await sink.handleAction(event);
+    await settle();
+    return c.json(ack, 200);
+  });
+
+  return { messenger, routes };
+}

@@ -1,0 +1,80 @@
+import MarkdownIt from 'markdown-it';
+import type { Card, CardElement } from '../types.ts';
+
+/**
+ * Renders a neutral card as HTML for the sandbox page. Markdown goes through
+ * markdown-it with raw HTML disabled, everything else is escaped, so nothing
+ * a member typed can inject markup. Buttons carry their action id and payload
+ * in data attributes; the page posts them to /sandbox/api/actions.
+ */
+const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function attr(value: unknown): string {
+  return escapeHtml(JSON.stringify(value));
+}
+
+function element(el: CardElement): string {
+  switch (el.type) {
+    case 'markdown':
+      return `<div class="md">${md.render(el.text)}</div>`;
+    case 'note':
+      return `<div class="note">${escapeHtml(el.text)}</div>`;
+    case 'divider':
+      return '<hr>';
+    case 'fields':
+      return `<dl class="fields">${el.fields
+        .map((f) => `<dt>${escapeHtml(f.label)}</dt><dd>${escapeHtml(f.value)}</dd>`)
+        .join('')}</dl>`;
+    case 'buttons':
+      return `<div class="buttons">${el.buttons
+        .map(
+          (b) =>
+            `<button class="btn btn-${b.style}" data-action-id="${escapeHtml(b.actionId)}" data-payload="${attr(b.payload)}">${escapeHtml(b.text)}</button>`,
+        )
+        .join('')}</div>`;
+    case 'choice': {
+      const kind = el.multiple ? 'checkbox' : 'radio';
+      const opts = el.options
+        .map(
+          (o) =>
+            `<label class="opt"><input type="${kind}" name="${escapeHtml(el.name)}" value="${escapeHtml(o.value)}"> ${escapeHtml(o.text)}</label>`,
+        )
+        .join('');
+      return `<form class="choice" data-action-id="${escapeHtml(el.actionId)}" data-payload="${attr(el.payload)}">${opts}<button class="btn btn-primary" type="submit">${escapeHtml(el.submitText)}</button></form>`;
+    }
+    case 'form': {
+      const inputs = el.inputs
+        .map((i) => {
+          const ph = i.placeholder ? ` placeholder="${escapeHtml(i.placeholder)}"` : '';
+          const control = i.multiline
+            ? `<textarea name="${escapeHtml(i.name)}"${ph}></textarea>`
+            : `<input type="text" name="${escapeHtml(i.name)}"${ph}>`;
+          return `<label class="input">${escapeHtml(i.label)}${control}</label>`;
+        })
+        .join('');
+      return `<form class="form" data-action-id="${escapeHtml(el.actionId)}" data-payload="${attr(el.payload)}">${inputs}<button class="btn btn-primary" type="submit">${escapeHtml(el.submitText)}</button></form>`;
+    }
+    case 'chart': {
+      const max = Math.max(1, ...el.bars.map((b) => b.value));
+      const bars = el.bars
+        .map(
+          (b) =>
+            `<div class="bar"><span class="bar-label">${escapeHtml(b.label)}</span><span class="bar-fill" style="width:${Math.round((b.value / max) * 100)}%"></span><span class="bar-value">${escapeHtml(String(b.value))}</span></div>`,
+        )
+        .join('');
+      return `<div class="chart">${el.title ? `<div class="chart-title">${escapeHtml(el.title)}</div>` : ''}${bars}</div>`;
+    }
+    case 'table':
+      return `<table><thead><tr>${el.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${el.rows
+        .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`;
+  }
+}
+
+export function renderCardHtml(card: Card): string {
+  return `<div class="card card-${card.header.colour}"><div class="card-header">${escapeHtml(card.header.title)}</div><div class="card-body">${card.elements.map(element).join('')}</div></div>`;
+}

@@ -1,0 +1,255 @@
+/**
+ * The seam between platforms and the bot. Adapters verify and parse what a
+ * platform sends into these events, and implement PlatformMessenger to send.
+ * Nothing here may name an SDK type.
+ */
+import { z } from 'zod';
+
+export const PLATFORMS = ['sandbox', 'feishu', 'dingtalk'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export type ChatKind = 'group' | 'direct';
+
+export interface ChatRef {
+  id: string;
+  kind: ChatKind;
+  title?: string;
+}
+
+export interface Person {
+  id: string;
+  name?: string;
+}
+
+export interface Mention {
+  id: string;
+  name: string;
+}
+
+interface EventBase {
+  platform: Platform;
+  /** The organisation/tenant as the platform names it (Feishu tenant_key, DingTalk corpId). */
+  tenant: string;
+  /** De-duplication key, unique per platform (Feishu message_id/event_id, DingTalk msgId). */
+  eventKey: string;
+  chat: ChatRef;
+  /** The person the platform vouches for; never taken from a card payload. */
+  sender: Person & { isBot?: boolean };
+  receivedAt: Date;
+}
+
+export interface MessageEvent extends EventBase {
+  type: 'message';
+  /** Text with the bot mention stripped; other mentions kept as `@name`. */
+  text: string;
+  mentions: Mention[];
+  mentionedBot: boolean;
+  /** Platform-specific reply handle (e.g. DingTalk sessionWebhook), opaque to the bot. */
+  replyHandle?: string;
+  /** Files attached to the message (e.g. a question bank to import). */
+  files?: InboundFile[];
+}
+
+export interface InboundFile {
+  name: string;
+  size?: number;
+  /** Fetches the bytes lazily: platforms download on demand. */
+  read(): Promise<Buffer>;
+}
+
+export interface CardRef {
+  /** Our own message id (the outbox id) when known. */
+  messageId: string;
+  /** Platform token allowing a delayed update (Feishu callback token). */
+  updateToken?: string;
+}
+
+export interface ActionEvent extends EventBase {
+  type: 'action';
+  actionId: string;
+  /** Raw payload from the card; the action's own schema validates it. */
+  payload: unknown;
+  formValues?: Record<string, unknown>;
+  card: CardRef;
+}
+
+export type BotEvent = MessageEvent | ActionEvent;
+
+/**
+ * The bot was added to a group (Feishu im.chat.member.bot.added_v1, DingTalk's
+ * equivalent): register the chat and greet it. `addedBy` is who the platform
+ * says added the bot, when it says so.
+ */
+export interface ChatJoinedEvent {
+  type: 'chat_joined';
+  platform: Platform;
+  tenant: string;
+  /** De-duplication key, unique per platform (the platform's event id). */
+  eventKey: string;
+  chat: ChatRef;
+  addedBy?: Person;
+  receivedAt: Date;
+}
+
+/** What an action handler may answer synchronously, inside the platform deadline. */
+export interface AckReply {
+  toast?: { kind: 'success' | 'info' | 'warning' | 'error'; text: string };
+  card?: Card;
+}
+
+// ---- The platform-neutral card ------------------------------------------------
+
+export const CARD_COLOURS = ['blue', 'green', 'orange', 'red', 'grey', 'purple'] as const;
+
+const actionRef = {
+  actionId: z.string().min(1).max(64),
+  payload: z.record(z.string(), z.unknown()).default({}),
+};
+
+export const cardElementSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('markdown'), text: z.string() }),
+  z.object({
+    type: z.literal('fields'),
+    fields: z.array(z.object({ label: z.string(), value: z.string() })),
+  }),
+  z.object({ type: z.literal('divider') }),
+  z.object({
+    type: z.literal('buttons'),
+    buttons: z
+      .array(
+        z.object({
+          text: z.string().min(1),
+          style: z.enum(['primary', 'default', 'danger']).default('default'),
+          ...actionRef,
+        }),
+      )
+      .min(1),
+  }),
+  z.object({
+    type: z.literal('choice'),
+    name: z.string().min(1),
+    multiple: z.boolean().default(false),
+    options: z.array(z.object({ value: z.string(), text: z.string() })).min(1),
+    submitText: z.string().min(1),
+    ...actionRef,
+  }),
+  z.object({
+    type: z.literal('form'),
+    inputs: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          label: z.string(),
+          placeholder: z.string().optional(),
+          multiline: z.boolean().default(false),
+        }),
+      )
+      .min(1),
+    submitText: z.string().min(1),
+    ...actionRef,
+  }),
+  z.object({
+    type: z.literal('chart'),
+    title: z.string().optional(),
+    bars: z.array(z.object({ label: z.string(), value: z.number() })),
+  }),
+  z.object({
+    type: z.literal('table'),
+    columns: z.array(z.string()).min(1),
+    rows: z.array(z.array(z.string())),
+  }),
+  z.object({ type: z.literal('note'), text: z.string() }),
+]);
+
+export const cardSchema = z.object({
+  header: z.object({ title: z.string().min(1), colour: z.enum(CARD_COLOURS).default('blue') }),
+  elements: z.array(cardElementSchema),
+});
+
+export type Card = z.infer<typeof cardSchema>;
+export type CardElement = z.infer<typeof cardElementSchema>;
+/** Every action a card offers to click or submit: its buttons, choices and forms. */
+export function cardActions(card: Card): { actionId: string; payload: Record<string, unknown> }[] {
+  return card.elements.flatMap((el) =>
+    el.type === 'buttons'
+      ? el.buttons.map((b) => ({ actionId: b.actionId, payload: b.payload }))
+      : el.type === 'choice' || el.type === 'form'
+        ? [{ actionId: el.actionId, payload: el.payload }]
+        : [],
+  );
+}
+
+/** Input form of a card (defaults not yet applied), what builders write. */
+export type CardInput = z.input<typeof cardSchema>;
+
+// ---- Outbound -------------------------------------------------------------------
+
+export interface Target {
+  kind: 'chat' | 'user';
+  /** Platform chat id, or platform user id for a private message. */
+  id: string;
+}
+
+export interface SentRef {
+  platformMessageId: string;
+}
+
+export interface SendOptions {
+  /** Stable per message: platforms that support it drop repeats (Feishu uuid, DingTalk outTrackId). */
+  idempotencyKey: string;
+  mentions?: Mention[];
+  /** Opaque reply handle from the inbound event, when still valid. */
+  replyHandle?: string;
+}
+
+/**
+ * Failure classes the outbox acts on: retry later, give up, or give up and
+ * tell the secretaries why (bot removed from chat, message too long...).
+ */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'retry' | 'permanent',
+    readonly retryAfterMs?: number,
+    /** A message-catalogue key explaining a permanent failure to secretaries. */
+    readonly reasonKey?: string,
+    /** Which limit a throttling answer was about; the worker pauses that bucket (default: the app). */
+    readonly scope?: 'app' | 'chat' | 'user',
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** A token-bucket limit: `rate` sends per `perMs`, bursting up to `burst`. */
+export interface RateLimit {
+  rate: number;
+  perMs: number;
+  burst?: number;
+}
+
+/** The platform's documented send limits; the outbox worker enforces them. */
+export interface RateLimits {
+  perApp?: RateLimit[];
+  perChat?: RateLimit[];
+  perUser?: RateLimit[];
+}
+
+/** Implemented once per platform; only the outbox worker calls it. */
+export interface PlatformMessenger {
+  platform: Platform;
+  rateLimits?: RateLimits;
+  /** Longest text the platform accepts, so features can refuse before saving. */
+  maxTextLength?: number;
+  sendText(target: Target, text: string, opts: SendOptions): Promise<SentRef>;
+  sendCard(target: Target, card: Card, opts: SendOptions): Promise<SentRef>;
+  updateCard(ref: SentRef & { target: Target }, card: Card, opts: SendOptions): Promise<void>;
+}
+
+/** What an adapter hands inbound events to (the dispatcher). */
+export interface EventSink {
+  handleMessage(event: MessageEvent): Promise<void>;
+  handleAction(event: ActionEvent): Promise<AckReply>;
+  /** Optional: the bot joined a group chat (onboarding). Adapters skip it when absent. */
+  handleChatJoined?(event: ChatJoinedEvent): Promise<void>;
+}

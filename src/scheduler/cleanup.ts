@@ -1,0 +1,29 @@
+import type { Clock } from '../lib/clock.ts';
+import type { Db } from '../lib/db.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Scheduler } from './scheduler.ts';
+
+/** Inbound event keys are kept 8 h: Feishu retries an event for about 7.1 h. */
+export const INBOUND_KEEP_MS = 8 * 3600_000;
+/** Sent messages are kept long enough for late card updates and the dead-letter list. */
+export const SENT_KEEP_MS = 90 * 86_400_000;
+export const CRON_RUN_KEEP_MS = 7 * 86_400_000;
+
+/** One pass of housekeeping; returns what it deleted. */
+export async function cleanUp(db: Db, clock: Clock) {
+  const now = clock.now().getTime();
+  const inbound = await db.inboundEvent.deleteMany({ where: { receivedAt: { lt: new Date(now - INBOUND_KEEP_MS) } } });
+  const sent = await db.outboxMessage.deleteMany({
+    where: { status: 'sent', sentAt: { lt: new Date(now - SENT_KEEP_MS) } },
+  });
+  const runs = await db.cronRun.deleteMany({ where: { startedAt: { lt: new Date(now - CRON_RUN_KEEP_MS) } } });
+  return { inboundEvents: inbound.count, sentMessages: sent.count, cronRuns: runs.count };
+}
+
+/** Singleton housekeeping jobs: each firing runs on one instance only (RunCoordinator). */
+export function registerCleanupJobs(deps: { scheduler: Scheduler; db: Db; clock: Clock; log: Logger }): void {
+  deps.scheduler.every('cleanup', '7 * * * *', async () => {
+    const deleted = await cleanUp(deps.db, deps.clock);
+    deps.log.info({ deleted }, 'housekeeping done');
+  });
+}

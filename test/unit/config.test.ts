@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('config', () => {
+  it('needs nothing: SQLite, port 3000, Shanghai time, sandbox on, no platforms', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBe('file:./data/shuxiang.db');
+    expect(c.port).toBe(3000);
+    expect(c.timezone).toBe('Asia/Shanghai');
+    expect(c.sandbox.enabled).toBe(true);
+    expect(c.feishu).toBeUndefined();
+    expect(c.dingtalk).toBeUndefined();
+  });
+
+  it('reads admins and platforms', () => {
+    const c = loadConfig({
+      SHUXIANG_ADMINS: 'feishu:ou_1, dingtalk:staff2',
+      FEISHU_APP_ID: 'cli_x',
+      FEISHU_APP_SECRET: 's',
+      FEISHU_MODE: 'ws',
+    });
+    expect(c.admins).toEqual([
+      { platform: 'feishu', userId: 'ou_1' },
+      { platform: 'dingtalk', userId: 'staff2' },
+    ]);
+    expect(c.feishu?.mode).toBe('ws');
+    expect(c.feishu?.domain).toBe('https://open.feishu.cn');
+  });
+
+  it('lists every problem at once', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        SHUXIANG_TIMEZONE: 'Mars/Olympus',
+        SHUXIANG_ADMINS: 'wang',
+        DATABASE_URL: 'mysql://x',
+        FEISHU_APP_ID: 'cli_x',
+        DINGTALK_MODE: 'carrier-pigeon',
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error!.problems.join('\n');
+    for (const key of [
+      'PORT',
+      'SHUXIANG_TIMEZONE',
+      'SHUXIANG_ADMINS',
+      'DATABASE_URL',
+      'FEISHU_APP_SECRET',
+      'DINGTALK_MODE',
+    ]) {
+      expect(text).toContain(key);
+    }
+  });
+});

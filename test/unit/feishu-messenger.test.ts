@@ -1,0 +1,248 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- fixtures and card JSON are edited freely in tests */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSystemClock } from '../../src/lib/clock.ts';
+import { createSilentLogger } from '../../src/lib/logger.ts';
+import { createFeishuClient } from '../../src/platforms/feishu/client.ts';
+import { createValueSealer } from '../../src/platforms/feishu/crypto.ts';
+import { createFeishuMessenger, textWithMentions, type FeishuMessenger } from '../../src/platforms/feishu/messenger.ts';
+import { renderFeishuCard } from '../../src/platforms/feishu/render-card.ts';
+import { DeliveryError, cardSchema, type Card } from '../../src/platforms/types.ts';
+import { startFakeFeishu, type FakeFeishu } from '../helpers/fake-feishu.ts';
+
+const APP = { appId: 'cli_unit', appSecret: 'secret', botOpenId: 'ou_bot' };
+const CHAT = 'oc_unit';
+const sealer = createValueSealer(APP.appSecret);
+
+const everyElement: Card = cardSchema.parse({
+  header: { title: '第 3 题', colour: 'orange' },
+  elements: [
+    { type: 'markdown', text: '**单选** 党的二十大在哪一年召开？' },
+    {
+      type: 'fields',
+      fields: [
+        { label: '题型', value: '单选' },
+        { label: '分值', value: '10' },
+        { label: '限时', value: '30 秒' },
+      ],
+    },
+    { type: 'divider' },
+    {
+      type: 'buttons',
+      buttons: [
+        { text: 'A. 2021', actionId: 'quiz.answer', payload: { v: 1, q: 'q3', o: 'A' } },
+        { text: 'B. 2022', style: 'primary', actionId: 'quiz.answer', payload: { v: 1, q: 'q3', o: 'B' } },
+      ],
+    },
+    {
+      type: 'choice',
+      name: 'picked',
+      multiple: true,
+      options: [
+        { value: 'A', text: '学习' },
+        { value: 'B', text: '实践' },
+      ],
+      submitText: '提交',
+      actionId: 'quiz.submit',
+      payload: { v: 1, q: 'q4' },
+    },
+    {
+      type: 'form',
+      inputs: [{ name: 'note', label: '心得', multiline: true, placeholder: '写下你的体会' }],
+      submitText: '提交心得',
+      actionId: 'club.note',
+      payload: { v: 1, s: 's1' },
+    },
+    {
+      type: 'chart',
+      title: '本周答题',
+      bars: [
+        { label: '办公室', value: 12 },
+        { label: '学习科', value: 9 },
+      ],
+    },
+    {
+      type: 'table',
+      columns: ['姓名', '得分'],
+      rows: [
+        ['李明', '30'],
+        ['张华', '20'],
+      ],
+    },
+    { type: 'note', text: '答题截止：今晚 22:00' },
+  ],
+});
+
+describe('Feishu card rendering (JSON 2.0)', () => {
+  it('renders every neutral element into a shared 2.0 card with sealed callback values', () => {
+    const json = renderFeishuCard(everyElement, sealer) as Record<string, any>;
+    expect(json.schema).toBe('2.0');
+    expect(json.config.update_multi).toBe(true);
+    expect(json.header).toEqual({ title: { tag: 'plain_text', content: '第 3 题' }, template: 'orange' });
+    const tags = json.body.elements.map((e: { tag: string }) => e.tag);
+    expect(tags).toEqual([
+      'markdown',
+      'column_set', // fields 1-2
+      'column_set', // field 3
+      'hr',
+      'column_set', // buttons
+      'form', // choice
+      'form', // text input
+      'chart',
+      'table',
+      'markdown', // note
+    ]);
+    const button = json.body.elements[4].columns[1].elements[0];
+    expect(button.type).toBe('primary');
+    const value = button.behaviors[0].value;
+    expect(value).toMatchObject({ a: 'quiz.answer', p: { v: 1, q: 'q3', o: 'B' } });
+    expect(sealer.verify(value.a, value.p, value.s)).toBe(true);
+    const [choice, form] = [json.body.elements[5], json.body.elements[6]];
+    expect(choice.elements[0]).toMatchObject({ tag: 'multi_select_static', name: 'picked' });
+    expect(choice.elements[1]).toMatchObject({ form_action_type: 'submit', name: 'submit_0' });
+    expect(form.elements[0]).toMatchObject({ tag: 'input', name: 'note', input_type: 'multiline_text' });
+    expect(form.elements[1].name).toBe('submit_1');
+    expect(json.body.elements[7].chart_spec.data.values).toEqual([
+      { label: '办公室', value: 12 },
+      { label: '学习科', value: 9 },
+    ]);
+    expect(json.body.elements[8].rows[0]).toEqual({ c0: '李明', c1: '30' });
+  });
+});
+
+describe('textWithMentions', () => {
+  it('turns @Name into Feishu at-tags and leads with mentions not in the text', () => {
+    expect(
+      textWithMentions('已将 @李明 设为书记。', [
+        { id: 'ou_li', name: '李明' },
+        { id: 'ou_zh', name: '张华' },
+      ]),
+    ).toBe('<at user_id="ou_zh">张华</at> 已将 <at user_id="ou_li">李明</at> 设为书记。');
+    expect(textWithMentions('<at user_id="all"></at> hi', [])).toBe('&lt;at user_id="all"></at> hi');
+  });
+});
+
+describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
+  let fake: FakeFeishu;
+  let messenger: FeishuMessenger;
+  beforeEach(async () => {
+    fake = await startFakeFeishu({ ...APP });
+    fake.addChat({
+      chat_id: CHAT,
+      members: Array.from({ length: 130 }, (_, i) => ({ open_id: `ou_${i}`, name: `成员${i}` })),
+    });
+    const { client, forgetToken } = createFeishuClient({ ...APP, domain: fake.url, log: createSilentLogger() });
+    messenger = createFeishuMessenger({
+      client,
+      forgetToken,
+      sealer,
+      clock: createSystemClock(),
+      log: createSilentLogger(),
+    });
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const failure = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      return err as DeliveryError;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('sends every element kind as a card the platform accepts, and text with mentions', async () => {
+    const card = await messenger.sendCard({ kind: 'chat', id: CHAT }, everyElement, { idempotencyKey: 'k1' });
+    const text = await messenger.sendText({ kind: 'user', id: 'ou_7' }, '你好 @成员7', {
+      idempotencyKey: 'k2',
+      mentions: [{ id: 'ou_7', name: '成员7' }],
+    });
+    expect(fake.messages.get(card.platformMessageId)?.msg_type).toBe('interactive');
+    const sentText = fake.messages.get(text.platformMessageId)!;
+    expect(sentText.receive_id_type).toBe('open_id');
+    expect(JSON.parse(sentText.content)).toEqual({ text: '你好 <at user_id="ou_7">成员7</at>' });
+    // one tenant token served both sends
+    expect(fake.tokensIssued).toBe(1);
+  });
+
+  it('passes the idempotency key as uuid, so a retried send does not post twice', async () => {
+    const a = await messenger.sendText({ kind: 'chat', id: CHAT }, 'x', { idempotencyKey: 'same-key' });
+    const b = await messenger.sendText({ kind: 'chat', id: CHAT }, 'x', { idempotencyKey: 'same-key' });
+    expect(b.platformMessageId).toBe(a.platformMessageId);
+    expect(fake.sent()).toHaveLength(1);
+  });
+
+  it('maps "bot not in group" and "chat dissolved" to permanent failures with a reason for secretaries', async () => {
+    fake.chats.get(CHAT)!.botIn = false;
+    const out = await failure(messenger.sendText({ kind: 'chat', id: CHAT }, 'x', { idempotencyKey: 'k' }));
+    expect(out).toBeInstanceOf(DeliveryError);
+    expect(out).toMatchObject({ kind: 'permanent', reasonKey: 'feishu.delivery.bot_not_in_group' });
+    fake.addChat({ chat_id: 'oc_gone', dissolved: true });
+    const gone = await failure(messenger.sendText({ kind: 'chat', id: 'oc_gone' }, 'x', { idempotencyKey: 'k' }));
+    expect(gone).toMatchObject({ kind: 'permanent', reasonKey: 'feishu.delivery.chat_dissolved' });
+  });
+
+  it('refuses messages over the size limits as too long, before and at the platform', async () => {
+    const huge: Card = {
+      header: { title: 't', colour: 'blue' },
+      elements: [{ type: 'markdown', text: '字'.repeat(12_000) }],
+    };
+    const tooBig = await failure(messenger.sendCard({ kind: 'chat', id: CHAT }, huge, { idempotencyKey: 'k' }));
+    expect(tooBig).toMatchObject({ kind: 'permanent', reasonKey: 'feishu.delivery.too_long' });
+    const longText = await failure(
+      messenger.sendText({ kind: 'chat', id: CHAT }, '字'.repeat(60_000), { idempotencyKey: 'k' }),
+    );
+    expect(longText).toMatchObject({ kind: 'permanent', reasonKey: 'feishu.delivery.too_long' });
+    expect(fake.sent()).toHaveLength(0);
+  });
+
+  it('retries a 429 after x-ogw-ratelimit-reset, and the per-chat limit of 5/s', async () => {
+    fake.throttleNext(1, 7);
+    const limited = await failure(messenger.sendText({ kind: 'chat', id: CHAT }, 'x', { idempotencyKey: 'r0' }));
+    expect(limited).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 7 }, (_, i) =>
+        messenger.sendText({ kind: 'chat', id: CHAT }, `m${i}`, { idempotencyKey: `r${i + 1}` }),
+      ),
+    );
+    const rejected = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const r of rejected) expect(r).toMatchObject({ kind: 'retry' });
+  });
+
+  it('drops a revoked tenant token and fetches a new one on the next attempt', async () => {
+    await messenger.sendText({ kind: 'chat', id: CHAT }, 'a', { idempotencyKey: 't1' });
+    fake.revokeTokens();
+    const err = await failure(messenger.sendText({ kind: 'chat', id: CHAT }, 'b', { idempotencyKey: 't2' }));
+    expect(err).toMatchObject({ kind: 'retry' });
+    await messenger.sendText({ kind: 'chat', id: CHAT }, 'b', { idempotencyKey: 't2' });
+    expect(fake.tokensIssued).toBe(2);
+  });
+
+  it('updates a card by PATCH and with a callback token (two uses)', async () => {
+    const sent = await messenger.sendCard({ kind: 'chat', id: CHAT }, everyElement, { idempotencyKey: 'c' });
+    const closed: Card = {
+      header: { title: '已结束', colour: 'grey' },
+      elements: [{ type: 'markdown', text: '正确答案：B' }],
+    };
+    await messenger.updateCard({ ...sent, target: { kind: 'chat', id: CHAT } }, closed, { idempotencyKey: 'u' });
+    expect(fake.messages.get(sent.platformMessageId)!.content).toContain('正确答案：B');
+    const token = fake.issueCardToken(sent.platformMessageId);
+    await messenger.updateWithToken(token, { ...closed, header: { title: '第二次', colour: 'grey' } });
+    await messenger.updateWithToken(token, { ...closed, header: { title: '第三次', colour: 'grey' } });
+    expect(fake.messages.get(sent.platformMessageId)!.content).toContain('第三次');
+    await expect(messenger.updateWithToken(token, closed)).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
+  it('reads the bot open_id once and display names from the paginated member list, cached', async () => {
+    expect(await messenger.botOpenId()).toBe('ou_bot');
+    expect(await messenger.botOpenId()).toBe('ou_bot');
+    expect(await messenger.displayName(CHAT, 'ou_120')).toBe('成员120'); // on the second page
+    expect(await messenger.displayName(CHAT, 'ou_3')).toBe('成员3');
+    expect(messenger.cachedName(CHAT, 'ou_99')).toBe('成员99');
+    const calls = fake.requests.filter((r) => r.path.endsWith('/members')).length;
+    expect(calls).toBe(2);
+    expect(fake.requests.filter((r) => r.path === '/open-apis/bot/v3/info')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAnswerStore, type AnswerInput, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
+import { placeOf, topOf } from '../../src/features/quiz/board.ts';
+import { openDatabase, type Database } from '../../src/lib/db.ts';
+import { createSilentLogger } from '../../src/lib/logger.ts';
+import { createMigrator } from '../../src/lib/migrator.ts';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
+
+const TZ = 'Asia/Shanghai';
+const at = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:00`);
+
+function answer(over: Partial<AnswerInput>): AnswerInput {
+  return {
+    orgId: 'org',
+    roundId: 'r1',
+    questionId: 'q1',
+    position: 1,
+    memberId: 'm1',
+    unitId: 'u1',
+    response: ['A'],
+    correct: true,
+    points: 100,
+    elapsedMs: 1000,
+    answeredAt: at('2026-03-02 10:00'),
+    timezone: TZ,
+    ...over,
+  };
+}
+
+describe.each(providers)('answer store and tallies on $name', (provider) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let store: AnswerStore;
+  beforeEach(async () => {
+    testDb = await provider.create();
+    db = await openDatabase(testDb.url);
+    await createMigrator(db, undefined).migrate();
+    store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() });
+  });
+  afterEach(async () => {
+    await db.close();
+    await testDb.drop();
+  });
+
+  it('records one answer per member, question and round, in a batch and across batches', async () => {
+    const first = await store.writeBatch([
+      answer({}),
+      answer({ correct: false, response: ['B'] }), // same key in the same batch: loses
+      answer({ memberId: 'm2', unitId: 'u2' }),
+    ]);
+    expect(first).toEqual([true, false, true]);
+    expect(await store.writeBatch([answer({ correct: false })])).toEqual([false]);
+    expect(await db.prisma.quizAnswer.count()).toBe(2);
+    const year = await db.prisma.quizTally.findMany({
+      where: { period: 'Y2026' },
+      orderBy: [{ scope: 'asc' }, { subjectId: 'asc' }],
+    });
+    expect(year.map((t) => [t.scope, t.subjectId, t.correct, t.answered, t.points])).toEqual([
+      ['member', 'm1', 1, 1, 100],
+      ['member', 'm2', 1, 1, 100],
+      ['unit', 'u1', 1, 1, 100],
+      ['unit', 'u2', 1, 1, 100],
+    ]);
+    expect(await db.prisma.quizTally.count({ where: { subjectId: 'm1' } })).toBe(3); // week, month, year
+  });
+
+  it('lets exactly one of many simultaneous submissions of the same answer through', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.submit(answer({ response: [i % 2 ? 'A' : 'B'], correct: i % 2 === 1 })),
+      ),
+    );
+    expect(results.filter((r) => r === 'recorded')).toHaveLength(1);
+    expect(await db.prisma.quizAnswer.count()).toBe(1);
+    const tally = await db.prisma.quizTally.findFirstOrThrow({ where: { period: 'Y2026', scope: 'member' } });
+    expect(tally.answered).toBe(1);
+  });
+
+  it('ranks by correct answers, then fewer answers, then who got there first (the star learner rule)', async () => {
+    await store.writeBatch([
+      // A: 3 correct of 4
+      ...[1, 2, 3].map((n) => answer({ memberId: 'A', questionId: `q${n}`, answeredAt: at(`2026-03-02 09:0${n}`) })),
+      answer({ memberId: 'A', questionId: 'q4', correct: false, answeredAt: at('2026-03-02 09:04') }),
+      // B: 3 correct of 3, reached at 09:33
+      ...[1, 2, 3].map((n) => answer({ memberId: 'B', questionId: `q${n}`, answeredAt: at(`2026-03-02 09:3${n}`) })),
+      // C: 3 correct of 3, reached at 09:23 — earlier than B
+      ...[1, 2, 3].map((n) => answer({ memberId: 'C', questionId: `q${n}`, answeredAt: at(`2026-03-02 09:2${n}`) })),
+      // D: 2 correct
+      ...[1, 2].map((n) => answer({ memberId: 'D', questionId: `q${n}` })),
+    ]);
+    const top = await topOf(db.prisma, 'org', 'Y2026', 'member', 10);
+    expect(top.map((t) => t.subjectId)).toEqual(['C', 'B', 'A', 'D']);
+    expect((await placeOf(db.prisma, 'org', 'Y2026', 'member', 'A'))?.place).toBe(3);
+    expect(await placeOf(db.prisma, 'org', 'Y2026', 'member', 'nobody')).toBeNull();
+  });
+
+  it('keeps everyone’s place right through random batches and a void (rank buckets agree with a full sort)', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let b = 0; b < 6; b++) {
+      await store.writeBatch(
+        Array.from({ length: 60 }, (_, i) =>
+          answer({
+            memberId: `m${Math.floor(rand() * 25)}`,
+            questionId: `q${b}-${i % 12}`,
+            correct: rand() < 0.6,
+            answeredAt: at(`2026-03-0${2 + (b % 5)} 1${b}:${String(i % 60).padStart(2, '0')}`),
+          }),
+        ),
+      );
+    }
+    const check = async () => {
+      for (const period of ['Y2026', 'W2026-10']) {
+        const all = await topOf(db.prisma, 'org', period, 'member', 1000);
+        for (const [i, row] of all.entries()) {
+          expect(
+            (await placeOf(db.prisma, 'org', period, 'member', row.subjectId))?.place,
+            `${period} ${row.subjectId}`,
+          ).toBe(i + 1);
+        }
+        const buckets = await db.prisma.quizRankBucket.aggregate({
+          where: { orgId: 'org', period, scope: 'member' },
+          _sum: { count: true },
+        });
+        expect(buckets._sum.count).toBe(all.length);
+      }
+    };
+    await check();
+    const voided = await db.prisma.quizAnswer.findMany({ where: { questionId: 'q1-3' } });
+    await db.prisma.quizAnswer.updateMany({ where: { questionId: 'q1-3' }, data: { voided: true } });
+    await db.prisma.$transaction((tx) =>
+      store.recompute(
+        tx,
+        'org',
+        voided.map((a) => ({ scope: 'member' as const, id: a.memberId })),
+        ['Y2026', 'W2026-10'],
+        TZ,
+      ),
+    );
+    await check();
+  });
+
+  it('rebuilds tallies from the answers after a void', async () => {
+    await store.writeBatch([
+      answer({ questionId: 'q1', answeredAt: at('2026-03-02 09:00') }),
+      answer({ questionId: 'q2', answeredAt: at('2026-03-02 09:10') }),
+      answer({ questionId: 'q3', correct: false, points: 0 }),
+    ]);
+    await db.prisma.quizAnswer.updateMany({ where: { questionId: 'q2' }, data: { voided: true } });
+    await db.prisma.$transaction((tx) =>
+      store.recompute(
+        tx,
+        'org',
+        [
+          { scope: 'member', id: 'm1' },
+          { scope: 'unit', id: 'u1' },
+        ],
+        ['Y2026', 'W2026-10'],
+        TZ,
+      ),
+    );
+    const t = await db.prisma.quizTally.findFirstOrThrow({ where: { period: 'Y2026', subjectId: 'm1' } });
+    expect([t.correct, t.answered, t.points]).toEqual([1, 2, 100]);
+    expect(t.reachedAt).toEqual(at('2026-03-02 09:00'));
+  });
+});
