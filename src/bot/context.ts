@@ -16,6 +16,7 @@ export interface Identity {
   timezone: string;
   memberId: string;
   displayName: string;
+  unitId: string | null;
   unitName: string | null;
   role: Role;
   /** The chat record, when the event came from a registered chat. */

@@ -70,10 +70,31 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
         store.submit(answer({ response: [i % 2 ? 'A' : 'B'], correct: i % 2 === 1 })),
       ),
     );
-    expect(results.filter((r) => r === 'recorded')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'recorded')).toHaveLength(1);
     expect(await db.prisma.quizAnswer.count()).toBe(1);
     const tally = await db.prisma.quizTally.findFirstOrThrow({ where: { period: 'Y2026', scope: 'member' } });
     expect(tally.answered).toBe(1);
+  });
+
+  it('tells each member how many answers they now have in the round, counted in the same write', async () => {
+    const c = { countInRound: true };
+    // Three questions answered at once (one batch), one more later, one duplicate, another member.
+    const first = await Promise.all([
+      store.submit(answer({ ...c, questionId: 'q1', position: 1 })),
+      store.submit(answer({ ...c, questionId: 'q2', position: 2 })),
+      store.submit(answer({ ...c, questionId: 'q3', position: 3, memberId: 'm2' })),
+      store.submit(answer({ questionId: 'q3', position: 3, memberId: 'm3' })),
+    ]);
+    expect(first.map((r) => r.answeredInRound)).toEqual([2, 2, 1, undefined]);
+    expect(await store.submit(answer({ ...c, questionId: 'q3', position: 3 }))).toEqual({
+      status: 'recorded',
+      answeredInRound: 3,
+    });
+    expect(await store.submit(answer({ ...c, questionId: 'q3', position: 3 }))).toEqual({ status: 'duplicate' });
+    expect(await store.submit(answer({ ...c, roundId: 'r2', questionId: 'q1' }))).toEqual({
+      status: 'recorded',
+      answeredInRound: 1,
+    });
   });
 
   it('ranks by correct answers, then fewer answers, then who got there first (the star learner rule)', async () => {

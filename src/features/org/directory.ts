@@ -173,6 +173,7 @@ export function createDirectory(deps: {
       timezone: org.timezone,
       memberId: member.id,
       displayName: full.displayName,
+      unitId: full.unitId,
       unitName: full.unit?.name ?? null,
       role,
       chatId,

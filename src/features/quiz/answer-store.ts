@@ -29,9 +29,15 @@ export interface AnswerInput {
   answeredAt: Date;
   /** The organisation's time zone, for the period keys. */
   timezone: string;
+  /** Also tell how many answers the member now has in this round (read in the same transaction). */
+  countInRound?: boolean;
 }
 
-export type SubmitResult = 'recorded' | 'duplicate';
+export interface SubmitResult {
+  status: 'recorded' | 'duplicate';
+  /** With countInRound: the member's answers in the round after this one was written. */
+  answeredInRound?: number;
+}
 
 export interface AnswerStore {
   /** Group-committed write of one answer. */
@@ -322,13 +328,46 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   let queue: { answer: AnswerInput; resolve: (r: SubmitResult) => void; reject: (e: unknown) => void }[] = [];
   let flushing: Promise<void> | undefined;
 
+  /** Answers per (round, member) for the given pairs, after this batch's inserts. */
+  async function countInRounds(tx: Tx, answers: AnswerInput[]): Promise<Map<string, number>> {
+    const pairs = [
+      ...new Map(answers.map((a) => [`${a.roundId}|${a.memberId}`, { r: a.roundId, m: a.memberId }])).values(),
+    ];
+    const sql =
+      provider === 'postgresql'
+        ? `SELECT a."roundId" AS r, a."memberId" AS m, COUNT(*)::int AS n
+             FROM (SELECT DISTINCT x.r, x.m FROM json_to_recordset($1::json) AS x(r text, m text)) j
+             JOIN "QuizAnswer" a ON a."roundId" = j.r AND a."memberId" = j.m
+            GROUP BY a."roundId", a."memberId"`
+        : `SELECT a."roundId" AS r, a."memberId" AS m, COUNT(*) AS n
+             FROM (SELECT DISTINCT value->>'r' AS r, value->>'m' AS m FROM json_each(?)) j
+             JOIN "QuizAnswer" a ON a."roundId" = j.r AND a."memberId" = j.m
+            GROUP BY a."roundId", a."memberId"`;
+    const rows = await tx.$queryRawUnsafe<{ r: string; m: string; n: number | bigint }[]>(sql, JSON.stringify(pairs));
+    return new Map(rows.map((x) => [`${x.r}|${x.m}`, Number(x.n)]));
+  }
+
   async function drainQueue(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
+      const items = batch.map((b) => b.answer);
       try {
-        const recorded = await writeBatch(batch.map((b) => b.answer));
-        batch.forEach((b, i) => b.resolve(recorded[i] ? 'recorded' : 'duplicate'));
+        const { recorded, counts } = await db.$transaction(
+          async (tx) => {
+            const recorded = await writeIn(tx, items);
+            const counted = items.filter((a, i) => a.countInRound && recorded[i]);
+            return { recorded, counts: counted.length ? await countInRounds(tx, counted) : undefined };
+          },
+          { timeout: 60_000 },
+        );
+        batch.forEach((b, i) => {
+          const n = recorded[i] ? counts?.get(`${b.answer.roundId}|${b.answer.memberId}`) : undefined;
+          b.resolve({
+            status: recorded[i] ? 'recorded' : 'duplicate',
+            ...(n !== undefined ? { answeredInRound: n } : {}),
+          });
+        });
       } catch (err) {
         deps.log.error({ err, size: batch.length }, 'answer batch failed');
         for (const b of batch) b.reject(err);

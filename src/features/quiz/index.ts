@@ -93,6 +93,7 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
   const who = (ctx: CommandContext | ActionContext) => ({
     orgId: ctx.identity.orgId,
     memberId: ctx.identity.memberId,
+    unitId: ctx.identity.unitId,
     tz: ctx.identity.timezone,
   });
 

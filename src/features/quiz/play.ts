@@ -5,7 +5,8 @@ import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
 import type { Contests } from './contest.ts';
 import type { Daily } from './daily.ts';
 import type { Exams } from './exam.ts';
-import { loadQuestions, type QuizQuestion } from './questions.ts';
+import type { QuizQuestion } from './questions.ts';
+import { createRoundCache, type RoundCache, type RoundSnapshot } from './round-cache.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
 import { memberInfo, type QuizDeps } from './shared.ts';
 import { periodKeys } from './time.ts';
@@ -18,6 +19,8 @@ import { periodKeys } from './time.ts';
 export interface Who {
   orgId: string;
   memberId: string;
+  /** The member's unit, when the caller knows it (the identity does); read otherwise. */
+  unitId?: string | null;
   tz: string;
 }
 
@@ -27,7 +30,7 @@ export interface AnswerReply {
   replaceCard?: Card;
 }
 
-export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
+export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams; rounds?: RoundCache }) {
   const { db, clock, answers, messages, outbox } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
@@ -39,6 +42,33 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     });
   }
 
+  const rounds = deps.rounds ?? createRoundCache({ db });
+  // Cached per member for units: the identity carries it, this is for callers without one.
+  async function unitOf(who: Who): Promise<string | null> {
+    if (who.unitId !== undefined) return who.unitId;
+    return (await memberInfo(db, who.memberId)).unitId;
+  }
+
+  /** Why this answer cannot be taken now, from a snapshot; undefined when it can. */
+  function refusal(snap: RoundSnapshot | undefined, who: Who, position: number, now: number): UserError | undefined {
+    if (!snap || snap.round.orgId !== who.orgId) return new UserError('quiz.round.unknown');
+    const { round } = snap;
+    const rq = snap.positions.get(position);
+    if (!rq || !rq.question) return new UserError('quiz.round.unknown');
+    if (round.status === 'closed' || round.status === 'cancelled')
+      return new UserError('quiz.round.closed', { seq: round.seq });
+    if (rq.status === 'void') return new UserError('quiz.question.voided');
+    if (round.kind === 'contest') {
+      if (rq.status === 'pending') return new UserError('quiz.answer.not_open');
+      if (rq.status !== 'open' || !rq.deadline || now > rq.deadline.getTime())
+        return new UserError('quiz.answer.too_late');
+    } else if (round.kind === 'daily') {
+      if (round.status !== 'running' || (round.closesAt && now >= round.closesAt.getTime()))
+        return new UserError('quiz.round.closed', { seq: round.seq });
+    } else if (round.status !== 'running') return new UserError('quiz.round.closed', { seq: round.seq });
+    return undefined;
+  }
+
   async function answer(
     who: Who,
     roundId: string,
@@ -46,30 +76,20 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     raw: string | string[] | null,
   ): Promise<AnswerReply> {
     const now = clock.now();
-    const round = await db.quizRound.findUnique({ where: { id: roundId } });
-    if (!round || round.orgId !== who.orgId) throw new UserError('quiz.round.unknown');
-    const rq = await db.quizRoundQuestion.findUnique({ where: { roundId_position: { roundId, position } } });
-    if (!rq) throw new UserError('quiz.round.unknown');
-    if (round.status === 'closed' || round.status === 'cancelled')
-      throw new UserError('quiz.round.closed', { seq: round.seq });
-    if (rq.status === 'void') throw new UserError('quiz.question.voided');
+    let snap = await rounds.get(roundId);
+    if (refusal(snap, who, position, now.getTime())) {
+      // Refuse only on what the database says now, not on a snapshot (see round-cache.ts).
+      snap = await rounds.get(roundId, { fresh: true });
+      const refused = refusal(snap, who, position, now.getTime());
+      if (refused) throw refused;
+    }
+    const { round, total } = snap!;
+    const rq = snap!.positions.get(position)!;
+    const q = rq.question!;
 
     let attempt: { id: string; memberId: string; deadline: Date; startedAt: Date } | null = null;
-    if (round.kind === 'contest') {
-      if (rq.status === 'pending') throw new UserError('quiz.answer.not_open');
-      if (rq.status !== 'open' || !rq.deadline || now.getTime() > rq.deadline.getTime())
-        throw new UserError('quiz.answer.too_late');
-    } else if (round.kind === 'daily') {
-      if (round.status !== 'running' || (round.closesAt && now.getTime() >= round.closesAt.getTime())) {
-        throw new UserError('quiz.round.closed', { seq: round.seq });
-      }
-    } else {
-      if (round.status !== 'running') throw new UserError('quiz.round.closed', { seq: round.seq });
-      attempt = await deps.exams.attemptFor(round, who.memberId);
-    }
+    if (round.kind !== 'contest' && round.kind !== 'daily') attempt = await deps.exams.attemptFor(round, who.memberId);
 
-    const q = (await loadQuestions(db, [rq.questionId])).get(rq.questionId);
-    if (!q) throw new UserError('quiz.round.unknown');
     if (raw === null || (Array.isArray(raw) && raw.length === 0))
       throw new UserError('quiz.answer.empty', { hint: invalidHint(q) });
     const response = parseResponse(q, raw);
@@ -83,14 +103,13 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         : correct
           ? PRACTICE_POINTS
           : 0;
-    const me = await memberInfo(db, who.memberId);
     const result = await answers.submit({
       orgId: who.orgId,
       roundId,
       questionId: q.id,
       position,
       memberId: who.memberId,
-      unitId: me.unitId,
+      unitId: await unitOf(who),
       attemptId: attempt?.id ?? null,
       response,
       correct,
@@ -98,8 +117,10 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       elapsedMs,
       answeredAt: now,
       timezone: who.tz,
+      // A daily round needs to know when a member has answered everything (their streak moves).
+      countInRound: round.kind === 'daily',
     });
-    if (result === 'duplicate') throw new UserError('quiz.answer.duplicate');
+    if (result.status === 'duplicate') throw new UserError('quiz.answer.duplicate');
 
     if (round.kind === 'contest') {
       return {
@@ -119,7 +140,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         ? t('quiz.daily.right', { position })
         : t('quiz.daily.wrong', { position, answer: describeAnswer(q) });
       const explanation = q.explanation ? t('quiz.explanation', { text: q.explanation }) : '';
-      const done = await deps.daily.completion(round, who.memberId);
+      const done = (result.answeredInRound ?? 0) >= total ? await deps.daily.completion(round, who.memberId) : null;
       const tail = done
         ? t('quiz.daily.done', { correct: done.correct, total: done.total, streak: done.streak ?? 1 })
         : '';
@@ -158,7 +179,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     const notAsked =
       round.kind === 'contest' ? rq.status !== 'closed' : round.status === 'scheduled' || rq.status === 'skipped';
     if (notAsked) throw new UserError('quiz.void.not_asked', { seq, position });
-    return db.$transaction(async (tx) => {
+    const outcome = await db.$transaction(async (tx) => {
       const affected = await tx.quizAnswer.findMany({
         where: { roundId: round.id, questionId: rq.questionId, voided: false },
       });
@@ -225,6 +246,9 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       }
       return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
     });
+    // After the commit: a snapshot taken before it must not accept answers to the voided question.
+    rounds.forget(round.id);
+    return outcome;
   }
 
   return { answer, voidQuestion };
