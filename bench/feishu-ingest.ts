@@ -3,12 +3,25 @@
 //   bare     — a Hono route on @hono/node-server that only answers 200 (the machine's ceiling)
 //   sdk      — the SDK's adaptDefault + EventDispatcher on node:http, answering with a
 //              toast and recording nothing (what one would otherwise build)
-//   shuxiang — the whole bot (createShuxiang, SQLite): verify, decrypt, check the seal,
-//              resolve the member, dedupe and durably record the callback before acking
+//   shuxiang — the whole bot (createShuxiang, SQLite) answering real daily-practice
+//              (每日一练) questions: verify, decrypt, check the seal, dedupe the event,
+//              resolve the member, check the round, grade, durably record the answer
+//              (QuizAnswer + tallies + mistakes, group-committed) and only then reply
+//              with the "第N题 回答正确/错误" toast.
+// The shuxiang child is set up the way a branch would use it (bench/feishu-ingest-quiz.ts):
+// a clock that starts on a working-day morning (Mon 2026-11-23 08:59 Asia/Shanghai) and
+// ticks in real time, the fake Feishu OpenAPI holding the group and its members, the
+// secretary (SHUXIANG_ADMINS) @-mentioning the bot through the webhook, 20 questions of
+// mixed types imported through the bank, `每日一练 开启 09:00 20`, then the clock moved
+// past 09:00 and the scheduler and outbox run, so the daily card reaches the fake. The
+// members (--members, default 20,000, bulk-created in the chat's organisation) answer with
+// the button values and forms taken from that card. Each (member, question) pair is
+// answered at most once across the warm-up, the throughput run, the 1,000 req/s run and
+// the crash run (a repeated pair would take the cheaper "already answered" path).
 // Each server runs in its own child process; autocannon runs here. After the
-// shuxiang run the child is killed with SIGKILL (a crash) and the database is
-// opened again to check that every acknowledged callback is in it.
-//   npm run bench:feishu-ingest [-- --seconds 10 --connections 50]
+// shuxiang runs the child is killed with SIGKILL under load (a crash) and the
+// database is opened again to check that every acknowledged answer is in QuizAnswer.
+//   npm run bench:feishu-ingest [-- --seconds 10 --connections 50 --members 20000]
 // Targets (issue 4): shuxiang >= 1.2x sdk and >= 0.3x bare; p99 < 50 ms at 1,000 req/s.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,32 +34,42 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import { serve } from '@hono/node-server';
 import autocannon from 'autocannon';
 import { Hono } from 'hono';
-import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/lib/db.ts';
-import { createLogger } from '../src/lib/logger.ts';
-import { createShuxiang } from '../src/main.ts';
 import { createValueSealer, encryptFeishu, feishuSignature } from '../src/platforms/feishu/crypto.ts';
-import { startFakeFeishu } from '../test/helpers/fake-feishu.ts';
+import {
+  APP_ID,
+  CardRefused,
+  FULL_MIX,
+  ONE_FORM_MIX,
+  formatMix,
+  parseMix,
+  APP_SECRET,
+  CHAT,
+  ENCRYPT_KEY,
+  TOKEN,
+  createAnswerPool,
+  startQuizServer,
+  verdict,
+  type Built as Answer,
+  type Mix,
+  type QuizSetup,
+} from './feishu-ingest-quiz.ts';
 
-const APP_ID = 'cli_bench00000001';
-const APP_SECRET = 'bench-secret';
-const ENCRYPT_KEY = 'bench-encrypt-key';
-const TOKEN = 'bench-verification-token';
-const CHAT = 'oc_bench_chat';
-const CARD_MESSAGE = 'om_bench_card';
-const OPERATORS = Array.from({ length: 300 }, (_, i) => ({ open_id: `ou_bench_${i}`, name: `成员${i}` }));
 const SELF = fileURLToPath(import.meta.url);
 
 type Kind = 'bare' | 'sdk' | 'shuxiang';
 
 // ---- servers (child processes) -------------------------------------------------------
 
-async function serveKind(kind: Kind, dbUrl: string): Promise<void> {
-  let port: number;
+async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): Promise<void> {
+  let statements = () => 0;
   if (kind === 'bare') {
     const app = new Hono();
     app.post('/feishu/webhook', (c) => c.json({}));
-    port = await listen((p, done) => serve({ fetch: app.fetch, port: p, hostname: '127.0.0.1' }, (i) => done(i.port)));
+    const port = await listen((p, done) =>
+      serve({ fetch: app.fetch, port: p, hostname: '127.0.0.1' }, (i) => done(i.port)),
+    );
+    process.send?.({ port });
   } else if (kind === 'sdk') {
     const dispatcher = new lark.EventDispatcher({
       encryptKey: ENCRYPT_KEY,
@@ -57,56 +80,36 @@ async function serveKind(kind: Kind, dbUrl: string): Promise<void> {
     } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
     const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
     const server = createServer((req, res) => void handler(req, res));
-    port = await listen((p, done) =>
+    const port = await listen((p, done) =>
       server.listen(p, '127.0.0.1', () => done((server.address() as { port: number }).port)),
     );
+    process.send?.({ port });
   } else {
-    const fake = await startFakeFeishu({ appId: APP_ID, appSecret: APP_SECRET, botOpenId: 'ou_bench_bot' });
-    fake.addChat({ chat_id: CHAT, members: OPERATORS });
-    const config = loadConfig({
-      DATABASE_URL: dbUrl,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      SHUXIANG_SANDBOX: 'off',
-      FEISHU_APP_ID: APP_ID,
-      FEISHU_APP_SECRET: APP_SECRET,
-      FEISHU_ENCRYPT_KEY: ENCRYPT_KEY,
-      FEISHU_VERIFICATION_TOKEN: TOKEN,
-      FEISHU_DOMAIN: fake.url,
+    const started = await startQuizServer(dbUrl, members, mix).catch((err: unknown) => {
+      if (err instanceof CardRefused) {
+        process.send?.({ refused: err.message }, () => process.exit(3));
+        return new Promise<never>(() => {});
+      }
+      throw err;
     });
-    const shuxiang = await createShuxiang(config, { log: createLogger({ level: 'warn' }) });
-    // The card the members click: sent earlier by the bot, so it is in the outbox.
-    await shuxiang.db.prisma.outboxMessage.create({
-      data: {
-        id: 'bench-card',
-        platform: 'feishu',
-        targetKind: 'chat',
-        targetId: CHAT,
-        kind: 'card',
-        body: JSON.stringify({ card: { header: { title: 'bench', colour: 'blue' }, elements: [] } }),
-        status: 'sent',
-        platformMessageId: CARD_MESSAGE,
-        nextAttemptAt: new Date(),
-        createdAt: new Date(),
-      },
-    });
-    shuxiang.start();
-    port = await listen((p, done) =>
-      serve({ fetch: shuxiang.app.fetch, port: p, hostname: '127.0.0.1' }, (i) => done(i.port)),
-    );
+    statements = started.statements;
+    process.send?.({ port: started.setup.port, setup: started.setup });
   }
-  process.send?.({ port });
   // BENCH_PROF=dir: a CPU profile of the measured run only (not start-up or warm-up).
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   let cpuAtStart = process.cpuUsage();
+  let statementsAtStart = statements();
   process.on('message', (m) => {
     void (async () => {
       // CPU time of the server during the measured run: robust on a shared, busy machine.
-      if (m === 'cpu-start') cpuAtStart = process.cpuUsage();
+      if (m === 'cpu-start') {
+        cpuAtStart = process.cpuUsage();
+        statementsAtStart = statements();
+      }
       if (m === 'cpu-stop') {
         const used = process.cpuUsage(cpuAtStart);
-        process.send?.({ cpuMicros: used.user + used.system });
+        process.send?.({ cpuMicros: used.user + used.system, statements: statements() - statementsAtStart });
       }
       if (m === 'profile-start') {
         session.connect();
@@ -135,15 +138,15 @@ interface Built {
   body: string;
 }
 
-/** n distinct callbacks (fresh event ids), encrypted and signed as Feishu does. */
+/** n distinct callbacks for the bare and sdk servers (fresh event ids), encrypted and signed as Feishu does. */
 function buildCallbacks(n: number): Built[] {
   const sealer = createValueSealer(APP_SECRET);
-  const payload = { v: 1 };
-  const value = { a: 'org.whoami', p: payload, s: sealer.seal('org.whoami', payload) };
+  // The size and shape of a daily-practice button value.
+  const payload = { v: 1, r: randomBytes(12).toString('hex'), p: 7, c: 'B' };
+  const value = { a: 'quiz.answer', p: payload, s: sealer.seal('quiz.answer', payload) };
   const ts = String(Math.floor(Date.now() / 1000));
   const out: Built[] = [];
   for (let i = 0; i < n; i++) {
-    const operator = OPERATORS[i % OPERATORS.length]!;
     const id = `bench-${i}-${randomBytes(6).toString('hex')}`;
     const env = {
       schema: '2.0',
@@ -156,11 +159,11 @@ function buildCallbacks(n: number): Built[] {
         app_id: APP_ID,
       },
       event: {
-        operator: { tenant_key: 'bench-tenant', open_id: operator.open_id, union_id: 'on_x', user_id: 'u_x' },
-        token: `c-${randomBytes(8).toString('hex')}`,
+        operator: { tenant_key: 'bench-tenant', open_id: `ou_bench_${i % 300}`, union_id: 'on_x', user_id: 'u_x' },
+        token: `c-${randomBytes(16).toString('hex')}`,
         action: { value, tag: 'button' },
         host: 'im_message',
-        context: { open_message_id: CARD_MESSAGE, open_chat_id: CHAT },
+        context: { open_message_id: 'om_bench_card', open_chat_id: CHAT },
       },
     };
     const body = JSON.stringify({ encrypt: encryptFeishu(ENCRYPT_KEY, JSON.stringify(env)) });
@@ -179,41 +182,115 @@ function buildCallbacks(n: number): Built[] {
   return out;
 }
 
-async function startChild(kind: Kind, dbUrl: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SELF, ['--serve', kind, '--db', dbUrl], {
+async function startChild(
+  kind: Kind,
+  dbUrl: string,
+  members: number,
+  mix: Mix = FULL_MIX,
+): Promise<{ child: ChildProcess; port: number; setup?: QuizSetup }> {
+  const child = fork(SELF, ['--serve', kind, '--db', dbUrl, '--members', String(members), '--mix', formatMix(mix)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { port: number }).port));
+  const ready = await new Promise<{ port: number; setup?: QuizSetup }>((resolve, reject) => {
+    child.once('message', (m) => {
+      const refused = (m as { refused?: string }).refused;
+      if (refused) reject(new CardRefused(refused));
+      else resolve(m as { port: number; setup?: QuizSetup });
+    });
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  return { child, port };
+  return { child, ...ready };
 }
 
 interface RunResult {
   rps: number;
+  seconds: number;
   /** Server CPU (user + system) per request in µs, measured in the server process. */
   cpuPerRequest?: number;
+  /** SQL statements the server prepared per request (shuxiang only). */
+  statementsPerRequest?: number;
   p99: number;
   ok: number;
   non2xx: number;
   errors: number;
   toasts: number;
-  /** Event ids the server acknowledged with a toast. */
-  acked: string[];
 }
 
-async function fire(
-  port: number,
-  pool: Built[],
-  o: { seconds: number; connections: number; rate?: number; unique: boolean },
-): Promise<RunResult> {
+interface AnswerRun extends RunResult {
+  sent: number;
+  /** Answers the server said it recorded ("第N题 回答正确/错误"). */
+  acked: Answer[];
+  /** Replies graded differently from the answer sent (a bench or grading bug). */
+  misgraded: number;
+  /** Every other reply, by what it said. */
+  other: Map<string, number>;
+  /** Mean latency (ms) of a member's first answer vs. the later ones. */
+  firstMs: number;
+  laterMs: number;
+  /** The run stopped early because every (member, question) pair was used. */
+  exhausted: boolean;
+}
+
+function summary(result: autocannon.Result, seconds: number): RunResult {
+  return {
+    rps: result.requests.average,
+    seconds,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    toasts: 0,
+  };
+}
+
+/** bare and sdk: the same callbacks over and over (neither dedupes nor records). */
+async function fire(port: number, pool: Built[], o: { seconds: number; connections: number }): Promise<RunResult> {
   let next = 0;
   let toasts = 0;
-  const acked: string[] = [];
-  let wrapped = false;
   const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: o.connections,
+    duration: o.seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/feishu/webhook',
+        setupRequest: (req) => {
+          const r = pool[next++ % pool.length]!;
+          return { ...req, headers: r.headers, body: r.body };
+        },
+        onResponse: (status, body) => {
+          if (status === 200 && body.includes('"toast"')) toasts++;
+        },
+      },
+    ],
+  });
+  return { ...summary(result, o.seconds), toasts };
+}
+
+type AnswerPool = ReturnType<typeof createAnswerPool>;
+
+/**
+ * shuxiang: every request a fresh (member, question) answer. Stops early when
+ * `limit` answers were sent or the pool is empty (no pair is ever sent twice).
+ */
+async function fireAnswers(
+  port: number,
+  pool: AnswerPool,
+  o: { seconds: number; connections: number; rate?: number; limit?: number },
+): Promise<AnswerRun> {
+  let sent = 0;
+  let toasts = 0;
+  let misgraded = 0;
+  let exhausted = false;
+  const acked: Answer[] = [];
+  const other = new Map<string, number>();
+  const lat = { first: 0, firstN: 0, later: 0, laterN: 0 };
+  const t0 = performance.now();
+  type Ctx = { answer?: Answer; at?: number };
+  // Without a callback autocannon returns its tracker, a thenable that can be stopped.
+  const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: o.connections,
     duration: o.seconds,
@@ -222,32 +299,73 @@ async function fire(
       {
         method: 'POST',
         path: '/feishu/webhook',
-        // One request at a time per connection (no pipelining): the context ties a reply to its callback.
-        setupRequest: (req, context: { id?: string }) => {
-          if (o.unique && next === pool.length) wrapped = true;
-          const r = pool[next++ % pool.length]!;
-          context.id = r.id;
-          return { ...req, headers: r.headers, body: r.body };
-        },
-        onResponse: (status, body, context: { id?: string }) => {
-          if (status === 200 && body.includes('"toast"')) {
-            toasts++;
-            if (context.id) acked.push(context.id);
+        // One request at a time per connection (no pipelining): the context ties a reply to its answer.
+        setupRequest: (req, context: Ctx) => {
+          const a = o.limit !== undefined && sent >= o.limit ? undefined : pool.take();
+          if (!a) {
+            // Nothing fresh left: a harmless filler until autocannon stops.
+            if (!exhausted) setImmediate(() => instance.stop());
+            exhausted = true;
+            context.answer = undefined;
+            return { ...req, method: 'GET', path: '/healthz', headers: {}, body: undefined };
           }
+          sent++;
+          context.answer = a;
+          context.at = performance.now();
+          return { ...req, method: 'POST', path: '/feishu/webhook', headers: a.headers, body: a.body };
+        },
+        onResponse: (status, body, context: Ctx) => {
+          const a = context.answer;
+          if (!a) return;
+          const ms = performance.now() - context.at!;
+          if (a.position === 1) {
+            lat.first += ms;
+            lat.firstN++;
+          } else {
+            lat.later += ms;
+            lat.laterN++;
+          }
+          if (body.includes('"toast"')) toasts++;
+          const v = verdict(status, body);
+          if (v.recorded) {
+            acked.push(a);
+            if (v.right !== a.correct) misgraded++;
+          } else other.set(v.what, (other.get(v.what) ?? 0) + 1);
         },
       },
     ],
-  });
-  if (wrapped && !o.rate && o.seconds > 2) console.warn('warning: request pool exhausted and reused; raise --pool');
+  }) as Promise<autocannon.Result> & { stop(): void };
+  const result = await instance;
+  const seconds = (performance.now() - t0) / 1000;
   return {
-    rps: result.requests.average,
-    p99: result.latency.p99,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
+    ...summary(result, seconds),
     toasts,
+    sent,
     acked,
+    misgraded,
+    other,
+    firstMs: lat.first / Math.max(1, lat.firstN),
+    laterMs: lat.later / Math.max(1, lat.laterN),
+    exhausted,
   };
+}
+
+async function measured<R extends RunResult>(child: ChildProcess, run: () => Promise<R>): Promise<R> {
+  if (process.env.BENCH_PROF) child.send('profile-start');
+  child.send('cpu-start');
+  const r = await run();
+  child.send('cpu-stop');
+  const used = await new Promise<{ cpuMicros: number; statements: number }>((resolve) =>
+    child.once('message', (m) => resolve(m as { cpuMicros: number; statements: number })),
+  );
+  const requests = Math.max(1, r.ok + r.non2xx);
+  r.cpuPerRequest = used.cpuMicros / requests;
+  r.statementsPerRequest = used.statements / requests;
+  if (process.env.BENCH_PROF) {
+    child.send('profile-stop');
+    await new Promise((resolve) => child.once('message', resolve));
+  }
+  return r;
 }
 
 async function main(): Promise<void> {
@@ -257,71 +375,142 @@ async function main(): Promise<void> {
   };
   const seconds = arg('seconds', 10);
   const connections = arg('connections', 50);
-  const poolSize = arg('pool', 400_000);
-  console.log(`building ${poolSize} encrypted, signed callbacks…`);
+  const members = arg('members', 20_000);
+  const poolSize = arg('pool', 50_000);
+  const mixAt = process.argv.indexOf('--mix');
+  const mix = mixAt >= 0 ? parseMix(process.argv[mixAt + 1]!) : FULL_MIX;
+  console.log(`building ${poolSize} encrypted, signed callbacks for bare and sdk…`);
   const pool = buildCallbacks(poolSize);
   const dir = mkdtempSync(path.join(tmpdir(), 'shuxiang-bench-'));
-  const dbUrl = `file:${path.join(dir, 'bench.db')}`;
+  let dbUrl = `file:${path.join(dir, 'bench.db')}`;
   const results: Partial<Record<Kind, RunResult>> = {};
-  let atRate: RunResult | undefined;
-  let durable: { acknowledged: number; inDatabase: number; inFlightAtCrash: number } | undefined;
+  let quiz: { setup: QuizSetup; warm: AnswerRun; run: AnswerRun; atRate: AnswerRun; crashed: AnswerRun } | undefined;
+  let refused: string | undefined;
+  let durable: { acknowledged: number; inDatabase: number; eventsInDatabase: number; rows: number } | undefined;
   try {
-    for (const kind of ['bare', 'sdk', 'shuxiang'] as Kind[]) {
-      const { child, port } = await startChild(kind, dbUrl);
-      // Warm-up (JIT, token fetch, member names) with requests the measured runs do not reuse.
-      const warm = kind === 'shuxiang' ? pool.splice(0, 6000) : pool.slice(0, 6000);
-      const warmRun = await fire(port, warm, { seconds: 3, connections: 10, unique: kind === 'shuxiang' });
-      // Reserved for the shuxiang runs after the throughput run, so every callback is new.
-      const rateRun = kind === 'shuxiang' ? pool.splice(0, 20_000) : [];
-      const crashRun = kind === 'shuxiang' ? pool.splice(0, 60_000) : [];
-      if (process.env.BENCH_PROF) child.send('profile-start');
-      child.send('cpu-start');
-      results[kind] = await fire(port, pool, { seconds, connections, unique: kind === 'shuxiang' });
-      child.send('cpu-stop');
-      const { cpuMicros } = await new Promise<{ cpuMicros: number }>((r) =>
-        child.once('message', (m) => r(m as { cpuMicros: number })),
-      );
-      results[kind]!.cpuPerRequest = cpuMicros / Math.max(1, results[kind]!.ok + results[kind]!.non2xx);
-      if (process.env.BENCH_PROF) {
-        child.send('profile-stop');
-        await new Promise((r) => child.once('message', r));
-      }
-      if (kind === 'shuxiang') {
-        atRate = await fire(port, rateRun, { seconds: 5, connections: 20, rate: 1000, unique: true });
-        // A crash under full load: SIGKILL mid-run, nothing gets to flush or shut down.
-        const exited = new Promise((r) => child.once('exit', r));
-        const crash = fire(port, crashRun, { seconds: 3, connections, unique: true });
-        setTimeout(() => child.kill('SIGKILL'), 1500);
-        const crashed = await crash;
-        await exited;
-        const acked = [...warmRun.acked, ...results.shuxiang!.acked, ...atRate.acked, ...crashed.acked];
-        const db = await openDatabase(dbUrl);
-        let inDatabase = 0;
-        for (let i = 0; i < acked.length; i += 500) {
-          inDatabase += await db.prisma.inboundEvent.count({
-            where: { platform: 'feishu', eventKey: { in: acked.slice(i, i + 500) } },
-          });
-        }
-        await db.close();
-        durable = { acknowledged: acked.length, inDatabase, inFlightAtCrash: crashed.acked.length };
-      } else {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+    for (const kind of ['bare', 'sdk'] as Kind[]) {
+      const { child, port } = await startChild(kind, dbUrl, members);
+      await fire(port, pool.slice(0, 6000), { seconds: 3, connections: 10 }); // warm-up (JIT)
+      results[kind] = await measured(child, () => fire(port, pool, { seconds, connections }));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
     }
+    pool.length = 0;
+
+    console.log(`setting up the bot: ${members} members, 20 questions (${formatMix(mix)}), daily practice…`);
+    let started: Awaited<ReturnType<typeof startChild>>;
+    try {
+      started = await startChild('shuxiang', dbUrl, members, mix);
+    } catch (err) {
+      if (!(err instanceof CardRefused) || mixAt >= 0) throw err;
+      // A bug in the app, not in the bench: say so, and measure what Feishu can take today.
+      refused = err.message;
+      console.warn(`\nWARNING: ${refused}`);
+      console.warn(
+        `WARNING: the daily card with ${formatMix(mix)} cannot be sent to Feishu; starting again on a fresh database with ${formatMix(ONE_FORM_MIX)}\n`,
+      );
+      dbUrl = `file:${path.join(dir, 'bench-one-form.db')}`;
+      started = await startChild('shuxiang', dbUrl, members, ONE_FORM_MIX);
+    }
+    const { child, port, setup } = started;
+    if (!setup) throw new Error('the shuxiang server sent no set-up');
+    console.log(
+      `  ${Object.entries(setup.timings)
+        .map(([k, v]) => `${k}: ${v}${k.includes('bytes') ? '' : ' ms'}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  daily card ${setup.cardMessageId}: ${setup.positions.map((p) => `${p.position}:${p.type}`).join(' ')}`,
+    );
+    // About 5 members per connection are mid-way through their questions at any time.
+    const answers = createAnswerPool(setup, connections * 5);
+    const RATE_RUN = 5_500; // 5 s at 1,000 req/s, and some slack
+    const CRASH_RUN = 30_000;
+    console.log(`${answers.total} distinct (member, question) answers available`);
+    // Warm-up (JIT, token fetch, member names) with answers the measured runs do not reuse.
+    answers.prepare(6000);
+    const warm = await fireAnswers(port, answers, { seconds: 3, connections: 10, limit: 6000 });
+    const throughputLimit = answers.remaining() - RATE_RUN - CRASH_RUN;
+    if (throughputLimit < seconds * 1000) {
+      console.warn(
+        `warning: only ${Math.max(0, throughputLimit)} fresh answers left for the ${seconds} s throughput run; raise --members or lower --seconds`,
+      );
+    }
+    // Built before the run, so the load generator does not compete with the server for CPU.
+    answers.prepare(Math.max(0, Math.min(throughputLimit, seconds * Math.max(3000, 3 * warm.rps))));
+    const run = await measured(child, () =>
+      fireAnswers(port, answers, { seconds, connections, limit: Math.max(0, throughputLimit) }),
+    );
+    results.shuxiang = run;
+    answers.prepare(answers.ready() + RATE_RUN);
+    const atRate = await fireAnswers(port, answers, { seconds: 5, connections: 20, rate: 1000, limit: RATE_RUN });
+    // A crash under full load: SIGKILL mid-run, nothing gets to flush or shut down.
+    answers.prepare(answers.ready() + CRASH_RUN);
+    const exited = new Promise((r) => child.once('exit', r));
+    const crash = fireAnswers(port, answers, { seconds: 3, connections });
+    setTimeout(() => child.kill('SIGKILL'), 1500);
+    const crashed = await crash;
+    await exited;
+    if (crashed.exhausted)
+      console.warn('warning: the answer pool ran out before the crash; the crash was not under load');
+    quiz = { setup, warm, run, atRate, crashed };
+
+    const acked = [warm, run, atRate, crashed].flatMap((r) => r.acked);
+    const db = await openDatabase(dbUrl);
+    const rows = await db.prisma.quizAnswer.findMany({
+      where: { roundId: setup.roundId },
+      select: { memberId: true, questionId: true },
+    });
+    const stored = new Set(rows.map((r) => `${r.memberId}|${r.questionId}`));
+    const inDatabase = acked.filter((a) =>
+      stored.has(`${setup.memberIds[a.member]}|${setup.positions[a.position - 1]!.questionId}`),
+    ).length;
+    let eventsInDatabase = 0;
+    for (let i = 0; i < acked.length; i += 500) {
+      eventsInDatabase += await db.prisma.inboundEvent.count({
+        where: { platform: 'feishu', eventKey: { in: acked.slice(i, i + 500).map((a) => a.id) } },
+      });
+    }
+    await db.close();
+    durable = { acknowledged: acked.length, inDatabase, eventsInDatabase, rows: rows.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+
   const b = results.bare!;
   const s = results.sdk!;
   const x = results.shuxiang!;
+  const q = quiz!;
+  const d = durable!;
   const line = (name: string, r: RunResult) =>
     `${name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   server CPU ${r.cpuPerRequest!.toFixed(0).padStart(4)} µs/req   2xx ${r.ok}  non-2xx ${r.non2xx}  errors ${r.errors}`;
+  const answerLine = (name: string, r: AnswerRun) => {
+    const others = [...r.other.entries()].map(([k, n]) => `${n}× ${k}`).join('; ');
+    return `  ${name.padEnd(11)} sent ${r.sent}, recorded ${r.acked.length} (${(r.acked.length / r.seconds).toFixed(0)}/s)${
+      r.misgraded ? `, MISGRADED ${r.misgraded}` : ''
+    }${others ? `, other replies: ${others}` : ''}${r.exhausted ? ' [stopped early: no fresh answers left]' : ''}`;
+  };
   console.log('');
   console.log(`feishu-ingest: ${connections} connections, ${seconds} s each, one machine, one run`);
   console.log(line('bare', b));
   console.log(line('sdk', s));
   console.log(line('shuxiang', x));
+  console.log('');
+  console.log(
+    `shuxiang answers (daily practice, ${q.setup.memberOpenIds.length} members × ${q.setup.positions.length} questions: ${[
+      ...q.setup.positions.reduce((m, p) => m.set(p.type, (m.get(p.type) ?? 0) + 1), new Map<string, number>()),
+    ]
+      .map(([t, n]) => `${n} ${t}`)
+      .join(', ')}):`,
+  );
+  if (refused) console.log(`  NOTE: the requested mix was refused by Feishu (${refused.slice(0, 160)}…)`);
+  console.log(answerLine('warm-up', q.warm));
+  console.log(answerLine('throughput', q.run));
+  console.log(answerLine('1,000/s', q.atRate));
+  console.log(answerLine('crash run', q.crashed));
+  console.log(
+    `  SQL statements per answer ${x.statementsPerRequest!.toFixed(1)} (throughput run, incl. BEGIN/COMMIT and group-committed writes); mean latency of a member's first answer ${q.run.firstMs.toFixed(1)} ms vs later answers ${q.run.laterMs.toFixed(1)} ms`,
+  );
   console.log('');
   const vsSdk = x.rps / s.rps;
   const vsBare = x.rps / b.rps;
@@ -332,22 +521,24 @@ async function main(): Promise<void> {
     `by server CPU per request (less sensitive to other load on the machine): shuxiang/sdk = ${(cpu(s) / cpu(x)).toFixed(2)}, shuxiang/bare = ${(cpu(b) / cpu(x)).toFixed(2)}`,
   );
   console.log(
-    `p99 at 1,000 req/s = ${atRate!.p99} ms over ${atRate!.ok} requests (target < 50 ms) ${atRate!.p99 < 50 ? 'OK' : 'MISSED'}`,
+    `p99 at 1,000 req/s = ${q.atRate.p99} ms over ${q.atRate.ok} requests (target < 50 ms) ${q.atRate.p99 < 50 ? 'OK' : 'MISSED'}`,
   );
   console.log(
-    `durability after SIGKILL under load: ${durable!.acknowledged} callbacks acknowledged (${durable!.inFlightAtCrash} in the crashed run), ${durable!.inDatabase} of them in the database ${
-      durable!.inDatabase === durable!.acknowledged ? 'OK (none lost)' : 'LOST SOME'
-    }`,
+    `durability after SIGKILL under load: acknowledged ${d.acknowledged} answers (${q.crashed.acked.length} in the crashed run), in database ${d.inDatabase} ${
+      d.inDatabase === d.acknowledged ? 'OK (none lost)' : 'LOST SOME'
+    }; their InboundEvent rows ${d.eventsInDatabase}; QuizAnswer rows for the round ${d.rows}`,
   );
 }
 
 const serveAt = process.argv.indexOf('--serve');
 if (serveAt >= 0) {
-  const dbAt = process.argv.indexOf('--db');
-  serveKind(process.argv[serveAt + 1] as Kind, process.argv[dbAt + 1]!).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  const at = (name: string) => process.argv[process.argv.indexOf(name) + 1]!;
+  serveKind(process.argv[serveAt + 1] as Kind, at('--db'), Number(at('--members')), parseMix(at('--mix'))).catch(
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 } else {
   main().catch((err: unknown) => {
     console.error(err);
