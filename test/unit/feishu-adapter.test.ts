@@ -90,7 +90,8 @@ describe('Feishu adapter → EventSink', () => {
       messageId: 'om_1',
       chatId: CHAT,
       value: value('club.note', { v: 1, s: 's1' }),
-      formValue: { note: '读后感' },
+      // Named as our renderer names it (form number prefix), handed on without it.
+      formValue: { f0_note: '读后感' },
       cardToken: 'c-token-1',
     });
     const res = await post(env);

@@ -97,9 +97,9 @@ describe('Feishu card rendering (JSON 2.0)', () => {
     expect(value).toMatchObject({ a: 'quiz.answer', p: { v: 1, q: 'q3', o: 'B' } });
     expect(sealer.verify(value.a, value.p, value.s)).toBe(true);
     const [choice, form] = [json.body.elements[5], json.body.elements[6]];
-    expect(choice.elements[0]).toMatchObject({ tag: 'multi_select_static', name: 'picked' });
+    expect(choice.elements[0]).toMatchObject({ tag: 'multi_select_static', name: 'f0_picked' });
     expect(choice.elements[1]).toMatchObject({ form_action_type: 'submit', name: 'submit_0' });
-    expect(form.elements[0]).toMatchObject({ tag: 'input', name: 'note', input_type: 'multiline_text' });
+    expect(form.elements[0]).toMatchObject({ tag: 'input', name: 'f1_note', input_type: 'multiline_text' });
     expect(form.elements[1].name).toBe('submit_1');
     expect(json.body.elements[7].chart_spec.data.values).toEqual([
       { label: '办公室', value: 12 },
@@ -164,6 +164,19 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
     expect(JSON.parse(sentText.content)).toEqual({ text: '你好 <at user_id="ou_7">成员7</at>' });
     // one tenant token served both sends
     expect(fake.tokensIssued).toBe(1);
+  });
+
+  it('sends a card with several forms whose fields share a name (a daily card: one "c" per question)', async () => {
+    const form = (p: number) => ({
+      type: 'form' as const,
+      actionId: 'quiz.answer',
+      payload: { v: 1, p },
+      submitText: '提交',
+      inputs: [{ name: 'c', label: `第${p}题` }],
+    });
+    const daily = cardSchema.parse({ header: { title: '每日一练', colour: 'blue' }, elements: [form(1), form(2)] });
+    const sent = await messenger.sendCard({ kind: 'chat', id: CHAT }, daily, { idempotencyKey: 'k-forms' });
+    expect(fake.messages.get(sent.platformMessageId)?.msg_type).toBe('interactive');
   });
 
   it('passes the idempotency key as uuid, so a retried send does not post twice', async () => {

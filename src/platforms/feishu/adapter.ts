@@ -28,7 +28,7 @@ import {
   parseRequestTimestamp,
   type FeishuEnvelope,
 } from './parse.ts';
-import { renderFeishuCard } from './render-card.ts';
+import { formValuesFromFeishu, renderFeishuCard } from './render-card.ts';
 
 export interface FeishuConfig {
   appId: string;
@@ -266,7 +266,7 @@ export function createFeishuAdapter(deps: {
       sender: { id: operator.open_id, ...(name ? { name } : {}) },
       actionId: value.data.a,
       payload: value.data.p,
-      ...(action.form_value ? { formValues: action.form_value } : {}),
+      ...(action.form_value ? { formValues: formValuesFromFeishu(action.form_value) } : {}),
       card: { messageId: card.id, ...(token ? { updateToken: token } : {}) },
       receivedAt: clock.now(),
     };

@@ -17,6 +17,22 @@ export interface ButtonValue {
 
 const plain = (content: string) => ({ tag: 'plain_text', content });
 
+/**
+ * Feishu wants every component name unique in the whole card, but a daily card
+ * has one form per question and every form's field is called "c". Names are
+ * prefixed with the form's number here and the prefix is taken off again when
+ * the form comes back (formValuesFromFeishu), so the neutral card keeps its names.
+ */
+function fieldName(form: number, name: string): string {
+  return `f${form}_${name}`;
+}
+
+export function formValuesFromFeishu(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) out[k.replace(/^f\d+_/, '')] = v;
+  return out;
+}
+
 const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
 
 export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJson {
@@ -85,7 +101,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJso
             elements: [
               {
                 tag: el.multiple ? 'multi_select_static' : 'select_static',
-                name: el.name,
+                name: fieldName(n, el.name),
                 required: true,
                 width: 'fill',
                 options: el.options.map((o) => ({ text: plain(o.text), value: o.value })),
@@ -111,7 +127,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJso
             elements: [
               ...el.inputs.map((input) => ({
                 tag: 'input',
-                name: input.name,
+                name: fieldName(n, input.name),
                 label: plain(input.label),
                 label_position: 'top',
                 ...(input.placeholder ? { placeholder: plain(input.placeholder) } : {}),
