@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- fixtures and card JSON are edited freely in tests */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSystemClock } from '../../src/lib/clock.ts';
-import { createSilentLogger } from '../../src/lib/logger.ts';
+import { createLogger, createSilentLogger } from '../../src/lib/logger.ts';
 import { createFeishuClient } from '../../src/platforms/feishu/client.ts';
 import { createValueSealer } from '../../src/platforms/feishu/crypto.ts';
 import { createFeishuMessenger, textWithMentions, type FeishuMessenger } from '../../src/platforms/feishu/messenger.ts';
@@ -118,6 +118,27 @@ describe('textWithMentions', () => {
       ]),
     ).toBe('<at user_id="ou_zh">张华</at> 已将 <at user_id="ou_li">李明</at> 设为书记。');
     expect(textWithMentions('<at user_id="all"></at> hi', [])).toBe('&lt;at user_id="all"></at> hi');
+  });
+});
+
+describe('what the Feishu SDK logs through us', () => {
+  it('never writes request bodies: a rejected app secret is not in the log, the failure is', async () => {
+    const fake = await startFakeFeishu({ ...APP });
+    fake.addChat({ chat_id: CHAT, members: [] });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const wrongSecret = 'not-the-secret-but-still-secret-9f3a';
+    const { client } = createFeishuClient({ ...APP, appSecret: wrongSecret, domain: fake.url, log });
+    try {
+      await client.im.v1.message
+        .create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: CHAT, msg_type: 'text', content: '{}' } })
+        .catch(() => undefined);
+      const all = lines.join('\n');
+      expect(all).toContain('10014');
+      expect(all).not.toContain(wrongSecret);
+    } finally {
+      await fake.close();
+    }
   });
 });
 

@@ -74,18 +74,10 @@ function withTimeout(timeoutMs: number): lark.HttpInstance {
   };
 }
 
-/** Routes SDK log lines to pino, reducing axios errors to status and business code. */
+/** Routes SDK log lines to pino, each argument reduced to a short summary. */
 function sdkLogger(log: Logger) {
   const sdk = log.child({ component: 'feishu-sdk' });
-  const compact = (args: unknown[]) =>
-    args
-      .map((a) => {
-        const failure = describeFailure(a);
-        if (failure) return `HTTP ${failure.status ?? '-'} code ${failure.code ?? '-'} ${failure.msg ?? ''}`.trim();
-        if (Array.isArray(a)) return a.map((x) => describeFailure(x)?.msg ?? JSON.stringify(x)).join(' ');
-        return typeof a === 'string' ? a : JSON.stringify(a);
-      })
-      .join(' ');
+  const compact = (args: unknown[]) => args.map(summariseSdkLogArg).join(' ');
   return {
     error: (...args: unknown[]) => sdk.warn(compact(args)),
     warn: (...args: unknown[]) => sdk.warn(compact(args)),
@@ -93,6 +85,41 @@ function sdkLogger(log: Logger) {
     debug: (...args: unknown[]) => sdk.debug(compact(args)),
     trace: (...args: unknown[]) => sdk.trace(compact(args)),
   };
+}
+
+/**
+ * One argument the SDK logs, as a short line. The SDK hands over plain
+ * objects (its formatErrors) holding the request config, whose `data` is the
+ * request body: the token request's carries app_secret, a send's the whole
+ * card. Only method, path, status, code and messages are kept.
+ */
+export function summariseSdkLogArg(a: unknown): string {
+  if (typeof a === 'string') return a.length > 300 ? `${a.slice(0, 300)}…` : a;
+  if (typeof a !== 'object' || a === null) return String(a);
+  if (Array.isArray(a)) return a.map(summariseSdkLogArg).join(' ');
+  const failure = describeFailure(a);
+  if (failure) return `HTTP ${failure.status ?? '-'} code ${failure.code ?? '-'} ${failure.msg ?? ''}`.trim();
+  const o = a as {
+    message?: unknown;
+    msg?: unknown;
+    code?: unknown;
+    config?: { method?: unknown; url?: unknown };
+    response?: { status?: unknown; data?: unknown };
+  };
+  const parts: string[] = [];
+  if (o.config && (typeof o.config.method === 'string' || typeof o.config.url === 'string')) {
+    parts.push(`${String(o.config.method ?? '').toUpperCase()} ${String(o.config.url ?? '').split('?')[0]}`.trim());
+  }
+  if (typeof o.response?.status === 'number') parts.push(`HTTP ${o.response.status}`);
+  const data = o.response?.data as { code?: unknown; msg?: unknown } | undefined;
+  if (data && typeof data === 'object') {
+    if (typeof data.code === 'number') parts.push(`code ${data.code}`);
+    if (typeof data.msg === 'string') parts.push(data.msg.slice(0, 200));
+  }
+  if (typeof o.code === 'number' || typeof o.code === 'string') parts.push(`code ${o.code}`);
+  if (typeof o.msg === 'string') parts.push(o.msg.slice(0, 200));
+  if (typeof o.message === 'string') parts.push(o.message.slice(0, 200));
+  return parts.length > 0 ? parts.join(' ') : '[object]';
 }
 
 export interface FailureInfo {
