@@ -279,4 +279,13 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
     expect(calls).toBe(2);
     expect(fake.requests.filter((r) => r.path === '/open-apis/bot/v3/info')).toHaveLength(1);
   });
+
+  it('knows every name in a big group: 12,000 members, 120 pages within the 50-calls-a-second limit', async () => {
+    fake.addChat({
+      chat_id: 'oc_big',
+      members: Array.from({ length: 12_000 }, (_, i) => ({ open_id: `ou_big_${i}`, name: `党员${i}` })),
+    });
+    expect(await messenger.displayName('oc_big', 'ou_big_11999')).toBe('党员11999');
+    expect(messenger.cachedName('oc_big', 'ou_big_5000')).toBe('党员5000');
+  });
 });

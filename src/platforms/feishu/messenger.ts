@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -44,6 +45,9 @@ export interface FeishuMessenger extends PlatformMessenger {
   updateWithToken(token: string, card: Card): Promise<void>;
 }
 
+/** 50,000 members (Feishu's largest groups), 100 a page. */
+const MAX_MEMBER_PAGES = 500;
+
 export function createFeishuMessenger(deps: {
   client: lark.Client;
   /** Called when Feishu says the tenant token is invalid, so the next call fetches a new one. */
@@ -53,6 +57,8 @@ export function createFeishuMessenger(deps: {
   log: Logger;
   /** How long a chat's member list is trusted. */
   namesTtlMs?: number;
+  /** Pause between member-list pages (the API allows 50 calls a second). */
+  memberPageIntervalMs?: number;
 }): FeishuMessenger {
   const { client, sealer, clock, log } = deps;
   /** Every SDK failure goes through here: a dead token is dropped before the outbox retries. */
@@ -62,6 +68,7 @@ export function createFeishuMessenger(deps: {
     return mapped;
   };
   const namesTtlMs = deps.namesTtlMs ?? 10 * 60_000;
+  const memberPageIntervalMs = deps.memberPageIntervalMs ?? 25;
   const names = new Map<string, { at: number; byId: Map<string, string> }>();
   const loading = new Map<string, Promise<Map<string, string>>>();
   let bot: Promise<string | undefined> | undefined;
@@ -97,25 +104,48 @@ export function createFeishuMessenger(deps: {
     }
   }
 
+  /**
+   * All members of a chat, 100 a page. A Feishu group holds up to 50,000
+   * people, and the API allows 50 calls a second: pages are paced under that,
+   * a 429 waits out its reset and retries the page, and what was read before
+   * a failure is kept (a quiz in a big group still shows most names).
+   */
   async function loadMembers(chatId: string): Promise<Map<string, string>> {
     const byId = new Map<string, string>();
     let pageToken: string | undefined;
-    // Bounded: a group holds at most a few thousand people, 100 per page.
-    for (let page = 0; page < 100; page++) {
-      const res = ok(
-        await client.im.v1.chatMembers.get({
-          path: { chat_id: chatId },
-          params: { member_id_type: 'open_id', page_size: 100, ...(pageToken ? { page_token: pageToken } : {}) },
-        }),
-      );
-      for (const item of res.data?.items ?? []) {
-        if (item.member_id && item.name) byId.set(item.member_id, item.name);
+    try {
+      for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+        if (page > 0) await sleep(memberPageIntervalMs);
+        const res = await memberPage(chatId, pageToken);
+        for (const item of res.data?.items ?? []) {
+          if (item.member_id && item.name) byId.set(item.member_id, item.name);
+        }
+        if (!res.data?.has_more || !res.data.page_token) break;
+        pageToken = res.data.page_token;
       }
-      if (!res.data?.has_more || !res.data.page_token) break;
-      pageToken = res.data.page_token;
+    } catch (err) {
+      if (byId.size > 0) names.set(chatId, { at: clock.now().getTime(), byId });
+      throw err;
     }
     names.set(chatId, { at: clock.now().getTime(), byId });
     return byId;
+  }
+
+  async function memberPage(chatId: string, pageToken: string | undefined) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return ok(
+          await client.im.v1.chatMembers.get({
+            path: { chat_id: chatId },
+            params: { member_id_type: 'open_id', page_size: 100, ...(pageToken ? { page_token: pageToken } : {}) },
+          }),
+        );
+      } catch (err) {
+        const mapped = failure(err, 'chat members');
+        if (mapped.kind !== 'retry' || attempt >= 5) throw err;
+        await sleep(mapped.retryAfterMs ?? 500 * attempt);
+      }
+    }
   }
 
   function membersOf(chatId: string): Promise<Map<string, string>> {
