@@ -56,6 +56,12 @@ export async function openDatabase(url: string): Promise<Database> {
     // commit, on the event loop (better-sqlite3 is synchronous), which caps
     // card callbacks at a few thousand a second on a busy disk.
     await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
+    // Quiz answers land on random keys in several indexes: a 64 MB page cache
+    // (filled only as used) keeps them in memory, and checkpointing every
+    // 40 MB of WAL instead of 4 MB copies hot pages back once, not ten times
+    // (bench/feishu-ingest: about a third more answers a second).
+    await prisma.$queryRawUnsafe('PRAGMA cache_size = -65536');
+    await prisma.$queryRawUnsafe('PRAGMA wal_autocheckpoint = 10000');
   } else {
     await prisma.$queryRawUnsafe('SELECT 1');
   }

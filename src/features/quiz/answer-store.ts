@@ -148,7 +148,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
         jsonInsert(
           'QuizAnswer',
           ANSWER_COLS,
-          'ON CONFLICT ("roundId","questionId","memberId") DO NOTHING RETURNING "id"',
+          'ON CONFLICT ("roundId","memberId","questionId") DO NOTHING RETURNING "id"',
         ),
         json,
       );
