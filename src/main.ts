@@ -175,7 +175,7 @@ export async function createShuxiang(
         workingDays,
         maxTextLength: (p) => messengers.get(p)?.maxTextLength,
       }),
-      createQuizBankFeature({ bank: questionBank, root: ROOT }),
+      createQuizBankFeature({ bank: questionBank, root: ROOT, files }),
       quiz,
       quota,
       ...(overrides.features ?? []),
