@@ -103,7 +103,7 @@ describe('题库 / questions in the sandbox, with an uploaded file', () => {
     expect(JSON.stringify(card!.card)).toContain('已导出标签「沙盒测试」下的 3 道题');
     const link = card!.card!.elements.find((e) => e.type === 'link');
     expect(link).toMatchObject({ text: '下载题库（CSV）' });
-    const res = await h.shuxiang.app.request(link!.type === 'link' ? link.url : '');
+    const res = await h.shuxiang.app.request(link?.type === 'link' ? link.url : '');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toContain(
