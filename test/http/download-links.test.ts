@@ -95,6 +95,24 @@ describe('download links (测试 导出)', () => {
     expect((await sheetRows(res))[1]![1]).toBe('李明');
   });
 
+  it('tells a Feishu secretary why there is no link when SHUXIANG_PUBLIC_URL is not set, and stores nothing', async () => {
+    h = await createHarness({ env: QUIZ_ENV });
+    await seedQuestions(h.shuxiang.db.prisma);
+    await h.say(G, 'sec-wang', '测试 安排 1 党建 截止 3-2 18:00 补考 0');
+    // The same round as if it had been set in a Feishu chat: the results card goes out on Feishu.
+    const db = h.shuxiang.db.prisma;
+    await db.quizRound.updateMany({ data: { platform: 'feishu' } });
+    h.clock.set('2026-03-02T10:00:00Z');
+    await advance(h, 0);
+    const row = await db.outboxMessage.findFirstOrThrow({ where: { platform: 'feishu', kind: 'card' } });
+    const card = (JSON.parse(row.body) as { card: { elements: { type: string; text?: string }[] } }).card;
+    expect(card.elements.some((e) => e.type === 'link')).toBe(false);
+    expect(card.elements.find((e) => e.type === 'note')?.text).toBe(
+      '文件已生成，但机器人还没有配置公网地址（SHUXIANG_PUBLIC_URL），在这里无法提供下载链接。请联系管理员配置后重新导出。',
+    );
+    expect(await db.downloadFile.count()).toBe(0);
+  });
+
   it('refuses to store a file over the limit', async () => {
     h = await createHarness({ env: QUIZ_ENV });
     await expect(
