@@ -507,7 +507,6 @@ export function createExams(deps: QuizDeps) {
   });
 
   return {
-    exportResults,
     resultsDownload,
     resultsCard,
     exportCard,
