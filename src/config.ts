@@ -46,6 +46,19 @@ export const configSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(adminEntry)),
+  /**
+   * Where members' browsers reach this bot (e.g. https://bot.example.org): download
+   * links in Feishu and DingTalk messages are absolute under it. Without it links
+   * are relative, which only the sandbox page can open.
+   */
+  SHUXIANG_PUBLIC_URL: z.preprocess(
+    emptyToUndefined,
+    url
+      .refine((v) => /^https?:\/\//.test(v), { message: 'must start with https:// (or http://)' })
+      .refine((v) => !/[?#]/.test(v), { message: 'must not carry a query or fragment' })
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  ),
   SHUXIANG_SANDBOX: z.enum(['on', 'off']).default('on'),
   SHUXIANG_DEMO_SEED: z.enum(['on', 'off']).default('on'),
   /** The starter question bank in the demo organisation (with the demo seed). */
@@ -84,6 +97,8 @@ export interface Config {
   databaseUrl: string;
   timezone: string;
   admins: { platform: string; userId: string }[];
+  /** Base of absolute download links (no trailing slash); undefined means relative links. */
+  publicUrl?: string;
   sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean };
   /** How late a scheduled item may still fire after downtime, in ms. */
   scheduleGraceMs: number;
@@ -144,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const i = entry.indexOf(':');
       return { platform: entry.slice(0, i), userId: entry.slice(i + 1) };
     }),
+    publicUrl: e.SHUXIANG_PUBLIC_URL,
     sandbox: {
       enabled: e.SHUXIANG_SANDBOX === 'on',
       demoSeed: e.SHUXIANG_DEMO_SEED === 'on',

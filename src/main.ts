@@ -12,13 +12,15 @@ import { DEMO, seedDemoOrganisation } from './features/org/demo-seed.ts';
 import { createQuizBankFeature } from './features/quiz/bank/commands.ts';
 import { createQuestionBank } from './features/quiz/bank/repository.ts';
 import { seedStarterBank } from './features/quiz/bank/starter-bank.ts';
-import { createQuizFeature, defaultExportDir } from './features/quiz/index.ts';
+import { createQuizFeature } from './features/quiz/index.ts';
 import { createQuotaFeature } from './features/quota/commands.ts';
 import { createCalendarFeature } from './features/calendar/commands.ts';
 import { nextOccurrence, ruleSchema } from './features/calendar/recurrence.ts';
 import { createDeadLetterNotice, createSchedulerReports } from './features/calendar/reports.ts';
 import { createWorkingDays, type WorkingDays } from './features/calendar/working-days.ts';
 import { createSystemClock, type Clock } from './lib/clock.ts';
+import { createFileStore, type FileStore } from './files/file-store.ts';
+import { createFileRoutes } from './files/routes.ts';
 import { createInboundDedupe } from './lib/inbound-dedupe.ts';
 import { openDatabase, type Database } from './lib/db.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -48,6 +50,8 @@ export interface Shuxiang {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** Files offered as download links (GET /files/:id). */
+  files: FileStore;
   /** The DingTalk adapter, when DingTalk is configured. */
   dingtalk?: DingTalkAdapter;
   /** The Feishu adapter, when FEISHU_APP_ID/SECRET are set. */
@@ -136,6 +140,8 @@ export async function createShuxiang(
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler };
   const questionBank = createQuestionBank({ db: db.prisma, clock });
+  // Download links (test results): relative without SHUXIANG_PUBLIC_URL, which only the sandbox can open.
+  const files = createFileStore({ db: db.prisma, clock, publicUrl: config.publicUrl });
   const quota = createQuotaFeature({
     db: db.prisma,
     clock,
@@ -149,7 +155,7 @@ export async function createShuxiang(
   const quiz = createQuizFeature({
     services,
     provider: db.provider,
-    exportDir: defaultExportDir(config.databaseUrl, ROOT),
+    files,
     defaultTimezone: config.timezone,
     workingDays,
   });
@@ -169,14 +175,14 @@ export async function createShuxiang(
         workingDays,
         maxTextLength: (p) => messengers.get(p)?.maxTextLength,
       }),
-      createQuizBankFeature({ bank: questionBank, root: ROOT }),
+      createQuizBankFeature({ bank: questionBank, root: ROOT, files }),
       quiz,
       quota,
       ...(overrides.features ?? []),
     ],
   });
 
-  const routers: Hono[] = [];
+  const routers: Hono[] = [createFileRoutes(files)];
 
   if (config.sandbox.enabled) {
     if (config.feishu || config.dingtalk) {
@@ -284,6 +290,7 @@ export async function createShuxiang(
     metrics,
     log,
     clock,
+    files,
     dingtalk,
     feishu,
     start() {

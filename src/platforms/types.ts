@@ -106,6 +106,18 @@ const actionRef = {
   payload: z.record(z.string(), z.unknown()).default({}),
 };
 
+/**
+ * Where a link element may point: an http(s) URL, or a path on this bot
+ * (`/files/...`, opened by the sandbox page). Other schemes (javascript:,
+ * data:) and protocol-relative `//host` are refused.
+ */
+export const cardUrlSchema = z
+  .string()
+  .max(2000)
+  .refine((u) => /^https?:\/\/[^\s]+$/i.test(u) || /^\/(?!\/)[^\s]*$/.test(u), {
+    message: 'must be an http(s) URL or a path starting with /',
+  });
+
 export const cardElementSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('markdown'), text: z.string() }),
   z.object({
@@ -124,6 +136,17 @@ export const cardElementSchema = z.discriminatedUnion('type', [
         }),
       )
       .min(1),
+  }),
+  /**
+   * A button that opens a URL (a download) instead of calling the bot. It is
+   * not an action: cardActions() leaves it out, and nothing comes back when
+   * it is clicked.
+   */
+  z.object({
+    type: z.literal('link'),
+    text: z.string().min(1),
+    url: cardUrlSchema,
+    style: z.enum(['primary', 'default']).default('primary'),
   }),
   z.object({
     type: z.literal('choice'),
@@ -168,7 +191,7 @@ export const cardSchema = z.object({
 
 export type Card = z.infer<typeof cardSchema>;
 export type CardElement = z.infer<typeof cardElementSchema>;
-/** Every action a card offers to click or submit: its buttons, choices and forms. */
+/** Every action a card offers to click or submit: its buttons, choices and forms (not its links). */
 export function cardActions(card: Card): { actionId: string; payload: Record<string, unknown> }[] {
   return card.elements.flatMap((el) =>
     el.type === 'buttons'

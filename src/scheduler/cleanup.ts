@@ -17,7 +17,9 @@ export async function cleanUp(db: Db, clock: Clock) {
     where: { status: 'sent', sentAt: { lt: new Date(now - SENT_KEEP_MS) } },
   });
   const runs = await db.cronRun.deleteMany({ where: { startedAt: { lt: new Date(now - CRON_RUN_KEEP_MS) } } });
-  return { inboundEvents: inbound.count, sentMessages: sent.count, cronRuns: runs.count };
+  // Expired download links already answer 404 (the file store checks expiresAt); this frees the bytes.
+  const files = await db.downloadFile.deleteMany({ where: { expiresAt: { lte: new Date(now) } } });
+  return { inboundEvents: inbound.count, sentMessages: sent.count, cronRuns: runs.count, downloadFiles: files.count };
 }
 
 /** Singleton housekeeping jobs: each firing runs on one instance only (RunCoordinator). */

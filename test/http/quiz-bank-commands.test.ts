@@ -96,6 +96,36 @@ describe('题库 / questions in the sandbox, with an uploaded file', () => {
     expect(notes).toContain('另有 4 个标签（共 4 题次）未列出。');
   });
 
+  it('exports the bank (or one tag) as a download link whose file imports again', async () => {
+    await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入', { name: '支部题库.xlsx', bytes: await workbook(GOOD) });
+    const [card] = await h.say('group-a', 'sec-wang', '题库 导出 CSV 沙盒测试');
+    expect(card!.card!.header.title).toBe('题库导出');
+    expect(JSON.stringify(card!.card)).toContain('已导出标签「沙盒测试」下的 3 道题');
+    const link = card!.card!.elements.find((e) => e.type === 'link');
+    expect(link).toMatchObject({ text: '下载题库（CSV）' });
+    const res = await h.shuxiang.app.request(link?.type === 'link' ? link.url : '');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toContain(
+      `filename*=UTF-8''${encodeURIComponent('题库-沙盒测试.csv')}`,
+    );
+    const csv = Buffer.from(await res.arrayBuffer());
+    expect(csv.toString('utf8')).toContain('沙盒上传的第一题');
+
+    // The downloaded file is a bank file: importing it into an empty organisation gives the same questions.
+    await h.close();
+    h = await createHarness({ env: { SHUXIANG_DEMO_QUESTIONS: 'off' } });
+    const [imported] = await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入', { name: 'back.csv', bytes: csv });
+    expect(imported!.text).toBe('已从「back.csv」导入 3 道题，题库现有 3 道题。');
+
+    const [none] = await h.say('group-a', 'sec-wang', '题库 导出 没有的标签');
+    expect(none!.text).toBe('标签「没有的标签」下没有题目。发送「题库」查看各标签的题数。');
+    const [two] = await h.say('group-a', 'sec-wang', '题库 导出 甲 乙');
+    expect(two!.text).toContain('一次只能按一个标签导出');
+    const [member] = await h.say('group-a', 'm-li', '题库 导出');
+    expect(member!.text).toContain('需要「书记」权限');
+  });
+
   it('imports an uploaded XLSX file, after which the bank shows the new tag', async () => {
     const [before] = await h.say('group-a', 'sec-wang', 'questions');
     const [reply] = await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入', {

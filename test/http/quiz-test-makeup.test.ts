@@ -22,6 +22,21 @@ async function lastCard(h: Harness, chat: string, title?: string): Promise<Trans
   return cards[cards.length - 1]!;
 }
 
+/** Follows the card's download link through the HTTP app and parses the workbook it returns. */
+async function downloadSheet(h: Harness, message: TranscriptMessage): Promise<unknown[][]> {
+  const link = message.card!.elements.find((e) => e.type === 'link');
+  if (link?.type !== 'link') throw new Error('no download link on the card');
+  expect(link.url).toMatch(/^\/files\/[A-Za-z0-9_-]{24}\//);
+  const res = await h.shuxiang.app.request(link.url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+  expect(res.headers.get('cache-control')).toBe('private, no-store');
+  expect(res.headers.get('content-disposition')).toMatch(/^attachment; .*filename\*=UTF-8''%E9%97%AD/);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(await res.arrayBuffer());
+  return wb.worksheets[0]!.getSheetValues().filter(Boolean) as unknown[][];
+}
+
 async function texts(h: Harness, chat: string): Promise<string[]> {
   return (await h.transcript(chat)).filter((m) => m.from === 'bot').map((m) => m.text ?? JSON.stringify(m.card));
 }
@@ -107,16 +122,14 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
       ['李明', '2/3'],
       ['张华', '1/3'],
     ]);
-    // The XLSX export is on disk where the note says.
-    const file = /导出到服务器：(.+\.xlsx)/.exec(r)![1]!;
-    const wb = new ExcelJS.Workbook();
-    await wb.xlsx.readFile(file);
-    const rows = wb.worksheets[0]!.getSheetValues().filter(Boolean) as unknown[][];
-    expect(rows.map((row) => [row[1], row[3]])).toEqual([
-      ['姓名', '状态'],
-      ['李明', '已参加'],
-      ['张华', '已参加'],
-      ['陈静', '未参加'],
+    // The XLSX comes as a download link on the card; fetching it gives the results, absentees included.
+    expect(r).toContain('下载链接 7 天内有效');
+    const rows = await downloadSheet(h, results);
+    expect(rows.map((row) => [row[1], row[3], row[4]])).toEqual([
+      ['姓名', '状态', '答对'],
+      ['李明', '已参加', 2],
+      ['张华', '已参加', 1],
+      ['陈静', '未参加', ''],
     ]);
     expect((await texts(h, G)).some((t) => t.includes('已为未参加的成员开放补考'))).toBe(true);
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CardTemplateError, loadCardTemplates } from '../../src/bot/card-templates.ts';
 import { renderCardHtml } from '../../src/platforms/sandbox/render-html.ts';
+import { cardActions, cardSchema } from '../../src/platforms/types.ts';
 
 function dirWith(files: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cards-'));
@@ -76,5 +77,41 @@ describe('sandbox card HTML', () => {
     expect(html).toContain('<strong>粗体</strong>');
     expect(html).toContain('&#60;script&#62;');
     expect(html).toContain('data-action-id="x.y"');
+  });
+
+  it('renders a link as a download anchor styled as a button, not as an action', () => {
+    const html = renderCardHtml(
+      cardSchema.parse({
+        header: { title: '成绩表', colour: 'green' },
+        elements: [{ type: 'link', text: '下载"成绩"', url: '/files/abc/%E6%88%90%E7%BB%A9.xlsx' }],
+      }),
+    );
+    expect(html).toContain(
+      '<a class="btn btn-primary" href="/files/abc/%E6%88%90%E7%BB%A9.xlsx" download rel="noopener noreferrer">下载&#34;成绩&#34;</a>',
+    );
+    expect(html).not.toContain('data-action-id');
+  });
+});
+
+describe('link elements of the neutral card', () => {
+  const card = (url: string) =>
+    cardSchema.safeParse({ header: { title: 't' }, elements: [{ type: 'link', text: '下载', url }] });
+
+  it('are not actions: cardActions lists the buttons beside them only', () => {
+    const parsed = cardSchema.parse({
+      header: { title: 't' },
+      elements: [
+        { type: 'link', text: '下载', url: 'https://bot.example.org/files/x' },
+        { type: 'buttons', buttons: [{ text: '开始', actionId: 'quiz.test.start', payload: { v: 1 } }] },
+      ],
+    });
+    expect(cardActions(parsed)).toEqual([{ actionId: 'quiz.test.start', payload: { v: 1 } }]);
+  });
+
+  it('point only at http(s) URLs or paths on this bot', () => {
+    for (const ok of ['https://bot.example.org/files/x/a.xlsx', 'http://127.0.0.1:3000/files/x', '/files/x/a.xlsx'])
+      expect(card(ok).success, ok).toBe(true);
+    for (const bad of ['javascript:alert(1)', 'data:text/html,x', '//evil.example/x', 'files/x', 'https://a b'])
+      expect(card(bad).success, bad).toBe(false);
   });
 });

@@ -54,4 +54,15 @@ describe('config', () => {
       expect(text).toContain(key);
     }
   });
+
+  it('takes an optional public URL for download links, without a trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ SHUXIANG_PUBLIC_URL: '' }).publicUrl).toBeUndefined();
+    expect(loadConfig({ SHUXIANG_PUBLIC_URL: 'https://bot.example.org/' }).publicUrl).toBe('https://bot.example.org');
+    expect(loadConfig({ SHUXIANG_PUBLIC_URL: 'https://example.org/shuxiang' }).publicUrl).toBe(
+      'https://example.org/shuxiang',
+    );
+    for (const bad of ['bot.example.org', 'ftp://bot.example.org', 'https://bot.example.org/?a=1'])
+      expect(() => loadConfig({ SHUXIANG_PUBLIC_URL: bad }), bad).toThrow(/SHUXIANG_PUBLIC_URL/);
+  });
 });

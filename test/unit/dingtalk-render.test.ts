@@ -113,4 +113,22 @@ describe('DingTalk card rendering', () => {
       resultKind: 'success',
     });
   });
+
+  it('renders a link as a markdown link in the body of both renderings, never as a callback button', () => {
+    const withLink = cardSchema.parse({
+      header: { title: '闭卷测试 · 第1场 · 成绩表', colour: 'green' },
+      elements: [
+        { type: 'markdown', text: '成绩表已生成。' },
+        { type: 'link', text: '下载成绩表（XLSX）', url: 'https://bot.example.org/files/abc/%E6%88%90%E7%BB%A9.xlsx' },
+      ],
+    });
+    const link = '[下载成绩表（XLSX）](https://bot.example.org/files/abc/%E6%88%90%E7%BB%A9.xlsx)';
+    const params = renderTemplateParams(withLink, { outTrackId, signer, hint: { code: cardCode(outTrackId) } });
+    expect(params.body1).toContain(link);
+    expect(params.buttons).toBe('[]');
+    expect(params.hasButtons).toBe('false');
+    const md = renderMarkdownMessage(withLink, { code: 'abcd' });
+    expect(md.text).toContain(link);
+    expect(md.text).not.toContain('按 abcd');
+  });
 });

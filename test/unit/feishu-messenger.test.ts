@@ -109,6 +109,27 @@ describe('Feishu card rendering (JSON 2.0)', () => {
   });
 });
 
+describe('Feishu link buttons', () => {
+  it('renders a link element as a button with an open_url behaviour and no callback value', () => {
+    const url = 'https://bot.example.org/files/abcdefghijklmnopqrstuvwx/%E6%88%90%E7%BB%A9.xlsx';
+    const json = renderFeishuCard(
+      cardSchema.parse({
+        header: { title: '成绩表', colour: 'green' },
+        elements: [{ type: 'link', text: '下载成绩表（XLSX）', url }],
+      }),
+      sealer,
+    ) as Record<string, any>;
+    expect(json.body.elements).toEqual([
+      {
+        tag: 'button',
+        text: { tag: 'plain_text', content: '下载成绩表（XLSX）' },
+        type: 'primary',
+        behaviors: [{ type: 'open_url', default_url: url }],
+      },
+    ]);
+  });
+});
+
 describe('textWithMentions', () => {
   it('turns @Name into Feishu at-tags and leads with mentions not in the text', () => {
     expect(

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/lib/clock.ts';
+import { createFileStore } from '../../src/files/file-store.ts';
 import { cleanUp } from '../../src/scheduler/cleanup.ts';
 import { providers } from '../helpers/databases.ts';
 import { openMigrated } from '../helpers/migrated-db.ts';
@@ -29,5 +30,21 @@ describe.each(providers)('housekeeping on $name', ({ create }) => {
     const deleted = await cleanUp(db, clock);
     expect(deleted.inboundEvents).toBe(1);
     expect((await db.inboundEvent.findMany()).map((e) => e.eventKey).sort()).toEqual(['fresh', 'retry-window']);
+  });
+
+  it('deletes download files once their link has expired, and keeps live ones', async () => {
+    const clock = createManualClock('2026-03-02T12:00:00Z');
+    const db = env.database.prisma;
+    const files = createFileStore({ db, clock, ttlMs: 24 * HOUR });
+    const put = (name: string) =>
+      files.put({ orgId: 'org-1', name, contentType: 'text/plain', bytes: Buffer.from(name) });
+    const old = await put('old.txt');
+    clock.advance(12 * HOUR);
+    const fresh = await put('fresh.txt');
+    clock.advance(12 * HOUR);
+    const deleted = await cleanUp(db, clock);
+    expect(deleted.downloadFiles).toBe(1);
+    expect((await db.downloadFile.findMany({ select: { id: true } })).map((f) => f.id)).toEqual([fresh.id]);
+    expect(await files.get(old.id)).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { offerDownload, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
@@ -7,7 +7,7 @@ import type { AckReply, Card, Platform } from '../../platforms/types.ts';
 import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { candidateIds, loadQuestions, shuffle } from './questions.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
-import { writeSheet } from './export-xlsx.ts';
+import { sheetBytes } from './export-xlsx.ts';
 import { formatLocal } from './time.ts';
 
 /**
@@ -269,7 +269,12 @@ export function createExams(deps: QuizDeps) {
     return t('quiz.test.used', { m: Math.floor(seconds / 60), s: seconds % 60 });
   }
 
-  async function exportResults(tx: Tx | typeof db, round: RoundRow, tz: string): Promise<string> {
+  /** The results as an XLSX workbook: who took it with score and time, then the absentees. */
+  async function exportResults(
+    tx: Tx | typeof db,
+    round: RoundRow,
+    tz: string,
+  ): Promise<{ name: string; bytes: Buffer }> {
     const r = await results(tx, round);
     const rows: (string | number)[][] = [
       ...r.taken.map((x) => [
@@ -284,10 +289,7 @@ export function createExams(deps: QuizDeps) {
       ]),
       ...r.absent.map((x) => [x.name, x.unit, t('quiz.test.status.absent'), '', r.total, '', '', '']),
     ];
-    const stamp = clock.now().toISOString().replace(/[-:]/g, '').slice(0, 15);
-    return writeSheet(
-      path.join(deps.exportDir, round.orgId),
-      `${round.kind === 'makeup' ? 'makeup' : 'test'}-${round.seq}-${stamp}.xlsx`,
+    const bytes = await sheetBytes(
       `第${round.seq}场`,
       [
         { header: '姓名' },
@@ -301,14 +303,53 @@ export function createExams(deps: QuizDeps) {
       ],
       rows,
     );
+    const name = t('quiz.test.file_name', { kind: kindTitle(round.kind), seq: round.seq, title: round.title })
+      // Characters Windows refuses in a file name.
+      .replace(/[\\/:*?"<>|\s]+/g, '_');
+    return { name: `${name}.xlsx`, bytes };
+  }
+
+  /** Stores the results sheet and offers it as a link fit for `platform` (where the card goes). */
+  async function resultsDownload(
+    tx: Tx | typeof db,
+    round: RoundRow,
+    tz: string,
+    platform: string,
+  ): Promise<OfferedDownload> {
+    const file = await exportResults(tx, round, tz);
+    return offerDownload(
+      deps.files,
+      t,
+      {
+        platform,
+        orgId: round.orgId,
+        name: file.name,
+        contentType: XLSX_CONTENT_TYPE,
+        bytes: file.bytes,
+        buttonText: t('quiz.test.download'),
+      },
+      // Inside a transaction (the close) the file commits with the card that links to it.
+      tx,
+    );
+  }
+
+  /** The answer to 测试 导出: just the sheet's link (or why there is none). */
+  function exportCard(round: RoundRow, download: OfferedDownload): Card {
+    return notice({
+      title: t('quiz.test.export_title', { kind: kindTitle(round.kind), seq: round.seq }),
+      colour: 'green',
+      text: t('quiz.test.exported', { seq: round.seq, title: round.title }),
+      note: download.note,
+      controls: download.link ? [download.link] : [],
+    });
   }
 
   async function resultsCard(
     tx: Tx | typeof db,
     round: RoundRow,
     tz: string,
-    file: string | null,
     makeupCloses: Date | null,
+    download: OfferedDownload | null,
   ): Promise<Card> {
     const r = await results(tx, round);
     const lines: string[] = [];
@@ -328,7 +369,8 @@ export function createExams(deps: QuizDeps) {
         columns: [t('quiz.col.member'), t('quiz.col.unit'), t('quiz.col.score'), t('quiz.col.used')],
         rows: r.taken.map((x) => [x.name, x.unit || '-', `${x.correct}/${x.total}`, usedText(x.usedSeconds)]),
       },
-      note: file ? t('quiz.test.results.file', { file }) : '',
+      note: download?.note ?? '',
+      controls: download?.link ? [download.link] : [],
     });
   }
 
@@ -380,10 +422,11 @@ export function createExams(deps: QuizDeps) {
       await openRound(tx, makeup.id, tz);
       await scheduleClose(tx, { id: makeup.id, orgId: round.orgId, opensAt: now, closesAt: makeupCloses }, tz);
     }
-    const file = await exportResults(tx, round, tz);
     const creator = await tx.member.findUnique({ where: { id: round.createdBy } });
-    if (creator)
-      await sendPrivate(tx, round, creator.platformUserId, await resultsCard(tx, round, tz, file, makeupCloses));
+    if (creator) {
+      const download = await resultsDownload(tx, round, tz, round.platform);
+      await sendPrivate(tx, round, creator.platformUserId, await resultsCard(tx, round, tz, makeupCloses, download));
+    }
     if (round.chatId) {
       await outbox.enqueue(
         {
@@ -464,8 +507,9 @@ export function createExams(deps: QuizDeps) {
   });
 
   return {
-    exportResults,
+    resultsDownload,
     resultsCard,
+    exportCard,
     nextQuestionCard,
     scoreOf,
 

@@ -1,15 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-
-/** Writes a one-sheet workbook; returns the absolute path. */
-export async function writeSheet(
-  dir: string,
-  fileName: string,
+/**
+ * A one-sheet workbook in memory; the caller hands it out as a download link
+ * (the server keeps no export directory).
+ */
+export async function sheetBytes(
   sheetName: string,
   columns: { header: string; width?: number }[],
   rows: (string | number)[][],
-): Promise<string> {
-  mkdirSync(dir, { recursive: true });
+): Promise<Buffer> {
   // exceljs is large; loaded on first export so it does not weigh on every start-up.
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
@@ -18,7 +15,5 @@ export async function writeSheet(
   ws.columns = columns.map((c, i) => ({ header: c.header, key: `c${i}`, width: c.width ?? 14 }));
   ws.getRow(1).font = { bold: true };
   for (const r of rows) ws.addRow(r);
-  const file = path.resolve(dir, fileName);
-  await wb.xlsx.writeFile(file);
-  return file;
+  return Buffer.from(await wb.xlsx.writeBuffer());
 }

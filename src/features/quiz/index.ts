@@ -1,10 +1,10 @@
 import type { WorkingDays } from '../calendar/working-days.ts';
-import path from 'node:path';
 import { z } from 'zod';
 import { defineAction } from '../../bot/actions.ts';
 import { defineCommand } from '../../bot/commands.ts';
 import type { ActionContext, BotServices, CommandContext } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
+import type { FileStore } from '../../files/file-store.ts';
 import type { Provider } from '../../lib/db.ts';
 import { normalizeName } from '../../bot/command-parser.ts';
 import { createAnswerStore, type AnswerStore } from './answer-store.ts';
@@ -25,8 +25,8 @@ import { formatLocal, localParts, parseLocalDateTime, type PeriodKind } from './
 export interface QuizFeatureOptions {
   services: BotServices;
   provider: Provider;
-  /** Where test results are exported as XLSX. */
-  exportDir: string;
+  /** Where test results are stored as XLSX for download links. */
+  files: FileStore;
   defaultTimezone: string;
   /** Chinese working days, the same calendar reminders use. */
   workingDays: WorkingDays;
@@ -79,7 +79,7 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
   const deps: QuizDeps = {
     ...services,
     answers,
-    exportDir: opts.exportDir,
+    files: opts.files,
     defaultTimezone: opts.defaultTimezone,
     workingDays: opts.workingDays,
   };
@@ -390,9 +390,10 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
           throw usage(ctx, ctx.t('quiz.test.need_seq'), 'cmd.test.usage');
         const round = await exams.findBySeq(ctx.identity.orgId, seq);
         if (round.orgId !== ctx.identity.orgId) throw new UserError('quiz.test.unknown_seq', { seq });
-        const file = await exams.exportResults(services.db, round, tz);
-        if (EXPORT.has(v)) await ctx.reply(ctx.t('quiz.test.exported', { seq, file }));
-        else await ctx.replyCard(await exams.resultsCard(services.db, round, tz, file, null));
+        // The sheet goes where the secretary asked, so the link must work on this platform.
+        const download = await exams.resultsDownload(services.db, round, tz, ctx.platform);
+        if (EXPORT.has(v)) await ctx.replyCard(exams.exportCard(round, download));
+        else await ctx.replyCard(await exams.resultsCard(services.db, round, tz, null, download));
         return;
       }
       if (LIST.has(v)) {
@@ -575,10 +576,4 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
     actions: [answerAction, startAction, reviewAction],
     answers,
   };
-}
-
-/** Exports next to the SQLite file (tests get their own), else ./data/exports. */
-export function defaultExportDir(databaseUrl: string, root: string): string {
-  if (databaseUrl.startsWith('file:')) return path.join(path.dirname(path.resolve(databaseUrl.slice(5))), 'exports');
-  return path.join(root, 'data', 'exports');
 }

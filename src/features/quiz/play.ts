@@ -232,14 +232,14 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       }
       // Test results name people: they go to the secretary privately, never to the group.
       if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
-        const file = await deps.exams.exportResults(tx, round, who.tz);
+        const download = await deps.exams.resultsDownload(tx, round, who.tz, who.platform);
         await outbox.enqueue(
           {
             platform: who.platform,
             orgId: round.orgId,
             target: who.secretary,
             kind: 'card',
-            body: { card: await deps.exams.resultsCard(tx, round, who.tz, file, null) },
+            body: { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
           },
           tx,
         );

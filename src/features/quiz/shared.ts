@@ -1,5 +1,6 @@
 import type { WorkingDays } from '../calendar/working-days.ts';
 import type { CardTemplates } from '../../bot/card-templates.ts';
+import type { FileStore } from '../../files/file-store.ts';
 import type { MessageKey, MessageParams, Messages } from '../../bot/messages.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Db, Tx } from '../../lib/db.ts';
@@ -21,8 +22,8 @@ export interface QuizDeps {
   outbox: Outbox;
   scheduler: Scheduler;
   answers: AnswerStore;
-  /** Where XLSX exports are written (the seam cannot send files yet). */
-  exportDir: string;
+  /** Download links for exports (test results). */
+  files: FileStore;
   defaultTimezone: string;
   /** Chinese working days, shared with the calendar feature. */
   workingDays: WorkingDays;

@@ -1,7 +1,8 @@
 /** Quiz question bank: import/export problems, the bank command. */
 export const quizBank = {
-  'cmd.questions.summary': '题库：查看各标签题数，导入题目文件（Excel、CSV、JSON）',
-  'cmd.questions.usage': '题库 | 题库 导入（附上文件）[跳过重复] | 题库 导入 入门题库 | 题库 模板',
+  'cmd.questions.summary': '题库：查看各标签题数，导入或导出题目文件（Excel、CSV、JSON）',
+  'cmd.questions.usage':
+    '题库 | 题库 导入（附上文件）[跳过重复] | 题库 导入 入门题库 | 题库 导出 [xlsx|csv|json] [标签] | 题库 模板',
 
   // problems, one per line
   'bank.problem.line': '第 {line} 行：{problem}',
@@ -56,6 +57,15 @@ export const quizBank = {
   'bank.import.many_files': '一次只能导入一个文件，本次收到了 {count} 个。',
   'bank.import.unreadable': '没能读取附件「{name}」，请重新发送。',
   'bank.import.starter_name': '入门题库',
+
+  // export as a download link
+  'bank.export.title': '题库导出',
+  'bank.export.file_name': '题库',
+  'bank.export.download': '下载题库（{format}）',
+  'bank.export.done': '已导出题库中的 {count} 道题（含答案和解析），文件可以直接重新导入。',
+  'bank.export.done_tag': '已导出标签「{tag}」下的 {count} 道题（含答案和解析），文件可以直接重新导入。',
+  'bank.export.empty_tag': '标签「{tag}」下没有题目。发送「题库」查看各标签的题数。',
+  'bank.export.one_tag': '一次只能按一个标签导出',
 
   // the bank overview card
   'bank.stats.title': '题库概况',

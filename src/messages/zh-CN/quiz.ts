@@ -134,7 +134,9 @@ export const quiz = {
   'quiz.test.results.summary': '参加 {taken} 人，未参加 {absent} 人。',
   'quiz.test.results.makeup': '已为未参加的成员开放补考，{closes} 截止，并逐一私聊提醒。',
   'quiz.test.results.absent': '未参加',
-  'quiz.test.results.file': '成绩表（XLSX）已导出到服务器：{file}',
+  'quiz.test.download': '下载成绩表（XLSX）',
+  'quiz.test.file_name': '{kind}第{seq}场成绩-{title}',
+  'quiz.test.export_title': '{kind} · 第{seq}场 · 成绩表',
   'quiz.test.status.taken': '已参加',
   'quiz.test.status.absent': '未参加',
   'quiz.test.bad_verb': '不认识「{verb}」，请写 安排、列表、结果 或 导出',
@@ -153,7 +155,7 @@ export const quiz = {
   'quiz.test.closes_in_past': '截止时间已经过去了，请写一个将来的时间。',
   'quiz.test.need_seq': '请写上测试的场次，例如：测试 结果 5',
   'quiz.test.unknown_seq': '没有第{seq}场测试。',
-  'quiz.test.exported': '第{seq}场的成绩表（XLSX）已导出到服务器：{file}',
+  'quiz.test.exported': '第{seq}场《{title}》的成绩表（XLSX）已生成，含全部参加和未参加的成员。',
 
   // boards
   'quiz.board.title': '学习排行榜 · {period} · {scope}',

@@ -12,7 +12,8 @@ import { safeEqual } from './verify.ts';
  *   so nothing becomes unreachable.
  *
  * Elements a plain button cannot express (multiple choice, text inputs) are
- * listed as text commands in both renderings.
+ * listed as text commands in both renderings; link elements are markdown
+ * links in the body.
  */
 
 /** DingTalk limits a card variable value to about 1 KB; the body is spread over these slots. */
@@ -154,6 +155,10 @@ function elementMarkdown(el: CardElement): string | undefined {
         `| ${el.columns.map(() => '---').join(' | ')} |`,
         ...el.rows.map((r) => `| ${r.join(' | ')} |`),
       ].join('\n');
+    case 'link':
+      // The generic template's buttons are callbacks only, so a link is a markdown link in the
+      // body, in both renderings; DingTalk opens it in its browser, which downloads the file.
+      return `[${escapeLinkText(el.text)}](${el.url.replace(/[()\s]/g, encodeURIComponent)})`;
     case 'choice':
       return el.options.map((o) => `- **${o.value}** ${o.text}`).join('\n');
     case 'buttons':
@@ -162,7 +167,12 @@ function elementMarkdown(el: CardElement): string | undefined {
   }
 }
 
-/** The card's readable body, without any actions. */
+/** Brackets would end the link text early. */
+function escapeLinkText(text: string): string {
+  return text.replace(/[[\]]/g, (c) => `\\${c}`);
+}
+
+/** The card's readable body (links included), without any actions. */
 export function cardBodyMarkdown(card: Card): string {
   return card.elements
     .map(elementMarkdown)

@@ -92,6 +92,16 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJso
             })),
           },
         ];
+      case 'link':
+        // open_url opens the link in the client's browser, which downloads the file; no callback.
+        return [
+          {
+            tag: 'button',
+            text: plain(el.text.slice(0, 100)),
+            type: BUTTON_TYPE[el.style],
+            behaviors: [{ type: 'open_url', default_url: el.url }],
+          },
+        ];
       case 'choice': {
         const n = forms++;
         return [

@@ -5,7 +5,8 @@ import type { Card, CardElement } from '../types.ts';
  * Renders a neutral card as HTML for the sandbox page. Markdown goes through
  * markdown-it with raw HTML disabled, everything else is escaped, so nothing
  * a member typed can inject markup. Buttons carry their action id and payload
- * in data attributes; the page posts them to /sandbox/api/actions.
+ * in data attributes; the page posts them to /sandbox/api/actions. Link
+ * elements are plain `<a download>` anchors.
  */
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
 
@@ -36,6 +37,10 @@ function element(el: CardElement): string {
             `<button class="btn btn-${b.style}" data-action-id="${escapeHtml(b.actionId)}" data-payload="${attr(b.payload)}">${escapeHtml(b.text)}</button>`,
         )
         .join('')}</div>`;
+    case 'link':
+      // An ordinary link styled as a button: the browser downloads the file, the bot is not called.
+      // The card schema already refused any scheme but http(s) and paths on this bot.
+      return `<div class="buttons"><a class="btn btn-${el.style}" href="${escapeHtml(el.url)}" download rel="noopener noreferrer">${escapeHtml(el.text)}</a></div>`;
     case 'choice': {
       const kind = el.multiple ? 'checkbox' : 'radio';
       const opts = el.options

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { defineCommand } from '../../../bot/commands.ts';
+import { offerDownload, XLSX_CONTENT_TYPE } from '../../../bot/downloads.ts';
 import type { CommandContext } from '../../../bot/context.ts';
 import { UserError } from '../../../bot/errors.ts';
+import type { FileStore } from '../../../files/file-store.ts';
 import type { Card } from '../../../platforms/types.ts';
-import { MAX_IMPORT_BYTES } from './file-format.ts';
+import { FORMATS, MAX_IMPORT_BYTES, type BankFormat } from './file-format.ts';
 import { renderProblems } from './problems.ts';
 import type { ImportResult, QuestionBank } from './repository.ts';
 import { importStarterBank } from './starter-bank.ts';
@@ -13,7 +15,14 @@ const STATS = ['stats', '概况', '统计', '查看'];
 const TEMPLATE = ['template', '模板', '格式'];
 const SKIP = ['跳过重复', '跳过', 'skip', 'skip-duplicates'];
 const STARTER = ['入门题库', '入门', 'starter'];
-const VERBS = [...IMPORT, ...STATS, ...TEMPLATE];
+const EXPORT = ['export', '导出', '下载'];
+const VERBS = [...IMPORT, ...STATS, ...TEMPLATE, ...EXPORT];
+
+const CONTENT_TYPES: Record<BankFormat, string> = {
+  xlsx: XLSX_CONTENT_TYPE,
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
 
 /** How many tags the overview card lists. */
 const MAX_TAGS_ON_CARD = 30;
@@ -22,11 +31,11 @@ const MAX_TAGS_ON_CARD = 30;
 const MAX_PROBLEMS_IN_CHAT = 20;
 
 /**
- * `题库` / `questions`: the bank's size per tag, and imports from a file
- * attached to the message (or the shipped starter bank). Secretaries only:
- * the bank holds the answers.
+ * `题库` / `questions`: the bank's size per tag, imports from a file
+ * attached to the message (or the shipped starter bank), and exports as a
+ * download link. Secretaries only: the bank holds the answers.
  */
-export function createQuizBankFeature(deps: { bank: QuestionBank; root: string }) {
+export function createQuizBankFeature(deps: { bank: QuestionBank; root: string; files: FileStore }) {
   const { bank } = deps;
 
   async function showStats(ctx: CommandContext): Promise<void> {
@@ -126,6 +135,36 @@ export function createQuizBankFeature(deps: { bank: QuestionBank; root: string }
     await report(ctx, file.name, result);
   }
 
+  /** 题库 导出 [xlsx|csv|json] [标签]: the bank (or one tag of it) in a re-importable file, as a link. */
+  async function runExport(ctx: CommandContext, words: string[]): Promise<void> {
+    const { t, identity } = ctx;
+    const isFormat = (w: string) => (FORMATS as readonly string[]).includes(w.toLowerCase());
+    const format = (words.find(isFormat)?.toLowerCase() ?? 'xlsx') as BankFormat;
+    const tags = words.filter((w) => !isFormat(w));
+    if (tags.length > 1) {
+      throw new UserError('error.usage', { problem: t('bank.export.one_tag'), usage: t('cmd.questions.usage') });
+    }
+    const tag = tags[0];
+    const { bytes, count } = await deps.bank.exportFile(identity.orgId, format, tag ? { tag } : {});
+    if (count === 0) throw new UserError(tag ? 'bank.export.empty_tag' : 'bank.stats.empty', { tag: tag ?? '' });
+    const download = await offerDownload(deps.files, t, {
+      platform: ctx.platform,
+      orgId: identity.orgId,
+      name: `${t('bank.export.file_name')}${tag ? `-${tag.replace(/[\\/:*?"<>|\s]+/g, '_')}` : ''}.${format}`,
+      contentType: CONTENT_TYPES[format],
+      bytes,
+      buttonText: t('bank.export.download', { format: format.toUpperCase() }),
+    });
+    await ctx.replyCard({
+      header: { title: t('bank.export.title'), colour: 'green' },
+      elements: [
+        { type: 'markdown', text: t(tag ? 'bank.export.done_tag' : 'bank.export.done', { count, tag: tag ?? '' }) },
+        ...(download.link ? [download.link] : []),
+        { type: 'note', text: download.note },
+      ],
+    });
+  }
+
   const questions = defineCommand({
     name: 'questions',
     zh: '题库',
@@ -141,7 +180,7 @@ export function createQuizBankFeature(deps: { bank: QuestionBank; root: string }
       verb: z
         .string()
         .transform((v) => v.normalize('NFKC').toLowerCase())
-        .refine((v) => VERBS.includes(v), { message: '只能是 导入、概况 或 模板' })
+        .refine((v) => VERBS.includes(v), { message: '只能是 导入、导出、概况 或 模板' })
         .optional(),
       rest: z.string().optional(),
       'skip-duplicates': z.boolean().optional(),
@@ -153,6 +192,8 @@ export function createQuizBankFeature(deps: { bank: QuestionBank; root: string }
         .split(/\s+/)
         .filter(Boolean)
         .map((w) => w.normalize('NFKC').toLowerCase());
+      // Tags keep their case; only the format word is matched case-insensitively.
+      if (EXPORT.includes(verb)) return runExport(ctx, (args.rest ?? '').split(/\s+/).filter(Boolean));
       const allowed = IMPORT.includes(verb) ? [...SKIP, ...STARTER] : [];
       const extra = words.find((w) => !allowed.includes(w));
       if (extra !== undefined) {
