@@ -1,16 +1,18 @@
 import type { ActionSpec } from './actions.ts';
 import { createActionRegistry } from './actions.ts';
 import { createCommandRegistry, type CommandRegistry, type CommandSpec } from './commands.ts';
-import type { BotServices, IdentityResolver } from './context.ts';
+import type { BotServices, ChatLeftHook, IdentityResolver } from './context.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createHelpCommand } from './help.ts';
 import type { BotEvent } from '../platforms/types.ts';
 import type { InboundDedupe } from '../lib/inbound-dedupe.ts';
 
-/** What a feature contributes: its commands and card actions, as plain lists. */
+/** What a feature contributes: its commands and card actions, as plain lists, and its lifecycle hooks. */
 export interface Feature {
   commands?: CommandSpec[];
   actions?: ActionSpec[];
+  /** The bot left a group: pause what this feature runs there (see ChatLeftHook). */
+  onChatLeft?: ChatLeftHook;
 }
 
 export interface Bot {
@@ -36,6 +38,7 @@ export function createBot(deps: {
     identity: deps.identity,
     isSelf: deps.isSelf,
     dedupe: deps.dedupe,
+    chatLeftHooks: deps.features.flatMap((f) => (f.onChatLeft ? [f.onChatLeft] : [])),
   });
   return { dispatcher, commands: registry };
 }

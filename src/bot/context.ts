@@ -1,6 +1,6 @@
 import type { ActionEvent, Card, Mention, MessageEvent, Platform, Target } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { Db } from '../lib/db.ts';
+import type { Db, Tx } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MessageRef, Outbox } from '../outbox/outbox.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -34,6 +34,24 @@ export interface IdentityResolver {
     kind: 'group' | 'direct';
     title: string;
   }): Promise<{ chatId: string; orgId: string; created: boolean }>;
+  /** The organisation's secretaries, for private notices (the bot leaving a group). */
+  secretaries?(orgId: string): Promise<{ platform: string; platformUserId: string }[]>;
+}
+
+/** A group chat the bot has just left (removed, or the group dissolved), as features see it. */
+export interface LeftChat {
+  orgId: string;
+  /** Our Chat row id. */
+  chatId: string;
+  platform: Platform;
+  /** The platform's chat id: what plans, rounds and reminders name as their target. */
+  platformChatId: string;
+}
+
+/** One line of the secretaries' notice: something a feature paused in that chat, and how to resume it. */
+export interface PausedLine {
+  key: MessageKey;
+  params?: MessageParams;
 }
 
 /** Shared services every handler can reach; features close over their own. */
@@ -69,3 +87,10 @@ export interface ActionContext extends BaseContext {
   /** Replace the card the button was on (delivered after the ack). */
   updateCard(card: Card): Promise<void>;
 }
+
+/**
+ * A feature's part when the bot leaves a group: stop what it runs there, in
+ * the caller's transaction (with the dedupe row and the notice), and say what
+ * it stopped. Private things (reminders to people, test attempts) stay.
+ */
+export type ChatLeftHook = (chat: LeftChat, tx: Tx) => Promise<PausedLine[]>;

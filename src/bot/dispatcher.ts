@@ -4,8 +4,10 @@ import type {
   BotEvent,
   Card,
   ChatJoinedEvent,
+  ChatLeftEvent,
   EventSink,
   MessageEvent,
+  Platform,
   Target,
 } from '../platforms/types.ts';
 import type { Tx } from '../lib/db.ts';
@@ -15,7 +17,15 @@ import type { InboundDedupe } from '../lib/inbound-dedupe.ts';
 import type { ActionSpec } from './actions.ts';
 import type { CommandRegistry } from './commands.ts';
 import { tokenize, UsageProblem } from './command-parser.ts';
-import type { ActionContext, BotServices, CommandContext, Identity, IdentityResolver } from './context.ts';
+import type {
+  ActionContext,
+  BotServices,
+  ChatLeftHook,
+  CommandContext,
+  Identity,
+  IdentityResolver,
+  LeftChat,
+} from './context.ts';
 import { UserError } from './errors.ts';
 
 export interface DispatchOutcome {
@@ -36,6 +46,8 @@ export function createDispatcher(deps: {
   isSelf?: (event: BotEvent) => boolean;
   /** Group-committed dedupe writes; without it each event inserts its own row. */
   dedupe?: InboundDedupe;
+  /** Every feature's onChatLeft, run in one transaction when the bot leaves a group. */
+  chatLeftHooks?: ChatLeftHook[];
 }): Dispatcher {
   const { services, commands, actions } = deps;
   const { db, messages, outbox, log } = services;
@@ -233,6 +245,11 @@ export function createDispatcher(deps: {
       });
       const fresh = await db.$transaction(async (tx) => {
         if (!(await firstSeen(event, tx))) return false;
+        // Back in the group: it is a live chat again. Nothing paused resumes by
+        // itself; the secretaries were told how to switch things back on.
+        if (registered) {
+          await tx.chat.updateMany({ where: { id: registered.chatId, leftAt: { not: null } }, data: { leftAt: null } });
+        }
         await outbox.enqueue(
           {
             platform: event.platform,
@@ -251,9 +268,80 @@ export function createDispatcher(deps: {
     }
   }
 
+  /**
+   * The bot was removed from a group (or the group dissolved). Every feature
+   * pauses what it runs there, the chat is marked left, messages still queued
+   * for it are dropped and the secretaries are told privately; all in one
+   * transaction with the dedupe row, so a replay changes nothing and says
+   * nothing twice.
+   */
+  async function handleChatLeft(event: ChatLeftEvent): Promise<void> {
+    const where = { platform: event.platform, platformChatId: event.chat.id };
+    try {
+      const chat = await db.chat.findUnique({ where: { platform_platformChatId: where } });
+      if (!chat) {
+        // Never registered (added while the bot was down, or another deployment's chat): nothing runs there.
+        log.info({ eventKey: event.eventKey, platform: event.platform, chat: event.chat.id }, 'left an unknown chat');
+        return;
+      }
+      const left: LeftChat = {
+        orgId: chat.orgId,
+        chatId: chat.id,
+        platform: event.platform,
+        platformChatId: event.chat.id,
+      };
+      const secretaries = (await deps.identity.secretaries?.(chat.orgId)) ?? [];
+      const outcome = await db.$transaction(async (tx) => {
+        if (!(await firstSeen(event, tx))) return null;
+        // Already marked left: a replay that outlived the dedupe rows, or a second event
+        // for the same departure (removed, then dissolved). Once is enough.
+        const { count } = await tx.chat.updateMany({
+          where: { id: chat.id, leftAt: null },
+          data: { leftAt: services.clock.now() },
+        });
+        if (count === 0) return null;
+        const paused = [];
+        for (const hook of deps.chatLeftHooks ?? []) paused.push(...(await hook(left, tx)));
+        // Anything still queued for the chat would only fail at the platform and be dead-lettered.
+        const dropped = await tx.outboxMessage.updateMany({
+          where: { platform: event.platform, targetKind: 'chat', targetId: event.chat.id, status: 'pending' },
+          data: { status: 'cancelled', lastError: 'the bot left the chat' },
+        });
+        const lines = paused.map((p) => messages.t(p.key, p.params));
+        const text = messages.t(lines.length ? 'chat.left.notice' : 'chat.left.notice.nothing', {
+          title: chat.title,
+          lines: lines.join('\n'),
+        });
+        for (const s of secretaries) {
+          await outbox.enqueue(
+            {
+              platform: s.platform as Platform,
+              orgId: chat.orgId,
+              target: { kind: 'user', id: s.platformUserId },
+              kind: 'text',
+              body: { text },
+              meta: { report: 'chat-left' },
+            },
+            tx,
+          );
+        }
+        return { paused: paused.length, dropped: dropped.count };
+      });
+      if (!outcome) return;
+      if (secretaries.length === 0) log.warn({ orgId: chat.orgId, chat: chat.id }, 'left a chat; no secretary to tell');
+      log.info(
+        { eventKey: event.eventKey, platform: event.platform, chat: event.chat.id, ...outcome },
+        'left a chat; its plans are paused',
+      );
+    } catch (err) {
+      log.error({ err, eventKey: event.eventKey, platform: event.platform }, 'leaving a chat failed');
+    }
+  }
+
   return {
     dispatchMessage,
     handleChatJoined,
+    handleChatLeft,
     async handleMessage(event) {
       await dispatchMessage(event);
     },

@@ -131,7 +131,8 @@ export function createOutboxWorker(deps: {
         platformMessageId = (await messenger.sendCard(target, body.card, opts2)).platformMessageId;
       } else if (row.kind === 'card_update' && 'card' in body) {
         const ref = row.refId ? await deps.db.outboxMessage.findUnique({ where: { id: row.refId } }) : null;
-        if (!ref || ref.status === 'dead') throw new DeliveryError('card to update was never sent', 'permanent');
+        if (!ref || ref.status === 'dead' || ref.status === 'cancelled')
+          throw new DeliveryError('card to update was never sent', 'permanent');
         if (!ref.platformMessageId) {
           // The card itself is still queued: wait for it without spending an attempt.
           return {

@@ -91,6 +91,23 @@ export interface ChatJoinedEvent {
   receivedAt: Date;
 }
 
+/**
+ * The bot was removed from a group, or the group was dissolved (Feishu
+ * im.chat.member.bot.deleted_v1 / im.chat.disbanded_v1). Nothing can be sent
+ * there any more; the bot pauses what it runs in that chat and tells the
+ * secretaries privately. `removedBy` is who the platform says did it.
+ */
+export interface ChatLeftEvent {
+  type: 'chat_left';
+  platform: Platform;
+  tenant: string;
+  /** De-duplication key, unique per platform (the platform's event id). */
+  eventKey: string;
+  chat: { id: string };
+  removedBy?: Person;
+  receivedAt: Date;
+}
+
 /** What an action handler may answer synchronously, inside the platform deadline. */
 export interface AckReply {
   toast?: { kind: 'success' | 'info' | 'warning' | 'error'; text: string };
@@ -275,4 +292,6 @@ export interface EventSink {
   handleAction(event: ActionEvent): Promise<AckReply>;
   /** Optional: the bot joined a group chat (onboarding). Adapters skip it when absent. */
   handleChatJoined?(event: ChatJoinedEvent): Promise<void>;
+  /** Optional: the bot left a group chat (removed, or the group dissolved). Adapters skip it when absent. */
+  handleChatLeft?(event: ChatLeftEvent): Promise<void>;
 }

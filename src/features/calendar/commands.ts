@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { defineCommand } from '../../bot/commands.ts';
-import type { CommandContext } from '../../bot/context.ts';
+import type { CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { Messages } from '../../bot/messages.ts';
 import type { Tx } from '../../lib/db.ts';
@@ -322,5 +322,42 @@ export function createCalendarFeature(deps: {
     },
   });
 
-  return { commands: [remind, reminders, outboxCommand], actions: [] };
+  /**
+   * The bot left a group: its reminders for that group are cancelled, not
+   * paused. A paused reminder would need a resume command and would go on
+   * counting in 提醒列表 for a group the bot may never rejoin; the notice
+   * names each one so the secretary can set it again in one message.
+   * Private reminders (to people) are untouched, even if set from that group.
+   */
+  async function onChatLeft(chat: LeftChat, tx: Tx): Promise<PausedLine[]> {
+    const items = await tx.scheduledItem.findMany({
+      where: { orgId: chat.orgId, kind: REMINDER_KIND, status: { in: ['active', 'stalled'] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    const lines: PausedLine[] = [];
+    for (const item of items) {
+      const payload = reminderPayloadSchema.safeParse(JSON.parse(item.payload));
+      if (!payload.success || payload.data.platform !== chat.platform) continue;
+      const isThisChat = (x: Target) => x.kind === 'chat' && x.id === chat.platformChatId;
+      if (!payload.data.targets.some(isThisChat)) continue;
+      const rest = payload.data.targets.filter((x) => !isThisChat(x));
+      if (rest.length > 0) {
+        // Others still get it; only the group drops out.
+        await tx.scheduledItem.update({
+          where: { id: item.id },
+          data: { payload: JSON.stringify({ ...payload.data, targets: rest, mentions: [] }) },
+        });
+      } else {
+        await scheduler.cancel(item.id, tx);
+      }
+      // A rule reads in the words the parser accepts, so it can be typed back; a one-off time cannot.
+      lines.push({
+        key: item.recurrence ? 'calendar.left.reminder' : 'calendar.left.reminder.once',
+        params: { text: payload.data.text, when: whenOf(item.recurrence, item.dueAt, item.timezone) },
+      });
+    }
+    return lines;
+  }
+
+  return { commands: [remind, reminders, outboxCommand], actions: [], onChatLeft };
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../../bot/errors.ts';
+import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
@@ -304,6 +305,25 @@ export function createContests(deps: QuizDeps) {
       if (!round) return null;
       const rq = await db.quizRoundQuestion.findFirst({ where: { roundId: round.id, status: 'open' } });
       return { round, position: rq?.position ?? null };
+    },
+
+    /**
+     * The bot left the group: the running contest ends where it is, with no
+     * reveal and no podium (nothing can be posted there any more). Pending
+     * time-outs find no open question and do nothing.
+     */
+    async abandon(platform: string, chatId: string, tx: Tx): Promise<PausedLine[]> {
+      const round = await tx.quizRound.findUnique({ where: { lockKey: contestLockKey(platform, chatId) } });
+      if (!round) return [];
+      await tx.quizRoundQuestion.updateMany({
+        where: { roundId: round.id, status: { in: ['open', 'pending'] } },
+        data: { status: 'skipped' },
+      });
+      await tx.quizRound.update({
+        where: { id: round.id },
+        data: { status: 'cancelled', lockKey: null, closesAt: clock.now() },
+      });
+      return [{ key: 'quiz.left.contest', params: { seq: round.seq } }];
     },
 
     /** Ends the running contest now: the open question is revealed, the rest skipped, the podium posted. */

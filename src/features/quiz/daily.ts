@@ -1,5 +1,6 @@
 import { CalendarDataMissing } from '../calendar/working-days.ts';
 import { UserError } from '../../bot/errors.ts';
+import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
@@ -328,6 +329,31 @@ export function createDaily(deps: QuizDeps) {
         await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
         return true;
       });
+    },
+
+    /**
+     * The bot left the group: switch its plan off (the plan row stays, so
+     * `每日一练 开启` brings it back as it was) and close today's group card
+     * quietly; its closing update could no longer reach the group. Private
+     * daily cards keep running to midnight: they live in private chats.
+     */
+    async pauseChat(platform: string, chatId: string, tx: Tx): Promise<PausedLine[]> {
+      const running = await tx.quizRound.findMany({
+        where: { platform, chatId, kind: 'daily', status: 'running', cardRef: { not: null } },
+        select: { id: true },
+      });
+      for (const r of running) {
+        await tx.quizRound.update({ where: { id: r.id }, data: { status: 'closed' } });
+        await tx.quizRoundQuestion.updateMany({ where: { roundId: r.id, status: 'open' }, data: { status: 'closed' } });
+      }
+      const plan = await tx.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
+      if (!plan || !plan.enabled) return [];
+      if (plan.itemId) await scheduler.cancel(plan.itemId, tx);
+      await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
+      const resume = ['每日一练 开启', plan.time, String(plan.count), plan.tag ?? '', plan.private ? '私聊' : '']
+        .filter(Boolean)
+        .join(' ');
+      return [{ key: 'quiz.left.daily', params: { time: plan.time, count: plan.count, resume } }];
     },
 
     async status(platform: string, chatId: string) {

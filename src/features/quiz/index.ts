@@ -2,10 +2,10 @@ import type { WorkingDays } from '../calendar/working-days.ts';
 import { z } from 'zod';
 import { defineAction } from '../../bot/actions.ts';
 import { defineCommand } from '../../bot/commands.ts';
-import type { ActionContext, BotServices, CommandContext } from '../../bot/context.ts';
+import type { ActionContext, BotServices, CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { FileStore } from '../../files/file-store.ts';
-import type { Provider } from '../../lib/db.ts';
+import type { Provider, Tx } from '../../lib/db.ts';
 import { normalizeName } from '../../bot/command-parser.ts';
 import { createAnswerStore, type AnswerStore } from './answer-store.ts';
 import { createBoards } from './board.ts';
@@ -574,6 +574,13 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
   return {
     commands: [quiz, answerCommand, rank, star, dailyCommand, mistakesCommand, test, voidCommand],
     actions: [answerAction, startAction, reviewAction],
+    // The bot left a group: its contest ends and its daily practice is switched off.
+    async onChatLeft(chat: LeftChat, tx: Tx): Promise<PausedLine[]> {
+      return [
+        ...(await contests.abandon(chat.platform, chat.platformChatId, tx)),
+        ...(await daily.pauseChat(chat.platform, chat.platformChatId, tx)),
+      ];
+    },
     answers,
   };
 }

@@ -55,6 +55,8 @@ export const calendar = {
   'calendar.stalled': '定时任务「{what}」已暂停：{reason}',
   'calendar.stalled.no_data':
     '节假日日历没有 {year} 年的数据，无法确定下一个工作日。请更新日历数据后重新设置，或改用不依赖工作日的时间。',
+  'calendar.left.reminder': '· 提醒「{text}」（{when}）已取消。恢复：在群里重新发送「提醒 {when} {text}」。',
+  'calendar.left.reminder.once': '· 提醒「{text}」（{when}）已取消。恢复：在群里重新发送「提醒 时间 {text}」。',
   'calendar.kind.generic': '定时任务（{kind}）',
 
   // dead letters

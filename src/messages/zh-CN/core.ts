@@ -38,6 +38,12 @@ export const core = {
   // delivery
   'delivery.dead': '有一条消息多次发送失败，已停止重试：{reason}',
 
+  // the bot left a group (removed, or the group dissolved): a private notice to the secretaries
+  'chat.left.notice':
+    '书香学习助手已被移出群「{title}」（或该群已解散），在该群运行的以下内容已暂停，不会再推送：\n{lines}\n如需恢复：先把机器人重新拉回群里，再在群里按上面的说明重新开启。',
+  'chat.left.notice.nothing':
+    '书香学习助手已被移出群「{title}」（或该群已解散）。该群没有正在运行的每日一练或提醒，无需处理。',
+
   // demo
   'demo.org': '示范党支部',
 } as const;

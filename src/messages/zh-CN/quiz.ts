@@ -91,6 +91,8 @@ export const quiz = {
   'quiz.daily.done': '今天的题已全部完成，答对 {correct}/{total} 题，已连续完成 {streak} 天。',
   'quiz.daily.result_right': '✅ 您答 {mine}，回答正确。',
   'quiz.daily.result_wrong': '❌ 您答 {mine}，正确答案 {answer}。',
+  'quiz.left.daily': '· 每日一练（每个工作日 {time}，{count} 题）已关闭。恢复：在群里发送「{resume}」。',
+  'quiz.left.contest': '· 正在进行的第{seq}场抢答赛已中止，不公布名次。',
   'quiz.daily.summary': '共 {people} 人参与，正确率 {rate}%。',
 
   // tests

@@ -9,6 +9,7 @@ import type {
   AckReply,
   ActionEvent,
   ChatJoinedEvent,
+  ChatLeftEvent,
   EventSink,
   InboundFile,
   MessageEvent,
@@ -19,9 +20,11 @@ import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual } 
 import { createFeishuMessenger, type FeishuMessenger } from './messenger.ts';
 import {
   botAddedSchema,
+  botDeletedSchema,
   buttonValueSchema,
   cardActionSchema,
   challengeSchema,
+  chatDisbandedSchema,
   envelopeSchema,
   messageEventSchema,
   parseMessageText,
@@ -148,6 +151,15 @@ export function createFeishuAdapter(deps: {
         tasks.run('feishu.joined', () => joined(parsed.data, header.event_id, tenant));
         return { status: 200, body: {} };
       }
+      case 'im.chat.member.bot.deleted_v1':
+      case 'im.chat.disbanded_v1': {
+        // Removed from the group, or the group dissolved: either way nothing can be sent there any more.
+        const schema = header.event_type === 'im.chat.disbanded_v1' ? chatDisbandedSchema : botDeletedSchema;
+        const parsed = schema.safeParse(env.event);
+        if (!parsed.success) throw new Rejected(400, `malformed ${header.event_type}`);
+        tasks.run('feishu.left', () => left(parsed.data, header.event_id, tenant));
+        return { status: 200, body: {} };
+      }
       default:
         log.debug({ eventType: header.event_type, source }, 'event type not handled');
         return { status: 200, body: {} };
@@ -227,6 +239,22 @@ export function createFeishuAdapter(deps: {
       receivedAt: clock.now(),
     };
     await sink.handleChatJoined(event);
+  }
+
+  async function left(data: ReturnType<typeof botDeletedSchema.parse>, eventId: string, tenant: string) {
+    if (!sink.handleChatLeft) return;
+    // No name lookup: the bot is no longer in the chat, so its member list is closed to us.
+    const removerId = data.operator_id?.open_id;
+    const event: ChatLeftEvent = {
+      type: 'chat_left',
+      platform: 'feishu',
+      tenant,
+      eventKey: eventId,
+      chat: { id: data.chat_id },
+      ...(removerId ? { removedBy: { id: removerId } } : {}),
+      receivedAt: clock.now(),
+    };
+    await sink.handleChatLeft(event);
   }
 
   const toast = (kind: 'error' | 'info', content: string) => ({ toast: { type: kind, content } });
@@ -426,6 +454,8 @@ export function createFeishuAdapter(deps: {
     'im.message.receive_v1': wsHandler('im.message.receive_v1'),
     'card.action.trigger': wsHandler('card.action.trigger'),
     'im.chat.member.bot.added_v1': wsHandler('im.chat.member.bot.added_v1'),
+    'im.chat.member.bot.deleted_v1': wsHandler('im.chat.member.bot.deleted_v1'),
+    'im.chat.disbanded_v1': wsHandler('im.chat.disbanded_v1'),
   } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
 
   return {

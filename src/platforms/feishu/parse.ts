@@ -106,6 +106,15 @@ export const botAddedSchema = z.object({
   operator_tenant_key: z.string().optional(),
 });
 
+/** im.chat.member.bot.deleted_v1 carries the same fields as bot.added (the chat, who removed the bot). */
+export const botDeletedSchema = botAddedSchema;
+
+/**
+ * im.chat.disbanded_v1 (the group was dissolved): chat_id, operator_id, name,
+ * like bot.added. Only chat_id is relied on.
+ */
+export const chatDisbandedSchema = botAddedSchema;
+
 export interface ParsedText {
   text: string;
   mentions: Mention[];
