@@ -309,7 +309,7 @@ export function createDispatcher(deps: {
         });
         const lines = paused.map((p) => messages.t(p.key, p.params));
         const text = messages.t(lines.length ? 'chat.left.notice' : 'chat.left.notice.nothing', {
-          title: chat.title,
+          title: event.chat.title ?? chat.title,
           lines: lines.join('\n'),
         });
         for (const s of secretaries) {

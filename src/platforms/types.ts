@@ -103,7 +103,8 @@ export interface ChatLeftEvent {
   tenant: string;
   /** De-duplication key, unique per platform (the platform's event id). */
   eventKey: string;
-  chat: { id: string };
+  /** The title, when the platform sends it (chats registered from a message only know their id). */
+  chat: { id: string; title?: string };
   removedBy?: Person;
   receivedAt: Date;
 }

@@ -250,7 +250,7 @@ export function createFeishuAdapter(deps: {
       platform: 'feishu',
       tenant,
       eventKey: eventId,
-      chat: { id: data.chat_id },
+      chat: { id: data.chat_id, ...(data.name ? { title: data.name } : {}) },
       ...(removerId ? { removedBy: { id: removerId } } : {}),
       receivedAt: clock.now(),
     };
