@@ -13,6 +13,13 @@ export interface ActionSpec<S extends z.ZodType = z.ZodType> {
   payload: S;
   /** Who may click; members by default. */
   role?: 'member' | 'secretary';
+  /**
+   * The handler writes the event's dedupe row itself, in the same commit as its
+   * effect (ctx.event.platform/eventKey), instead of the dispatcher writing it
+   * first in a commit of its own. For the hottest click (a quiz answer) that is
+   * one commit less per batch, and the key and the answer cannot part.
+   */
+  recordsEvent?: boolean;
   run(ctx: ActionContext, payload: z.output<S>): Promise<AckReply | void>;
 }
 

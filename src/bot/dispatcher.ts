@@ -189,8 +189,8 @@ export function createDispatcher(deps: {
 
   async function handleAction(event: ActionEvent): Promise<AckReply> {
     if (isForeign(event)) return {};
-    if (!(await firstSeen(event))) return {};
     const spec = actions.get(event.actionId);
+    if (!spec?.recordsEvent && !(await firstSeen(event))) return {};
     const errorToast = (text: string): AckReply => ({ toast: { kind: 'error', text } });
     if (!spec) return errorToast(messages.t('error.action.unknown'));
     const parsed = spec.payload.safeParse(event.payload);

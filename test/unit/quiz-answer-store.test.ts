@@ -97,6 +97,24 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
     });
   });
 
+  it('writes the click that carried an answer with it, and records nothing for the same click again', async () => {
+    const click = { platform: 'feishu', eventKey: 'evt-1' };
+    // The same event twice in one batch, and once more later: one answer, one dedupe row.
+    const [first, again] = await Promise.all([
+      store.submit(answer({ event: click })),
+      store.submit(answer({ event: click, questionId: 'q2', position: 2 })),
+    ]);
+    expect([first.status, again.status]).toEqual(['recorded', 'replayed']);
+    expect((await store.submit(answer({ event: click, questionId: 'q3', position: 3 }))).status).toBe('replayed');
+    // A new click for an answered question is a duplicate answer, and its event is still new.
+    expect((await store.submit(answer({ event: { platform: 'feishu', eventKey: 'evt-2' } }))).status).toBe('duplicate');
+    expect(await db.prisma.quizAnswer.count()).toBe(1);
+    expect((await db.prisma.inboundEvent.findMany({ orderBy: { eventKey: 'asc' } })).map((e) => e.eventKey)).toEqual([
+      'evt-1',
+      'evt-2',
+    ]);
+  });
+
   it('ranks by correct answers, then fewer answers, then who got there first (the star learner rule)', async () => {
     await store.writeBatch([
       // A: 3 correct of 4

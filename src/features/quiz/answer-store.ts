@@ -31,10 +31,16 @@ export interface AnswerInput {
   timezone: string;
   /** Also tell how many answers the member now has in this round (read in the same transaction). */
   countInRound?: boolean;
+  /**
+   * The platform event that carried the answer: its dedupe row is written in
+   * the same transaction, and an event seen before records nothing (a replay).
+   */
+  event?: { platform: string; eventKey: string };
 }
 
 export interface SubmitResult {
-  status: 'recorded' | 'duplicate';
+  /** duplicate: the member already answered; replayed: this very event was handled before. */
+  status: 'recorded' | 'duplicate' | 'replayed';
   /** With countInRound: the member's answers in the round after this one was written. */
   answeredInRound?: number;
 }
@@ -57,6 +63,8 @@ export interface AnswerStore {
 }
 
 const ROWS_PER_STATEMENT = 2000;
+
+const eventKeyOf = (a: AnswerInput) => (a.event ? `${a.event.platform}\u0000${a.event.eventKey}` : undefined);
 
 export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logger; maxBatch?: number }): AnswerStore {
   const { db, provider } = deps;
@@ -113,6 +121,11 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     ['scope', 'text'],
     ['correct', 'integer'],
     ['count', 'integer'],
+  ];
+  const EVENT_COLS: Col[] = [
+    ['platform', 'text'],
+    ['eventKey', 'text'],
+    ['receivedAt', 'timestamp(3)'],
   ];
   const MISTAKE_COLS: Col[] = [
     ['memberId', 'text'],
@@ -297,14 +310,37 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     }
   }
 
+  /** Dedupe rows for the answers' events; the keys that were new. */
+  async function recordEvents(tx: Tx, answers: AnswerInput[]): Promise<Set<string>> {
+    const rows = [
+      ...new Map(
+        answers.filter((a) => a.event).map((a) => [eventKeyOf(a)!, { ...a.event!, receivedAt: stamp(a.answeredAt) }]),
+      ).values(),
+    ];
+    if (rows.length === 0) return new Set();
+    const fresh = await tx.$queryRawUnsafe<{ platform: string; eventKey: string }[]>(
+      jsonInsert('InboundEvent', EVENT_COLS, 'ON CONFLICT DO NOTHING RETURNING "platform","eventKey"'),
+      JSON.stringify(rows),
+    );
+    return new Set(fresh.map((r) => `${r.platform}\u0000${r.eventKey}`));
+  }
+
   async function writeIn(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
+    return (await writeOutcomes(tx, answers)).map((o) => o === 'recorded');
+  }
+
+  async function writeOutcomes(tx: Tx, answers: AnswerInput[]): Promise<SubmitResult['status'][]> {
+    const freshEvents = await recordEvents(tx, answers);
     // The first of several answers with the same key in one batch wins, like it would one by one.
     const seen = new Set<string>();
     const rows = answers.map((a) => {
-      const key = `${a.roundId}|${a.questionId}|${a.memberId}`;
-      const dup = seen.has(key);
-      seen.add(key);
-      return { ...a, id: newId(), dup };
+      const key = eventKeyOf(a);
+      // A replayed event (or the same event twice in this batch) records nothing.
+      const replayed = key !== undefined && !freshEvents.delete(key);
+      const answerKey = `${a.roundId}|${a.questionId}|${a.memberId}`;
+      const dup = replayed || seen.has(answerKey);
+      if (!replayed) seen.add(answerKey);
+      return { ...a, id: newId(), dup, replayed };
     });
     const inserted = await insertAnswers(
       tx,
@@ -316,7 +352,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
       await applyTallies(tx, kept);
       await recordMistakes(tx, kept);
     }
-    return recorded;
+    return rows.map((r, i) => (recorded[i] ? 'recorded' : r.replayed ? 'replayed' : 'duplicate'));
   }
 
   function writeBatch(answers: AnswerInput[], tx?: Tx): Promise<boolean[]> {
@@ -353,20 +389,18 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
       queue = queue.slice(batch.length);
       const items = batch.map((b) => b.answer);
       try {
-        const { recorded, counts } = await db.$transaction(
+        const { outcomes, counts } = await db.$transaction(
           async (tx) => {
-            const recorded = await writeIn(tx, items);
-            const counted = items.filter((a, i) => a.countInRound && recorded[i]);
-            return { recorded, counts: counted.length ? await countInRounds(tx, counted) : undefined };
+            const outcomes = await writeOutcomes(tx, items);
+            const counted = items.filter((a, i) => a.countInRound && outcomes[i] === 'recorded');
+            return { outcomes, counts: counted.length ? await countInRounds(tx, counted) : undefined };
           },
           { timeout: 60_000 },
         );
         batch.forEach((b, i) => {
-          const n = recorded[i] ? counts?.get(`${b.answer.roundId}|${b.answer.memberId}`) : undefined;
-          b.resolve({
-            status: recorded[i] ? 'recorded' : 'duplicate',
-            ...(n !== undefined ? { answeredInRound: n } : {}),
-          });
+          const status = outcomes[i]!;
+          const n = status === 'recorded' ? counts?.get(`${b.answer.roundId}|${b.answer.memberId}`) : undefined;
+          b.resolve({ status, ...(n !== undefined ? { answeredInRound: n } : {}) });
         });
       } catch (err) {
         deps.log.error({ err, size: batch.length }, 'answer batch failed');

@@ -533,6 +533,8 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
   // ---- card actions -------------------------------------------------------------
   const answerAction = defineAction({
     id: 'quiz.answer',
+    // The answer's batch writes the click's dedupe row: one commit per batch of answers, not two.
+    recordsEvent: true,
     payload: z.object({
       v: z.literal(1),
       r: z.string().min(1).max(64),
@@ -540,7 +542,10 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
       c: z.string().max(16).optional(),
     }),
     async run(ctx, payload) {
-      const r = await play.answer(who(ctx), payload.r, payload.p, rawChoice(payload, ctx.event.formValues));
+      const r = await play.answer(who(ctx), payload.r, payload.p, rawChoice(payload, ctx.event.formValues), {
+        platform: ctx.event.platform,
+        eventKey: ctx.event.eventKey,
+      });
       if (r.replaceCard) await ctx.updateCard(r.replaceCard);
       return r.ack;
     },

@@ -74,6 +74,8 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     roundId: string,
     position: number,
     raw: string | string[] | null,
+    /** The click that carried the answer, when its dedupe row goes with the answer (quiz.answer). */
+    event?: { platform: string; eventKey: string },
   ): Promise<AnswerReply> {
     const now = clock.now();
     let snap = await rounds.get(roundId);
@@ -119,7 +121,10 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       timezone: who.tz,
       // A daily round needs to know when a member has answered everything (their streak moves).
       countInRound: round.kind === 'daily',
+      ...(event ? { event } : {}),
     });
+    // A replayed click (a platform retry, or someone re-posting a captured callback): already handled.
+    if (result.status === 'replayed') return { ack: {} };
     if (result.status === 'duplicate') throw new UserError('quiz.answer.duplicate');
 
     if (round.kind === 'contest') {
