@@ -8,6 +8,10 @@ export const INBOUND_KEEP_MS = 8 * 3600_000;
 /** Sent messages are kept long enough for late card updates and the dead-letter list. */
 export const SENT_KEEP_MS = 90 * 86_400_000;
 export const CRON_RUN_KEEP_MS = 7 * 86_400_000;
+/** Dead letters stay listed (发送失败) as long as sent messages are kept. */
+export const DEAD_KEEP_MS = SENT_KEEP_MS;
+/** Messages cancelled before sending (the bot left the chat) are of no use to anyone after a week. */
+export const CANCELLED_KEEP_MS = 7 * 86_400_000;
 
 /** One pass of housekeeping; returns what it deleted. */
 export async function cleanUp(db: Db, clock: Clock) {
@@ -16,10 +20,25 @@ export async function cleanUp(db: Db, clock: Clock) {
   const sent = await db.outboxMessage.deleteMany({
     where: { status: 'sent', sentAt: { lt: new Date(now - SENT_KEEP_MS) } },
   });
+  // Neither was ever sent, so createdAt is their age.
+  const unsent = await db.outboxMessage.deleteMany({
+    where: {
+      OR: [
+        { status: 'dead', createdAt: { lt: new Date(now - DEAD_KEEP_MS) } },
+        { status: 'cancelled', createdAt: { lt: new Date(now - CANCELLED_KEEP_MS) } },
+      ],
+    },
+  });
   const runs = await db.cronRun.deleteMany({ where: { startedAt: { lt: new Date(now - CRON_RUN_KEEP_MS) } } });
   // Expired download links already answer 404 (the file store checks expiresAt); this frees the bytes.
   const files = await db.downloadFile.deleteMany({ where: { expiresAt: { lte: new Date(now) } } });
-  return { inboundEvents: inbound.count, sentMessages: sent.count, cronRuns: runs.count, downloadFiles: files.count };
+  return {
+    inboundEvents: inbound.count,
+    sentMessages: sent.count,
+    unsentMessages: unsent.count,
+    cronRuns: runs.count,
+    downloadFiles: files.count,
+  };
 }
 
 /** Singleton housekeeping jobs: each firing runs on one instance only (RunCoordinator). */
