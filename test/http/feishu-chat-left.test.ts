@@ -122,6 +122,35 @@ describe('Feishu: the bot removed from a group', () => {
     expect(texts(WANG_DM).at(-1)).toContain('没有正在运行的每日一练或提醒');
   });
 
+  it('a closed-book test set in the group goes on privately, without announcements to the group', async () => {
+    // 李明 is known to the bot (he has spoken); the test is set on Monday for Tuesday,
+    // and the bot is removed in between.
+    const li = bot.pusher.textMessage({
+      senderOpenId: PEOPLE.li.open_id,
+      chatId: CHAT,
+      text: '我的身份',
+      botOpenId: BOT,
+    });
+    await bot.post(bot.pusher.push(li));
+    await bot.settle();
+    await say(CHAT, '测试 安排 2 截止 3-3 18:00 开始 3-3 09:00');
+    bot.chat.botIn = false;
+    expect((await bot.post(bot.pusher.push(removal()))).status).toBe(200);
+    await bot.settle();
+    const notice = texts(WANG_DM).find((t) => t.includes('已被移出群'))!;
+    expect(notice).toContain('第1场闭卷测试照常进行');
+    const sentToGroup = bot.fake.sent({ chat_id: CHAT }).length;
+
+    await at('2026-03-03 09:00');
+    // Members are invited privately; the group hears nothing and nothing fails.
+    expect(bot.fake.sent({ chat_id: LI_DM }).some((m) => m.content.includes('闭卷测试'))).toBe(true);
+    await at('2026-03-03 18:00');
+    expect(bot.fake.sent({ chat_id: CHAT })).toHaveLength(sentToGroup);
+    expect(await dead()).toBe(0);
+    // The results still reach the secretary.
+    expect(bot.fake.sent({ chat_id: WANG_DM }).some((m) => m.content.includes('成绩'))).toBe(true);
+  });
+
   it('a removal from a group the bot never registered is acknowledged and changes nothing', async () => {
     const before = await bot.h.shuxiang.db.prisma.outboxMessage.count();
     const env = bot.pusher.envelope('im.chat.member.bot.deleted_v1', (e) => {

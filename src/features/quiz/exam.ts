@@ -1,4 +1,5 @@
 import { offerDownload, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
+import type { PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
@@ -509,6 +510,21 @@ export function createExams(deps: QuizDeps) {
   return {
     resultsDownload,
     resultsCard,
+
+    /**
+     * The bot left the group a test was set in: the test goes on privately (invites,
+     * attempts, results to the secretary), but nothing more is announced in that group.
+     */
+    async detachChat(platform: string, chatId: string, tx: Tx): Promise<PausedLine[]> {
+      const rounds = await tx.quizRound.findMany({
+        where: { platform, chatId, kind: { in: ['test', 'makeup'] }, status: { in: ['scheduled', 'running'] } },
+        select: { id: true, seq: true },
+        orderBy: { seq: 'asc' },
+      });
+      if (rounds.length === 0) return [];
+      await tx.quizRound.updateMany({ where: { id: { in: rounds.map((r) => r.id) } }, data: { chatId: null } });
+      return rounds.map((r) => ({ key: 'quiz.left.test' as const, params: { seq: r.seq } }));
+    },
     exportCard,
     nextQuestionCard,
     scoreOf,

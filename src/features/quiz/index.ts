@@ -584,6 +584,7 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
       return [
         ...(await contests.abandon(chat.platform, chat.platformChatId, tx)),
         ...(await daily.pauseChat(chat.platform, chat.platformChatId, tx)),
+        ...(await exams.detachChat(chat.platform, chat.platformChatId, tx)),
       ];
     },
     answers,

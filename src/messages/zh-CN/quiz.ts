@@ -93,6 +93,7 @@ export const quiz = {
   'quiz.daily.result_wrong': '❌ 您答 {mine}，正确答案 {answer}。',
   'quiz.left.daily': '· 每日一练（每个工作日 {time}，{count} 题）已关闭。恢复：在群里发送「{resume}」。',
   'quiz.left.contest': '· 正在进行的第{seq}场抢答赛已中止，不公布名次。',
+  'quiz.left.test': '· 第{seq}场闭卷测试照常进行（成员私聊作答，成绩私发给您），只是不再在该群发通知。',
   'quiz.daily.summary': '共 {people} 人参与，正确率 {rate}%。',
 
   // tests
