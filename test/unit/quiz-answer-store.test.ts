@@ -203,3 +203,43 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
     expect(t.reachedAt).toEqual(at('2026-03-02 09:00'));
   });
 });
+
+describe.each(providers.filter((p) => p.name === 'postgresql'))(
+  'two instances writing answers on one $name database',
+  (provider) => {
+    it('never deadlock on the tallies they share, whatever order their batches come in', async () => {
+      const testDb = await provider.create();
+      const a = await openDatabase(testDb.url);
+      const b = await openDatabase(testDb.url);
+      try {
+        await createMigrator(a, undefined).migrate();
+        const log = createSilentLogger();
+        const storeA = createAnswerStore({ db: a.prisma, provider: a.provider, log });
+        const storeB = createAnswerStore({ db: b.prisma, provider: b.provider, log });
+        const units = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+        // Each batch has one answer per unit (new members, so every answer counts); instance A
+        // lists the units one way round, B the other, so their unit tallies are touched in
+        // opposite orders unless the store orders them.
+        const batch = (who: string, round: number, order: string[]) =>
+          order.map((unitId, i) =>
+            answer({ memberId: `${who}-${round}-${i}`, unitId, roundId: `r${round}`, correct: i % 2 === 0 }),
+          );
+        let n = 0;
+        for (let round = 0; round < 25; round++) {
+          const [x, y] = await Promise.all([
+            storeA.writeBatch(batch('a', round, units)),
+            storeB.writeBatch(batch('b', round, [...units].reverse())),
+          ]);
+          n += [...x, ...y].filter(Boolean).length;
+        }
+        expect(n).toBe(25 * 12);
+        const unitYear = await a.prisma.quizTally.findMany({ where: { scope: 'unit', period: 'Y2026' } });
+        expect(unitYear.map((t) => t.answered)).toEqual(units.map(() => 50));
+      } finally {
+        await a.close();
+        await b.close();
+        await testDb.drop();
+      }
+    }, 60_000);
+  },
+);

@@ -64,6 +64,17 @@ export interface AnswerStore {
 
 const ROWS_PER_STATEMENT = 2000;
 
+/**
+ * Rows of a batch's upserts in key order. Two instances' batches on one
+ * PostgreSQL touch the same hot rows (a unit's tallies, the rank buckets);
+ * taking their row locks in one global order means they wait for each other
+ * instead of deadlocking.
+ */
+function inKeyOrder<T>(byKey: Map<string, T>): T[] {
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+}
+
+const answerKeyOf = (a: AnswerInput) => `${a.roundId}|${a.memberId}|${a.questionId}`;
 const eventKeyOf = (a: AnswerInput) => (a.event ? `${a.event.platform}\u0000${a.event.eventKey}` : undefined);
 
 export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logger; maxBatch?: number }): AnswerStore {
@@ -137,6 +148,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
 
   async function insertAnswers(tx: Tx, rows: (AnswerInput & { id: string })[]): Promise<Set<string>> {
     const inserted = new Set<string>();
+    rows = [...rows].sort((a, b) => (answerKeyOf(a) < answerKeyOf(b) ? -1 : 1));
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
       const json = JSON.stringify(
@@ -213,7 +225,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
         }
       }
     }
-    const rows = [...deltas.values()];
+    const rows = inKeyOrder(deltas);
     const buckets = new Map<string, { orgId: string; period: string; scope: string; correct: number; count: number }>();
     const moveBucket = (d: TallyDelta, correct: number, by: number) => {
       const key = `${d.orgId}|${d.period}|${d.scope}|${correct}`;
@@ -254,7 +266,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     }
     await applyBuckets(
       tx,
-      [...buckets.values()].filter((b) => b.count !== 0),
+      inKeyOrder(buckets).filter((b) => b.count !== 0),
     );
   }
 
@@ -286,7 +298,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
         if (a.answeredAt > e.a.answeredAt) e.a = a;
       } else byKey.set(key, { a, n: 1 });
     }
-    const rows = [...byKey.values()];
+    const rows = inKeyOrder(byKey);
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
       await tx.$executeRawUnsafe(
@@ -312,11 +324,11 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
 
   /** Dedupe rows for the answers' events; the keys that were new. */
   async function recordEvents(tx: Tx, answers: AnswerInput[]): Promise<Set<string>> {
-    const rows = [
-      ...new Map(
+    const rows = inKeyOrder(
+      new Map(
         answers.filter((a) => a.event).map((a) => [eventKeyOf(a)!, { ...a.event!, receivedAt: stamp(a.answeredAt) }]),
-      ).values(),
-    ];
+      ),
+    );
     if (rows.length === 0) return new Set();
     const fresh = await tx.$queryRawUnsafe<{ platform: string; eventKey: string }[]>(
       jsonInsert('InboundEvent', EVENT_COLS, 'ON CONFLICT DO NOTHING RETURNING "platform","eventKey"'),
