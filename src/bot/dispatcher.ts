@@ -119,7 +119,13 @@ export function createDispatcher(deps: {
     // Real platforms deliver group messages only when the bot is mentioned;
     // anything else is chatter not meant for us.
     if (event.chat.kind === 'group' && !event.mentionedBot) return { status: 'ignored' };
-    if (!(await firstSeen(event))) return { status: 'duplicate' };
+    if (!(await firstSeen(event))) {
+      log.info(
+        { eventKey: event.eventKey, platform: event.platform },
+        'message seen before (a platform retry); ignored',
+      );
+      return { status: 'duplicate' };
+    }
 
     const fallbackTarget = replyTarget(event);
     const sayRaw = (text: string, orgId?: string) =>
@@ -190,7 +196,10 @@ export function createDispatcher(deps: {
   async function handleAction(event: ActionEvent): Promise<AckReply> {
     if (isForeign(event)) return {};
     const spec = actions.get(event.actionId);
-    if (!spec?.recordsEvent && !(await firstSeen(event))) return {};
+    if (!spec?.recordsEvent && !(await firstSeen(event))) {
+      log.info({ eventKey: event.eventKey, platform: event.platform }, 'action seen before (a replay); ignored');
+      return {};
+    }
     const errorToast = (text: string): AckReply => ({ toast: { kind: 'error', text } });
     if (!spec) return errorToast(messages.t('error.action.unknown'));
     const parsed = spec.payload.safeParse(event.payload);

@@ -124,7 +124,10 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       ...(event ? { event } : {}),
     });
     // A replayed click (a platform retry, or someone re-posting a captured callback): already handled.
-    if (result.status === 'replayed') return { ack: {} };
+    if (result.status === 'replayed') {
+      deps.log.info({ eventKey: event?.eventKey, roundId, position }, 'answer click seen before (a replay); ignored');
+      return { ack: {} };
+    }
     if (result.status === 'duplicate') throw new UserError('quiz.answer.duplicate');
 
     if (round.kind === 'contest') {
