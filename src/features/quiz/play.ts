@@ -43,7 +43,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
   }
 
   const rounds = deps.rounds ?? createRoundCache({ db });
-  // Cached per member for units: the identity carries it, this is for callers without one.
+  // The member's unit: the identity carries it (cached by the directory); callers without one read it.
   async function unitOf(who: Who): Promise<string | null> {
     if (who.unitId !== undefined) return who.unitId;
     return (await memberInfo(db, who.memberId)).unitId;
