@@ -45,4 +45,9 @@ export async function offerDownload(
   }
 }
 
+/** A name part safe in a file name on every system (Windows refuses these characters). */
+export function safeFileName(name: string): string {
+  return name.replace(/[\\/:*?"<>|\s]+/g, '_');
+}
+
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

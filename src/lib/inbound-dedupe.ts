@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import type { Db, Provider } from './db.ts';
+import type { Db, Provider, Tx } from './db.ts';
 import { createWriteBatcher, type WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -42,7 +42,28 @@ const SQL: Record<Provider, { plain: string; returning: string }> = {
   },
 };
 
-const keyOf = (i: { platform: string; eventKey: string }) => `${i.platform}\u0000${i.eventKey}`;
+/** One string per (platform, event key), as the sets below hold them. */
+export const keyOf = (i: { platform: string; eventKey: string }) => `${i.platform}\u0000${i.eventKey}`;
+
+/**
+ * Inserts event keys in the caller's transaction (or on their own) and returns
+ * the ones that were new; used by this batcher's slow path and by handlers
+ * that write the key with their effect (ActionSpec.recordsEvent).
+ */
+export async function insertEventKeys(
+  db: Db | Tx,
+  provider: Provider,
+  items: { platform: string; eventKey: string }[],
+  at: Date,
+): Promise<Set<string>> {
+  const rows = JSON.stringify(items.map((i) => ({ p: i.platform, k: i.eventKey })));
+  const inserted = await db.$queryRawUnsafe<{ platform: string; eventKey: string }[]>(
+    SQL[provider].returning,
+    at,
+    rows,
+  );
+  return new Set(inserted.map(keyOf));
+}
 
 export function createInboundDedupe(deps: {
   db: Db;
@@ -67,8 +88,7 @@ export function createInboundDedupe(deps: {
       } catch {
         // Some key was seen before (or the write failed: then this throws again).
         slowPath++;
-        const inserted = await db.$queryRawUnsafe<{ platform: string; eventKey: string }[]>(sql.returning, now, rows);
-        fresh = new Set(inserted.map(keyOf));
+        fresh = await insertEventKeys(db, deps.provider, unique, now);
       }
       return items.map((i) => fresh.delete(keyOf(i)));
     },

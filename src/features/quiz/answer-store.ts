@@ -1,5 +1,6 @@
 import type { Db, Provider, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { newId } from '../../lib/ids.ts';
 import { periodKeys, periodRange } from './time.ts';
 
@@ -75,7 +76,6 @@ function inKeyOrder<T>(byKey: Map<string, T>): T[] {
 }
 
 const answerKeyOf = (a: AnswerInput) => `${a.roundId}|${a.memberId}|${a.questionId}`;
-const eventKeyOf = (a: AnswerInput) => (a.event ? `${a.event.platform}\u0000${a.event.eventKey}` : undefined);
 
 export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logger; maxBatch?: number }): AnswerStore {
   const { db, provider } = deps;
@@ -132,11 +132,6 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     ['scope', 'text'],
     ['correct', 'integer'],
     ['count', 'integer'],
-  ];
-  const EVENT_COLS: Col[] = [
-    ['platform', 'text'],
-    ['eventKey', 'text'],
-    ['receivedAt', 'timestamp(3)'],
   ];
   const MISTAKE_COLS: Col[] = [
     ['memberId', 'text'],
@@ -322,19 +317,11 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     }
   }
 
-  /** Dedupe rows for the answers' events; the keys that were new. */
+  /** Dedupe rows for the answers' events, written with them; the keys that were new. */
   async function recordEvents(tx: Tx, answers: AnswerInput[]): Promise<Set<string>> {
-    const rows = inKeyOrder(
-      new Map(
-        answers.filter((a) => a.event).map((a) => [eventKeyOf(a)!, { ...a.event!, receivedAt: stamp(a.answeredAt) }]),
-      ),
-    );
-    if (rows.length === 0) return new Set();
-    const fresh = await tx.$queryRawUnsafe<{ platform: string; eventKey: string }[]>(
-      jsonInsert('InboundEvent', EVENT_COLS, 'ON CONFLICT DO NOTHING RETURNING "platform","eventKey"'),
-      JSON.stringify(rows),
-    );
-    return new Set(fresh.map((r) => `${r.platform}\u0000${r.eventKey}`));
+    const events = inKeyOrder(new Map(answers.flatMap((a) => (a.event ? [[keyOf(a.event), a.event] as const] : []))));
+    if (events.length === 0) return new Set();
+    return insertEventKeys(tx, provider, events, answers[0]!.answeredAt);
   }
 
   async function writeIn(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
@@ -346,10 +333,9 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     // The first of several answers with the same key in one batch wins, like it would one by one.
     const seen = new Set<string>();
     const rows = answers.map((a) => {
-      const key = eventKeyOf(a);
       // A replayed event (or the same event twice in this batch) records nothing.
-      const replayed = key !== undefined && !freshEvents.delete(key);
-      const answerKey = `${a.roundId}|${a.questionId}|${a.memberId}`;
+      const replayed = a.event !== undefined && !freshEvents.delete(keyOf(a.event));
+      const answerKey = answerKeyOf(a);
       const dup = replayed || seen.has(answerKey);
       if (!replayed) seen.add(answerKey);
       return { ...a, id: newId(), dup, replayed };
@@ -376,7 +362,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   let queue: { answer: AnswerInput; resolve: (r: SubmitResult) => void; reject: (e: unknown) => void }[] = [];
   let flushing: Promise<void> | undefined;
 
-  /** Answers per (round, member) for the given pairs, after this batch's inserts. */
+  /** Answers per (round, member) for the given pairs (deduplicated here), after this batch's inserts. */
   async function countInRounds(tx: Tx, answers: AnswerInput[]): Promise<Map<string, number>> {
     const pairs = [
       ...new Map(answers.map((a) => [`${a.roundId}|${a.memberId}`, { r: a.roundId, m: a.memberId }])).values(),
@@ -384,12 +370,12 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     const sql =
       provider === 'postgresql'
         ? `SELECT a."roundId" AS r, a."memberId" AS m, COUNT(*)::int AS n
-             FROM (SELECT DISTINCT x.r, x.m FROM json_to_recordset($1::json) AS x(r text, m text)) j
+             FROM json_to_recordset($1::json) AS j(r text, m text)
              JOIN "QuizAnswer" a ON a."roundId" = j.r AND a."memberId" = j.m
             GROUP BY a."roundId", a."memberId"`
         : `SELECT a."roundId" AS r, a."memberId" AS m, COUNT(*) AS n
-             FROM (SELECT DISTINCT value->>'r' AS r, value->>'m' AS m FROM json_each(?)) j
-             JOIN "QuizAnswer" a ON a."roundId" = j.r AND a."memberId" = j.m
+             FROM json_each(?) j
+             JOIN "QuizAnswer" a ON a."roundId" = j.value->>'r' AND a."memberId" = j.value->>'m'
             GROUP BY a."roundId", a."memberId"`;
     const rows = await tx.$queryRawUnsafe<{ r: string; m: string; n: number | bigint }[]>(sql, JSON.stringify(pairs));
     return new Map(rows.map((x) => [`${x.r}|${x.m}`, Number(x.n)]));

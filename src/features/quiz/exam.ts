@@ -1,4 +1,4 @@
-import { offerDownload, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
+import { offerDownload, safeFileName, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
@@ -304,9 +304,9 @@ export function createExams(deps: QuizDeps) {
       ],
       rows,
     );
-    const name = t('quiz.test.file_name', { kind: kindTitle(round.kind), seq: round.seq, title: round.title })
-      // Characters Windows refuses in a file name.
-      .replace(/[\\/:*?"<>|\s]+/g, '_');
+    const name = safeFileName(
+      t('quiz.test.file_name', { kind: kindTitle(round.kind), seq: round.seq, title: round.title }),
+    );
     return { name: `${name}.xlsx`, bytes };
   }
 

@@ -14,7 +14,7 @@ import { createDaily } from './daily.ts';
 import { createExams } from './exam.ts';
 import { createMistakes } from './mistakes.ts';
 import { createPlay } from './play.ts';
-import { memberInfo, rawChoice, type QuizDeps } from './shared.ts';
+import { rawChoice, type QuizDeps } from './shared.ts';
 import { formatLocal, localParts, parseLocalDateTime, type PeriodKind } from './time.ts';
 
 /**
@@ -212,14 +212,13 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         throw new UserError('error.forbidden.role', { role: ctx.t('role.secretary') });
       }
       if (publish && ctx.event.chat.kind !== 'group') throw new UserError('error.scope.group');
-      const me = await memberInfo(services.db, ctx.identity.memberId);
       const card = await boards.board({
         orgId: ctx.identity.orgId,
         tz: ctx.identity.timezone,
         period,
         scope,
-        memberId: me.id,
-        unitId: me.unitId,
+        memberId: ctx.identity.memberId,
+        unitId: ctx.identity.unitId,
         publish,
         last,
       });

@@ -6,9 +6,9 @@ import type { Contests } from './contest.ts';
 import type { Daily } from './daily.ts';
 import type { Exams } from './exam.ts';
 import type { QuizQuestion } from './questions.ts';
-import { createRoundCache, type RoundCache, type RoundSnapshot } from './round-cache.ts';
+import { createRoundCache, type RoundSnapshot } from './round-cache.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
-import { memberInfo, type QuizDeps } from './shared.ts';
+import type { QuizDeps } from './shared.ts';
 import { periodKeys } from './time.ts';
 
 /**
@@ -19,8 +19,8 @@ import { periodKeys } from './time.ts';
 export interface Who {
   orgId: string;
   memberId: string;
-  /** The member's unit, when the caller knows it (the identity does); read otherwise. */
-  unitId?: string | null;
+  /** The member's unit, from the identity (the directory caches it): per-unit boards. */
+  unitId: string | null;
   tz: string;
 }
 
@@ -30,7 +30,7 @@ export interface AnswerReply {
   replaceCard?: Card;
 }
 
-export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams; rounds?: RoundCache }) {
+export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
   const { db, clock, answers, messages, outbox } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
@@ -42,13 +42,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     });
   }
 
-  const rounds = deps.rounds ?? createRoundCache({ db });
-  // The member's unit: the identity carries it (cached by the directory); callers without one read it.
-  async function unitOf(who: Who): Promise<string | null> {
-    if (who.unitId !== undefined) return who.unitId;
-    return (await memberInfo(db, who.memberId)).unitId;
-  }
-
+  const rounds = createRoundCache({ db });
   /** Why this answer cannot be taken now, from a snapshot; undefined when it can. */
   function refusal(snap: RoundSnapshot | undefined, who: Who, position: number, now: number): UserError | undefined {
     if (!snap || snap.round.orgId !== who.orgId) return new UserError('quiz.round.unknown');
@@ -111,7 +105,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       questionId: q.id,
       position,
       memberId: who.memberId,
-      unitId: await unitOf(who),
+      unitId: who.unitId,
       attemptId: attempt?.id ?? null,
       response,
       correct,

@@ -126,21 +126,6 @@ export async function withNextSeq<T>(db: Db, orgId: string, work: (tx: Tx, seq: 
   }
 }
 
-export interface MemberInfo {
-  id: string;
-  displayName: string;
-  unitId: string | null;
-  platformUserId: string;
-  platform: string;
-}
-
-export async function memberInfo(db: Db | Tx, memberId: string): Promise<MemberInfo> {
-  return db.member.findUniqueOrThrow({
-    where: { id: memberId },
-    select: { id: true, displayName: true, unitId: true, platformUserId: true, platform: true },
-  });
-}
-
 export async function namesOf(db: Db | Tx, memberIds: string[]): Promise<Map<string, string>> {
   const rows = await db.member.findMany({
     where: { id: { in: [...new Set(memberIds)] } },

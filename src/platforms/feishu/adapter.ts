@@ -20,11 +20,9 @@ import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual } 
 import { createFeishuMessenger, type FeishuMessenger } from './messenger.ts';
 import {
   botAddedSchema,
-  botDeletedSchema,
   buttonValueSchema,
   cardActionSchema,
   challengeSchema,
-  chatDisbandedSchema,
   envelopeSchema,
   messageEventSchema,
   parseMessageText,
@@ -154,8 +152,7 @@ export function createFeishuAdapter(deps: {
       case 'im.chat.member.bot.deleted_v1':
       case 'im.chat.disbanded_v1': {
         // Removed from the group, or the group dissolved: either way nothing can be sent there any more.
-        const schema = header.event_type === 'im.chat.disbanded_v1' ? chatDisbandedSchema : botDeletedSchema;
-        const parsed = schema.safeParse(env.event);
+        const parsed = botAddedSchema.safeParse(env.event);
         if (!parsed.success) throw new Rejected(400, `malformed ${header.event_type}`);
         tasks.run('feishu.left', () => left(parsed.data, header.event_id, tenant));
         return { status: 200, body: {} };
@@ -241,7 +238,7 @@ export function createFeishuAdapter(deps: {
     await sink.handleChatJoined(event);
   }
 
-  async function left(data: ReturnType<typeof botDeletedSchema.parse>, eventId: string, tenant: string) {
+  async function left(data: ReturnType<typeof botAddedSchema.parse>, eventId: string, tenant: string) {
     if (!sink.handleChatLeft) return;
     // No name lookup: the bot is no longer in the chat, so its member list is closed to us.
     const removerId = data.operator_id?.open_id;

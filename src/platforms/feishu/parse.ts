@@ -98,6 +98,7 @@ export const buttonValueSchema = z.object({
   s: z.string().min(1).max(64),
 });
 
+/** im.chat.member.bot.added_v1; bot.deleted_v1 and chat.disbanded_v1 carry the same fields (only chat_id is relied on there). */
 export const botAddedSchema = z.object({
   chat_id: z.string().min(1),
   operator_id: userId.optional(),
@@ -105,15 +106,6 @@ export const botAddedSchema = z.object({
   external: z.boolean().optional(),
   operator_tenant_key: z.string().optional(),
 });
-
-/** im.chat.member.bot.deleted_v1 carries the same fields as bot.added (the chat, who removed the bot). */
-export const botDeletedSchema = botAddedSchema;
-
-/**
- * im.chat.disbanded_v1 (the group was dissolved): chat_id, operator_id, name,
- * like bot.added. Only chat_id is relied on.
- */
-export const chatDisbandedSchema = botAddedSchema;
 
 export interface ParsedText {
   text: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../../bot/commands.ts';
-import { offerDownload, XLSX_CONTENT_TYPE } from '../../../bot/downloads.ts';
+import { offerDownload, safeFileName, XLSX_CONTENT_TYPE } from '../../../bot/downloads.ts';
 import type { CommandContext } from '../../../bot/context.ts';
 import { UserError } from '../../../bot/errors.ts';
 import type { FileStore } from '../../../files/file-store.ts';
@@ -150,7 +150,7 @@ export function createQuizBankFeature(deps: { bank: QuestionBank; root: string; 
     const download = await offerDownload(deps.files, t, {
       platform: ctx.platform,
       orgId: identity.orgId,
-      name: `${t('bank.export.file_name')}${tag ? `-${tag.replace(/[\\/:*?"<>|\s]+/g, '_')}` : ''}.${format}`,
+      name: `${t('bank.export.file_name')}${tag ? `-${safeFileName(tag)}` : ''}.${format}`,
       contentType: CONTENT_TYPES[format],
       bytes,
       buttonText: t('bank.export.download', { format: format.toUpperCase() }),
