@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { loadConfig, ConfigError, type Config } from './config.ts';
-import { createBot, type Bot, type Feature } from './bot/bot.ts';
+import { createBot, type Bot } from './bot/bot.ts';
+import { defineFeature, type FeatureDeps, type FeatureFactory } from './bot/feature.ts';
+import { createJobs } from './bot/jobs.ts';
+import { createSendHub } from './bot/send.ts';
 import { loadCardTemplates } from './bot/card-templates.ts';
 import { createMessages, type MessageKey } from './bot/messages.ts';
 import { createDirectory } from './features/org/directory.ts';
@@ -35,6 +38,14 @@ import { createApp } from './server/app.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts';
 import { registerCleanupJobs } from './scheduler/cleanup.ts';
+
+/** The feature families, in the order help lists their commands. Adding one is one line here. */
+export const FEATURES: FeatureFactory[] = [
+  createOrgFeature,
+  createCalendarFeature,
+  createQuizBankFeature,
+  createQuizFeature,
+];
 
 /** The repository root, where prisma/ and cards/ live. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,7 +86,9 @@ export async function createShuxiang(
     workingDays?: WorkingDays;
     worker?: Partial<OutboxWorkerOptions>;
     /** Extra features, e.g. a test's own command and card action. */
-    features?: Feature[];
+    features?: FeatureFactory[];
+    /** Replaces the list of features (tests that need only some). */
+    only?: FeatureFactory[];
     /** Test seams of the DingTalk adapter (allowed webhook hosts, reconnect backoff). */
     dingtalk?: Pick<DingTalkAdapterDeps, 'webhookHosts' | 'stream' | 'cardAckBudgetMs'>;
     scheduler?: Partial<SchedulerOptions>;
@@ -138,10 +151,21 @@ export async function createShuxiang(
     options: { graceMs: config.scheduleGraceMs, ...overrides.scheduler },
   });
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
-  const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler };
+  const send = createSendHub({ db: db.prisma, outbox, messages, secretaries: (orgId) => directory.secretaries(orgId) });
+  const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
   const questionBank = createQuestionBank({ db: db.prisma, clock });
   // Download links (test results): relative without SHUXIANG_PUBLIC_URL, which only the sandbox can open.
   const files = createFileStore({ db: db.prisma, clock, publicUrl: config.publicUrl });
+  const featureDeps: FeatureDeps = {
+    ...services,
+    provider: db.provider,
+    directory,
+    workingDays,
+    files,
+    defaultTimezone: config.timezone,
+    maxTextLength: (p) => messengers.get(p)?.maxTextLength,
+    root: ROOT,
+  };
   const quota = createQuotaFeature({
     db: db.prisma,
     clock,
@@ -152,13 +176,6 @@ export async function createShuxiang(
     timezone: config.timezone,
     secretaries: (orgId) => directory.secretaries(orgId),
   });
-  const quiz = createQuizFeature({
-    services,
-    provider: db.provider,
-    files,
-    defaultTimezone: config.timezone,
-    workingDays,
-  });
   // Inbound dedupe rows are group-committed (one INSERT per burst of events);
   // the scheduler's hourly clean-up job prunes them after 8 h.
   const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock });
@@ -167,18 +184,9 @@ export async function createShuxiang(
     dedupe,
     identity: directory,
     features: [
-      createOrgFeature({ directory }),
-      createCalendarFeature({
-        scheduler,
-        outbox,
-        messages,
-        workingDays,
-        maxTextLength: (p) => messengers.get(p)?.maxTextLength,
-      }),
-      createQuizBankFeature({ bank: questionBank, root: ROOT, files }),
-      quiz,
-      quota,
-      ...(overrides.features ?? []),
+      ...(overrides.only ?? FEATURES).map((create) => create(featureDeps)),
+      defineFeature({ name: 'quota', commands: quota.commands }),
+      ...(overrides.features ?? []).map((create) => create(featureDeps)),
     ],
   });
 
@@ -294,6 +302,7 @@ export async function createShuxiang(
     dingtalk,
     feishu,
     start() {
+      bot.start();
       worker.start();
       scheduler.start();
       dingtalk?.start();
@@ -303,7 +312,7 @@ export async function createShuxiang(
       await dingtalk?.stop();
       await feishu?.stop();
       await scheduler.stop();
-      await quiz.answers.flush();
+      await bot.stop();
       await worker.stop();
       await dedupe.flush();
       await db.close();

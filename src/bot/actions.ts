@@ -8,9 +8,15 @@ import type { ActionContext } from './context.ts';
  * chat keep working, or fail politely, after the payload shape changes.
  * The payload is never trusted for *who* clicked: that is the event sender.
  */
-export interface ActionSpec<S extends z.ZodType = z.ZodType> {
+export interface ActionSpec<S extends z.ZodType = z.ZodType, F extends z.ZodType = z.ZodType> {
   id: string;
   payload: S;
+  /**
+   * The schema of the form values a choice or form submits (`ctx.event.formValues`).
+   * What it outputs is the handler's third argument; values it refuses get a
+   * polite toast and reach no handler. Without it the third argument is undefined.
+   */
+  form?: F;
   /** Who may click; members by default. */
   role?: 'member' | 'secretary';
   /**
@@ -20,10 +26,12 @@ export interface ActionSpec<S extends z.ZodType = z.ZodType> {
    * one commit less per batch, and the key and the answer cannot part.
    */
   recordsEvent?: boolean;
-  run(ctx: ActionContext, payload: z.output<S>): Promise<AckReply | void>;
+  run(ctx: ActionContext, payload: z.output<S>, form: z.output<F>): Promise<AckReply | void>;
 }
 
-export function defineAction<S extends z.ZodType>(spec: ActionSpec<S>): ActionSpec {
+export function defineAction<S extends z.ZodType, F extends z.ZodType = z.ZodUndefined>(
+  spec: ActionSpec<S, F>,
+): ActionSpec {
   return spec as unknown as ActionSpec;
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { distance } from 'fastest-levenshtein';
 import type { CommandContext, Role } from './context.ts';
-import type { MessageKey } from './messages.ts';
+import type { MessageKey, Messages } from './messages.ts';
 import { normalizeName, parseTokens, UsageProblem, type OptionSpec } from './command-parser.ts';
 
 /**
@@ -9,6 +9,49 @@ import { normalizeName, parseTokens, UsageProblem, type OptionSpec } from './com
  * The dispatcher does the cross-cutting work (parsing, validation, role and
  * scope checks, usage lines, help), so `run` holds only the feature's logic.
  */
+export type Scope = 'group' | 'direct' | 'any';
+
+/** What parsing and running share between a command and its subcommands. */
+export interface Runnable<S extends z.ZodType = z.ZodType> {
+  usageKey: MessageKey;
+  scope: Scope;
+  role: Role;
+  /** Positional argument names in order; a trailing `...name` takes the rest joined by spaces. */
+  positionals?: string[];
+  options?: Record<string, OptionSpec>;
+  /**
+   * Validates `{...positionals, ...options}`; what it outputs reaches `run`.
+   * An issue message that is a catalogue key is shown translated.
+   */
+  args?: S;
+  run(ctx: CommandContext, args: z.output<S>): Promise<void>;
+}
+
+/**
+ * A sub-word of a command (`测试 安排 …`, `test schedule …`), declared as data
+ * so no handler tokenises its own sub-words. Role, scope and usage default
+ * to the parent's.
+ */
+export interface SubcommandSpec<S extends z.ZodType = z.ZodType> {
+  name: string;
+  zh: string;
+  aliases?: string[];
+  summaryKey?: MessageKey;
+  usageKey?: MessageKey;
+  scope?: Scope;
+  role?: Role;
+  positionals?: string[];
+  options?: Record<string, OptionSpec>;
+  args?: S;
+  run(ctx: CommandContext, args: z.output<S>): Promise<void>;
+}
+
+export function defineSubcommand<S extends z.ZodType = z.ZodObject<Record<string, never>>>(
+  spec: SubcommandSpec<S>,
+): SubcommandSpec {
+  return spec as unknown as SubcommandSpec;
+}
+
 export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   /** English name, lower case. */
   name: string;
@@ -17,11 +60,17 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   aliases?: string[];
   summaryKey: MessageKey;
   usageKey: MessageKey;
-  scope: 'group' | 'direct' | 'any';
+  scope: Scope;
   role: Role;
   /** Positional argument names in order; a trailing `...name` takes the rest joined by spaces. */
   positionals?: string[];
   options?: Record<string, OptionSpec>;
+  /**
+   * Sub-words tried before the command's own arguments: the first token, when
+   * it names one, selects it. Without a match the command's own `run` runs
+   * (or, if it has none, the usage line is shown).
+   */
+  subcommands?: SubcommandSpec[];
   /**
    * A message that carries only a file (platforms send files without text)
    * goes to this command, as if its name had been typed. At most one command
@@ -30,7 +79,8 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   receivesFiles?: boolean;
   /** Validates `{...positionals, ...options}`; what it outputs reaches `run`. */
   args?: S;
-  run(ctx: CommandContext, args: z.output<S>): Promise<void>;
+  /** Optional when subcommands cover every use. */
+  run?(ctx: CommandContext, args: z.output<S>): Promise<void>;
 }
 
 export function defineCommand<S extends z.ZodType = z.ZodObject<Record<string, never>>>(
@@ -45,18 +95,48 @@ export interface CommandRegistry {
   fileReceiver(): CommandSpec | undefined;
   find(name: string): CommandSpec | undefined;
   suggest(name: string): string[];
-  parseArgs(spec: CommandSpec, tokens: string[]): unknown;
+  /** The command or subcommand the tokens after the name select, with the tokens left for its arguments. */
+  route(spec: CommandSpec, tokens: string[]): { target: Runnable; tokens: string[] };
+  parseArgs(spec: Omit<Runnable, 'run'>, tokens: string[]): unknown;
 }
 
-export function createCommandRegistry(specs: CommandSpec[]): CommandRegistry {
+/** Thrown when a command with subcommands and no `run` of its own gets none of them. */
+export class NoSubcommand extends Error {
+  constructor(readonly spec: CommandSpec) {
+    super(`command ${spec.name} needs a subcommand`);
+    this.name = 'NoSubcommand';
+  }
+}
+
+export function createCommandRegistry(
+  specs: CommandSpec[],
+  /** Translates zod issue messages that are catalogue keys. */
+  messages?: Messages,
+): CommandRegistry {
   const byName = new Map<string, CommandSpec>();
+  const subsByCommand = new Map<CommandSpec, Map<string, SubcommandSpec>>();
   for (const spec of specs) {
+    if (!spec.run && !spec.subcommands?.length)
+      throw new Error(`command "${spec.name}" has neither run nor subcommands`);
+    if (spec.subcommands?.length) {
+      const subs = new Map<string, SubcommandSpec>();
+      for (const sub of spec.subcommands) {
+        for (const n of [sub.name, sub.zh, ...(sub.aliases ?? [])]) {
+          const key = normalizeName(n);
+          if (subs.has(key)) throw new Error(`subcommand "${spec.name} ${n}" is declared twice`);
+          subs.set(key, sub);
+        }
+      }
+      subsByCommand.set(spec, subs);
+    }
     for (const n of [spec.name, spec.zh, ...(spec.aliases ?? [])]) {
       const key = normalizeName(n);
       if (byName.has(key)) throw new Error(`command name "${n}" is declared twice`);
       byName.set(key, spec);
     }
   }
+  const say = (key: MessageKey, params: Record<string, string>) =>
+    messages ? messages.t(key, params) : `${key} ${JSON.stringify(params)}`;
   const receivers = specs.filter((s) => s.receivesFiles);
   if (receivers.length > 1)
     throw new Error(`only one command may receive files: ${receivers.map((r) => r.name).join(', ')}`);
@@ -78,6 +158,24 @@ export function createCommandRegistry(specs: CommandSpec[]): CommandRegistry {
       }
       return names;
     },
+    route(spec, tokens) {
+      const [first, ...rest] = tokens;
+      const sub = first === undefined ? undefined : subsByCommand.get(spec)?.get(normalizeName(first));
+      if (sub) {
+        return {
+          target: {
+            ...sub,
+            usageKey: sub.usageKey ?? spec.usageKey,
+            scope: sub.scope ?? spec.scope,
+            role: sub.role ?? spec.role,
+          },
+          tokens: rest,
+        };
+      }
+      const run = spec.run;
+      if (!run) throw new NoSubcommand(spec);
+      return { target: { ...spec, run }, tokens };
+    },
     parseArgs(spec, tokens) {
       const { positionals, options } = parseTokens(tokens, spec.options ?? {});
       const values: Record<string, unknown> = { ...options };
@@ -92,14 +190,17 @@ export function createCommandRegistry(specs: CommandSpec[]): CommandRegistry {
       });
       const last = names[names.length - 1];
       if (!last?.startsWith('...') && positionals.length > names.length) {
-        throw new UsageProblem(`多了参数「${positionals.slice(names.length).join(' ')}」`);
+        throw new UsageProblem(say('error.usage.extra', { words: positionals.slice(names.length).join(' ') }));
       }
       const schema = spec.args ?? z.object({});
       const result = schema.safeParse(values);
       if (!result.success) {
         const issue = result.error.issues[0];
+        const raw = issue?.message ?? '';
+        // A catalogue key reads as a whole sentence; zod's own messages need the field named.
+        if (messages?.has(raw)) throw new UsageProblem(messages.t(raw));
         const field = issue?.path.join('.') ?? '';
-        throw new UsageProblem(field ? `${field}：${issue?.message ?? ''}` : (issue?.message ?? ''));
+        throw new UsageProblem(field ? say('error.usage.field', { field, message: raw }) : raw);
       }
       return result.data;
     },

@@ -1,10 +1,12 @@
-import type { ActionEvent, Card, Mention, MessageEvent, Platform, Target } from '../platforms/types.ts';
+import type { ActionEvent, Card, Mention, MessageEvent, Platform } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MessageRef, Outbox } from '../outbox/outbox.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { CardTemplates } from './card-templates.ts';
+import type { Jobs } from './jobs.ts';
+import type { Content, SendHub } from './send.ts';
 import type { MessageKey, MessageParams, Messages } from './messages.ts';
 
 export type Role = 'secretary' | 'member';
@@ -63,6 +65,16 @@ export interface BotServices {
   cards: CardTemplates;
   outbox: Outbox;
   scheduler: Scheduler;
+  /** Sending, once (bot/send.ts): the only way features send. */
+  send: SendHub;
+  /** Scheduling typed jobs (bot/jobs.ts). */
+  jobs: Jobs;
+}
+
+export interface ReplyOptions {
+  mentions?: Mention[];
+  /** Write the reply inside this transaction, so it commits with the caller's writes. */
+  tx?: Tx;
 }
 
 interface BaseContext {
@@ -71,11 +83,13 @@ interface BaseContext {
   services: BotServices;
   log: Logger;
   t(key: MessageKey, params?: MessageParams): string;
-  /** Reply in the chat the event came from. */
-  reply(text: string, opts?: { mentions?: Mention[] }): Promise<MessageRef>;
-  replyCard(card: Card): Promise<MessageRef>;
-  /** Send elsewhere on the same platform (a private message, another chat). */
-  send(target: Target, content: { text: string; mentions?: Mention[] } | { card: Card }): Promise<MessageRef>;
+  /** Reply in the chat the event came from: a composed text, a catalogue text, or a card. */
+  reply(content: string | Content, opts?: ReplyOptions): Promise<MessageRef>;
+  replyCard(card: Card, opts?: { tx?: Tx }): Promise<MessageRef>;
+  /** Privately to whoever sent the message or clicked, wherever they did it. */
+  replyPrivately(content: string | Content, opts?: ReplyOptions): Promise<MessageRef>;
+  /** Anywhere else: chats, members, units, secretaries (`send.in(tx)` inside a transaction). */
+  send: SendHub;
 }
 
 export interface CommandContext extends BaseContext {
@@ -84,8 +98,8 @@ export interface CommandContext extends BaseContext {
 
 export interface ActionContext extends BaseContext {
   event: ActionEvent;
-  /** Replace the card the button was on (delivered after the ack). */
-  updateCard(card: Card): Promise<void>;
+  /** Replace the card the button was on (delivered after the ack; close updates are merged). */
+  updateCard(card: Card, opts?: { tx?: Tx }): Promise<void>;
 }
 
 /**

@@ -6,8 +6,8 @@ import type {
   ChatJoinedEvent,
   ChatLeftEvent,
   EventSink,
+  Mention,
   MessageEvent,
-  Platform,
   Target,
 } from '../platforms/types.ts';
 import type { Tx } from '../lib/db.ts';
@@ -15,7 +15,8 @@ import { isUniqueViolation } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { InboundDedupe } from '../lib/inbound-dedupe.ts';
 import type { ActionSpec } from './actions.ts';
-import type { CommandRegistry } from './commands.ts';
+import { NoSubcommand, type CommandRegistry } from './commands.ts';
+import type { Content } from './send.ts';
 import { tokenize, UsageProblem } from './command-parser.ts';
 import type {
   ActionContext,
@@ -25,6 +26,7 @@ import type {
   Identity,
   IdentityResolver,
   LeftChat,
+  ReplyOptions,
 } from './context.ts';
 import { UserError } from './errors.ts';
 
@@ -50,7 +52,7 @@ export function createDispatcher(deps: {
   chatLeftHooks?: ChatLeftHook[];
 }): Dispatcher {
   const { services, commands, actions } = deps;
-  const { db, messages, outbox, log } = services;
+  const { db, messages, log, send } = services;
 
   /** Records the event key; false when it was seen before (a platform retry). */
   async function firstSeen(event: { platform: string; eventKey: string }, tx?: Tx): Promise<boolean> {
@@ -73,39 +75,38 @@ export function createDispatcher(deps: {
   function baseContext(event: BotEvent, identity: Identity) {
     const target = replyTarget(event);
     const replyHandle = event.type === 'message' ? event.replyHandle : undefined;
+    const here = { platform: event.platform, orgId: identity.orgId };
+    const asContent = (content: string | Content, mentions?: Mention[]): Content =>
+      typeof content === 'string'
+        ? { text: content, mentions }
+        : mentions && !('card' in content)
+          ? { ...content, mentions }
+          : content;
+    const toTarget = (to: Target, content: Content, opts?: { tx?: Tx; replyHandle?: string }) => {
+      const sender = send.in(opts?.tx);
+      return to.kind === 'chat'
+        ? sender.toChat({ ...here, chatId: to.id }, content, { replyHandle: opts?.replyHandle })
+        : sender.toUser({ ...here, userId: to.id }, content, { replyHandle: opts?.replyHandle });
+    };
     let eventLog: Logger | undefined;
     return {
       platform: event.platform,
       identity,
       services,
+      send,
       // Created on first use: a child logger per event is measurable on the click hot path.
       get log(): Logger {
         return (eventLog ??= log.child({ eventKey: event.eventKey, platform: event.platform }));
       },
       t: messages.t,
-      reply: (text: string, opts?: { mentions?: { id: string; name: string }[] }) =>
-        outbox.enqueue({
-          platform: event.platform,
-          orgId: identity.orgId,
-          target,
-          kind: 'text',
-          body: { text, mentions: opts?.mentions, replyHandle },
-        }),
-      replyCard: (card: Card) =>
-        outbox.enqueue({
-          platform: event.platform,
-          orgId: identity.orgId,
-          target,
-          kind: 'card',
-          body: { card, replyHandle },
-        }),
-      send: (to: Target, content: { text: string; mentions?: { id: string; name: string }[] } | { card: Card }) =>
-        outbox.enqueue({
-          platform: event.platform,
-          orgId: identity.orgId,
-          target: to,
-          kind: 'card' in content ? 'card' : 'text',
-          body: content,
+      reply: (content: string | Content, opts?: ReplyOptions) =>
+        toTarget(target, asContent(content, opts?.mentions), { tx: opts?.tx, replyHandle }),
+      replyCard: (card: Card, opts?: { tx?: Tx }) => toTarget(target, { card }, { tx: opts?.tx, replyHandle }),
+      // In a private chat the reply handle still answers the same person; in a group it must not be used.
+      replyPrivately: (content: string | Content, opts?: ReplyOptions) =>
+        toTarget({ kind: 'user', id: event.sender.id }, asContent(content, opts?.mentions), {
+          tx: opts?.tx,
+          replyHandle: event.chat.kind === 'direct' ? replyHandle : undefined,
         }),
     };
   }
@@ -129,13 +130,17 @@ export function createDispatcher(deps: {
 
     const fallbackTarget = replyTarget(event);
     const sayRaw = (text: string, orgId?: string) =>
-      outbox.enqueue({
-        platform: event.platform,
-        orgId,
-        target: fallbackTarget,
-        kind: 'text',
-        body: { text, replyHandle: event.replyHandle },
-      });
+      fallbackTarget.kind === 'chat'
+        ? send.toChat(
+            { platform: event.platform, orgId, chatId: fallbackTarget.id },
+            { text },
+            { replyHandle: event.replyHandle },
+          )
+        : send.toUser(
+            { platform: event.platform, orgId, userId: fallbackTarget.id },
+            { text },
+            { replyHandle: event.replyHandle },
+          );
 
     let identity: Identity | undefined;
     try {
@@ -158,27 +163,38 @@ export function createDispatcher(deps: {
         await ctx.reply(messages.t('error.unknown_command', { name: name.slice(0, 40), suggestion }));
         return { status: 'handled' };
       }
-      if (spec.scope !== 'any' && spec.scope !== event.chat.kind) {
-        throw new UserError(spec.scope === 'group' ? 'error.scope.group' : 'error.scope.direct');
+      const mentionTokens = new Set(event.mentions.flatMap((m) => [`@${m.name}`, `@${m.id}`]));
+      const words = rest.filter((t) => !mentionTokens.has(t));
+      const routed = (() => {
+        try {
+          return commands.route(spec, words);
+        } catch (err) {
+          if (!(err instanceof NoSubcommand)) throw err;
+          const names = (spec.subcommands ?? []).map((s) => s.zh).join('、');
+          throw new UserError('error.usage', {
+            problem: messages.t('error.usage.subcommand', { names }),
+            usage: messages.t(spec.usageKey),
+          });
+        }
+      })();
+      const target = routed.target;
+      if (target.scope !== 'any' && target.scope !== event.chat.kind) {
+        throw new UserError(target.scope === 'group' ? 'error.scope.group' : 'error.scope.direct');
       }
-      if (spec.role === 'secretary' && identity.role !== 'secretary') {
+      if (target.role === 'secretary' && identity.role !== 'secretary') {
         throw new UserError('error.forbidden.role', { role: messages.t('role.secretary') });
       }
-      const mentionTokens = new Set(event.mentions.flatMap((m) => [`@${m.name}`, `@${m.id}`]));
       const args = (() => {
         try {
-          return commands.parseArgs(
-            spec,
-            rest.filter((t) => !mentionTokens.has(t)),
-          );
+          return commands.parseArgs(target, routed.tokens);
         } catch (err) {
           if (err instanceof UsageProblem) {
-            throw new UserError('error.usage', { problem: err.problem, usage: messages.t(spec.usageKey) });
+            throw new UserError('error.usage', { problem: err.problem, usage: messages.t(target.usageKey) });
           }
           throw err;
         }
       })();
-      await spec.run(ctx, args);
+      await target.run(ctx, args);
       return { status: 'handled' };
     } catch (err) {
       if (err instanceof UserError) {
@@ -207,6 +223,12 @@ export function createDispatcher(deps: {
       log.warn({ eventKey: event.eventKey, actionId: event.actionId }, 'action payload rejected');
       return errorToast(messages.t('error.action.payload'));
     }
+    const form = spec.form?.safeParse(event.formValues ?? {});
+    if (form && !form.success) {
+      const raw = form.error.issues[0]?.message ?? '';
+      const problem = messages.has(raw) ? messages.t(raw) : raw;
+      return { toast: { kind: 'warning', text: messages.t('error.form.invalid', { problem }) } };
+    }
     try {
       const identity = await deps.identity.resolve(event);
       if (spec.role === 'secretary' && identity.role !== 'secretary') {
@@ -214,18 +236,19 @@ export function createDispatcher(deps: {
       }
       const ctx: ActionContext = Object.assign(baseContext(event, identity), {
         event,
-        updateCard: async (card: Card) => {
-          await outbox.enqueue({
-            platform: event.platform,
-            orgId: identity.orgId,
-            target: { kind: 'chat', id: event.chat.id },
-            kind: 'card_update',
-            body: { card },
-            refId: event.card.messageId,
-          });
+        updateCard: async (card: Card, opts?: { tx?: Tx }) => {
+          await send.in(opts?.tx).updateCard(
+            {
+              platform: event.platform,
+              orgId: identity.orgId,
+              target: { kind: 'chat', id: event.chat.id },
+              messageId: event.card.messageId,
+            },
+            card,
+          );
         },
       });
-      return (await spec.run(ctx, parsed.data)) ?? {};
+      return (await spec.run(ctx, parsed.data, form?.data)) ?? {};
     } catch (err) {
       if (err instanceof UserError) return { toast: { kind: 'warning', text: messages.t(err.key, err.params) } };
       log.error({ err, eventKey: event.eventKey, actionId: event.actionId }, 'action failed');
@@ -259,16 +282,9 @@ export function createDispatcher(deps: {
         if (registered) {
           await tx.chat.updateMany({ where: { id: registered.chatId, leftAt: { not: null } }, data: { leftAt: null } });
         }
-        await outbox.enqueue(
-          {
-            platform: event.platform,
-            orgId: registered?.orgId ?? null,
-            target: { kind: 'chat', id: event.chat.id },
-            kind: 'card',
-            body: { card },
-          },
-          tx,
-        );
+        await send
+          .in(tx)
+          .toChat({ platform: event.platform, orgId: registered?.orgId ?? null, chatId: event.chat.id }, { card });
         return true;
       });
       if (fresh) log.info({ eventKey: event.eventKey, platform: event.platform, chat: event.chat.id }, 'joined a chat');
@@ -322,17 +338,13 @@ export function createDispatcher(deps: {
           lines: lines.join('\n'),
         });
         for (const s of secretaries) {
-          await outbox.enqueue(
-            {
-              platform: s.platform as Platform,
-              orgId: chat.orgId,
-              target: { kind: 'user', id: s.platformUserId },
-              kind: 'text',
-              body: { text },
-              meta: { report: 'chat-left' },
-            },
-            tx,
-          );
+          await send
+            .in(tx)
+            .toUser(
+              { platform: s.platform, orgId: chat.orgId, userId: s.platformUserId },
+              { text },
+              { meta: { report: 'chat-left' } },
+            );
         }
         return { paused: paused.length, dropped: dropped.count };
       });

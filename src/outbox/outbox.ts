@@ -35,10 +35,37 @@ export interface Outbox {
 
 export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
   const listeners: (() => void)[] = [];
+
+  /**
+   * Card updates are state, not events: only the newest matters. An update
+   * whose card already has one waiting (the chat's rate limit holds it back,
+   * or the worker has not come round) replaces that one's body instead of
+   * queueing another call. The worker reads a body only after claiming its
+   * row, so a row being sent is never changed under it; a sign-in burst
+   * becomes as many updates as the per-chat limit lets through, each the newest.
+   */
+  async function mergeIntoWaiting(input: EnqueueInput, db: Db | Tx): Promise<MessageRef | null> {
+    const waiting = await db.outboxMessage.findFirst({
+      where: { refId: input.refId!, kind: 'card_update', status: 'pending' },
+      select: { id: true },
+      orderBy: { createdAt: 'desc' },
+    });
+    if (!waiting) return null;
+    const { count } = await db.outboxMessage.updateMany({
+      where: { id: waiting.id, status: 'pending' },
+      data: { body: JSON.stringify(input.body) },
+    });
+    return count === 1 ? { id: waiting.id } : null;
+  }
+
   return {
     async enqueue(input, tx) {
-      const id = input.id ?? newId();
       const now = deps.clock.now();
+      if (input.kind === 'card_update' && input.refId && !input.id && !input.notBefore) {
+        const merged = await mergeIntoWaiting(input, tx ?? deps.db);
+        if (merged) return merged;
+      }
+      const id = input.id ?? newId();
       await (tx ?? deps.db).outboxMessage.create({
         data: {
           id,

@@ -67,7 +67,7 @@ function createQuizLikeFeature() {
       return { toast: { kind: p.o === 'B' ? 'success' : 'error', text: p.o === 'B' ? '回答正确' : '回答错误' } };
     },
   });
-  return { commands: [ask], actions: [answer] };
+  return { name: 'quiz-like', commands: [ask], actions: [answer] };
 }
 
 describe('e2e: a quiz-like flow in a Feishu group, over real HTTP', () => {
@@ -95,7 +95,7 @@ describe('e2e: a quiz-like flow in a Feishu group, over real HTTP', () => {
     });
     shuxiang = await createShuxiang(config, {
       log: createSilentLogger(),
-      features: [createQuizLikeFeature()],
+      features: [() => createQuizLikeFeature()],
       worker: { pollMs: 50 },
     });
     shuxiang.start();

@@ -111,7 +111,13 @@ export function createQuizLikeFeature(): Feature & { answers: Map<string, string
       return { toast: { kind: 'success', text: `你选了 ${picks.join('、')}` } };
     },
   });
-  return { commands: [quiz], actions: [answer, slow, multi], answers, releaseSlow: () => releaseSlow() };
+  return {
+    name: 'dt-quiz',
+    commands: [quiz],
+    actions: [answer, slow, multi],
+    answers,
+    releaseSlow: () => releaseSlow(),
+  };
 }
 
 export interface DingTalkHarness {
@@ -187,7 +193,7 @@ export async function createDingTalkHarness(
   const sx = await createShuxiang(config, {
     clock,
     log: options.log ?? createSilentLogger(),
-    features: [quiz],
+    features: [() => quiz],
     dingtalk: {
       webhookHosts: [api.host],
       stream: { backoff: { baseMs: 20, maxMs: 200 }, pingMs: 60_000 },

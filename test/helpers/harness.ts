@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createManualClock, type ManualClock } from '../../src/lib/clock.ts';
 import { createSilentLogger, type Logger } from '../../src/lib/logger.ts';
 import type { WorkingDays } from '../../src/features/calendar/working-days.ts';
+import type { FeatureFactory } from '../../src/bot/feature.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
 import { cardActions, type Card } from '../../src/platforms/types.ts';
 import { createSqliteTestDatabase, type TestDatabase } from './databases.ts';
@@ -46,6 +47,8 @@ export async function createHarness(
     clock?: ManualClock;
     log?: Logger;
     workingDays?: WorkingDays;
+    /** Extra feature families next to the shipped ones (a test's own command, action or job). */
+    features?: FeatureFactory[];
   } = {},
 ): Promise<Harness> {
   const database = options.database ?? (await createSqliteTestDatabase());
@@ -55,6 +58,7 @@ export async function createHarness(
     clock,
     log: options.log ?? createSilentLogger(),
     ...(options.workingDays ? { workingDays: options.workingDays } : {}),
+    ...(options.features ? { features: options.features } : {}),
   });
   const { app } = shuxiang;
 

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { FeatureDeps } from '../../src/bot/feature.ts';
+import { createJobs } from '../../src/bot/jobs.ts';
+import { createSendHub } from '../../src/bot/send.ts';
 import { createBot, type Bot } from '../../src/bot/bot.ts';
 import { defineAction } from '../../src/bot/actions.ts';
 import { loadCardTemplates } from '../../src/bot/card-templates.ts';
@@ -58,14 +61,18 @@ describe.each(providers)('dispatcher on $name', ({ create }) => {
       },
     );
     const outbox = createOutbox({ db: db.prisma, clock });
+    const scheduler = createScheduler({ db: db.prisma, clock, log, defaultTimezone: 'Asia/Shanghai' });
+    const messages = createMessages();
     const services: BotServices = {
       db: db.prisma,
       clock,
       log,
-      messages: createMessages(),
+      messages,
       cards: loadCardTemplates('cards'),
       outbox,
-      scheduler: createScheduler({ db: db.prisma, clock, log, defaultTimezone: 'Asia/Shanghai' }),
+      scheduler,
+      send: createSendHub({ db: db.prisma, outbox, messages, secretaries: async () => [] }),
+      jobs: createJobs(scheduler),
     };
     const directory = createDirectory({
       db: db.prisma,
@@ -109,7 +116,10 @@ describe.each(providers)('dispatcher on $name', ({ create }) => {
     bot = createBot({
       services,
       identity: directory,
-      features: [createOrgFeature({ directory }), { commands: [probe, dmOnly], actions: [press] }],
+      features: [
+        createOrgFeature({ ...services, directory } as FeatureDeps),
+        { name: 'probe', commands: [probe, dmOnly], actions: [press] },
+      ],
       isSelf: (e) => e.sender.id === 'the-bot',
     });
     fake = createFakeMessenger();

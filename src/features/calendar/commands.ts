@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { defineCommand } from '../../bot/commands.ts';
 import type { CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
-import type { Messages } from '../../bot/messages.ts';
+import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
+import { defineJob } from '../../bot/jobs.ts';
 import type { Tx } from '../../lib/db.ts';
-import type { Outbox } from '../../outbox/outbox.ts';
-import type { Mention, Platform, Target } from '../../platforms/types.ts';
-import type { FiredItem, Scheduler } from '../../scheduler/scheduler.ts';
+import { calendar } from '../../messages/zh-CN/calendar.ts';
+import type { Mention, Target } from '../../platforms/types.ts';
 import { parseSchedule, TimeParseError } from './parse-time.ts';
 import {
   describeRule,
@@ -17,7 +17,7 @@ import {
   usesWorkingDays,
   type Rule,
 } from './recurrence.ts';
-import { CalendarDataMissing, type WorkingDays } from './working-days.ts';
+import { CalendarDataMissing } from './working-days.ts';
 
 export const REMINDER_KIND = 'reminder';
 
@@ -45,15 +45,9 @@ export function formatLocal(at: Date, tz: string): string {
   return `${d.toFormat('yyyy-MM-dd')} ${WEEKDAY[d.weekday]} ${d.toFormat('HH:mm')}`;
 }
 
-export function createCalendarFeature(deps: {
-  scheduler: Scheduler;
-  outbox: Outbox;
-  messages: Messages;
-  workingDays: WorkingDays;
-  /** Longest text a platform accepts (PlatformMessenger.maxTextLength). */
-  maxTextLength: (platform: Platform) => number | undefined;
-}) {
-  const { scheduler, outbox, messages, workingDays } = deps;
+/** Reminders (`提醒`, `提醒列表`) and the dead-letter list (`发送失败`). */
+export function createCalendarFeature(deps: FeatureDeps): Feature {
+  const { scheduler, jobs, messages, workingDays } = deps;
   const t = messages.t;
 
   function render(text: string, late: { due: string } | null): string {
@@ -75,25 +69,24 @@ export function createCalendarFeature(deps: {
   }
 
   // Delivery: one outbox row per target, in the claiming transaction.
-  scheduler.onFire(REMINDER_KIND, async (item: FiredItem, tx: Tx) => {
-    const payload = reminderPayloadSchema.parse(item.payload);
-    const text = render(
-      payload.text,
-      item.late ? { due: DateTime.fromJSDate(item.dueAt, { zone: item.timezone }).toFormat('MM-dd HH:mm') } : null,
-    );
-    for (const target of payload.targets) {
-      await outbox.enqueue(
-        {
-          platform: payload.platform as Platform,
-          orgId: item.orgId,
-          target,
-          kind: 'text',
-          body: { text, mentions: target.kind === 'chat' && payload.mentions.length ? payload.mentions : undefined },
-          meta: { scheduledItemId: item.id, dueAt: item.dueAt.toISOString(), late: Boolean(item.late) },
-        },
-        tx,
+  const reminderJob = defineJob({
+    kind: REMINDER_KIND,
+    payload: reminderPayloadSchema,
+    async run({ item, send }, payload) {
+      const text = render(
+        payload.text,
+        item.late ? { due: DateTime.fromJSDate(item.dueAt, { zone: item.timezone }).toFormat('MM-dd HH:mm') } : null,
       );
-    }
+      const meta = { scheduledItemId: item.id, dueAt: item.dueAt.toISOString(), late: Boolean(item.late) };
+      for (const target of payload.targets) {
+        const where = { platform: payload.platform, orgId: item.orgId };
+        if (target.kind === 'chat') {
+          await send.toChat({ ...where, chatId: target.id }, { text, mentions: payload.mentions }, { meta });
+        } else {
+          await send.toUser({ ...where, userId: target.id }, { text }, { meta });
+        }
+      }
+    },
   });
 
   const remind = defineCommand({
@@ -107,7 +100,7 @@ export function createCalendarFeature(deps: {
     positionals: ['...spec'],
     options: { tz: { type: 'string' } },
     args: z.object({
-      spec: z.string({ message: '请写上时间和内容' }).min(1),
+      spec: z.string({ message: 'calendar.usage.spec_required' }).min(1),
       tz: z.string().optional(),
     }),
     async run(ctx, args) {
@@ -176,9 +169,8 @@ export function createCalendarFeature(deps: {
         mentions: isPrivate ? [] : mentions,
         targetNames,
       };
-      await scheduler.schedule({
+      await jobs.schedule(reminderJob, {
         orgId: identity.orgId,
-        kind: REMINDER_KIND,
         dueAt: upcoming[0]!,
         payload,
         recurrence: rule ?? undefined,
@@ -229,7 +221,11 @@ export function createCalendarFeature(deps: {
           .string()
           .transform((v) => v.toLowerCase())
           .optional(),
-        n: z.coerce.number({ message: '编号应是数字' }).int().positive({ message: '编号应是正整数' }).optional(),
+        n: z.coerce
+          .number({ message: 'usage.number_required' })
+          .int()
+          .positive({ message: 'usage.number_positive' })
+          .optional(),
       })
       .refine((a) => a.verb === undefined || (CANCEL.includes(a.verb) && a.n !== undefined), {
         message: t('calendar.list.verb'),
@@ -239,7 +235,7 @@ export function createCalendarFeature(deps: {
       if (verb !== undefined && n !== undefined) {
         const row = list[n - 1];
         if (!row) throw new UserError('calendar.no_such', { n });
-        await scheduler.cancel(row.id);
+        await jobs.cancel(row.id);
         const payload = reminderPayloadSchema.safeParse(JSON.parse(row.payload));
         await ctx.reply(t('calendar.cancelled', { n, text: payload.success ? payload.data.text : '' }));
         return;
@@ -276,7 +272,11 @@ export function createCalendarFeature(deps: {
           .string()
           .transform((v) => v.toLowerCase())
           .optional(),
-        n: z.coerce.number({ message: '编号应是数字' }).int().positive({ message: '编号应是正整数' }).optional(),
+        n: z.coerce
+          .number({ message: 'usage.number_required' })
+          .int()
+          .positive({ message: 'usage.number_positive' })
+          .optional(),
       })
       .refine(
         (a) => a.verb === undefined || LIST_DEAD.includes(a.verb) || (RETRY.includes(a.verb) && a.n !== undefined),
@@ -359,5 +359,11 @@ export function createCalendarFeature(deps: {
     return lines;
   }
 
-  return { commands: [remind, reminders, outboxCommand], actions: [], onChatLeft };
+  return defineFeature({
+    name: 'calendar',
+    messages: calendar,
+    commands: [remind, reminders, outboxCommand],
+    jobs: [reminderJob],
+    onChatLeft,
+  });
 }

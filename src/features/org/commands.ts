@@ -3,7 +3,8 @@ import { defineAction } from '../../bot/actions.ts';
 import { defineCommand } from '../../bot/commands.ts';
 import type { ActionContext, CommandContext } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
-import type { Directory } from './directory.ts';
+import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
+import { org } from '../../messages/zh-CN/org.ts';
 
 function whoamiText(ctx: CommandContext | ActionContext): string {
   const { identity, t } = ctx;
@@ -19,7 +20,8 @@ const ADD = ['add', '添加', '增加', '设置'];
 const REMOVE = ['remove', '移除', '删除', '取消'];
 const LIST = ['list', '列表', '查看'];
 
-export function createOrgFeature(deps: { directory: Directory }) {
+/** Who is who: `我是谁`, secretaries (`管理员`). */
+export function createOrgFeature(deps: FeatureDeps): Feature {
   const { directory } = deps;
 
   const whoami = defineCommand({
@@ -106,5 +108,5 @@ export function createOrgFeature(deps: { directory: Directory }) {
     },
   });
 
-  return { commands: [whoami, admin], actions: [whoamiAction] };
+  return defineFeature({ name: 'org', commands: [whoami, admin], actions: [whoamiAction], messages: org });
 }

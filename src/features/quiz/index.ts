@@ -1,11 +1,11 @@
-import type { WorkingDays } from '../calendar/working-days.ts';
 import { z } from 'zod';
 import { defineAction } from '../../bot/actions.ts';
 import { defineCommand } from '../../bot/commands.ts';
-import type { ActionContext, BotServices, CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
+import type { ActionContext, CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
+import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
+import { quiz as quizMessages } from '../../messages/zh-CN/quiz.ts';
 import { UserError } from '../../bot/errors.ts';
-import type { FileStore } from '../../files/file-store.ts';
-import type { Provider, Tx } from '../../lib/db.ts';
+import type { Tx } from '../../lib/db.ts';
 import { normalizeName } from '../../bot/command-parser.ts';
 import { createAnswerStore, type AnswerStore } from './answer-store.ts';
 import { createBoards } from './board.ts';
@@ -22,16 +22,6 @@ import { formatLocal, localParts, parseLocalDateTime, type PeriodKind } from './
  * with make-ups, leaderboards and the star learner, the wrong-answer
  * notebook. (The question bank itself is features/quiz/bank.)
  */
-export interface QuizFeatureOptions {
-  services: BotServices;
-  provider: Provider;
-  /** Where test results are stored as XLSX for download links. */
-  files: FileStore;
-  defaultTimezone: string;
-  /** Chinese working days, the same calendar reminders use. */
-  workingDays: WorkingDays;
-}
-
 const STOP = new Set(['stop', 'end', '停止', '结束', '终止']);
 const ON = new Set(['on', 'enable', 'start', '开启', '打开', '启用']);
 const OFF = new Set(['off', 'disable', '关闭', '停止', '停用']);
@@ -73,16 +63,9 @@ const LAST_WORDS = new Set(['last', 'previous', 'prev', '上']);
 const UNIT_WORDS = new Set(['unit', 'units', '单位', '部门', '支部', '科室']);
 const PUBLISH_WORDS = new Set(['publish', 'post', '发布', '公示']);
 
-export function createQuizFeature(opts: QuizFeatureOptions) {
-  const { services } = opts;
-  const answers: AnswerStore = createAnswerStore({ db: services.db, provider: opts.provider, log: services.log });
-  const deps: QuizDeps = {
-    ...services,
-    answers,
-    files: opts.files,
-    defaultTimezone: opts.defaultTimezone,
-    workingDays: opts.workingDays,
-  };
+export function createQuizFeature(kit: FeatureDeps): Feature {
+  const answers: AnswerStore = createAnswerStore({ db: kit.db, provider: kit.provider, log: kit.log });
+  const deps: QuizDeps = { ...kit, answers };
   const contests = createContests(deps);
   const daily = createDaily(deps);
   const exams = createExams(deps);
@@ -167,13 +150,13 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         return;
       }
       // In a private chat: the question the member is on in their open test attempt.
-      const attempt = await services.db.quizAttempt.findFirst({
-        where: { memberId: ctx.identity.memberId, status: 'open', deadline: { gt: services.clock.now() } },
+      const attempt = await kit.db.quizAttempt.findFirst({
+        where: { memberId: ctx.identity.memberId, status: 'open', deadline: { gt: kit.clock.now() } },
         orderBy: { startedAt: 'desc' },
       });
       if (!attempt) throw new UserError('quiz.answer.nothing_open_direct');
-      const round = await services.db.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
-      const next = await exams.nextQuestionCard(services.db, round, attempt, ctx.identity.timezone);
+      const round = await kit.db.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
+      const next = await exams.nextQuestionCard(kit.db, round, attempt, ctx.identity.timezone);
       if (!next) throw new UserError('quiz.test.finished', { seq: round.seq });
       const r = await play.answer(who(ctx), round.id, next.position, text);
       if (r.ack.toast) await ctx.reply(r.ack.toast.text);
@@ -243,14 +226,14 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         .optional(),
     }),
     async run(ctx, { year }) {
-      const y = year ?? localParts(services.clock.now(), ctx.identity.timezone).year;
+      const y = year ?? localParts(kit.clock.now(), ctx.identity.timezone).year;
       const s = await boards.star(ctx.identity.orgId, y);
       if (!s) {
         await ctx.reply(ctx.t('quiz.star.none', { year: y }));
         return;
       }
       await ctx.replyCard(
-        services.cards.render('quiz-notice', {
+        kit.cards.render('quiz-notice', {
           title: ctx.t('quiz.star.title', { year: y }),
           colour: 'red',
           text: ctx.t('quiz.star.text', { name: s.name, correct: s.correct, answered: s.answered }),
@@ -350,7 +333,7 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         return;
       }
       // Someone's mistakes are their own business: the notebook goes to a private chat.
-      await ctx.send({ kind: 'user', id: ctx.event.sender.id }, { card });
+      await ctx.replyPrivately({ card });
       await ctx.reply(ctx.t('quiz.mistakes.sent_private', { name: ctx.identity.displayName }));
     },
   });
@@ -390,13 +373,13 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         const round = await exams.findBySeq(ctx.identity.orgId, seq);
         if (round.orgId !== ctx.identity.orgId) throw new UserError('quiz.test.unknown_seq', { seq });
         // The sheet goes where the secretary asked, so the link must work on this platform.
-        const download = await exams.resultsDownload(services.db, round, tz, ctx.platform);
+        const download = await exams.resultsDownload(kit.db, round, tz, ctx.platform);
         if (EXPORT.has(v)) await ctx.replyCard(exams.exportCard(round, download));
-        else await ctx.replyCard(await exams.resultsCard(services.db, round, tz, null, download));
+        else await ctx.replyCard(await exams.resultsCard(kit.db, round, tz, null, download));
         return;
       }
       if (LIST.has(v)) {
-        const rounds = await services.db.quizRound.findMany({
+        const rounds = await kit.db.quizRound.findMany({
           where: { orgId: ctx.identity.orgId, kind: { in: ['test', 'makeup'] } },
           orderBy: { seq: 'desc' },
           take: 10,
@@ -408,8 +391,8 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         const lines = await Promise.all(
           rounds.map(async (r) => {
             const [invited, taken] = await Promise.all([
-              services.db.quizInvite.count({ where: { roundId: r.id } }),
-              services.db.quizAttempt.count({ where: { roundId: r.id } }),
+              kit.db.quizInvite.count({ where: { roundId: r.id } }),
+              kit.db.quizAttempt.count({ where: { roundId: r.id } }),
             ]);
             return ctx.t('quiz.test.list_line', {
               seq: r.seq,
@@ -444,7 +427,7 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
       if (free.length > 2)
         throw usage(ctx, ctx.t('quiz.contest.extra', { token: free.slice(2).join(' ') }), 'cmd.test.usage');
       const tag = free[1] ?? null;
-      const now = services.clock.now();
+      const now = kit.clock.now();
       const when = (key: 'open' | 'close'): Date | null => {
         const text = values[key]?.join(' ');
         if (text === undefined) return null;
@@ -575,7 +558,9 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
     },
   });
 
-  return {
+  return defineFeature({
+    name: 'quiz',
+    messages: quizMessages,
     commands: [quiz, answerCommand, rank, star, dailyCommand, mistakesCommand, test, voidCommand],
     actions: [answerAction, startAction, reviewAction],
     // The bot left a group: its contest ends and its daily practice is switched off.
@@ -586,6 +571,7 @@ export function createQuizFeature(opts: QuizFeatureOptions) {
         ...(await exams.detachChat(chat.platform, chat.platformChatId, tx)),
       ];
     },
-    answers,
-  };
+    // Answers acknowledged but still in a write batch are written before the database closes.
+    stop: () => answers.flush(),
+  });
 }

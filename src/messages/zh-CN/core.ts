@@ -6,6 +6,12 @@ export const core = {
   'error.scope.group': '这个命令只能在群聊里使用。',
   'error.scope.direct': '这个命令只能在与我的私聊中使用。',
   'error.usage': '命令格式不对：{problem}\n用法：{usage}',
+  'error.usage.extra': '多了参数「{words}」',
+  'error.usage.field': '{field}：{message}',
+  'error.usage.subcommand': '请写明要做什么：{names}',
+  'error.form.invalid': '填写的内容不对：{problem}',
+  'usage.number_required': '编号应是数字',
+  'usage.number_positive': '编号应是正整数',
   'error.unknown_command': '没有「{name}」这个命令。{suggestion}发送「帮助」查看全部命令。',
   'error.unknown_command.suggest': '您是不是想输入：{names}？',
   'error.action.unknown': '这个按钮已失效，请重新发起。',
@@ -25,6 +31,7 @@ export const core = {
   'help.footer': '发送「帮助 命令名」查看某个命令的详细用法，例如「帮助 管理员」。',
   'help.detail': '{names}\n{summary}\n用法：{usage}{roleLine}',
   'help.detail.role': '\n权限：{role}',
+  'help.detail.subcommands': '\n子命令：{names}',
   'help.unknown': '没有找到「{name}」这个命令。发送「帮助」查看全部命令。',
 
   // commands: summaries and usage lines

@@ -3,11 +3,12 @@ import { defineCommand } from '../../../bot/commands.ts';
 import { offerDownload, safeFileName, XLSX_CONTENT_TYPE } from '../../../bot/downloads.ts';
 import type { CommandContext } from '../../../bot/context.ts';
 import { UserError } from '../../../bot/errors.ts';
-import type { FileStore } from '../../../files/file-store.ts';
+import { defineFeature, type Feature, type FeatureDeps } from '../../../bot/feature.ts';
+import { quizBank } from '../../../messages/zh-CN/quiz-bank.ts';
 import type { Card } from '../../../platforms/types.ts';
 import { FORMATS, MAX_IMPORT_BYTES, type BankFormat } from './file-format.ts';
 import { renderProblems } from './problems.ts';
-import type { ImportResult, QuestionBank } from './repository.ts';
+import { createQuestionBank, type ImportResult } from './repository.ts';
 import { importStarterBank } from './starter-bank.ts';
 
 const IMPORT = ['import', '导入', '上传'];
@@ -35,8 +36,8 @@ const MAX_PROBLEMS_IN_CHAT = 20;
  * attached to the message (or the shipped starter bank), and exports as a
  * download link. Secretaries only: the bank holds the answers.
  */
-export function createQuizBankFeature(deps: { bank: QuestionBank; root: string; files: FileStore }) {
-  const { bank } = deps;
+export function createQuizBankFeature(deps: FeatureDeps): Feature {
+  const bank = createQuestionBank({ db: deps.db, clock: deps.clock });
 
   async function showStats(ctx: CommandContext): Promise<void> {
     const { t, identity } = ctx;
@@ -145,7 +146,7 @@ export function createQuizBankFeature(deps: { bank: QuestionBank; root: string; 
       throw new UserError('error.usage', { problem: t('bank.export.one_tag'), usage: t('cmd.questions.usage') });
     }
     const tag = tags[0];
-    const { bytes, count } = await deps.bank.exportFile(identity.orgId, format, tag ? { tag } : {});
+    const { bytes, count } = await bank.exportFile(identity.orgId, format, tag ? { tag } : {});
     if (count === 0) throw new UserError(tag ? 'bank.export.empty_tag' : 'bank.stats.empty', { tag: tag ?? '' });
     const download = await offerDownload(deps.files, t, {
       platform: ctx.platform,
@@ -205,5 +206,5 @@ export function createQuizBankFeature(deps: { bank: QuestionBank; root: string; 
     },
   });
 
-  return { commands: [questions], actions: [] };
+  return defineFeature({ name: 'quiz-bank', commands: [questions], messages: quizBank });
 }

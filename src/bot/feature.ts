@@ -1,0 +1,68 @@
+import type { WorkingDays } from '../features/calendar/working-days.ts';
+import type { Directory } from '../features/org/directory.ts';
+import type { FileStore } from '../files/file-store.ts';
+import type { Provider } from '../lib/db.ts';
+import type { Platform } from '../platforms/types.ts';
+import type { ActionSpec } from './actions.ts';
+import type { CommandSpec } from './commands.ts';
+import type { BotServices, ChatLeftHook } from './context.ts';
+import type { JobSpec } from './jobs.ts';
+import type { MessageKey } from './messages.ts';
+
+/**
+ * The feature kit. A feature family (quiz, reading club, supervision…) is one
+ * folder exporting one factory `(deps: FeatureDeps) => Feature`; main.ts lists
+ * the factories, the bot registers what they declare. Building a feature has
+ * no side effects: commands, card actions, scheduled jobs and hooks are data
+ * the bot wires, so a test harness can add or leave out any feature.
+ */
+export interface FeatureDeps extends BotServices {
+  provider: Provider;
+  /** Organisations, members, units, chats and roles (features/org). */
+  directory: Directory;
+  /** Chinese working days, the one calendar every feature counts with. */
+  workingDays: WorkingDays;
+  /** Download links and files sent as files. */
+  files: FileStore;
+  /** The organisation's default time zone (SHUXIANG_TIMEZONE). */
+  defaultTimezone: string;
+  /** Longest text a platform accepts, so features refuse before saving. */
+  maxTextLength(platform: Platform): number | undefined;
+  /** The repository root (cards/, data-seed/). */
+  root: string;
+}
+
+/** A singleton periodic job (digests, clean-up): a cron expression; each firing runs once across instances. */
+export interface PeriodicJob {
+  name: string;
+  cron: string;
+  run(): Promise<void>;
+}
+
+export interface Feature {
+  /** Short, unique, kebab-case: logs and errors name it. */
+  name: string;
+  commands?: CommandSpec[];
+  actions?: ActionSpec[];
+  jobs?: JobSpec[];
+  periodic?: PeriodicJob[];
+  /** The bot left a group: pause what this feature runs there (see ChatLeftHook). */
+  onChatLeft?: ChatLeftHook;
+  /**
+   * The catalogue section this feature's text lives in (src/messages/zh-CN/<name>.ts).
+   * The bot checks at start-up that each key is owned by one feature only.
+   */
+  messages?: Readonly<Partial<Record<MessageKey, string>>>;
+  /** Background work to start once the bot runs (timers, flushers). */
+  start?(): void;
+  /** Finish in-flight work before the database closes (write batches). */
+  stop?(): Promise<void>;
+}
+
+export type FeatureFactory = (deps: FeatureDeps) => Feature;
+
+/** Identity, for type checking and for grep: every feature family is declared through it. */
+export function defineFeature(feature: Feature): Feature {
+  if (!/^[a-z][a-z0-9-]*$/.test(feature.name)) throw new Error(`feature name "${feature.name}" must be kebab-case`);
+  return feature;
+}
