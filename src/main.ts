@@ -115,6 +115,7 @@ export async function createShuxiang(
     admins: config.admins,
     defaultOrgName: messages.t('demo.org'),
   });
+  const send = createSendHub({ db: db.prisma, outbox, messages, secretaries: (orgId) => directory.secretaries(orgId) });
   // Every messenger registered below passes through wrapMessenger (tests and benchmarks).
   const wrap = overrides.wrapMessenger ?? ((m: PlatformMessenger) => m);
   const messengers = new (class extends Map<Platform, PlatformMessenger> {
@@ -128,13 +129,12 @@ export async function createShuxiang(
     log,
     messengers,
     options: overrides.worker,
-    onDead: createDeadLetterNotice({ db: db.prisma, clock, directory, outbox, messages }),
+    onDead: createDeadLetterNotice({ db: db.prisma, clock, send, messages }),
   });
   outbox.onEnqueued(() => worker.kick());
   const workingDays = overrides.workingDays ?? createWorkingDays();
   const reportToSecretaries = createSchedulerReports({
-    directory,
-    outbox,
+    send,
     messages,
     log,
     graceMs: overrides.scheduler?.graceMs ?? config.scheduleGraceMs,
@@ -151,7 +151,6 @@ export async function createShuxiang(
     options: { graceMs: config.scheduleGraceMs, ...overrides.scheduler },
   });
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
-  const send = createSendHub({ db: db.prisma, outbox, messages, secretaries: (orgId) => directory.secretaries(orgId) });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
   const questionBank = createQuestionBank({ db: db.prisma, clock });
   // Download links (test results): relative without SHUXIANG_PUBLIC_URL, which only the sandbox can open.

@@ -1,13 +1,11 @@
 import { DateTime } from 'luxon';
 import type { Messages } from '../../bot/messages.ts';
+import type { SendHub } from '../../bot/send.ts';
 import type { OutboxMessage } from '../../generated/sqlite/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { Outbox } from '../../outbox/outbox.ts';
-import type { Platform } from '../../platforms/types.ts';
 import type { FiredItem, SchedulerReport } from '../../scheduler/scheduler.ts';
-import type { Directory } from '../org/directory.ts';
 import { REMINDER_KIND, reminderPayloadSchema } from './commands.ts';
 import { CalendarDataMissing } from './working-days.ts';
 
@@ -17,13 +15,7 @@ import { CalendarDataMissing } from './working-days.ts';
  * private message. Runs inside the scheduler transaction that recorded the
  * miss, so each miss is reported exactly once.
  */
-export function createSchedulerReports(deps: {
-  directory: Pick<Directory, 'secretaries'>;
-  outbox: Outbox;
-  messages: Messages;
-  log: Logger;
-  graceMs: number;
-}) {
+export function createSchedulerReports(deps: { send: SendHub; messages: Messages; log: Logger; graceMs: number }) {
   const t = deps.messages.t;
 
   function what(item: FiredItem): string {
@@ -40,24 +32,8 @@ export function createSchedulerReports(deps: {
   }
 
   async function notify(orgId: string, text: string, tx: Tx): Promise<void> {
-    const secretaries = await deps.directory.secretaries(orgId);
-    if (secretaries.length === 0) {
-      deps.log.warn({ orgId, text }, 'no secretary to tell about a scheduling problem');
-      return;
-    }
-    for (const s of secretaries) {
-      await deps.outbox.enqueue(
-        {
-          platform: s.platform as Platform,
-          orgId,
-          target: { kind: 'user', id: s.platformUserId },
-          kind: 'text',
-          body: { text },
-          meta: { report: 'scheduler' },
-        },
-        tx,
-      );
-    }
+    const sent = await deps.send.in(tx).toSecretaries(orgId, { text }, { meta: { report: 'scheduler' } });
+    if (sent.length === 0) deps.log.warn({ orgId, text }, 'no secretary to tell about a scheduling problem');
   }
 
   return async function report(r: SchedulerReport, tx: Tx): Promise<void> {
@@ -72,10 +48,10 @@ export function createSchedulerReports(deps: {
         .join('、');
       return t('calendar.missed.line', {
         what: what(item),
-        times: occurrences.length > 5 ? `${times} 等 ${occurrences.length} 次` : times,
+        times: occurrences.length > 5 ? t('calendar.missed.times_more', { times, count: occurrences.length }) : times,
       });
     });
-    if (r.items.length > 30) lines.push(`……`);
+    if (r.items.length > 30) lines.push(t('calendar.missed.more'));
     await notify(
       r.orgId,
       t('calendar.missed', {
@@ -94,13 +70,7 @@ export function createSchedulerReports(deps: {
  * `发送失败` lists them all. Never about a notice itself, so a platform that
  * rejects everything cannot start a loop.
  */
-export function createDeadLetterNotice(deps: {
-  db: Db;
-  clock: Clock;
-  directory: Pick<Directory, 'secretaries'>;
-  outbox: Outbox;
-  messages: Messages;
-}) {
+export function createDeadLetterNotice(deps: { db: Db; clock: Clock; send: SendHub; messages: Messages }) {
   const t = deps.messages.t;
   return async function onDead(row: OutboxMessage, reasonKey: string | undefined): Promise<void> {
     if (!row.orgId) return;
@@ -115,15 +85,10 @@ export function createDeadLetterNotice(deps: {
     });
     if (recent > 0) return;
     const reason = reasonKey && deps.messages.has(reasonKey) ? t(reasonKey) : t('outbox.dead.notice.generic');
-    for (const s of await deps.directory.secretaries(row.orgId)) {
-      await deps.outbox.enqueue({
-        platform: s.platform as Platform,
-        orgId: row.orgId,
-        target: { kind: 'user', id: s.platformUserId },
-        kind: 'text',
-        body: { text: t('outbox.dead.notice', { reason }) },
-        meta: { report: 'dead-letter' },
-      });
-    }
+    await deps.send.toSecretaries(
+      row.orgId,
+      { key: 'outbox.dead.notice', params: { reason } },
+      { meta: { report: 'dead-letter' } },
+    );
   };
 }

@@ -1,6 +1,8 @@
 /** Reminders, the schedule parser, missed/stalled reports and failed deliveries. */
 export const calendar = {
   'calendar.usage.spec_required': '请写上时间和内容',
+  'calendar.missed.times_more': '{times} 等 {count} 次',
+  'calendar.missed.more': '……',
   // commands
   'cmd.remind.summary': '设置提醒：一次性或周期性（每天、每个工作日、每周、每月、每季度、每年），可@人，可私聊发送',
   'cmd.remind.usage':
