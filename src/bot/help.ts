@@ -40,8 +40,10 @@ export function createHelpCommand(getRegistry: () => CommandRegistry): CommandSp
           await ctx.reply(messages.t('help.unknown', { name: command.slice(0, 40) }));
           return;
         }
+        const subs = (spec.subcommands ?? []).map((s) => `${s.zh} / ${s.name}`);
         const roleLine =
-          spec.role === 'secretary' ? messages.t('help.detail.role', { role: messages.t('role.secretary') }) : '';
+          (subs.length ? messages.t('help.detail.subcommands', { names: subs.join('、') }) : '') +
+          (spec.role === 'secretary' ? messages.t('help.detail.role', { role: messages.t('role.secretary') }) : '');
         await ctx.reply(
           messages.t('help.detail', {
             names: describeNames(spec),

@@ -116,6 +116,12 @@ describe('the feature kit', () => {
     expect((await h.say('group-a', 'm-li', '探测 其他 话'))[0]?.text).toBe('default:其他 话');
   });
 
+  it('lists the subcommands in the help of their command', async () => {
+    const [help] = await h.say('group-a', 'm-li', '帮助 探测');
+    expect(help?.text).toContain('添加 / add');
+    expect(help?.text).toContain('回滚 / rollback');
+  });
+
   it("checks the subcommand's own role and translates catalogue keys in its argument errors", async () => {
     const refused = await h.say('group-a', 'm-li', '探测 添加 3');
     expect(refused[0]?.text).toContain('书记');
