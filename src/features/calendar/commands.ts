@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { defineCommand } from '../../bot/commands.ts';
+import { defineCommand, defineSubcommand } from '../../bot/commands.ts';
 import type { CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
@@ -34,9 +34,6 @@ export const reminderPayloadSchema = z.object({
 export type ReminderPayload = z.infer<typeof reminderPayloadSchema>;
 
 const PRIVATE = ['私聊', '私信', 'private', 'dm'];
-const CANCEL = ['cancel', '取消', '删除', 'delete', 'remove'];
-const RETRY = ['retry', '重试', '重发', '重新发送'];
-const LIST_DEAD = ['dead', 'list', '列表', '查看'];
 
 const WEEKDAY = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
 
@@ -207,6 +204,10 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     },
   });
 
+  const number = z.object({
+    n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
+  });
+
   const reminders = defineCommand({
     name: 'reminders',
     zh: '提醒列表',
@@ -214,32 +215,24 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     usageKey: 'cmd.reminders.usage',
     scope: 'any',
     role: 'secretary',
-    positionals: ['verb', 'n'],
-    args: z
-      .object({
-        verb: z
-          .string()
-          .transform((v) => v.toLowerCase())
-          .optional(),
-        n: z.coerce
-          .number({ message: 'usage.number_required' })
-          .int()
-          .positive({ message: 'usage.number_positive' })
-          .optional(),
-      })
-      .refine((a) => a.verb === undefined || (CANCEL.includes(a.verb) && a.n !== undefined), {
-        message: t('calendar.list.verb'),
+    subcommands: [
+      defineSubcommand({
+        name: 'cancel',
+        zh: '取消',
+        aliases: ['删除', 'delete', 'remove'],
+        positionals: ['n'],
+        args: number,
+        async run(ctx, { n }) {
+          const row = (await listReminders(ctx))[n - 1];
+          if (!row) throw new UserError('calendar.no_such', { n });
+          await jobs.cancel(row.id);
+          const payload = reminderPayloadSchema.safeParse(JSON.parse(row.payload));
+          await ctx.reply(t('calendar.cancelled', { n, text: payload.success ? payload.data.text : '' }));
+        },
       }),
-    async run(ctx, { verb, n }) {
+    ],
+    async run(ctx) {
       const list = await listReminders(ctx);
-      if (verb !== undefined && n !== undefined) {
-        const row = list[n - 1];
-        if (!row) throw new UserError('calendar.no_such', { n });
-        await jobs.cancel(row.id);
-        const payload = reminderPayloadSchema.safeParse(JSON.parse(row.payload));
-        await ctx.reply(t('calendar.cancelled', { n, text: payload.success ? payload.data.text : '' }));
-        return;
-      }
       if (list.length === 0) return void (await ctx.reply(t('calendar.list.empty')));
       const lines = list.map((row, i) => {
         const payload = reminderPayloadSchema.safeParse(JSON.parse(row.payload));
@@ -258,6 +251,14 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     },
   });
 
+  /** The newest dead letters of the organisation, in the order `发送失败` numbers them. */
+  const deadLetters = (ctx: CommandContext) =>
+    ctx.services.db.outboxMessage.findMany({
+      where: { orgId: ctx.identity.orgId, status: 'dead' },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take: 20,
+    });
+
   const outboxCommand = defineCommand({
     name: 'outbox',
     zh: '发送失败',
@@ -265,62 +266,50 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     usageKey: 'cmd.outbox.usage',
     scope: 'any',
     role: 'secretary',
-    positionals: ['verb', 'n'],
-    args: z
-      .object({
-        verb: z
-          .string()
-          .transform((v) => v.toLowerCase())
-          .optional(),
-        n: z.coerce
-          .number({ message: 'usage.number_required' })
-          .int()
-          .positive({ message: 'usage.number_positive' })
-          .optional(),
-      })
-      .refine(
-        (a) => a.verb === undefined || LIST_DEAD.includes(a.verb) || (RETRY.includes(a.verb) && a.n !== undefined),
-        {
-          message: t('outbox.dead.verb'),
+    subcommands: [
+      defineSubcommand({
+        name: 'retry',
+        zh: '重试',
+        aliases: ['重发', '重新发送'],
+        positionals: ['n'],
+        args: number,
+        async run(ctx, { n }) {
+          const row = (await deadLetters(ctx))[n - 1];
+          if (!row) throw new UserError('outbox.dead.no_such', { n });
+          await ctx.services.db.outboxMessage.updateMany({
+            where: { id: row.id, status: 'dead' },
+            data: { status: 'pending', attempts: 0, nextAttemptAt: ctx.services.clock.now(), lastError: null },
+          });
+          await ctx.reply(t('outbox.dead.retried', { n }));
         },
-      ),
-    async run(ctx, { verb, n }) {
-      const { db, clock } = ctx.services;
-      const dead = await db.outboxMessage.findMany({
-        where: { orgId: ctx.identity.orgId, status: 'dead' },
-        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-        take: 20,
-      });
-      if (verb !== undefined && RETRY.includes(verb) && n !== undefined) {
-        const row = dead[n - 1];
-        if (!row) throw new UserError('outbox.dead.no_such', { n });
-        await db.outboxMessage.updateMany({
-          where: { id: row.id, status: 'dead' },
-          data: { status: 'pending', attempts: 0, nextAttemptAt: clock.now(), lastError: null },
-        });
-        await ctx.reply(t('outbox.dead.retried', { n }));
-        return;
-      }
-      if (dead.length === 0) return void (await ctx.reply(t('outbox.dead.empty')));
-      const lines = dead.map((row, i) => {
-        let preview = row.kind;
-        try {
-          const body = JSON.parse(row.body) as { text?: string; card?: { header?: { title?: string } } };
-          preview = body.text ?? body.card?.header?.title ?? row.kind;
-        } catch {
-          // a malformed body is itself a reason it died; show the kind
-        }
-        return t('outbox.dead.line', {
-          n: i + 1,
-          time: formatLocal(row.createdAt, ctx.identity.timezone),
-          target: t(row.targetKind === 'user' ? 'outbox.target.user' : 'outbox.target.chat', { id: row.targetId }),
-          preview: preview.length > 40 ? `${preview.slice(0, 40)}…` : preview,
-          error: (row.lastError ?? '').slice(0, 120),
-        });
-      });
-      await ctx.reply(t('outbox.dead.list', { lines: lines.join('\n') }));
-    },
+      }),
+      // `发送失败 列表` reads as naturally as `发送失败`.
+      defineSubcommand({ name: 'list', zh: '列表', aliases: ['dead', '查看'], run: (ctx) => listDead(ctx) }),
+    ],
+    run: (ctx) => listDead(ctx),
   });
+
+  async function listDead(ctx: CommandContext): Promise<void> {
+    const dead = await deadLetters(ctx);
+    if (dead.length === 0) return void (await ctx.reply(t('outbox.dead.empty')));
+    const lines = dead.map((row, i) => {
+      let preview = row.kind;
+      try {
+        const body = JSON.parse(row.body) as { text?: string; card?: { header?: { title?: string } } };
+        preview = body.text ?? body.card?.header?.title ?? row.kind;
+      } catch {
+        // a malformed body is itself a reason it died; show the kind
+      }
+      return t('outbox.dead.line', {
+        n: i + 1,
+        time: formatLocal(row.createdAt, ctx.identity.timezone),
+        target: t(row.targetKind === 'user' ? 'outbox.target.user' : 'outbox.target.chat', { id: row.targetId }),
+        preview: preview.length > 40 ? `${preview.slice(0, 40)}…` : preview,
+        error: (row.lastError ?? '').slice(0, 120),
+      });
+    });
+    await ctx.reply(t('outbox.dead.list', { lines: lines.join('\n') }));
+  }
 
   /**
    * The bot left a group: its reminders for that group are cancelled, not

@@ -45,7 +45,6 @@ export const calendar = {
   'calendar.list.empty': '本组织还没有提醒。发送「帮助 提醒」查看如何设置。',
   'calendar.cancelled': '已取消提醒 {n}：{text}',
   'calendar.no_such': '没有编号为 {n} 的提醒。发送「提醒列表」查看编号。',
-  'calendar.list.verb': '只能是「取消 编号」',
 
   // what is sent
   'calendar.reminder.text': '⏰ 提醒：{text}',
@@ -68,7 +67,6 @@ export const calendar = {
   'outbox.dead.empty': '没有发送失败的消息。',
   'outbox.dead.retried': '已重新排队发送第 {n} 条消息。',
   'outbox.dead.no_such': '没有编号为 {n} 的失败消息。发送「发送失败」查看编号。',
-  'outbox.dead.verb': '只能是「重试 编号」',
   'outbox.dead.notice':
     '有消息多次发送失败，已停止重试（{reason}）。发送「发送失败」查看并重新发送；一小时内不再重复通知。',
   'outbox.dead.notice.generic': '平台多次拒绝或无法连接',
