@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createManualClock, type ManualClock } from '../../src/lib/clock.ts';
 import { createSilentLogger, type Logger } from '../../src/lib/logger.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
+import type { FeatureFactory } from '../../src/bot/feature.ts';
 import { cardCallbackSignature, robotSignature } from '../../src/platforms/dingtalk/verify.ts';
 import { cardSchema, type CardInput } from '../../src/platforms/types.ts';
 import { createSqliteTestDatabase, type TestDatabase } from './databases.ts';
@@ -159,6 +160,8 @@ export async function createDingTalkHarness(
     env?: Record<string, string>;
     log?: Logger;
     quota?: number;
+    /** More feature families next to the quiz-like one. */
+    features?: FeatureFactory[];
   } = {},
 ): Promise<DingTalkHarness> {
   const mode = options.mode ?? 'stream';
@@ -193,7 +196,7 @@ export async function createDingTalkHarness(
   const sx = await createShuxiang(config, {
     clock,
     log: options.log ?? createSilentLogger(),
-    features: [() => quiz],
+    features: [() => quiz, ...(options.features ?? [])],
     dingtalk: {
       webhookHosts: [api.host],
       stream: { backoff: { baseMs: 20, maxMs: 200 }, pingMs: 60_000 },

@@ -1,3 +1,4 @@
+import type { FeatureFactory } from '../../src/bot/feature.ts';
 import { createHarness, type Harness } from './harness.ts';
 import { startFakeFeishu, type FakeChat, type FakeFeishu } from './fake-feishu.ts';
 import { createFeishuPusher, type FeishuPusher, type Push } from './fake-feishu-push.ts';
@@ -28,7 +29,7 @@ export interface FeishuBot {
 }
 
 export async function startFeishuBot(
-  options: { encrypt?: boolean; token?: boolean; env?: Record<string, string> } = {},
+  options: { encrypt?: boolean; token?: boolean; env?: Record<string, string>; features?: FeatureFactory[] } = {},
 ): Promise<FeishuBot> {
   const encrypt = options.encrypt ?? true;
   const token = options.token ?? true;
@@ -45,6 +46,7 @@ export async function startFeishuBot(
       ...(token ? { FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN } : {}),
       ...options.env,
     },
+    ...(options.features ? { features: options.features } : {}),
   });
   const pusher = createFeishuPusher({
     appId: APP_ID,

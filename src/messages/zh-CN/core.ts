@@ -10,6 +10,7 @@ export const core = {
   'error.usage.field': '{field}：{message}',
   'error.usage.subcommand': '请写明要做什么：{names}',
   'error.form.invalid': '填写的内容不对：{problem}',
+  'form.too_short': '内容太短了，请多写几个字',
   'usage.number_required': '编号应是数字',
   'usage.number_positive': '编号应是正整数',
   'error.unknown_command': '没有「{name}」这个命令。{suggestion}发送「帮助」查看全部命令。',
