@@ -1,5 +1,6 @@
 /** Quiz question bank: import/export problems, the bank command. */
 export const quizBank = {
+  'bank.usage.verb': '只能是 导入、导出、概况 或 模板',
   'cmd.questions.summary': '题库：查看各标签题数，导入或导出题目文件（Excel、CSV、JSON）',
   'cmd.questions.usage':
     '题库 | 题库 导入（附上文件）[跳过重复] | 题库 导入 入门题库 | 题库 导出 [xlsx|csv|json] [标签] | 题库 模板',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../../bot/commands.ts';
+import { defineCommand, defineSubcommand } from '../../../bot/commands.ts';
 import { offerDownload, safeFileName, XLSX_CONTENT_TYPE } from '../../../bot/downloads.ts';
 import type { CommandContext } from '../../../bot/context.ts';
 import { UserError } from '../../../bot/errors.ts';
@@ -11,13 +11,8 @@ import { renderProblems } from './problems.ts';
 import { createQuestionBank, type ImportResult } from './repository.ts';
 import { importStarterBank } from './starter-bank.ts';
 
-const IMPORT = ['import', '导入', '上传'];
-const STATS = ['stats', '概况', '统计', '查看'];
-const TEMPLATE = ['template', '模板', '格式'];
 const SKIP = ['跳过重复', '跳过', 'skip', 'skip-duplicates'];
 const STARTER = ['入门题库', '入门', 'starter'];
-const EXPORT = ['export', '导出', '下载'];
-const VERBS = [...IMPORT, ...STATS, ...TEMPLATE, ...EXPORT];
 
 const CONTENT_TYPES: Record<BankFormat, string> = {
   xlsx: XLSX_CONTENT_TYPE,
@@ -166,6 +161,30 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
     });
   }
 
+  const importSub = defineSubcommand({
+    name: 'import',
+    zh: '导入',
+    aliases: ['上传'],
+    positionals: ['...rest'],
+    options: { 'skip-duplicates': { type: 'boolean' } },
+    args: z.object({ rest: z.string().optional(), 'skip-duplicates': z.boolean().optional() }),
+    async run(ctx, args) {
+      const words = (args.rest ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((w) => w.normalize('NFKC').toLowerCase());
+      // Only the two modifiers of an import may follow it.
+      const extra = words.find((w) => !SKIP.includes(w) && !STARTER.includes(w));
+      if (extra !== undefined) {
+        throw new UserError('error.usage', {
+          problem: ctx.t('error.usage.extra', { words: extra }),
+          usage: ctx.t('cmd.questions.usage'),
+        });
+      }
+      await runImport(ctx, words, args['skip-duplicates'] ?? false);
+    },
+  });
+
   const questions = defineCommand({
     name: 'questions',
     zh: '题库',
@@ -175,34 +194,37 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
     scope: 'any',
     role: 'secretary',
     receivesFiles: true,
-    positionals: ['verb', '...rest'],
-    options: { 'skip-duplicates': { type: 'boolean' } },
+    positionals: ['verb'],
+    // Reached only when no subcommand matched: a bare 题库, or a word that is none of them.
     args: z.object({
       verb: z
         .string()
-        .transform((v) => v.normalize('NFKC').toLowerCase())
-        .refine((v) => VERBS.includes(v), { message: '只能是 导入、导出、概况 或 模板' })
-        .optional(),
-      rest: z.string().optional(),
-      'skip-duplicates': z.boolean().optional(),
+        .optional()
+        .refine((v) => v === undefined, { message: 'bank.usage.verb' }),
     }),
-    async run(ctx, args) {
+    subcommands: [
+      importSub,
+      defineSubcommand({
+        name: 'export',
+        zh: '导出',
+        aliases: ['下载'],
+        positionals: ['...rest'],
+        args: z.object({ rest: z.string().optional() }),
+        // Tags keep their case; only the format word is matched case-insensitively.
+        run: (ctx, { rest }) => runExport(ctx, (rest ?? '').split(/\s+/).filter(Boolean)),
+      }),
+      defineSubcommand({ name: 'stats', zh: '概况', aliases: ['统计', '查看'], run: (ctx) => showStats(ctx) }),
+      defineSubcommand({
+        name: 'template',
+        zh: '模板',
+        aliases: ['格式'],
+        run: async (ctx) => void (await ctx.reply(ctx.t('bank.template'))),
+      }),
+    ],
+    async run(ctx) {
       // A file sent with a bare 题库 can only be meant for import.
-      const verb = args.verb ?? ((ctx.event.files?.length ?? 0) > 0 ? 'import' : 'stats');
-      const words = (args.rest ?? '')
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((w) => w.normalize('NFKC').toLowerCase());
-      // Tags keep their case; only the format word is matched case-insensitively.
-      if (EXPORT.includes(verb)) return runExport(ctx, (args.rest ?? '').split(/\s+/).filter(Boolean));
-      const allowed = IMPORT.includes(verb) ? [...SKIP, ...STARTER] : [];
-      const extra = words.find((w) => !allowed.includes(w));
-      if (extra !== undefined) {
-        throw new UserError('error.usage', { problem: `多了参数「${extra}」`, usage: ctx.t('cmd.questions.usage') });
-      }
-      if (IMPORT.includes(verb)) return runImport(ctx, words, args['skip-duplicates'] ?? false);
-      if (TEMPLATE.includes(verb)) return void (await ctx.reply(ctx.t('bank.template')));
-      return showStats(ctx);
+      if ((ctx.event.files?.length ?? 0) > 0) return importSub.run(ctx, {});
+      await showStats(ctx);
     },
   });
 
