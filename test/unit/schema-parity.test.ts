@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { postgresSchema } from '../../scripts/postgres-schema.ts';
 
 /** The model part of a schema file: everything after the generator and datasource blocks. */
 function models(file: string): string {
@@ -16,11 +17,17 @@ function models(file: string): string {
 }
 
 describe('schema parity', () => {
-  it('SQLite and PostgreSQL schemas declare the same models, field for field', () => {
-    const sqlite = models('prisma/schema.prisma');
-    const postgres = models('prisma/postgres/schema.prisma');
-    expect(sqlite.length).toBeGreaterThan(0);
-    expect(postgres).toEqual(sqlite);
+  it('the PostgreSQL schema is generated from prisma/schema.prisma, not edited by hand', () => {
+    const generated = postgresSchema(readFileSync('prisma/schema.prisma', 'utf8'));
+    const committed = readFileSync('prisma/postgres/schema.prisma', 'utf8');
+    // On failure: edit prisma/schema.prisma only, then run `npm run prisma:generate`.
+    expect(committed, 'prisma/postgres/schema.prisma is stale: run npm run prisma:generate').toBe(generated);
+    expect(committed).toContain('provider = "postgresql"');
+    expect(models('prisma/postgres/schema.prisma')).toEqual(models('prisma/schema.prisma'));
+  });
+
+  it('refuses a source schema it cannot translate instead of writing a wrong one', () => {
+    expect(() => postgresSchema('datasource db {\n  provider = "mysql"\n}\n')).toThrow(/expected to find/);
   });
 
   it('the migration snapshots match the schemas (no model change without a migration)', () => {
