@@ -4,7 +4,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createBot, type Bot } from './bot/bot.ts';
-import { defineFeature, type FeatureDeps, type FeatureFactory } from './bot/feature.ts';
+import type { FeatureDeps, FeatureFactory } from './bot/feature.ts';
+import { createPlatformUsage } from './lib/platform-usage.ts';
 import { createJobs } from './bot/jobs.ts';
 import { createSendHub } from './bot/send.ts';
 import { loadCardTemplates } from './bot/card-templates.ts';
@@ -45,6 +46,7 @@ export const FEATURES: FeatureFactory[] = [
   createCalendarFeature,
   createQuizBankFeature,
   createQuizFeature,
+  createQuotaFeature,
 ];
 
 /** The repository root, where prisma/ and cards/ live. */
@@ -155,26 +157,18 @@ export async function createShuxiang(
   const questionBank = createQuestionBank({ db: db.prisma, clock });
   // Download links (test results): relative without SHUXIANG_PUBLIC_URL, which only the sandbox can open.
   const files = createFileStore({ db: db.prisma, clock, publicUrl: config.publicUrl });
+  const usage = createPlatformUsage();
   const featureDeps: FeatureDeps = {
     ...services,
     provider: db.provider,
     directory,
     workingDays,
     files,
+    usage,
     defaultTimezone: config.timezone,
     maxTextLength: (p) => messengers.get(p)?.maxTextLength,
     root: ROOT,
   };
-  const quota = createQuotaFeature({
-    db: db.prisma,
-    clock,
-    log,
-    messages,
-    outbox,
-    monthlyQuota: config.dingtalk?.monthlyQuota ?? 5000,
-    timezone: config.timezone,
-    secretaries: (orgId) => directory.secretaries(orgId),
-  });
   // Inbound dedupe rows are group-committed (one INSERT per burst of events);
   // the scheduler's hourly clean-up job prunes them after 8 h.
   const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock });
@@ -184,7 +178,6 @@ export async function createShuxiang(
     identity: directory,
     features: [
       ...(overrides.only ?? FEATURES).map((create) => create(featureDeps)),
-      defineFeature({ name: 'quota', commands: quota.commands }),
       ...(overrides.features ?? []).map((create) => create(featureDeps)),
     ],
   });
@@ -229,11 +222,12 @@ export async function createShuxiang(
       sink: bot.dispatcher,
       timezone: config.timezone,
       monthlyQuota: config.dingtalk.monthlyQuota,
-      onQuotaCrossing: quota.warn,
+      onQuotaCrossing: usage.crossed,
       t: (key, params) => messages.t(key as MessageKey, params),
       ...overrides.dingtalk,
     });
     messengers.set('dingtalk', dingtalk.messenger);
+    usage.register(dingtalk.usage.source);
     routers.push(dingtalk.routes);
     dingtalk.registerMetrics(metrics);
   }

@@ -2,6 +2,7 @@ import type { WorkingDays } from '../features/calendar/working-days.ts';
 import type { Directory } from '../features/org/directory.ts';
 import type { FileStore } from '../files/file-store.ts';
 import type { Provider } from '../lib/db.ts';
+import type { PlatformUsage } from '../lib/platform-usage.ts';
 import type { Platform } from '../platforms/types.ts';
 import type { ActionSpec } from './actions.ts';
 import type { CommandSpec } from './commands.ts';
@@ -24,6 +25,8 @@ export interface FeatureDeps extends BotServices {
   workingDays: WorkingDays;
   /** Download links and files sent as files. */
   files: FileStore;
+  /** How each platform's API budget is spent (the DingTalk monthly quota), through a port. */
+  usage: PlatformUsage;
   /** The organisation's default time zone (SHUXIANG_TIMEZONE). */
   defaultTimezone: string;
   /** Longest text a platform accepts, so features refuse before saving. */

@@ -1,10 +1,11 @@
+import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platforms/types.ts';
-import type { FiredItem } from '../../scheduler/scheduler.ts';
+import { defineJob } from '../../bot/jobs.ts';
 import { describeAnswer } from './answer-check.ts';
 import { candidateIds, loadQuestions, shuffle, type QuizQuestion } from './questions.ts';
 import { answerControls, namesOf, typeLabel, withNextSeq, type QuizDeps } from './shared.ts';
@@ -26,7 +27,22 @@ export function contestLockKey(platform: string, chatId: string): string {
 }
 
 export function createContests(deps: QuizDeps) {
-  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const { db, clock, cards, send, jobs, messages } = deps;
+
+  /** A contest question's time is up: reveal it, then the next question or the podium. */
+  const closeJob = defineJob({
+    kind: CONTEST_CLOSE,
+    payload: z.object({ roundId: z.string(), position: z.number().int().positive() }),
+    run: async ({ item, tx }, { roundId, position }) =>
+      void (await closeQuestion(tx, roundId, position, item.timezone)),
+  });
+
+  /** Where a contest round plays: its group chat. */
+  const groupOf = (round: { platform: string; orgId: string; chatId: string | null }) => ({
+    platform: round.platform,
+    orgId: round.orgId,
+    chatId: round.chatId!,
+  });
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   function clockTime(at: Date, tz: string): string {
@@ -119,32 +135,26 @@ export function createContests(deps: QuizDeps) {
       where: { roundId_position: { roundId: round.id, position } },
       data: { status: 'open', openedAt: now, deadline, cardRef: cardId },
     });
-    await outbox.enqueue(
+    await send.in(tx).toChat(
+      groupOf(round),
       {
-        id: cardId,
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card',
-        body: {
-          card: questionCard({
-            seq: round.seq,
-            roundId: round.id,
-            position,
-            total,
-            q,
-            seconds: settings.seconds,
-            deadline,
-            tz,
-          }),
-        },
+        card: questionCard({
+          seq: round.seq,
+          roundId: round.id,
+          position,
+          total,
+          q,
+          seconds: settings.seconds,
+          deadline,
+          tz,
+        }),
       },
-      tx,
+      { id: cardId },
     );
-    await scheduler.schedule(
+    await jobs.schedule(
+      closeJob,
       {
         orgId: round.orgId,
-        kind: CONTEST_CLOSE,
         dueAt: new Date(deadline.getTime() + CLOSE_GRACE_MS),
         payload: { roundId: round.id, position },
         timezone: tz,
@@ -192,16 +202,7 @@ export function createContests(deps: QuizDeps) {
       where: { id: roundId },
       data: { status: 'closed', lockKey: null, closesAt: clock.now() },
     });
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card',
-        body: { card: await podiumCard(tx, roundId) },
-      },
-      tx,
-    );
+    await send.in(tx).toChat(groupOf(round), { card: await podiumCard(tx, roundId) });
   }
 
   /** Closes the open question (reveal on its card); then the next question or the podium. */
@@ -219,17 +220,17 @@ export function createContests(deps: QuizDeps) {
     if (count !== 1) return false;
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({ where: { roundId_position: { roundId, position } } });
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card_update',
-        refId: rq.cardRef!,
-        body: { card: await revealCard(tx, roundId, position) },
-      },
-      tx,
-    );
+    await send
+      .in(tx)
+      .updateCard(
+        {
+          platform: round.platform,
+          orgId: round.orgId,
+          target: { kind: 'chat', id: round.chatId! },
+          messageId: rq.cardRef!,
+        },
+        await revealCard(tx, roundId, position),
+      );
     const total = await tx.quizRoundQuestion.count({ where: { roundId } });
     if (!thenStop && position < total && round.status === 'running') {
       await openQuestion(tx, round, position + 1, total, tz);
@@ -239,12 +240,8 @@ export function createContests(deps: QuizDeps) {
     return true;
   }
 
-  scheduler.onFire(CONTEST_CLOSE, async (item: FiredItem, tx: Tx) => {
-    const { roundId, position } = item.payload as { roundId: string; position: number };
-    await closeQuestion(tx, roundId, position, item.timezone);
-  });
-
   return {
+    jobs: [closeJob],
     revealCard,
     podiumCard,
 

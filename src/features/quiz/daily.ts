@@ -5,6 +5,8 @@ import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platforms/types.ts';
+import { z } from 'zod';
+import { defineJob } from '../../bot/jobs.ts';
 import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
 import { candidateIds, loadQuestions, pickFresh } from './questions.ts';
@@ -22,7 +24,25 @@ export const DAILY_PUSH = 'quiz.daily.push';
 export const DAILY_CLOSE = 'quiz.daily.close';
 
 export function createDaily(deps: QuizDeps) {
-  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const { db, clock, cards, send, jobs, messages } = deps;
+
+  /** A working day's push: the day's round and card, and the next push scheduled. */
+  const pushJob = defineJob({
+    kind: DAILY_PUSH,
+    payload: z.object({ planId: z.string() }),
+    run: ({ item, tx }, { planId }) => push(item, tx, planId),
+  });
+  /** Midnight: the day's round closes and the group card shows the summary. */
+  const closeJob = defineJob({
+    kind: DAILY_CLOSE,
+    payload: z.object({ roundId: z.string() }),
+    run: ({ item, tx }, { roundId }) => close(item, tx, roundId),
+  });
+  const groupOf = (plan: { platform: string; orgId: string; chatId: string }) => ({
+    platform: plan.platform,
+    orgId: plan.orgId,
+    chatId: plan.chatId,
+  });
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   async function dailyCard(
@@ -76,16 +96,17 @@ export function createDaily(deps: QuizDeps) {
     tz: string,
   ): Promise<Date> {
     const at = nextWorkingDayAt(after, parseTimeOfDay(plan.time)!, tz, deps.workingDays);
-    const { id } = await scheduler.schedule(
-      { orgId: plan.orgId, kind: DAILY_PUSH, dueAt: at, payload: { planId: plan.id }, timezone: tz },
+    const { id } = await jobs.schedule(
+      pushJob,
+      { orgId: plan.orgId, dueAt: at, payload: { planId: plan.id }, timezone: tz },
       tx,
     );
     await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { itemId: id } });
     return at;
   }
 
-  async function push(item: FiredItem, tx: Tx): Promise<void> {
-    const { planId } = item.payload as { planId: string };
+  async function push(item: FiredItem, tx: Tx, planId: string): Promise<void> {
+    const out = send.in(tx);
     const plan = await tx.quizDailyPlan.findUnique({ where: { id: planId } });
     // A plan that was switched off or re-timed has a newer item; this one is stale.
     if (!plan || !plan.enabled || plan.itemId !== item.id) return;
@@ -97,30 +118,12 @@ export function createDaily(deps: QuizDeps) {
       if (!(err instanceof CalendarDataMissing)) throw err;
       // Today's questions still go out; the plan pauses and the group is told why, once.
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
-      await outbox.enqueue(
-        {
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'text',
-          body: { text: t('quiz.daily.paused_no_calendar', { year: err.year }) },
-        },
-        tx,
-      );
+      await out.toChat(groupOf(plan), { key: 'quiz.daily.paused_no_calendar', params: { year: err.year } });
     }
 
     const ids = await candidateIds(tx, plan.orgId, plan.tag);
     if (ids.length === 0) {
-      await outbox.enqueue(
-        {
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'text',
-          body: { text: t('quiz.daily.no_questions') },
-        },
-        tx,
-      );
+      await out.toChat(groupOf(plan), { key: 'quiz.daily.no_questions' });
       return;
     }
     const previous = await tx.quizRound.findFirst({ where: { planId: plan.id }, orderBy: { opensAt: 'desc' } });
@@ -179,53 +182,23 @@ export function createDaily(deps: QuizDeps) {
     });
     const card = await dailyCard(tx, round.id, tz, false);
     if (cardId) {
-      await outbox.enqueue(
-        {
-          id: cardId,
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'card',
-          body: { card },
-        },
-        tx,
-      );
+      await out.toChat(groupOf(plan), { card }, { id: cardId });
     } else {
       const members = await tx.member.findMany({
         where: { orgId: plan.orgId, platform: plan.platform },
-        select: { platformUserId: true },
+        select: { platform: true, platformUserId: true, orgId: true },
       });
-      for (const m of members) {
-        await outbox.enqueue(
-          {
-            platform: plan.platform as Platform,
-            orgId: plan.orgId,
-            target: { kind: 'user', id: m.platformUserId },
-            kind: 'card',
-            body: { card },
-          },
-          tx,
-        );
-      }
-      await outbox.enqueue(
-        {
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'text',
-          body: { text: t('quiz.daily.sent_private', { count: members.length }) },
-        },
-        tx,
-      );
+      for (const m of members) await out.toMember(m, { card });
+      await out.toChat(groupOf(plan), { key: 'quiz.daily.sent_private', params: { count: members.length } });
     }
-    await scheduler.schedule(
-      { orgId: plan.orgId, kind: DAILY_CLOSE, dueAt: closesAt, payload: { roundId: round.id }, timezone: tz },
+    await jobs.schedule(
+      closeJob,
+      { orgId: plan.orgId, dueAt: closesAt, payload: { roundId: round.id }, timezone: tz },
       tx,
     );
   }
 
-  async function close(item: FiredItem, tx: Tx): Promise<void> {
-    const { roundId } = item.payload as { roundId: string };
+  async function close(item: FiredItem, tx: Tx, roundId: string): Promise<void> {
     const { count } = await tx.quizRound.updateMany({
       where: { id: roundId, status: 'running' },
       data: { status: 'closed' },
@@ -240,23 +213,21 @@ export function createDaily(deps: QuizDeps) {
     });
     const people = new Set(answers.map((a) => a.memberId)).size;
     const rate = answers.length ? Math.round((answers.filter((a) => a.correct).length / answers.length) * 100) : 0;
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card_update',
-        refId: round.cardRef,
-        body: { card: await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })) },
-      },
-      tx,
-    );
+    await send
+      .in(tx)
+      .updateCard(
+        {
+          platform: round.platform,
+          orgId: round.orgId,
+          target: { kind: 'chat', id: round.chatId! },
+          messageId: round.cardRef,
+        },
+        await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })),
+      );
   }
 
-  scheduler.onFire(DAILY_PUSH, push);
-  scheduler.onFire(DAILY_CLOSE, close);
-
   return {
+    jobs: [pushJob, closeJob],
     /** The member's own copy of a private daily card, after an answer. */
     memberCard(roundId: string, memberId: string, tz: string) {
       return dailyCard(db, roundId, tz, false, '', memberId);
@@ -291,7 +262,7 @@ export function createDaily(deps: QuizDeps) {
             const existing = await tx.quizDailyPlan.findUnique({
               where: { platform_chatId: { platform: input.platform, chatId: input.chatId } },
             });
-            if (existing?.itemId) await scheduler.cancel(existing.itemId, tx);
+            if (existing?.itemId) await jobs.cancel(existing.itemId, tx);
             const data = {
               time,
               count: input.count,
@@ -325,7 +296,7 @@ export function createDaily(deps: QuizDeps) {
       return db.$transaction(async (tx) => {
         const plan = await tx.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
         if (!plan || !plan.enabled) return false;
-        if (plan.itemId) await scheduler.cancel(plan.itemId, tx);
+        if (plan.itemId) await jobs.cancel(plan.itemId, tx);
         await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
         return true;
       });
@@ -348,7 +319,7 @@ export function createDaily(deps: QuizDeps) {
       }
       const plan = await tx.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
       if (!plan || !plan.enabled) return [];
-      if (plan.itemId) await scheduler.cancel(plan.itemId, tx);
+      if (plan.itemId) await jobs.cancel(plan.itemId, tx);
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
       const resume = ['每日一练 开启', plan.time, String(plan.count), plan.tag ?? '', plan.private ? '私聊' : '']
         .filter(Boolean)

@@ -5,7 +5,8 @@ import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { AckReply, Card, Platform } from '../../platforms/types.ts';
-import type { FiredItem } from '../../scheduler/scheduler.ts';
+import { z } from 'zod';
+import { defineJob } from '../../bot/jobs.ts';
 import { candidateIds, loadQuestions, shuffle } from './questions.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { sheetBytes } from './export-xlsx.ts';
@@ -47,7 +48,62 @@ type RoundRow = {
 };
 
 export function createExams(deps: QuizDeps) {
-  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const { db, clock, cards, send, jobs, messages } = deps;
+
+  const roundPayload = z.object({ roundId: z.string() });
+  /** A test set for later opens: invitations go out privately. */
+  const openJob = defineJob({
+    kind: TEST_OPEN,
+    payload: roundPayload,
+    run: ({ item, tx }, { roundId }) => openRound(tx, roundId, item.timezone),
+  });
+  /** The window closes: results to the secretary, a make-up for the absentees. */
+  const closeJob = defineJob({
+    kind: TEST_CLOSE,
+    payload: roundPayload,
+    run: ({ item, tx }, { roundId }) => closeRound(tx, roundId, item.timezone),
+  });
+  // One reminder, only to those who have not started (users ask not to nag the ones who did).
+  const remindJob = defineJob({
+    kind: TEST_REMIND,
+    payload: roundPayload,
+    async run({ item, tx, send: out }, { roundId }) {
+      const round = await tx.quizRound.findUnique({ where: { id: roundId } });
+      if (!round || round.status !== 'running') return;
+      const invites = await tx.quizInvite.findMany({ where: { roundId } });
+      const started = new Set(
+        (await tx.quizAttempt.findMany({ where: { roundId }, select: { memberId: true } })).map((a) => a.memberId),
+      );
+      const waiting = invites.filter((i) => !started.has(i.memberId)).map((i) => i.memberId);
+      const people = await tx.member.findMany({ where: { id: { in: waiting } } });
+      for (const p of people) {
+        await out.toMember(p, {
+          key: 'quiz.test.reminder',
+          params: {
+            seq: round.seq,
+            kind: kindTitle(round.kind),
+            title: round.title,
+            closes: formatLocal(round.closesAt!, item.timezone),
+          },
+        });
+      }
+    },
+  });
+  /** A member's time limit is up: the attempt is finished with what they answered. */
+  const expireJob = defineJob({
+    kind: ATTEMPT_EXPIRE,
+    payload: z.object({ attemptId: z.string() }),
+    async run({ tx, send: out }, { attemptId }) {
+      const attempt = await tx.quizAttempt.findUnique({ where: { id: attemptId } });
+      if (!attempt || !(await finishAttempt(tx, attemptId, 'expired', attempt.deadline))) return;
+      const round = await tx.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
+      const s = await scoreOf(tx, round.id, attempt.memberId);
+      await out.toMember(attempt.memberId, {
+        key: 'quiz.test.expired',
+        params: { seq: round.seq, correct: s.correct, total: s.total },
+      });
+    },
+  });
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   const kindTitle = (kind: string) => t(kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title');
@@ -73,16 +129,7 @@ export function createExams(deps: QuizDeps) {
   }
 
   async function sendPrivate(tx: Tx, round: RoundRow, platformUserId: string, card: Card): Promise<void> {
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'user', id: platformUserId },
-        kind: 'card',
-        body: { card },
-      },
-      tx,
-    );
+    await send.in(tx).toUser({ platform: round.platform, orgId: round.orgId, userId: platformUserId }, { card });
   }
 
   function inviteCard(round: RoundRow, tz: string, total: number, reminder: boolean): Card {
@@ -118,14 +165,16 @@ export function createExams(deps: QuizDeps) {
     round: { id: string; orgId: string; opensAt: Date; closesAt: Date },
     tz: string,
   ) {
-    await scheduler.schedule(
-      { orgId: round.orgId, kind: TEST_CLOSE, dueAt: round.closesAt, payload: { roundId: round.id }, timezone: tz },
+    await jobs.schedule(
+      closeJob,
+      { orgId: round.orgId, dueAt: round.closesAt, payload: { roundId: round.id }, timezone: tz },
       tx,
     );
     const window = round.closesAt.getTime() - round.opensAt.getTime();
     const remindAt = new Date(round.closesAt.getTime() - Math.min(REMIND_BEFORE_MS, window / 2));
-    await scheduler.schedule(
-      { orgId: round.orgId, kind: TEST_REMIND, dueAt: remindAt, payload: { roundId: round.id }, timezone: tz },
+    await jobs.schedule(
+      remindJob,
+      { orgId: round.orgId, dueAt: remindAt, payload: { roundId: round.id }, timezone: tz },
       tx,
     );
   }
@@ -154,21 +203,12 @@ export function createExams(deps: QuizDeps) {
       await sendPrivate(tx, round, p.platformUserId, inviteCard(round, tz, total, round.kind === 'makeup'));
     await tx.quizInvite.updateMany({ where: { roundId }, data: { notifiedAt: clock.now() } });
     if (round.chatId && round.kind === 'test') {
-      await outbox.enqueue(
+      await send.in(tx).toChat(
+        { platform: round.platform, orgId: round.orgId, chatId: round.chatId },
         {
-          platform: round.platform as Platform,
-          orgId: round.orgId,
-          target: { kind: 'chat', id: round.chatId },
-          kind: 'text',
-          body: {
-            text: t('quiz.test.opened_group', {
-              seq: round.seq,
-              count: people.length,
-              closes: formatLocal(round.closesAt!, tz),
-            }),
-          },
+          key: 'quiz.test.opened_group',
+          params: { seq: round.seq, count: people.length, closes: formatLocal(round.closesAt!, tz) },
         },
-        tx,
       );
     }
   }
@@ -429,85 +469,24 @@ export function createExams(deps: QuizDeps) {
       await sendPrivate(tx, round, creator.platformUserId, await resultsCard(tx, round, tz, makeupCloses, download));
     }
     if (round.chatId) {
-      await outbox.enqueue(
+      await send.in(tx).toChat(
+        { platform: round.platform, orgId: round.orgId, chatId: round.chatId },
         {
-          platform: round.platform as Platform,
-          orgId: round.orgId,
-          target: { kind: 'chat', id: round.chatId },
-          kind: 'text',
-          body: {
-            text: t(makeupCloses ? 'quiz.test.closed_group_makeup' : 'quiz.test.closed_group', {
-              kind: kindTitle(round.kind),
-              seq: round.seq,
-              taken: r.taken.length,
-              absent: r.absent.length,
-              closes: makeupCloses ? formatLocal(makeupCloses, tz) : '',
-            }),
+          key: makeupCloses ? 'quiz.test.closed_group_makeup' : 'quiz.test.closed_group',
+          params: {
+            kind: kindTitle(round.kind),
+            seq: round.seq,
+            taken: r.taken.length,
+            absent: r.absent.length,
+            closes: makeupCloses ? formatLocal(makeupCloses, tz) : '',
           },
         },
-        tx,
       );
     }
   }
 
-  scheduler.onFire(TEST_OPEN, async (item: FiredItem, tx: Tx) => {
-    await openRound(tx, (item.payload as { roundId: string }).roundId, item.timezone);
-  });
-  scheduler.onFire(TEST_CLOSE, async (item: FiredItem, tx: Tx) => {
-    await closeRound(tx, (item.payload as { roundId: string }).roundId, item.timezone);
-  });
-  // One reminder, only to those who have not started (users ask not to nag the ones who did).
-  scheduler.onFire(TEST_REMIND, async (item: FiredItem, tx: Tx) => {
-    const { roundId } = item.payload as { roundId: string };
-    const round = await tx.quizRound.findUnique({ where: { id: roundId } });
-    if (!round || round.status !== 'running') return;
-    const invites = await tx.quizInvite.findMany({ where: { roundId } });
-    const started = new Set(
-      (await tx.quizAttempt.findMany({ where: { roundId }, select: { memberId: true } })).map((a) => a.memberId),
-    );
-    const waiting = invites.filter((i) => !started.has(i.memberId)).map((i) => i.memberId);
-    const people = await tx.member.findMany({ where: { id: { in: waiting } } });
-    for (const p of people) {
-      await outbox.enqueue(
-        {
-          platform: round.platform as Platform,
-          orgId: round.orgId,
-          target: { kind: 'user', id: p.platformUserId },
-          kind: 'text',
-          body: {
-            text: t('quiz.test.reminder', {
-              seq: round.seq,
-              kind: kindTitle(round.kind),
-              title: round.title,
-              closes: formatLocal(round.closesAt!, item.timezone),
-            }),
-          },
-        },
-        tx,
-      );
-    }
-  });
-
-  scheduler.onFire(ATTEMPT_EXPIRE, async (item: FiredItem, tx: Tx) => {
-    const { attemptId } = item.payload as { attemptId: string };
-    const attempt = await tx.quizAttempt.findUnique({ where: { id: attemptId } });
-    if (!attempt || !(await finishAttempt(tx, attemptId, 'expired', attempt.deadline))) return;
-    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
-    const member = await tx.member.findUniqueOrThrow({ where: { id: attempt.memberId } });
-    const s = await scoreOf(tx, round.id, attempt.memberId);
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'user', id: member.platformUserId },
-        kind: 'text',
-        body: { text: t('quiz.test.expired', { seq: round.seq, correct: s.correct, total: s.total }) },
-      },
-      tx,
-    );
-  });
-
   return {
+    jobs: [openJob, closeJob, remindJob, expireJob],
     resultsDownload,
     resultsCard,
 
@@ -592,14 +571,9 @@ export function createExams(deps: QuizDeps) {
             });
             if (opensNow) await openRound(tx, round.id, input.tz);
             else
-              await scheduler.schedule(
-                {
-                  orgId: input.orgId,
-                  kind: TEST_OPEN,
-                  dueAt: input.opensAt,
-                  payload: { roundId: round.id },
-                  timezone: input.tz,
-                },
+              await jobs.schedule(
+                openJob,
+                { orgId: input.orgId, dueAt: input.opensAt, payload: { roundId: round.id }, timezone: input.tz },
                 tx,
               );
             await scheduleClose(
@@ -645,14 +619,9 @@ export function createExams(deps: QuizDeps) {
               status: 'open',
             },
           });
-          await scheduler.schedule(
-            {
-              orgId: round.orgId,
-              kind: ATTEMPT_EXPIRE,
-              dueAt: deadline,
-              payload: { attemptId: a.id },
-              timezone: input.tz,
-            },
+          await jobs.schedule(
+            expireJob,
+            { orgId: round.orgId, dueAt: deadline, payload: { attemptId: a.id }, timezone: input.tz },
             tx,
           );
           return a;

@@ -562,6 +562,7 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
     name: 'quiz',
     messages: quizMessages,
     commands: [quiz, answerCommand, rank, star, dailyCommand, mistakesCommand, test, voidCommand],
+    jobs: [...contests.jobs, ...daily.jobs, ...exams.jobs],
     actions: [answerAction, startAction, reviewAction],
     // The bot left a group: its contest ends and its daily practice is switched off.
     async onChatLeft(chat: LeftChat, tx: Tx): Promise<PausedLine[]> {

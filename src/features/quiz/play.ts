@@ -31,7 +31,7 @@ export interface AnswerReply {
 }
 
 export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
-  const { db, clock, answers, messages, outbox } = deps;
+  const { db, clock, answers, messages, send } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   function invalidHint(q: QuizQuestion): string {
@@ -206,45 +206,28 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       });
       await answers.recompute(tx, who.orgId, subjects, periods, who.tz);
       if (round.kind === 'contest') {
+        const group = { platform: round.platform, orgId: round.orgId, chatId: round.chatId! };
         if (rq.cardRef) {
-          await outbox.enqueue(
-            {
-              platform: round.platform as Platform,
-              orgId: round.orgId,
-              target: { kind: 'chat', id: round.chatId! },
-              kind: 'card_update',
-              refId: rq.cardRef,
-              body: { card: await deps.contests.revealCard(tx, round.id, position) },
-            },
-            tx,
-          );
+          await send
+            .in(tx)
+            .updateCard(
+              { ...group, target: { kind: 'chat', id: group.chatId }, messageId: rq.cardRef },
+              await deps.contests.revealCard(tx, round.id, position),
+            );
         }
         if (round.status === 'closed') {
-          await outbox.enqueue(
-            {
-              platform: round.platform as Platform,
-              orgId: round.orgId,
-              target: { kind: 'chat', id: round.chatId! },
-              kind: 'card',
-              body: { card: await deps.contests.podiumCard(tx, round.id) },
-            },
-            tx,
-          );
+          await send.in(tx).toChat(group, { card: await deps.contests.podiumCard(tx, round.id) });
         }
       }
       // Test results name people: they go to the secretary privately, never to the group.
       if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
         const download = await deps.exams.resultsDownload(tx, round, who.tz, who.platform);
-        await outbox.enqueue(
-          {
-            platform: who.platform,
-            orgId: round.orgId,
-            target: who.secretary,
-            kind: 'card',
-            body: { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
-          },
-          tx,
-        );
+        await send
+          .in(tx)
+          .toUser(
+            { platform: who.platform, orgId: round.orgId, userId: who.secretary.id },
+            { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
+          );
       }
       return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
     });

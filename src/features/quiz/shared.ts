@@ -1,32 +1,14 @@
-import type { WorkingDays } from '../calendar/working-days.ts';
-import type { CardTemplates } from '../../bot/card-templates.ts';
-import type { FileStore } from '../../files/file-store.ts';
-import type { MessageKey, MessageParams, Messages } from '../../bot/messages.ts';
-import type { Clock } from '../../lib/clock.ts';
+import type { FeatureDeps } from '../../bot/feature.ts';
+import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { Outbox } from '../../outbox/outbox.ts';
-import type { CardElement, Platform } from '../../platforms/types.ts';
-import type { Scheduler } from '../../scheduler/scheduler.ts';
+import type { CardElement } from '../../platforms/types.ts';
 import type { AnswerStore } from './answer-store.ts';
 import type { QuizQuestion } from './questions.ts';
 
-/** What every part of the quiz feature is built from. */
-export interface QuizDeps {
-  db: Db;
-  clock: Clock;
-  log: Logger;
-  messages: Messages;
-  cards: CardTemplates;
-  outbox: Outbox;
-  scheduler: Scheduler;
+/** What every part of the quiz feature is built from: the kit's dependencies and the answer store. */
+export interface QuizDeps extends FeatureDeps {
   answers: AnswerStore;
-  /** Download links for exports (test results). */
-  files: FileStore;
-  defaultTimezone: string;
-  /** Chinese working days, shared with the calendar feature. */
-  workingDays: WorkingDays;
 }
 
 export const TYPE_LABEL_KEYS: Record<QuizQuestion['type'], MessageKey> = {
@@ -132,10 +114,6 @@ export async function namesOf(db: Db | Tx, memberIds: string[]): Promise<Map<str
     select: { id: true, displayName: true },
   });
   return new Map(rows.map((r) => [r.id, r.displayName]));
-}
-
-export function platformOf(p: string): Platform {
-  return p as Platform;
 }
 
 export async function orgTimezone(db: Db | Tx, orgId: string, fallback: string): Promise<string> {

@@ -3,6 +3,7 @@ import type { Db } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { monthKey } from '../../lib/month.ts';
+import type { UsageCrossing, UsageSource } from '../../lib/platform-usage.ts';
 
 /**
  * Counts DingTalk OpenAPI calls per organisation and calendar month in the
@@ -15,19 +16,14 @@ export const UNCOUNTED_PREFIX = 'webhook.';
 
 export { monthKey as monthOf } from '../../lib/month.ts';
 
-export interface QuotaCrossing {
-  tenant: string;
-  month: string;
-  used: number;
-  limit: number;
-  /** The threshold crossed, in percent. */
-  level: number;
-}
+export type QuotaCrossing = UsageCrossing;
 
 export interface UsageRecorder {
   record(api: string, outcome: 'ok' | 'error'): Promise<void>;
   /** Calls counted towards the quota this month for the current tenant. */
   used(): Promise<number>;
+  /** What the platform-usage port reads (the `额度` command, warnings). */
+  source: UsageSource;
 }
 
 export function createUsageRecorder(deps: {
@@ -84,14 +80,31 @@ export function createUsageRecorder(deps: {
         // Signalled once per process; the feature keeps "once" across instances with a unique key.
         if (used >= Math.ceil((deps.limit * level) / 100) && !signalled.has(key)) {
           signalled.add(key);
-          await Promise.resolve(deps.onCrossing({ tenant, month, used, limit: deps.limit, level })).catch(
-            (err: unknown) => deps.log.error({ err, level }, 'quota warning failed'),
-          );
+          await Promise.resolve(
+            deps.onCrossing({ platform: 'dingtalk', tenant, month, used, limit: deps.limit, level }),
+          ).catch((err: unknown) => deps.log.error({ err, level }, 'quota warning failed'));
         }
       }
     },
     async used() {
       return total(await deps.tenant(), monthKey(deps.clock.now(), deps.timezone));
+    },
+    source: {
+      platform: 'dingtalk',
+      monthlyQuota: deps.limit,
+      monthOf: (at) => monthKey(at, deps.timezone),
+      async calls(tenants, month) {
+        const rows = await db.dingTalkApiUsage.findMany({
+          where: { tenant: { in: tenants }, month },
+          orderBy: { calls: 'desc' },
+        });
+        const byApi = new Map<string, { calls: number; errors: number }>();
+        for (const r of rows) {
+          const x = byApi.get(r.api) ?? { calls: 0, errors: 0 };
+          byApi.set(r.api, { calls: x.calls + r.calls, errors: x.errors + r.errors });
+        }
+        return [...byApi.entries()].map(([api, x]) => ({ api, ...x, counted: !api.startsWith(UNCOUNTED_PREFIX) }));
+      },
     },
   };
 }
