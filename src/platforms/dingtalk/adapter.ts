@@ -29,7 +29,8 @@ import {
 } from './render-card.ts';
 import { createStreamConnection, type StreamConnection, type StreamStatus } from './stream.ts';
 import { createUsageRecorder, type QuotaCrossing, type UsageRecorder } from './usage.ts';
-import { createReplayGuard, verifyCardCallbackSignature, verifyRobotSignature, type ReplayGuard } from './verify.ts';
+import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
+import { verifyCardCallbackSignature, verifyRobotSignature } from './verify.ts';
 
 /**
  * The DingTalk adapter: robot messages and card callbacks, over Stream mode
@@ -100,8 +101,8 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
   const robotCode = settings.robotCode ?? settings.clientId;
   const budgetMs = deps.cardAckBudgetMs ?? CARD_ACK_BUDGET_MS;
   const signer = createParamSigner(settings.clientSecret);
-  const robotReplays = createReplayGuard();
-  const cardReplays = createReplayGuard();
+  const robotReplays = createReplayGuard({ db, clock, scope: 'robot' });
+  const cardReplays = createReplayGuard({ db, clock, scope: 'card' });
   let apiCalls: { inc(labels: { api: string; outcome: string }): void } | undefined;
 
   // The app belongs to one organisation; its corpId arrives with every event.
@@ -392,7 +393,6 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     problem: string | null | undefined,
     signature: string | undefined,
     replays: ReplayGuard,
-    now: number,
   ): Promise<{ raw: string; body: unknown }> {
     if (problem) throw new HTTPException(401, { message: `signature ${problem}` });
     const raw = await c.req.text();
@@ -402,7 +402,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     } catch {
       throw new HTTPException(400, { message: 'body is not valid JSON' });
     }
-    if (!replays.accept(signature!, now)) throw new HTTPException(409, { message: 'signature already used' });
+    if (!(await replays.accept(signature!))) throw new HTTPException(409, { message: 'signature already used' });
     return { raw, body };
   }
 
@@ -412,7 +412,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       const sign = c.req.header('sign');
       const now = clock.now().getTime();
       const problem = verifyRobotSignature({ timestamp, sign }, settings.clientSecret, now);
-      const { body } = await signedJson(c, problem, sign, robotReplays, now);
+      const { body } = await signedJson(c, problem, sign, robotReplays);
       tasks.run('dingtalk robot message', () => onRobotMessage(body));
       return c.json({ msgtype: 'empty' });
     });
@@ -422,7 +422,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       const signature = c.req.header('x-ddpaas-signature');
       const now = clock.now().getTime();
       const problem = verifyCardCallbackSignature({ timestamp, signature }, settings.clientSecret, now);
-      const { raw, body } = await signedJson(c, problem, signature, cardReplays, now);
+      const { raw, body } = await signedJson(c, problem, signature, cardReplays);
       const eventKey = `card:${createHash('sha256').update(`${timestamp}\n${raw}`).digest('hex').slice(0, 40)}`;
       return c.json(await onCardCallback(body, eventKey));
     });

@@ -3,7 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Signatures DingTalk puts on what it POSTs to us. Neither covers the body,
  * so a captured request could be replayed with a different body inside the
- * window: the adapter therefore also accepts each signature only once.
+ * window: the adapter therefore also accepts each signature only once
+ * (replay-guard.ts, in the database).
  */
 
 /** Largest accepted distance between DingTalk's timestamp and our clock. */
@@ -63,29 +64,4 @@ export function verifyCardCallbackSignature(
   const problem = checkTimestamp(headers.timestamp, nowMs);
   if (problem) return problem;
   return safeEqual(cardCallbackSignature(headers.timestamp!, apiSecret), headers.signature) ? undefined : 'mismatch';
-}
-
-/**
- * Remembers signatures already accepted, for as long as they could be valid,
- * so a captured request cannot be replayed with another body.
- */
-export interface ReplayGuard {
-  /** False when this signature was seen before inside the window. */
-  accept(signature: string, nowMs: number): boolean;
-}
-
-export function createReplayGuard(windowMs = 2 * SIGNATURE_WINDOW_MS, maxEntries = 200_000): ReplayGuard {
-  const seen = new Map<string, number>();
-  return {
-    accept(signature, nowMs) {
-      // Map keeps insertion order: drop expired entries from the front.
-      for (const [key, at] of seen) {
-        if (nowMs - at <= windowMs && seen.size < maxEntries) break;
-        seen.delete(key);
-      }
-      if (seen.has(signature)) return false;
-      seen.set(signature, nowMs);
-      return true;
-    },
-  };
 }
