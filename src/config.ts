@@ -59,7 +59,12 @@ export const configSchema = z.object({
       .transform((v) => v.replace(/\/+$/, ''))
       .optional(),
   ),
-  SHUXIANG_SANDBOX: z.enum(['on', 'off']).default('on'),
+  /** Default: on with no platform configured, off once Feishu or DingTalk is (anyone reaching /sandbox can act as anyone). */
+  SHUXIANG_SANDBOX: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).optional()),
+  /** Requests a minute the sandbox API takes from one client address when it is on. */
+  SHUXIANG_SANDBOX_RATE: z.coerce.number().int().min(1).max(100_000).default(120),
+  /** A bearer token /metrics requires; unset, /metrics is open (put it behind the firewall). */
+  SHUXIANG_METRICS_TOKEN: optionalString,
   SHUXIANG_DEMO_SEED: z.enum(['on', 'off']).default('on'),
   /** The starter question bank in the demo organisation (with the demo seed). */
   SHUXIANG_DEMO_QUESTIONS: z.enum(['on', 'off']).default('on'),
@@ -75,6 +80,8 @@ export const configSchema = z.object({
   FEISHU_ENCRYPT_KEY: optionalString,
   FEISHU_VERIFICATION_TOKEN: optionalString,
   FEISHU_MODE: z.enum(['webhook', 'ws']).default('webhook'),
+  /** Webhook mode without an Encrypt Key trusts a token anyone who saw one push can copy: refused unless this says so. */
+  FEISHU_ALLOW_UNENCRYPTED: z.enum(['on', 'off']).default('off'),
   FEISHU_DOMAIN: url.default('https://open.feishu.cn'),
 
   DINGTALK_CLIENT_ID: optionalString,
@@ -99,7 +106,9 @@ export interface Config {
   admins: { platform: string; userId: string }[];
   /** Base of absolute download links (no trailing slash); undefined means relative links. */
   publicUrl?: string;
-  sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean };
+  sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean; ratePerMinute: number };
+  /** Bearer token for GET /metrics, when set. */
+  metricsToken?: string;
   /** How late a scheduled item may still fire after downtime, in ms. */
   scheduleGraceMs: number;
   feishu?: {
@@ -147,8 +156,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const has = (k: string) => (env[k] ?? '').trim() !== '';
     if (has(a) !== has(b)) problems.push(`${has(a) ? b : a}: required when ${has(a) ? a : b} is set`);
   }
+  // Feishu webhook pushes without an Encrypt Key carry only the verification token:
+  // whoever once saw a pushed body can forge any member. Refuse unless accepted on purpose.
+  const has = (k: string) => (env[k] ?? '').trim() !== '';
+  if (
+    has('FEISHU_APP_ID') &&
+    (env.FEISHU_MODE ?? 'webhook') === 'webhook' &&
+    !has('FEISHU_ENCRYPT_KEY') &&
+    env.FEISHU_ALLOW_UNENCRYPTED !== 'on'
+  ) {
+    problems.push(
+      'FEISHU_ENCRYPT_KEY: required in webhook mode (without it anyone who saw one push can forge any member); set FEISHU_ALLOW_UNENCRYPTED=on to accept that risk',
+    );
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
+  const anyPlatform = Boolean(
+    (e.FEISHU_APP_ID && e.FEISHU_APP_SECRET) || (e.DINGTALK_CLIENT_ID && e.DINGTALK_CLIENT_SECRET),
+  );
   return Object.freeze({
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -160,8 +185,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       return { platform: entry.slice(0, i), userId: entry.slice(i + 1) };
     }),
     publicUrl: e.SHUXIANG_PUBLIC_URL,
+    metricsToken: e.SHUXIANG_METRICS_TOKEN,
     sandbox: {
-      enabled: e.SHUXIANG_SANDBOX === 'on',
+      enabled: (e.SHUXIANG_SANDBOX ?? (anyPlatform ? 'off' : 'on')) === 'on',
+      ratePerMinute: e.SHUXIANG_SANDBOX_RATE,
       demoSeed: e.SHUXIANG_DEMO_SEED === 'on',
       demoQuestions: e.SHUXIANG_DEMO_QUESTIONS === 'on',
     },

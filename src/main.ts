@@ -205,6 +205,7 @@ export async function createShuxiang(
       sink: bot.dispatcher,
       settle: () => worker.drain(20),
       isConfiguredAdmin: directory.isConfiguredAdmin,
+      ratePerMinute: config.sandbox.ratePerMinute,
     });
     messengers.set('sandbox', sandbox.messenger);
     routers.push(sandbox.routes);
@@ -264,6 +265,7 @@ export async function createShuxiang(
   const app = createApp({
     log,
     metrics,
+    metricsToken: config.metricsToken,
     routers,
     readiness: {
       checks: {

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -18,6 +19,15 @@ export interface AppDeps {
   readiness: Readiness;
   /** Routers contributed by platform adapters (sandbox, Feishu, DingTalk). */
   routers: Hono[];
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+}
+
+/** Compares in constant time; a wrong length fails without a timing difference worth having. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '', 'utf8');
+  const want = Buffer.from(token, 'utf8');
+  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 /** The HTTP app. No listen() here: main.ts serves it, tests call app.request(). */
@@ -71,6 +81,11 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.get('/metrics', async (c) => {
+    if (deps.metricsToken && !bearerMatches(c.req.header('authorization'), deps.metricsToken)) {
+      return c.json({ error: 'unauthorized', message: 'GET /metrics needs the bearer token' }, 401, {
+        'www-authenticate': 'Bearer realm="metrics"',
+      });
+    }
     const body = await metrics.registry.metrics();
     return c.text(body, 200, { 'content-type': metrics.registry.contentType });
   });

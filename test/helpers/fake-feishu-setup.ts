@@ -42,7 +42,8 @@ export async function startFeishuBot(
       FEISHU_APP_ID: APP_ID,
       FEISHU_APP_SECRET: APP_SECRET,
       FEISHU_DOMAIN: fake.url,
-      ...(encrypt ? { FEISHU_ENCRYPT_KEY: ENCRYPT_KEY } : {}),
+      // Without a key the operator must accept the risk explicitly (config.ts).
+      ...(encrypt ? { FEISHU_ENCRYPT_KEY: ENCRYPT_KEY } : { FEISHU_ALLOW_UNENCRYPTED: 'on' }),
       ...(token ? { FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN } : {}),
       ...options.env,
     },

@@ -53,7 +53,14 @@ export async function createHarness(
 ): Promise<Harness> {
   const database = options.database ?? (await createSqliteTestDatabase());
   const clock = options.clock ?? createManualClock('2026-03-02T01:00:00Z');
-  const config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    // Tests drive the sandbox far faster than a person; the limit has its own test.
+    SHUXIANG_SANDBOX_RATE: '100000',
+    ...options.env,
+  });
   const shuxiang = await createShuxiang(config, {
     clock,
     log: options.log ?? createSilentLogger(),

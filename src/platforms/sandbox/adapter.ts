@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import {
@@ -79,8 +80,11 @@ export function createSandboxAdapter(deps: {
   /** Lets a request wait until the replies it caused are in the transcript. */
   settle?: () => Promise<void>;
   isConfiguredAdmin?: (platform: string, userId: string) => boolean;
+  /** Messages and clicks a minute per client address (SHUXIANG_SANDBOX_RATE). */
+  ratePerMinute?: number;
 }): SandboxAdapter {
   const { db, clock, sink } = deps;
+  const admit = createMinuteWindows(deps.ratePerMinute ?? 120, () => clock.now().getTime());
   const transcript = createTranscript(db);
   const messenger = createSandboxMessenger(transcript);
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
@@ -164,6 +168,17 @@ export function createSandboxAdapter(deps: {
   }
 
   const routes = new Hono();
+
+  // A sandbox left on in production is an open door; at least it cannot be flooded.
+  routes.use('/sandbox/api/*', async (c, next) => {
+    if (c.req.method !== 'GET' && !admit(clientAddress(c))) {
+      deps.log.warn({ path: c.req.path }, 'sandbox request refused: over the per-minute limit');
+      return c.json({ error: 'too_many_requests', message: 'too many sandbox requests; try again in a minute' }, 429, {
+        'retry-after': '60',
+      });
+    }
+    await next();
+  });
 
   routes.get('/sandbox', (c) => c.html(page));
 
@@ -250,4 +265,33 @@ export function createSandboxAdapter(deps: {
   });
 
   return { messenger, routes };
+}
+
+/** The caller's address; requests made in-process (tests) have none. */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'local';
+  } catch {
+    return 'local';
+  }
+}
+
+/**
+ * Fixed one-minute windows per key: a flood from one address is cut off, a
+ * person clicking around never notices. The map is bounded by forgetting
+ * windows that have ended.
+ */
+function createMinuteWindows(perMinute: number, now: () => number): (key: string) => boolean {
+  const windows = new Map<string, { start: number; count: number }>();
+  return (key) => {
+    const t = now();
+    if (windows.size > 10_000) for (const [k, w] of windows) if (t - w.start >= 60_000) windows.delete(k);
+    const w = windows.get(key);
+    if (!w || t - w.start >= 60_000) {
+      windows.set(key, { start: t, count: 1 });
+      return true;
+    }
+    w.count++;
+    return w.count <= perMinute;
+  };
 }
