@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optional } from '../optional.ts';
 import type { Mention, MessageEvent } from '../types.ts';
 
 /**
@@ -6,29 +7,29 @@ import type { Mention, MessageEvent } from '../types.ts';
  * Stream mode (frame `data`) and HTTP mode (request body).
  */
 
-const atUser = z.object({ dingtalkId: z.string().optional(), staffId: z.string().optional() }).passthrough();
+const atUser = z.object({ dingtalkId: optional(z.string()), staffId: optional(z.string()) }).passthrough();
 
 export const robotMessageSchema = z
   .object({
     msgtype: z.string(),
     msgId: z.string().min(1).max(200),
-    createAt: z.union([z.number(), z.string()]).optional(),
+    createAt: optional(z.union([z.number(), z.string()])),
     conversationType: z.union([z.literal('1'), z.literal('2'), z.literal(1), z.literal(2)]),
     conversationId: z.string().min(1).max(200),
-    conversationTitle: z.string().optional(),
-    senderId: z.string().optional(),
-    senderStaffId: z.string().min(1).max(200).optional(),
-    senderNick: z.string().optional(),
-    senderCorpId: z.string().optional(),
-    chatbotCorpId: z.string().optional(),
-    chatbotUserId: z.string().optional(),
-    robotCode: z.string().optional(),
-    isInAtList: z.boolean().optional(),
-    atUsers: z.array(atUser).optional(),
-    text: z.object({ content: z.string() }).optional(),
-    content: z.unknown().optional(),
-    sessionWebhook: z.string().optional(),
-    sessionWebhookExpiredTime: z.union([z.number(), z.string()]).optional(),
+    conversationTitle: optional(z.string()),
+    senderId: optional(z.string()),
+    senderStaffId: optional(z.string().min(1).max(200)),
+    senderNick: optional(z.string()),
+    senderCorpId: optional(z.string()),
+    chatbotCorpId: optional(z.string()),
+    chatbotUserId: optional(z.string()),
+    robotCode: optional(z.string()),
+    isInAtList: optional(z.boolean()),
+    atUsers: optional(z.array(atUser)),
+    text: optional(z.object({ content: z.string() })),
+    content: optional(z.unknown()),
+    sessionWebhook: optional(z.string()),
+    sessionWebhookExpiredTime: optional(z.union([z.number(), z.string()])),
   })
   .passthrough();
 
@@ -161,12 +162,12 @@ export const cardCallbackSchema = z
   .object({
     outTrackId: z.string().min(1).max(200),
     userId: z.string().min(1).max(200),
-    corpId: z.string().optional(),
-    type: z.string().optional(),
-    spaceType: z.string().optional(),
-    spaceId: z.string().optional(),
-    content: z.string().optional(),
-    value: z.string().optional(),
+    corpId: optional(z.string()),
+    type: optional(z.string()),
+    spaceType: optional(z.string()),
+    spaceId: optional(z.string()),
+    content: optional(z.string()),
+    value: optional(z.string()),
   })
   .passthrough();
 

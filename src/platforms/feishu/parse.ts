@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optional } from '../optional.ts';
 import type { Mention } from '../types.ts';
 
 /**
@@ -9,10 +10,10 @@ import type { Mention } from '../types.ts';
 export const headerSchema = z.object({
   event_id: z.string().min(1),
   event_type: z.string().min(1),
-  create_time: z.string().optional(),
-  token: z.string().optional(),
-  app_id: z.string().optional(),
-  tenant_key: z.string().optional(),
+  create_time: optional(z.string()),
+  token: optional(z.string()),
+  app_id: optional(z.string()),
+  tenant_key: optional(z.string()),
 });
 
 export type FeishuHeader = z.infer<typeof headerSchema>;
@@ -28,20 +29,20 @@ export type FeishuEnvelope = z.infer<typeof envelopeSchema>;
 export const challengeSchema = z.object({
   type: z.literal('url_verification'),
   challenge: z.string(),
-  token: z.string().optional(),
+  token: optional(z.string()),
 });
 
 const userId = z.object({
-  open_id: z.string().optional(),
-  union_id: z.string().optional(),
-  user_id: z.string().optional(),
+  open_id: optional(z.string()),
+  union_id: optional(z.string()),
+  user_id: optional(z.string()),
 });
 
 export const messageEventSchema = z.object({
   sender: z.object({
     sender_id: userId,
-    sender_type: z.string().optional(),
-    tenant_key: z.string().optional(),
+    sender_type: optional(z.string()),
+    tenant_key: optional(z.string()),
   }),
   message: z.object({
     message_id: z.string().min(1),
@@ -49,17 +50,17 @@ export const messageEventSchema = z.object({
     chat_type: z.string(),
     message_type: z.string(),
     content: z.string().default(''),
-    create_time: z.string().optional(),
-    mentions: z
-      .array(
+    create_time: optional(z.string()),
+    mentions: optional(
+      z.array(
         z.object({
           key: z.string(),
-          id: userId.optional(),
+          id: optional(userId),
           name: z.string().default(''),
-          mentioned_type: z.string().optional(),
+          mentioned_type: optional(z.string()),
         }),
-      )
-      .optional(),
+      ),
+    ),
   }),
 });
 
@@ -68,20 +69,20 @@ export type FeishuMessageEvent = z.infer<typeof messageEventSchema>;
 export const cardActionSchema = z.object({
   operator: z.object({
     open_id: z.string().min(1),
-    user_id: z.string().optional(),
-    union_id: z.string().optional(),
-    tenant_key: z.string().optional(),
-    name: z.string().optional(),
+    user_id: optional(z.string()),
+    union_id: optional(z.string()),
+    tenant_key: optional(z.string()),
+    name: optional(z.string()),
   }),
-  token: z.string().optional(),
+  token: optional(z.string()),
   action: z.object({
-    tag: z.string().optional(),
+    tag: optional(z.string()),
     value: z.unknown(),
-    name: z.string().optional(),
-    form_value: z.record(z.string(), z.unknown()).optional(),
-    option: z.string().optional(),
-    options: z.array(z.string()).optional(),
-    input_value: z.string().optional(),
+    name: optional(z.string()),
+    form_value: optional(z.record(z.string(), z.unknown())),
+    option: optional(z.string()),
+    options: optional(z.array(z.string())),
+    input_value: optional(z.string()),
   }),
   context: z.object({
     open_message_id: z.string().min(1),
@@ -101,10 +102,10 @@ export const buttonValueSchema = z.object({
 /** im.chat.member.bot.added_v1; bot.deleted_v1 and chat.disbanded_v1 carry the same fields (only chat_id is relied on there). */
 export const botAddedSchema = z.object({
   chat_id: z.string().min(1),
-  operator_id: userId.optional(),
-  name: z.string().optional(),
-  external: z.boolean().optional(),
-  operator_tenant_key: z.string().optional(),
+  operator_id: optional(userId),
+  name: optional(z.string()),
+  external: optional(z.boolean()),
+  operator_tenant_key: optional(z.string()),
 });
 
 export interface ParsedText {
