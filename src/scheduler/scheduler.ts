@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
+import { parseJsonValue } from '../lib/json-column.ts';
 import { createDbRunCoordinator } from './run-coordinator.ts';
 
 /**
@@ -142,10 +143,10 @@ export function createScheduler(deps: {
     id: row.id,
     orgId: row.orgId,
     kind: row.kind,
-    payload: JSON.parse(row.payload) as unknown,
+    payload: parseJsonValue(row.payload, 'ScheduledItem.payload'),
     dueAt: row.dueAt,
     firedAt,
-    recurrence: row.recurrence ? (JSON.parse(row.recurrence) as unknown) : null,
+    recurrence: row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null,
     timezone: row.timezone,
     late,
   });
@@ -164,7 +165,7 @@ export function createScheduler(deps: {
   async function fireOne(row: Row): Promise<boolean> {
     const handler = handlers.get(row.kind)!;
     const now = clock.now();
-    const rule = row.recurrence ? (JSON.parse(row.recurrence) as unknown) : null;
+    const rule = row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null;
     const after = next(row.kind, rule, row.dueAt, row.timezone);
     return db.$transaction(async (tx) => {
       const data =
@@ -203,7 +204,7 @@ export function createScheduler(deps: {
         await db.$transaction(async (tx) => {
           const reported: { item: FiredItem; occurrences: Date[] }[] = [];
           for (const row of list) {
-            const rule = row.recurrence ? (JSON.parse(row.recurrence) as unknown) : null;
+            const rule = row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null;
             const occurrences = [row.dueAt];
             let due: Date | null = null;
             let stalled: unknown;

@@ -5,7 +5,7 @@ import type { CommandContext, LeftChat, PausedLine } from '../../bot/context.ts'
 import { UserError } from '../../bot/errors.ts';
 import type { Messages } from '../../bot/messages.ts';
 import type { Tx } from '../../lib/db.ts';
-import type { Outbox } from '../../outbox/outbox.ts';
+import { outboxBodyColumn, type Outbox } from '../../outbox/outbox.ts';
 import type { Mention, Platform, Target } from '../../platforms/types.ts';
 import type { FiredItem, Scheduler } from '../../scheduler/scheduler.ts';
 import { parseSchedule, TimeParseError } from './parse-time.ts';
@@ -305,8 +305,8 @@ export function createCalendarFeature(deps: {
       const lines = dead.map((row, i) => {
         let preview = row.kind;
         try {
-          const body = JSON.parse(row.body) as { text?: string; card?: { header?: { title?: string } } };
-          preview = body.text ?? body.card?.header?.title ?? row.kind;
+          const body = outboxBodyColumn.parse(row.body);
+          preview = 'text' in body ? body.text : body.card.header.title;
         } catch {
           // a malformed body is itself a reason it died; show the kind
         }

@@ -4,7 +4,7 @@ import type { OutboxMessage } from '../../generated/sqlite/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { Outbox } from '../../outbox/outbox.ts';
+import { outboxMetaColumn, type Outbox } from '../../outbox/outbox.ts';
 import type { Platform } from '../../platforms/types.ts';
 import type { FiredItem, SchedulerReport } from '../../scheduler/scheduler.ts';
 import type { Directory } from '../org/directory.ts';
@@ -104,7 +104,7 @@ export function createDeadLetterNotice(deps: {
   const t = deps.messages.t;
   return async function onDead(row: OutboxMessage, reasonKey: string | undefined): Promise<void> {
     if (!row.orgId) return;
-    const meta = row.meta ? (JSON.parse(row.meta) as { report?: string } | null) : null;
+    const meta = outboxMetaColumn.parseNullable(row.meta);
     if (meta?.report) return;
     const recent = await deps.db.outboxMessage.count({
       where: {

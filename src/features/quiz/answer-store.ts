@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { Db, Provider, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { newId } from '../../lib/ids.ts';
+import { jsonColumn } from '../../lib/json-column.ts';
 import { periodKeys, periodRange } from './time.ts';
 
 /**
@@ -38,6 +40,9 @@ export interface AnswerInput {
    */
   event?: { platform: string; eventKey: string };
 }
+
+/** QuizAnswer.response: what the member chose or wrote, as AnswerInput.response. */
+export const answerResponseColumn = jsonColumn(z.array(z.string()), 'QuizAnswer.response');
 
 export interface SubmitResult {
   /** duplicate: the member already answered; replayed: this very event was handled before. */
@@ -156,7 +161,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
           memberId: a.memberId,
           unitId: a.unitId,
           attemptId: a.attemptId ?? null,
-          response: JSON.stringify(a.response),
+          response: answerResponseColumn.stringify(a.response),
           correct: a.correct,
           points: a.points,
           elapsedMs: a.elapsedMs,

@@ -7,6 +7,7 @@ import type { Platform } from '../../platforms/types.ts';
 import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
 import { candidateIds, loadQuestions, shuffle, type QuizQuestion } from './questions.ts';
+import { contestSettings } from './round-settings.ts';
 import { answerControls, namesOf, typeLabel, withNextSeq, type QuizDeps } from './shared.ts';
 import { formatLocal, localParts } from './time.ts';
 
@@ -106,7 +107,7 @@ export function createContests(deps: QuizDeps) {
     total: number,
     tz: string,
   ) {
-    const settings = JSON.parse(round.settings) as { seconds: number };
+    const settings = contestSettings.parse(round.settings);
     const now = clock.now();
     const deadline = new Date(now.getTime() + settings.seconds * 1000);
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({
@@ -286,7 +287,7 @@ export function createContests(deps: QuizDeps) {
             tag: input.tag,
             status: 'running',
             lockKey,
-            settings: JSON.stringify({ seconds: input.seconds }),
+            settings: contestSettings.stringify({ seconds: input.seconds }),
             opensAt: clock.now(),
             createdBy: input.memberId,
           },

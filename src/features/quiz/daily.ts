@@ -7,7 +7,9 @@ import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platforms/types.ts';
 import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
+import { answerResponseColumn } from './answer-store.ts';
 import { candidateIds, loadQuestions, pickFresh } from './questions.ts';
+import { dailySettings } from './round-settings.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { endOfLocalDay, formatLocal, nextWorkingDayAt, parseTimeOfDay } from './time.ts';
 
@@ -60,7 +62,7 @@ export function createDaily(deps: QuizDeps) {
           controls: answerControls(q, 'quiz.answer', { v: 1, r: roundId, p: r.position }, t),
           result: a
             ? t(a.correct ? 'quiz.daily.result_right' : 'quiz.daily.result_wrong', {
-                mine: describeAnswer(q, JSON.parse(a.response) as string[]),
+                mine: describeAnswer(q, answerResponseColumn.parse(a.response)),
                 answer: describeAnswer(q),
               })
             : '',
@@ -158,7 +160,7 @@ export function createDaily(deps: QuizDeps) {
         title: t('quiz.daily.title'),
         tag: plan.tag,
         status: 'running',
-        settings: JSON.stringify({ private: plan.private }),
+        settings: dailySettings.stringify({ private: plan.private }),
         opensAt: now,
         closesAt,
         planId: plan.id,
