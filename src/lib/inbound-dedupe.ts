@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import type { Db, Provider, Tx } from './db.ts';
+import { jsonInsert, type JsonInsertSpec } from './sql-insert.ts';
 import { createWriteBatcher, type WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -16,31 +17,32 @@ export interface InboundDedupe {
 }
 
 /**
- * One statement per batch whatever its size: the rows travel as a single JSON
- * parameter, so the statement text never changes and the cost per row stays
- * small. The plain INSERT is tried first: it fails as a whole on any known
- * key (platform re-pushes are rare), and only then does the batch take the
- * ON CONFLICT … RETURNING path, whose per-row results cost Prisma far more
- * than the insert itself.
+ * One statement per batch whatever its size (lib/sql-insert.ts). The plain
+ * INSERT is tried first: it fails as a whole on any known key (platform
+ * re-pushes are rare), and only then does the batch take the ON CONFLICT …
+ * RETURNING path, whose per-row results cost Prisma far more than the insert
+ * itself. Short JSON keys: the rows are serialised for every batch.
  */
-const SQL: Record<Provider, { plain: string; returning: string }> = {
-  sqlite: {
-    plain: `INSERT INTO "InboundEvent" ("platform", "eventKey", "receivedAt")
-      SELECT json_extract(value, '$.p'), json_extract(value, '$.k'), ? FROM json_each(?)`,
-    returning: `INSERT INTO "InboundEvent" ("platform", "eventKey", "receivedAt")
-      SELECT json_extract(value, '$.p'), json_extract(value, '$.k'), ? FROM json_each(?) WHERE true
-      ON CONFLICT DO NOTHING
-      RETURNING "platform", "eventKey"`,
-  },
-  postgresql: {
-    plain: `INSERT INTO "InboundEvent" ("platform", "eventKey", "receivedAt")
-      SELECT x.p, x.k, $1::timestamp(3) FROM json_to_recordset($2::json) AS x(p text, k text)`,
-    returning: `INSERT INTO "InboundEvent" ("platform", "eventKey", "receivedAt")
-      SELECT x.p, x.k, $1::timestamp(3) FROM json_to_recordset($2::json) AS x(p text, k text)
-      ON CONFLICT DO NOTHING
-      RETURNING "platform", "eventKey"`,
-  },
+type KeyRow = { p: string; k: string };
+const EVENT_INSERT = {
+  table: 'InboundEvent',
+  columns: [
+    ['platform', 'text', 'p'],
+    ['eventKey', 'text', 'k'],
+  ],
+  constants: [['receivedAt', 'timestamp(3)']],
+} as const satisfies JsonInsertSpec;
+const RETURNING = { ...EVENT_INSERT, onConflict: 'ON CONFLICT DO NOTHING', returning: '"platform", "eventKey"' };
+const inserts = (provider: Provider) => ({
+  plain: jsonInsert<KeyRow>(provider, EVENT_INSERT),
+  returning: jsonInsert<KeyRow>(provider, RETURNING),
+});
+const BY_PROVIDER: Record<Provider, ReturnType<typeof inserts>> = {
+  sqlite: inserts('sqlite'),
+  postgresql: inserts('postgresql'),
 };
+const rowsOf = (items: { platform: string; eventKey: string }[]): KeyRow[] =>
+  items.map((i) => ({ p: i.platform, k: i.eventKey }));
 
 /** One string per (platform, event key), as the sets below hold them. */
 export const keyOf = (i: { platform: string; eventKey: string }) => `${i.platform}\u0000${i.eventKey}`;
@@ -56,11 +58,10 @@ export async function insertEventKeys(
   items: { platform: string; eventKey: string }[],
   at: Date,
 ): Promise<Set<string>> {
-  const rows = JSON.stringify(items.map((i) => ({ p: i.platform, k: i.eventKey })));
-  const inserted = await db.$queryRawUnsafe<{ platform: string; eventKey: string }[]>(
-    SQL[provider].returning,
+  const inserted = await BY_PROVIDER[provider].returning.run<{ platform: string; eventKey: string }>(
+    db,
+    rowsOf(items),
     at,
-    rows,
   );
   return new Set(inserted.map(keyOf));
 }
@@ -72,18 +73,17 @@ export function createInboundDedupe(deps: {
   maxBatch?: number;
 }): InboundDedupe {
   const { db, clock } = deps;
-  const sql = SQL[deps.provider];
+  const sql = BY_PROVIDER[deps.provider];
   let slowPath = 0;
   const batcher = createWriteBatcher<{ platform: string; eventKey: string }, boolean>({
     maxBatch: deps.maxBatch ?? 500,
     async write(items) {
       // The same key twice in one batch: only its first submitter can be new.
       const unique = [...new Map(items.map((i) => [keyOf(i), i])).values()];
-      const rows = JSON.stringify(unique.map((i) => ({ p: i.platform, k: i.eventKey })));
       const now = clock.now();
       let fresh: Set<string>;
       try {
-        await db.$executeRawUnsafe(sql.plain, now, rows);
+        await sql.plain.run(db, rowsOf(unique), now);
         fresh = new Set(unique.map(keyOf));
       } catch {
         // Some key was seen before (or the write failed: then this throws again).

@@ -1,15 +1,23 @@
-import type { Card, Mention, Platform, Target } from '../platforms/types.ts';
+import { z } from 'zod';
+import { mentionSchema, storedCardSchema, type Platform, type Target } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
 import { newId } from '../lib/ids.ts';
+import { jsonColumn } from '../lib/json-column.ts';
 
 /** Our handle on a message we sent: the outbox id. */
 export interface MessageRef {
   id: string;
 }
 
-export type OutboxBody =
-  { text: string; mentions?: Mention[]; replyHandle?: string } | { card: Card; replyHandle?: string };
+export const outboxBodySchema = z.union([
+  z.object({ text: z.string(), mentions: z.array(mentionSchema).optional(), replyHandle: z.string().optional() }),
+  z.object({ card: storedCardSchema, replyHandle: z.string().optional() }),
+]);
+export type OutboxBody = z.infer<typeof outboxBodySchema>;
+export const outboxBodyColumn = jsonColumn(outboxBodySchema, 'OutboxMessage.body');
+/** OutboxMessage.meta: free-form; `report` marks the bot's own reports (not reported again). */
+export const outboxMetaColumn = jsonColumn(z.looseObject({ report: z.string().optional() }), 'OutboxMessage.meta');
 
 export interface EnqueueInput {
   platform: Platform;
@@ -74,10 +82,10 @@ export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
           targetKind: input.target.kind,
           targetId: input.target.id,
           kind: input.kind,
-          body: JSON.stringify(input.body),
+          body: outboxBodyColumn.stringify(input.body),
           refId: input.refId ?? null,
           nextAttemptAt: input.notBefore ?? now,
-          meta: input.meta ? JSON.stringify(input.meta) : null,
+          meta: input.meta ? outboxMetaColumn.stringify(input.meta) : null,
           createdAt: now,
         },
       });

@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
-import type { OutboxBody } from './outbox.ts';
+import { outboxBodyColumn } from './outbox.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 export interface OutboxWorkerOptions {
@@ -120,7 +120,7 @@ export function createOutboxWorker(deps: {
     const now = () => deps.clock.now();
     try {
       if (!messenger) throw new DeliveryError(`no messenger for platform ${row.platform}`, 'retry');
-      const body = JSON.parse(row.body) as OutboxBody;
+      const body = outboxBodyColumn.parse(row.body);
       const target = targetOf(row);
       const opts2 = { idempotencyKey: row.id, replyHandle: body.replyHandle };
       let platformMessageId: string | null = null;

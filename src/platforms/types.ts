@@ -25,6 +25,7 @@ export interface Mention {
   id: string;
   name: string;
 }
+export const mentionSchema = z.object({ id: z.string(), name: z.string() }) satisfies z.ZodType<Mention>;
 
 interface EventBase {
   platform: Platform;
@@ -208,6 +209,20 @@ export const cardSchema = z.object({
 });
 
 export type Card = z.infer<typeof cardSchema>;
+
+/**
+ * A card read back from a JSON column (outbox body, sandbox transcript): its
+ * shape is checked, not every element. Cards are typed when built; re-running
+ * the full schema at delivery would turn a renderer's quirk into a dead letter.
+ */
+export const storedCardSchema = z.custom<Card>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { header?: unknown }).header === 'object' &&
+    Array.isArray((v as { elements?: unknown }).elements),
+  { message: 'not a card (header and elements)' },
+);
 export type CardElement = z.infer<typeof cardElementSchema>;
 /** Every action a card offers to click or submit: its buttons, choices and forms (not its links). */
 export function cardActions(card: Card): { actionId: string; payload: Record<string, unknown> }[] {

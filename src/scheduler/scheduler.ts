@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
+import { parseJsonValue } from '../lib/json-column.ts';
 import { createDbRunCoordinator } from './run-coordinator.ts';
 
 /**
@@ -142,10 +143,10 @@ export function createScheduler(deps: {
     id: row.id,
     orgId: row.orgId,
     kind: row.kind,
-    payload: JSON.parse(row.payload) as unknown,
+    payload: parseJsonValue(row.payload, 'ScheduledItem.payload'),
     dueAt: row.dueAt,
     firedAt,
-    recurrence: row.recurrence ? (JSON.parse(row.recurrence) as unknown) : null,
+    recurrence: row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null,
     timezone: row.timezone,
     late,
   });
@@ -164,7 +165,7 @@ export function createScheduler(deps: {
   async function fireOne(row: Row): Promise<boolean> {
     const handler = handlers.get(row.kind)!;
     const now = clock.now();
-    const rule = row.recurrence ? (JSON.parse(row.recurrence) as unknown) : null;
+    const rule = row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null;
     const after = next(row.kind, rule, row.dueAt, row.timezone);
     return db.$transaction(async (tx) => {
       const data =
@@ -203,7 +204,7 @@ export function createScheduler(deps: {
         await db.$transaction(async (tx) => {
           const reported: { item: FiredItem; occurrences: Date[] }[] = [];
           for (const row of list) {
-            const rule = row.recurrence ? (JSON.parse(row.recurrence) as unknown) : null;
+            const rule = row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null;
             const occurrences = [row.dueAt];
             let due: Date | null = null;
             let stalled: unknown;
@@ -257,6 +258,26 @@ export function createScheduler(deps: {
         log.error({ err, orgId }, 'recording missed items failed; retried next tick');
       }
     }
+  }
+
+  let queued: Promise<number> | undefined;
+  /**
+   * One tick at a time. A call made while a tick is in flight gets one more
+   * tick after it (shared by every such caller): the one in flight may have
+   * read the clock before the caller's change and so missed what is due now.
+   */
+  function requestTick(): Promise<number> {
+    if (!running) {
+      running = tick().finally(() => (running = undefined));
+      return running;
+    }
+    queued ??= running
+      .catch(() => 0)
+      .then(() => {
+        queued = undefined;
+        return requestTick();
+      });
+    return queued;
   }
 
   async function tick(): Promise<number> {
@@ -357,10 +378,7 @@ export function createScheduler(deps: {
       handlers.set(kind, handler);
       if (options?.nextOccurrence) nextByKind.set(kind, options.nextOccurrence);
     },
-    tick() {
-      running ??= tick().finally(() => (running = undefined));
-      return running;
-    },
+    tick: requestTick,
     every(name, expression, job) {
       if (!cron.validate(expression)) throw new Error(`job ${name}: bad cron expression ${expression}`);
       const j = { name, expression, job };

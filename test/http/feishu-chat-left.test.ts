@@ -64,7 +64,7 @@ describe('Feishu: the bot removed from a group', () => {
     await at('2026-03-02 10:00');
     expect(cards(CHAT, '每日一练')).toHaveLength(1);
     expect(cards(OTHER, '每日一练')).toHaveLength(1);
-    expect(texts(CHAT).filter((t) => t.includes('交党费'))).toHaveLength(1);
+    expect(texts(CHAT).filter((t) => t.startsWith('⏰ 提醒：交党费'))).toHaveLength(1);
 
     // The secretary removes the bot; Feishu re-pushes the event, and later says the group was dissolved.
     bot.chat.botIn = false;

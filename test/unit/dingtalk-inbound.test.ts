@@ -36,7 +36,6 @@ describe('DingTalk signatures', () => {
     const bad = Buffer.from('nope').toString('base64');
     expect(verifyCardCallbackSignature({ timestamp: ts, signature: bad }, SECRET, now)).toBe('mismatch');
   });
-
 });
 
 describe('DingTalk robot messages', () => {

@@ -6,7 +6,9 @@ import { UserError } from '../../bot/errors.ts';
 import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
 import { defineJob } from '../../bot/jobs.ts';
 import type { Tx } from '../../lib/db.ts';
+import { parseJsonValue } from '../../lib/json-column.ts';
 import { calendar } from '../../messages/zh-CN/calendar.ts';
+import { outboxBodyColumn } from '../../outbox/outbox.ts';
 import type { Mention, Target } from '../../platforms/types.ts';
 import { parseSchedule, TimeParseError } from './parse-time.ts';
 import {
@@ -61,7 +63,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
 
   function whenOf(recurrence: string | null, dueAt: Date, tz: string): string {
     if (!recurrence) return t('calendar.once', { time: formatLocal(dueAt, tz) });
-    const rule = ruleSchema.safeParse(JSON.parse(recurrence));
+    const rule = ruleSchema.safeParse(parseJsonValue(recurrence, 'ScheduledItem.recurrence'));
     return rule.success ? describeRule(rule.data) : recurrence;
   }
 
@@ -226,7 +228,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
           const row = (await listReminders(ctx))[n - 1];
           if (!row) throw new UserError('calendar.no_such', { n });
           await jobs.cancel(row.id);
-          const payload = reminderPayloadSchema.safeParse(JSON.parse(row.payload));
+          const payload = reminderPayloadSchema.safeParse(parseJsonValue(row.payload, 'ScheduledItem.payload'));
           await ctx.reply(t('calendar.cancelled', { n, text: payload.success ? payload.data.text : '' }));
         },
       }),
@@ -235,7 +237,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
       const list = await listReminders(ctx);
       if (list.length === 0) return void (await ctx.reply(t('calendar.list.empty')));
       const lines = list.map((row, i) => {
-        const payload = reminderPayloadSchema.safeParse(JSON.parse(row.payload));
+        const payload = reminderPayloadSchema.safeParse(parseJsonValue(row.payload, 'ScheduledItem.payload'));
         const text = payload.success ? payload.data.text : row.kind;
         const names =
           payload.success && payload.data.targetNames.length ? ` → ${payload.data.targetNames.join('、')}` : '';
@@ -295,8 +297,8 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     const lines = dead.map((row, i) => {
       let preview = row.kind;
       try {
-        const body = JSON.parse(row.body) as { text?: string; card?: { header?: { title?: string } } };
-        preview = body.text ?? body.card?.header?.title ?? row.kind;
+        const body = outboxBodyColumn.parse(row.body);
+        preview = 'text' in body ? body.text : body.card.header.title;
       } catch {
         // a malformed body is itself a reason it died; show the kind
       }
@@ -325,7 +327,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     });
     const lines: PausedLine[] = [];
     for (const item of items) {
-      const payload = reminderPayloadSchema.safeParse(JSON.parse(item.payload));
+      const payload = reminderPayloadSchema.safeParse(parseJsonValue(item.payload, 'ScheduledItem.payload'));
       if (!payload.success || payload.data.platform !== chat.platform) continue;
       const isThisChat = (x: Target) => x.kind === 'chat' && x.id === chat.platformChatId;
       if (!payload.data.targets.some(isThisChat)) continue;

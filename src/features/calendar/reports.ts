@@ -5,6 +5,7 @@ import type { OutboxMessage } from '../../generated/sqlite/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { outboxMetaColumn } from '../../outbox/outbox.ts';
 import type { FiredItem, SchedulerReport } from '../../scheduler/scheduler.ts';
 import { REMINDER_KIND, reminderPayloadSchema } from './commands.ts';
 import { CalendarDataMissing } from './working-days.ts';
@@ -74,7 +75,7 @@ export function createDeadLetterNotice(deps: { db: Db; clock: Clock; send: SendH
   const t = deps.messages.t;
   return async function onDead(row: OutboxMessage, reasonKey: string | undefined): Promise<void> {
     if (!row.orgId) return;
-    const meta = row.meta ? (JSON.parse(row.meta) as { report?: string } | null) : null;
+    const meta = outboxMetaColumn.parseNullable(row.meta);
     if (meta?.report) return;
     const recent = await deps.db.outboxMessage.count({
       where: {

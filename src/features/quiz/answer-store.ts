@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import type { Db, Provider, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { newId } from '../../lib/ids.ts';
+import { jsonColumn } from '../../lib/json-column.ts';
+import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { createWriteBatcher } from '../../lib/write-batcher.ts';
 import { periodKeys, periodRange } from './time.ts';
 
 /**
@@ -39,6 +43,9 @@ export interface AnswerInput {
   event?: { platform: string; eventKey: string };
 }
 
+/** QuizAnswer.response: what the member chose or wrote, as AnswerInput.response. */
+export const answerResponseColumn = jsonColumn(z.array(z.string()), 'QuizAnswer.response');
+
 export interface SubmitResult {
   /** duplicate: the member already answered; replayed: this very event was handled before. */
   status: 'recorded' | 'duplicate' | 'replayed';
@@ -63,8 +70,6 @@ export interface AnswerStore {
   flush(): Promise<void>;
 }
 
-const ROWS_PER_STATEMENT = 2000;
-
 /**
  * Rows of a batch's upserts in key order. Two instances' batches on one
  * PostgreSQL touch the same hot rows (a unit's tallies, the rank buckets);
@@ -81,100 +86,94 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   const { db, provider } = deps;
   const maxBatch = deps.maxBatch ?? 2000;
 
-  /**
-   * A multi-row INSERT whose rows travel as one JSON parameter, expanded by
-   * the database (json_each / json_to_recordset): thousands of rows cost one
-   * bound value instead of thousands, which is where the time went.
-   */
-  type Col = [name: string, pgType: string];
-  function jsonInsert(table: string, cols: Col[], tail: string): string {
-    const names = cols.map(([n]) => `"${n}"`).join(',');
-    if (provider === 'postgresql') {
-      const types = cols.map(([n, t]) => `"${n}" ${t}`).join(',');
-      return `INSERT INTO "${table}" (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS x(${types}) ${tail}`;
-    }
-    // WHERE true: SQLite needs it to tell the upsert clause from a join.
-    const picks = cols.map(([n]) => `value->>'${n}'`).join(',');
-    return `INSERT INTO "${table}" (${names}) SELECT ${picks} FROM json_each(?) WHERE true ${tail}`;
-  }
-  /** DateTime as Prisma's SQLite adapter stores it (text compares must agree). */
-  const stamp = (d: Date) => d.toISOString().replace('Z', '+00:00');
-
-  const ANSWER_COLS: Col[] = [
-    ['id', 'text'],
-    ['orgId', 'text'],
-    ['roundId', 'text'],
-    ['questionId', 'text'],
-    ['position', 'integer'],
-    ['memberId', 'text'],
-    ['unitId', 'text'],
-    ['attemptId', 'text'],
-    ['response', 'text'],
-    ['correct', 'boolean'],
-    ['points', 'integer'],
-    ['elapsedMs', 'integer'],
-    ['answeredAt', 'timestamp(3)'],
-    ['voided', 'boolean'],
-  ];
-  const TALLY_COLS: Col[] = [
-    ['orgId', 'text'],
-    ['period', 'text'],
-    ['scope', 'text'],
-    ['subjectId', 'text'],
-    ['correct', 'integer'],
-    ['answered', 'integer'],
-    ['points', 'integer'],
-    ['reachedAt', 'timestamp(3)'],
-  ];
-  const BUCKET_COLS: Col[] = [
-    ['orgId', 'text'],
-    ['period', 'text'],
-    ['scope', 'text'],
-    ['correct', 'integer'],
-    ['count', 'integer'],
-  ];
-  const MISTAKE_COLS: Col[] = [
-    ['memberId', 'text'],
-    ['questionId', 'text'],
-    ['orgId', 'text'],
-    ['wrongCount', 'integer'],
-    ['lastWrongAt', 'timestamp(3)'],
-  ];
+  // Multi-row upserts, rows as one JSON parameter (lib/sql-insert.ts).
+  const answerInsert = jsonInsert(provider, {
+    table: 'QuizAnswer',
+    columns: [
+      ['id', 'text'],
+      ['orgId', 'text'],
+      ['roundId', 'text'],
+      ['questionId', 'text'],
+      ['position', 'integer'],
+      ['memberId', 'text'],
+      ['unitId', 'text'],
+      ['attemptId', 'text'],
+      ['response', 'text'],
+      ['correct', 'boolean'],
+      ['points', 'integer'],
+      ['elapsedMs', 'integer'],
+      ['answeredAt', 'timestamp(3)'],
+      ['voided', 'boolean'],
+    ],
+    onConflict: 'ON CONFLICT ("roundId","memberId","questionId") DO NOTHING',
+    returning: '"id"',
+  });
+  const tallyUpsert = jsonInsert(provider, {
+    table: 'QuizTally',
+    columns: [
+      ['orgId', 'text'],
+      ['period', 'text'],
+      ['scope', 'text'],
+      ['subjectId', 'text'],
+      ['correct', 'integer'],
+      ['answered', 'integer'],
+      ['points', 'integer'],
+      ['reachedAt', 'timestamp(3)'],
+    ],
+    onConflict: `ON CONFLICT ("orgId","period","scope","subjectId") DO UPDATE SET
+             "correct" = "QuizTally"."correct" + excluded."correct",
+             "answered" = "QuizTally"."answered" + excluded."answered",
+             "points" = "QuizTally"."points" + excluded."points",
+             "reachedAt" = CASE WHEN excluded."correct" > 0 THEN excluded."reachedAt" ELSE "QuizTally"."reachedAt" END`,
+    returning: '"orgId","period","scope","subjectId","correct","answered"',
+  });
+  const bucketUpsert = jsonInsert(provider, {
+    table: 'QuizRankBucket',
+    columns: [
+      ['orgId', 'text'],
+      ['period', 'text'],
+      ['scope', 'text'],
+      ['correct', 'integer'],
+      ['count', 'integer'],
+    ],
+    onConflict: `ON CONFLICT ("orgId","period","scope","correct") DO UPDATE SET "count" = "QuizRankBucket"."count" + excluded."count"`,
+  });
+  const mistakeUpsert = jsonInsert(provider, {
+    table: 'QuizMistake',
+    columns: [
+      ['memberId', 'text'],
+      ['questionId', 'text'],
+      ['orgId', 'text'],
+      ['wrongCount', 'integer'],
+      ['lastWrongAt', 'timestamp(3)'],
+    ],
+    onConflict: `ON CONFLICT ("memberId","questionId") DO UPDATE SET
+             "wrongCount" = "QuizMistake"."wrongCount" + excluded."wrongCount",
+             "lastWrongAt" = excluded."lastWrongAt"`,
+  });
 
   async function insertAnswers(tx: Tx, rows: (AnswerInput & { id: string })[]): Promise<Set<string>> {
-    const inserted = new Set<string>();
-    rows = [...rows].sort((a, b) => (answerKeyOf(a) < answerKeyOf(b) ? -1 : 1));
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      const json = JSON.stringify(
-        chunk.map((a) => ({
-          id: a.id,
-          orgId: a.orgId,
-          roundId: a.roundId,
-          questionId: a.questionId,
-          position: a.position,
-          memberId: a.memberId,
-          unitId: a.unitId,
-          attemptId: a.attemptId ?? null,
-          response: JSON.stringify(a.response),
-          correct: a.correct,
-          points: a.points,
-          elapsedMs: a.elapsedMs,
-          answeredAt: stamp(a.answeredAt),
-          voided: false,
-        })),
-      );
-      const got = await tx.$queryRawUnsafe<{ id: string }[]>(
-        jsonInsert(
-          'QuizAnswer',
-          ANSWER_COLS,
-          'ON CONFLICT ("roundId","memberId","questionId") DO NOTHING RETURNING "id"',
-        ),
-        json,
-      );
-      for (const r of got) inserted.add(r.id);
-    }
-    return inserted;
+    const sorted = [...rows].sort((a, b) => (answerKeyOf(a) < answerKeyOf(b) ? -1 : 1));
+    const got = await answerInsert.run<{ id: string }>(
+      tx,
+      sorted.map((a) => ({
+        id: a.id,
+        orgId: a.orgId,
+        roundId: a.roundId,
+        questionId: a.questionId,
+        position: a.position,
+        memberId: a.memberId,
+        unitId: a.unitId,
+        attemptId: a.attemptId ?? null,
+        response: answerResponseColumn.stringify(a.response),
+        correct: a.correct,
+        points: a.points,
+        elapsedMs: a.elapsedMs,
+        answeredAt: sqlStamp(a.answeredAt),
+        voided: false,
+      })),
+    );
+    return new Set(got.map((r) => r.id));
   }
 
   interface TallyDelta {
@@ -228,35 +227,27 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
       b.count += by;
       buckets.set(key, b);
     };
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      const json = JSON.stringify(chunk.map((d) => ({ ...d, reachedAt: stamp(d.reachedAt) })));
-      const after = await tx.$queryRawUnsafe<
-        { orgId: string; period: string; scope: string; subjectId: string; correct: number; answered: number }[]
-      >(
-        jsonInsert(
-          'QuizTally',
-          TALLY_COLS,
-          `ON CONFLICT ("orgId","period","scope","subjectId") DO UPDATE SET
-             "correct" = "QuizTally"."correct" + excluded."correct",
-             "answered" = "QuizTally"."answered" + excluded."answered",
-             "points" = "QuizTally"."points" + excluded."points",
-             "reachedAt" = CASE WHEN excluded."correct" > 0 THEN excluded."reachedAt" ELSE "QuizTally"."reachedAt" END
-           RETURNING "orgId","period","scope","subjectId","correct","answered"`,
-        ),
-        json,
-      );
-      // Move each subject between rank buckets: a new row joins its bucket;
-      // a row whose correct count went up leaves the old one for the new one.
-      for (const r of after) {
-        const d = deltas.get(`${r.orgId}|${r.period}|${r.scope}|${r.subjectId}`);
-        if (!d) continue;
-        const correct = Number(r.correct);
-        if (Number(r.answered) === d.answered) moveBucket(d, correct, 1);
-        else if (d.correct > 0) {
-          moveBucket(d, correct - d.correct, -1);
-          moveBucket(d, correct, 1);
-        }
+    const after = await tallyUpsert.run<{
+      orgId: string;
+      period: string;
+      scope: string;
+      subjectId: string;
+      correct: number;
+      answered: number;
+    }>(
+      tx,
+      rows.map((d) => ({ ...d, reachedAt: sqlStamp(d.reachedAt) })),
+    );
+    // Move each subject between rank buckets: a new row joins its bucket;
+    // a row whose correct count went up leaves the old one for the new one.
+    for (const r of after) {
+      const d = deltas.get(`${r.orgId}|${r.period}|${r.scope}|${r.subjectId}`);
+      if (!d) continue;
+      const correct = Number(r.correct);
+      if (Number(r.answered) === d.answered) moveBucket(d, correct, 1);
+      else if (d.correct > 0) {
+        moveBucket(d, correct - d.correct, -1);
+        moveBucket(d, correct, 1);
       }
     }
     await applyBuckets(
@@ -269,17 +260,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     tx: Tx,
     rows: { orgId: string; period: string; scope: string; correct: number; count: number }[],
   ): Promise<void> {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      await tx.$executeRawUnsafe(
-        jsonInsert(
-          'QuizRankBucket',
-          BUCKET_COLS,
-          `ON CONFLICT ("orgId","period","scope","correct") DO UPDATE SET "count" = "QuizRankBucket"."count" + excluded."count"`,
-        ),
-        JSON.stringify(chunk),
-      );
-    }
+    await bucketUpsert.run(tx, rows);
   }
 
   async function recordMistakes(tx: Tx, answers: AnswerInput[]): Promise<void> {
@@ -294,27 +275,16 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
       } else byKey.set(key, { a, n: 1 });
     }
     const rows = inKeyOrder(byKey);
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      await tx.$executeRawUnsafe(
-        jsonInsert(
-          'QuizMistake',
-          MISTAKE_COLS,
-          `ON CONFLICT ("memberId","questionId") DO UPDATE SET
-             "wrongCount" = "QuizMistake"."wrongCount" + excluded."wrongCount",
-             "lastWrongAt" = excluded."lastWrongAt"`,
-        ),
-        JSON.stringify(
-          chunk.map(({ a, n }) => ({
-            memberId: a.memberId,
-            questionId: a.questionId,
-            orgId: a.orgId,
-            wrongCount: n,
-            lastWrongAt: stamp(a.answeredAt),
-          })),
-        ),
-      );
-    }
+    await mistakeUpsert.run(
+      tx,
+      rows.map(({ a, n }) => ({
+        memberId: a.memberId,
+        questionId: a.questionId,
+        orgId: a.orgId,
+        wrongCount: n,
+        lastWrongAt: sqlStamp(a.answeredAt),
+      })),
+    );
   }
 
   /** Dedupe rows for the answers' events, written with them; the keys that were new. */
@@ -359,9 +329,6 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   }
 
   // ---- group commit -------------------------------------------------------------
-  let queue: { answer: AnswerInput; resolve: (r: SubmitResult) => void; reject: (e: unknown) => void }[] = [];
-  let flushing: Promise<void> | undefined;
-
   /** Answers per (round, member) for the given pairs (deduplicated here), after this batch's inserts. */
   async function countInRounds(tx: Tx, answers: AnswerInput[]): Promise<Map<string, number>> {
     const pairs = [
@@ -381,11 +348,14 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     return new Map(rows.map((x) => [`${x.r}|${x.m}`, Number(x.n)]));
   }
 
-  async function drainQueue(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
-      const items = batch.map((b) => b.answer);
+  /**
+   * Group commit on the shared batcher: each batch is one transaction, so the
+   * database decides "answer once" (and the event's first sighting) before
+   * anyone is answered; writeOutcomes takes the row locks in key order.
+   */
+  const batcher = createWriteBatcher<AnswerInput, SubmitResult>({
+    maxBatch,
+    async write(items) {
       try {
         const { outcomes, counts } = await db.$transaction(
           async (tx) => {
@@ -395,25 +365,17 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
           },
           { timeout: 60_000 },
         );
-        batch.forEach((b, i) => {
+        return items.map((a, i) => {
           const status = outcomes[i]!;
-          const n = status === 'recorded' ? counts?.get(`${b.answer.roundId}|${b.answer.memberId}`) : undefined;
-          b.resolve({ status, ...(n !== undefined ? { answeredInRound: n } : {}) });
+          const n = status === 'recorded' ? counts?.get(`${a.roundId}|${a.memberId}`) : undefined;
+          return { status, ...(n !== undefined ? { answeredInRound: n } : {}) };
         });
       } catch (err) {
-        deps.log.error({ err, size: batch.length }, 'answer batch failed');
-        for (const b of batch) b.reject(err);
+        deps.log.error({ err, size: items.length }, 'answer batch failed');
+        throw err;
       }
-    }
-  }
-
-  function kick(): void {
-    if (flushing) return;
-    flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(drainQueue).finally(() => {
-      flushing = undefined;
-      if (queue.length > 0) kick();
-    });
-  }
+    },
+  });
 
   async function recompute(
     tx: Tx,
@@ -466,16 +428,9 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   }
 
   return {
-    submit(answer) {
-      return new Promise<SubmitResult>((resolve, reject) => {
-        queue.push({ answer, resolve, reject });
-        kick();
-      });
-    },
+    submit: (answer) => batcher.submit(answer),
     writeBatch,
     recompute,
-    async flush() {
-      while (flushing) await flushing;
-    },
+    flush: () => batcher.flush(),
   };
 }

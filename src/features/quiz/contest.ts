@@ -8,6 +8,7 @@ import type { Platform } from '../../platforms/types.ts';
 import { defineJob } from '../../bot/jobs.ts';
 import { describeAnswer } from './answer-check.ts';
 import { candidateIds, loadQuestions, shuffle, type QuizQuestion } from './questions.ts';
+import { contestSettings } from './round-settings.ts';
 import { answerControls, namesOf, typeLabel, withNextSeq, type QuizDeps } from './shared.ts';
 import { formatLocal, localParts } from './time.ts';
 
@@ -122,7 +123,7 @@ export function createContests(deps: QuizDeps) {
     total: number,
     tz: string,
   ) {
-    const settings = JSON.parse(round.settings) as { seconds: number };
+    const settings = contestSettings.parse(round.settings);
     const now = clock.now();
     const deadline = new Date(now.getTime() + settings.seconds * 1000);
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({
@@ -220,17 +221,15 @@ export function createContests(deps: QuizDeps) {
     if (count !== 1) return false;
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({ where: { roundId_position: { roundId, position } } });
-    await send
-      .in(tx)
-      .updateCard(
-        {
-          platform: round.platform,
-          orgId: round.orgId,
-          target: { kind: 'chat', id: round.chatId! },
-          messageId: rq.cardRef!,
-        },
-        await revealCard(tx, roundId, position),
-      );
+    await send.in(tx).updateCard(
+      {
+        platform: round.platform,
+        orgId: round.orgId,
+        target: { kind: 'chat', id: round.chatId! },
+        messageId: rq.cardRef!,
+      },
+      await revealCard(tx, roundId, position),
+    );
     const total = await tx.quizRoundQuestion.count({ where: { roundId } });
     if (!thenStop && position < total && round.status === 'running') {
       await openQuestion(tx, round, position + 1, total, tz);
@@ -283,7 +282,7 @@ export function createContests(deps: QuizDeps) {
             tag: input.tag,
             status: 'running',
             lockKey,
-            settings: JSON.stringify({ seconds: input.seconds }),
+            settings: contestSettings.stringify({ seconds: input.seconds }),
             opensAt: clock.now(),
             createdBy: input.memberId,
           },

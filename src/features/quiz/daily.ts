@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { defineJob } from '../../bot/jobs.ts';
 import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
+import { answerResponseColumn } from './answer-store.ts';
 import { candidateIds, loadQuestions, pickFresh } from './questions.ts';
+import { dailySettings } from './round-settings.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { endOfLocalDay, formatLocal, nextWorkingDayAt, parseTimeOfDay } from './time.ts';
 
@@ -80,7 +82,7 @@ export function createDaily(deps: QuizDeps) {
           controls: answerControls(q, 'quiz.answer', { v: 1, r: roundId, p: r.position }, t),
           result: a
             ? t(a.correct ? 'quiz.daily.result_right' : 'quiz.daily.result_wrong', {
-                mine: describeAnswer(q, JSON.parse(a.response) as string[]),
+                mine: describeAnswer(q, answerResponseColumn.parse(a.response)),
                 answer: describeAnswer(q),
               })
             : '',
@@ -161,7 +163,7 @@ export function createDaily(deps: QuizDeps) {
         title: t('quiz.daily.title'),
         tag: plan.tag,
         status: 'running',
-        settings: JSON.stringify({ private: plan.private }),
+        settings: dailySettings.stringify({ private: plan.private }),
         opensAt: now,
         closesAt,
         planId: plan.id,
@@ -213,17 +215,15 @@ export function createDaily(deps: QuizDeps) {
     });
     const people = new Set(answers.map((a) => a.memberId)).size;
     const rate = answers.length ? Math.round((answers.filter((a) => a.correct).length / answers.length) * 100) : 0;
-    await send
-      .in(tx)
-      .updateCard(
-        {
-          platform: round.platform,
-          orgId: round.orgId,
-          target: { kind: 'chat', id: round.chatId! },
-          messageId: round.cardRef,
-        },
-        await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })),
-      );
+    await send.in(tx).updateCard(
+      {
+        platform: round.platform,
+        orgId: round.orgId,
+        target: { kind: 'chat', id: round.chatId! },
+        messageId: round.cardRef,
+      },
+      await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })),
+    );
   }
 
   return {

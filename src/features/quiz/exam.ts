@@ -8,6 +8,7 @@ import type { AckReply, Card, Platform } from '../../platforms/types.ts';
 import { z } from 'zod';
 import { defineJob } from '../../bot/jobs.ts';
 import { candidateIds, loadQuestions, shuffle } from './questions.ts';
+import { testSettings } from './round-settings.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { sheetBytes } from './export-xlsx.ts';
 import { formatLocal } from './time.ts';
@@ -25,11 +26,6 @@ export const TEST_REMIND = 'quiz.test.remind';
 
 /** Those who have not started get one reminder this long before the close (at most half the window). */
 export const REMIND_BEFORE_MS = 2 * 3600_000;
-
-interface TestSettings {
-  minutes: number;
-  makeupHours: number;
-}
 
 type RoundRow = {
   id: string;
@@ -133,7 +129,7 @@ export function createExams(deps: QuizDeps) {
   }
 
   function inviteCard(round: RoundRow, tz: string, total: number, reminder: boolean): Card {
-    const s = JSON.parse(round.settings) as TestSettings;
+    const s = testSettings.parse(round.settings);
     return notice({
       title: `${kindTitle(round.kind)} · 第${round.seq}场`,
       colour: round.kind === 'makeup' ? 'orange' : 'blue',
@@ -428,7 +424,7 @@ export function createExams(deps: QuizDeps) {
     for (const a of open) await finishAttempt(tx, a.id, 'expired', now);
     const r = await results(tx, round);
     let makeupCloses: Date | null = null;
-    const settings = JSON.parse(round.settings) as TestSettings;
+    const settings = testSettings.parse(round.settings);
     if (round.kind === 'test' && r.absent.length > 0 && settings.makeupHours > 0) {
       makeupCloses = new Date(now.getTime() + settings.makeupHours * 3600_000);
       const last = await tx.quizRound.aggregate({ where: { orgId: round.orgId }, _max: { seq: true } });
@@ -552,10 +548,7 @@ export function createExams(deps: QuizDeps) {
                 title: input.title,
                 tag: input.tag,
                 status: 'scheduled',
-                settings: JSON.stringify({
-                  minutes: input.minutes,
-                  makeupHours: input.makeupHours,
-                } satisfies TestSettings),
+                settings: testSettings.stringify({ minutes: input.minutes, makeupHours: input.makeupHours }),
                 opensAt: opensNow ? now : input.opensAt,
                 closesAt: input.closesAt,
                 createdBy: input.memberId,
@@ -603,7 +596,7 @@ export function createExams(deps: QuizDeps) {
       });
       if (!invite) throw new UserError(round.kind === 'makeup' ? 'quiz.makeup.not_invited' : 'quiz.test.not_invited');
       const now = clock.now();
-      const settings = JSON.parse(round.settings) as TestSettings;
+      const settings = testSettings.parse(round.settings);
       const deadline = new Date(Math.min(now.getTime() + settings.minutes * 60_000, round.closesAt!.getTime()));
       let attempt;
       try {

@@ -7,6 +7,7 @@ import type { Daily } from './daily.ts';
 import type { Exams } from './exam.ts';
 import type { QuizQuestion } from './questions.ts';
 import { createRoundCache, type RoundSnapshot } from './round-cache.ts';
+import { dailySettings } from './round-settings.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
 import type { QuizDeps } from './shared.ts';
 import { periodKeys } from './time.ts';
@@ -150,7 +151,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         toast: { kind: correct ? 'success' : 'warning', text: [head, explanation, tail].filter(Boolean).join('\n') },
       };
       // A private card is the member's own: it can show what they answered. The group card is shared.
-      const isPrivate = (JSON.parse(round.settings) as { private?: boolean }).private === true;
+      const isPrivate = dailySettings.parse(round.settings).private === true;
       if (!isPrivate) return { ack };
       const card = await deps.daily.memberCard(round.id, who.memberId, who.tz);
       return { ack: { ...ack, card }, replaceCard: card };

@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../../lib/db.ts';
 import type { CheckableQuestion, QuestionType } from './answer-check.ts';
+import { questionAnswerColumn, questionOptionsColumn } from './bank/types.ts';
 
 /** A bank question as the play side uses it (options and answer parsed from their JSON columns). */
 export interface QuizQuestion extends CheckableQuestion {
@@ -20,20 +21,8 @@ interface QuestionRow {
   explanation: string;
 }
 
-function parseJsonArray<T>(text: string): T[] {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return Array.isArray(v) ? (v as T[]) : [];
-  } catch {
-    return [];
-  }
-}
-
 export function toQuizQuestion(row: QuestionRow): QuizQuestion {
-  const options = parseJsonArray<{ key: string; text: string }>(row.options).map((o) => ({
-    key: String(o.key).toUpperCase(),
-    text: String(o.text),
-  }));
+  const options = questionOptionsColumn.parse(row.options).map((o) => ({ key: o.key.toUpperCase(), text: o.text }));
   const type = (['single', 'multiple', 'truefalse', 'fill'].includes(row.type) ? row.type : 'single') as QuestionType;
   return {
     id: row.id,
@@ -41,7 +30,7 @@ export function toQuizQuestion(row: QuestionRow): QuizQuestion {
     stem: row.stem,
     options,
     optionKeys: options.map((o) => o.key),
-    answer: parseJsonArray<unknown>(row.answer).map(String),
+    answer: questionAnswerColumn.parse(row.answer),
     explanation: row.explanation,
   };
 }

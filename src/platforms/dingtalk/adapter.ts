@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isUniqueViolation, type Db } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createBackgroundTasks } from '../../lib/tasks.ts';
+import { parseJsonColumn } from '../../lib/json-column.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import {
   cardSchema,
@@ -233,7 +235,9 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       where: { refId: row.id, kind: 'card_update', status: 'sent' },
       orderBy: { createdAt: 'desc' },
     });
-    const card = cardSchema.safeParse((JSON.parse((latest ?? row).body) as { card?: unknown }).card);
+    const card = cardSchema.safeParse(
+      parseJsonColumn(z.object({ card: z.unknown() }), (latest ?? row).body, 'OutboxMessage.body').card,
+    );
     if (!card.success) return answer(event, { text: deps.t('dingtalk.card_command.no_card', { code }) });
     const item = listActionables(card.data).find((a) => a.n === n);
     if (!item) return answer(event, { text: deps.t('dingtalk.card_command.no_button', { code, n }) });

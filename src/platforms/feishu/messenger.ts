@@ -23,8 +23,10 @@ export const FEISHU_RATE_LIMITS: RateLimits = {
     { rate: 50, perMs: 1000, burst: 50 },
     { rate: 1000, perMs: 60_000, burst: 1000 },
   ],
-  perChat: [{ rate: 5, perMs: 1000, burst: 5 }],
-  perUser: [{ rate: 5, perMs: 1000, burst: 5 }],
+  // Paced, not burst: Feishu counts 5 in any one second, and a full bucket of 5 followed by the
+  // refill at 200 ms puts 6 in that second (code 230020, then a backoff that delays the message).
+  perChat: [{ rate: 5, perMs: 1000, burst: 1 }],
+  perUser: [{ rate: 5, perMs: 1000, burst: 1 }],
 };
 
 /**

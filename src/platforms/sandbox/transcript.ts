@@ -1,4 +1,6 @@
-import type { Card, Mention } from '../types.ts';
+import { z } from 'zod';
+import { parseJsonColumn } from '../../lib/json-column.ts';
+import { mentionSchema, storedCardSchema, type Card, type Mention } from '../types.ts';
 import type { Db } from '../../lib/db.ts';
 
 /**
@@ -98,8 +100,10 @@ function toEntry(row: {
     from: row.from === 'bot' ? 'bot' : 'user',
     ...(row.userId ? { userId: row.userId } : {}),
     ...(row.text !== null ? { text: row.text } : {}),
-    ...(row.card ? { card: JSON.parse(row.card) as Card } : {}),
-    ...(row.mentions ? { mentions: JSON.parse(row.mentions) as Mention[] } : {}),
+    ...(row.card ? { card: parseJsonColumn(storedCardSchema, row.card, 'SandboxMessage.card') } : {}),
+    ...(row.mentions
+      ? { mentions: parseJsonColumn(z.array(mentionSchema), row.mentions, 'SandboxMessage.mentions') }
+      : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }

@@ -4,7 +4,13 @@ import { newId } from '../../../lib/ids.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import { readBankFile, writeBankFile, type BankFormat, type DraftWithLine } from './file-format.ts';
 import type { ImportProblem } from './problems.ts';
-import { decodeQuestion, type BankQuestion, type QuestionType } from './types.ts';
+import {
+  decodeQuestion,
+  questionAnswerColumn,
+  questionOptionsColumn,
+  type BankQuestion,
+  type QuestionType,
+} from './types.ts';
 
 export interface ImportOptions {
   /** Leave out questions the bank already has instead of refusing the file. */
@@ -91,8 +97,8 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
                 orgId,
                 type: d.draft.type,
                 stem: d.draft.stem,
-                options: JSON.stringify(d.draft.options),
-                answer: JSON.stringify(d.draft.answer),
+                options: questionOptionsColumn.stringify(d.draft.options),
+                answer: questionAnswerColumn.stringify(d.draft.answer),
                 explanation: d.draft.explanation,
                 difficulty: d.draft.difficulty,
                 source: d.draft.source,

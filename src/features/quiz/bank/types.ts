@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { jsonColumn } from '../../../lib/json-column.ts';
+
 /**
  * The question bank's own vocabulary. A `QuestionDraft` is a validated
  * question not yet stored; a `BankQuestion` is one read back from the
@@ -11,10 +14,12 @@ export type QuestionType = (typeof QUESTION_TYPES)[number];
 export const OPTION_KEYS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
 export type OptionKey = (typeof OPTION_KEYS)[number];
 
-export interface QuestionOption {
-  key: string;
-  text: string;
-}
+export const questionOptionSchema = z.object({ key: z.string(), text: z.string() });
+export type QuestionOption = z.infer<typeof questionOptionSchema>;
+
+/** Question.options and Question.answer, as the bank writes them. */
+export const questionOptionsColumn = jsonColumn(z.array(questionOptionSchema), 'Question.options');
+export const questionAnswerColumn = jsonColumn(z.array(z.string()), 'Question.answer');
 
 export interface QuestionDraft {
   type: QuestionType;
@@ -76,8 +81,8 @@ export function decodeQuestion(row: QuestionRow): BankQuestion {
     orgId: row.orgId,
     type: row.type as QuestionType,
     stem: row.stem,
-    options: JSON.parse(row.options) as QuestionOption[],
-    answer: JSON.parse(row.answer) as string[],
+    options: questionOptionsColumn.parse(row.options),
+    answer: questionAnswerColumn.parse(row.answer),
     explanation: row.explanation,
     tags: (row.tags ?? []).map((t) => t.tag).sort((a, b) => a.localeCompare(b, 'zh-CN')),
     difficulty: row.difficulty,
