@@ -6,7 +6,7 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createBot, type Bot, type Feature } from './bot/bot.ts';
 import { loadCardTemplates } from './bot/card-templates.ts';
 import { createMessages, type MessageKey } from './bot/messages.ts';
-import { createDirectory } from './features/org/directory.ts';
+import { createDirectory, type Directory } from './features/org/directory.ts';
 import { createOrgFeature } from './features/org/commands.ts';
 import { DEMO, seedDemoOrganisation } from './features/org/demo-seed.ts';
 import { createQuizBankFeature } from './features/quiz/bank/commands.ts';
@@ -30,7 +30,7 @@ import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from 
 import type { DingTalkAdapter, DingTalkAdapterDeps } from './platforms/dingtalk/adapter.ts';
 import type { FeishuAdapter } from './platforms/feishu/adapter.ts';
 import { createSandboxAdapter } from './platforms/sandbox/adapter.ts';
-import type { Platform, PlatformMessenger } from './platforms/types.ts';
+import type { Platform, PlatformDirectory, PlatformMessenger } from './platforms/types.ts';
 import { createApp } from './server/app.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts';
@@ -50,6 +50,8 @@ export interface Shuxiang {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** Organisations, members, units and who is in which chat. */
+  directory: Directory;
   /** Files offered as download links (GET /files/:id). */
   files: FileStore;
   /** The DingTalk adapter, when DingTalk is configured. */
@@ -96,11 +98,17 @@ export async function createShuxiang(
 
   const outbox = createOutbox({ db: db.prisma, clock });
   const metrics = createMetrics();
+  // Platforms that can list a chat's members register here below; the others (a DingTalk
+  // robot cannot list an ordinary group) fall back to the members seen in the chat.
+  const platformDirectories = new Map<Platform, PlatformDirectory>();
   const directory = createDirectory({
     db: db.prisma,
     defaultTimezone: config.timezone,
     admins: config.admins,
     defaultOrgName: messages.t('demo.org'),
+    listChatMembers: (platform, chatId) => platformDirectories.get(platform)?.listChatMembers(chatId),
+    clock,
+    log,
   });
   // Every messenger registered below passes through wrapMessenger (tests and benchmarks).
   const wrap = overrides.wrapMessenger ?? ((m: PlatformMessenger) => m);
@@ -207,6 +215,7 @@ export async function createShuxiang(
       isConfiguredAdmin: directory.isConfiguredAdmin,
     });
     messengers.set('sandbox', sandbox.messenger);
+    platformDirectories.set('sandbox', sandbox.directory);
     routers.push(sandbox.routes);
   }
 
@@ -235,6 +244,7 @@ export async function createShuxiang(
     const { createFeishuAdapter } = await import('./platforms/feishu/adapter.ts');
     feishu = createFeishuAdapter({ config: config.feishu, db: db.prisma, clock, log, sink: bot.dispatcher });
     messengers.set('feishu', feishu.messenger);
+    platformDirectories.set('feishu', feishu.directory);
     routers.push(feishu.routes);
   }
 
@@ -290,6 +300,7 @@ export async function createShuxiang(
     metrics,
     log,
     clock,
+    directory,
     files,
     dingtalk,
     feishu,

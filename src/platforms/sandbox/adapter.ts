@@ -10,6 +10,7 @@ import {
   type Mention,
   type MessageEvent,
   type ActionEvent,
+  type PlatformDirectory,
   type PlatformMessenger,
 } from '../types.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -68,6 +69,8 @@ interface SandboxChat {
 
 export interface SandboxAdapter {
   messenger: PlatformMessenger;
+  /** The members of a sandbox group: the people GET /sandbox/api/chats shows in it. */
+  directory: PlatformDirectory;
   routes: Hono;
 }
 
@@ -163,6 +166,15 @@ export function createSandboxAdapter(deps: {
     return r.data;
   }
 
+  const directory: PlatformDirectory = {
+    platform: 'sandbox',
+    async listChatMembers(chatId) {
+      const chat = (await listChats()).find((c) => c.id === chatId && c.kind === 'group');
+      if (!chat) throw new Error(`unknown sandbox group ${chatId}`);
+      return chat.members.map((m) => ({ id: m.userId, name: m.name }));
+    },
+  };
+
   const routes = new Hono();
 
   routes.get('/sandbox', (c) => c.html(page));
@@ -249,5 +261,5 @@ export function createSandboxAdapter(deps: {
     return c.json(ack, 200);
   });
 
-  return { messenger, routes };
+  return { messenger, directory, routes };
 }
