@@ -85,10 +85,15 @@ export interface Directory extends IdentityResolver {
   units(orgId: string): Promise<UnitSummary[]>;
   findUnit(orgId: string, name: string): Promise<{ id: string; name: string } | null>;
   createUnit(orgId: string, name: string): Promise<{ id: string; created: boolean }>;
-  /** Puts a member in a unit (null: in none). */
-  setMemberUnit(memberId: string, unitId: string | null): Promise<void>;
+  /** Puts a member in a unit (null: in none); 'already' when they were in it. */
+  setMemberUnit(memberId: string, unitId: string | null): Promise<'moved' | 'already'>;
   unitRoles(unitId: string): Promise<UnitRoleHolder[]>;
-  grantUnitRole(unitId: string, memberId: string, role: UnitRoleName, grantedBy: string): Promise<'granted' | 'already'>;
+  grantUnitRole(
+    unitId: string,
+    memberId: string,
+    role: UnitRoleName,
+    grantedBy: string,
+  ): Promise<'granted' | 'already'>;
   /** Removes one role, or every role the member holds in the unit; returns how many went. */
   revokeUnitRole(unitId: string, memberId: string, role?: UnitRoleName): Promise<number>;
 }
@@ -389,7 +394,11 @@ export function createDirectory(deps: {
     }
     if (listed) {
       const members = await registerListed(orgId, platform, listed);
-      if (chatId) await replaceMembership(chatId, members.map((m) => m.id));
+      if (chatId)
+        await replaceMembership(
+          chatId,
+          members.map((m) => m.id),
+        );
       return members;
     }
     if (!chatId) return [];
@@ -489,8 +498,11 @@ export function createDirectory(deps: {
       }
     },
     async setMemberUnit(memberId, unitId) {
+      const member = await db.member.findUniqueOrThrow({ where: { id: memberId }, select: { unitId: true } });
+      if (member.unitId === unitId) return 'already';
       try {
         await db.member.update({ where: { id: memberId }, data: { unitId } });
+        return 'moved';
       } finally {
         forget();
       }
