@@ -38,7 +38,7 @@ describe('sandbox: 单位 / units', () => {
     expect((await say('sec-wang', '单位 负责人 办公室 @李明')).text).toBe('李明 已经是「办公室」负责人了。');
 
     expect((await say('m-li', '我是谁')).text).toContain('单位职务：办公室负责人');
-    expect((await say('sec-wang', '单位')).text).toContain('· 办公室（2 人）负责人：李明；联络员：张华、陈静');
+    expect((await say('sec-wang', '单位')).text).toContain('· 办公室（2 人）负责人：李明；联络员：陈静、张华');
   });
 
   it('removes a head or contact, and says so when there was nothing to remove', async () => {

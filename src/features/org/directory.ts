@@ -447,13 +447,13 @@ export function createDirectory(deps: {
   });
   const holderInclude = { member: { select: { displayName: true, platform: true, platformUserId: true } } } as const;
 
+  /** Oldest grant first; grants in the same instant (one command naming several people) by name, not by random id. */
+  const byGrant = (a: UnitRoleHolder, b: UnitRoleHolder) =>
+    a.grantedAt.getTime() - b.grantedAt.getTime() || a.displayName.localeCompare(b.displayName, 'zh-CN');
+
   async function unitRolesOf(unitId: string) {
-    const rows = await db.unitRole.findMany({
-      where: { unitId },
-      include: holderInclude,
-      orderBy: [{ grantedAt: 'asc' }, { id: 'asc' }],
-    });
-    return rows.map(holderOf);
+    const rows = await db.unitRole.findMany({ where: { unitId }, include: holderInclude });
+    return rows.map(holderOf).sort(byGrant);
   }
 
   return {
@@ -469,9 +469,7 @@ export function createDirectory(deps: {
       });
       return units
         .map((u) => {
-          const holders = u.roles
-            .sort((a, b) => a.grantedAt.getTime() - b.grantedAt.getTime() || a.id.localeCompare(b.id))
-            .map(holderOf);
+          const holders = u.roles.map(holderOf).sort(byGrant);
           return {
             id: u.id,
             name: u.name,
