@@ -10,7 +10,7 @@ import { createJobs } from './bot/jobs.ts';
 import { createSendHub } from './bot/send.ts';
 import { loadCardTemplates } from './bot/card-templates.ts';
 import { createMessages, type MessageKey } from './bot/messages.ts';
-import { createDirectory } from './features/org/directory.ts';
+import { createDirectory, type Directory } from './features/org/directory.ts';
 import { createOrgFeature } from './features/org/commands.ts';
 import { DEMO, seedDemoOrganisation } from './features/org/demo-seed.ts';
 import { createQuizBankFeature } from './features/quiz/bank/commands.ts';
@@ -34,7 +34,7 @@ import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from 
 import type { DingTalkAdapter, DingTalkAdapterDeps } from './platforms/dingtalk/adapter.ts';
 import type { FeishuAdapter } from './platforms/feishu/adapter.ts';
 import { createSandboxAdapter } from './platforms/sandbox/adapter.ts';
-import type { Platform, PlatformMessenger } from './platforms/types.ts';
+import type { Platform, PlatformDirectory, PlatformMessenger } from './platforms/types.ts';
 import { createApp } from './server/app.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts';
@@ -63,6 +63,8 @@ export interface Shuxiang {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** Organisations, members, units and who is in which chat. */
+  directory: Directory;
   /** Files offered as download links (GET /files/:id). */
   files: FileStore;
   /** The DingTalk adapter, when DingTalk is configured. */
@@ -111,11 +113,17 @@ export async function createShuxiang(
 
   const outbox = createOutbox({ db: db.prisma, clock });
   const metrics = createMetrics();
+  // Platforms that can list a chat's members register here below; the others (a DingTalk
+  // robot cannot list an ordinary group) fall back to the members seen in the chat.
+  const platformDirectories = new Map<Platform, PlatformDirectory>();
   const directory = createDirectory({
     db: db.prisma,
     defaultTimezone: config.timezone,
     admins: config.admins,
     defaultOrgName: messages.t('demo.org'),
+    listChatMembers: (platform, chatId) => platformDirectories.get(platform)?.listChatMembers(chatId),
+    clock,
+    log,
   });
   const send = createSendHub({ db: db.prisma, outbox, messages, secretaries: (orgId) => directory.secretaries(orgId) });
   // Every messenger registered below passes through wrapMessenger (tests and benchmarks).
@@ -208,6 +216,7 @@ export async function createShuxiang(
       ratePerMinute: config.sandbox.ratePerMinute,
     });
     messengers.set('sandbox', sandbox.messenger);
+    platformDirectories.set('sandbox', sandbox.directory);
     routers.push(sandbox.routes);
   }
 
@@ -237,6 +246,7 @@ export async function createShuxiang(
     const { createFeishuAdapter } = await import('./platforms/feishu/adapter.ts');
     feishu = createFeishuAdapter({ config: config.feishu, db: db.prisma, clock, log, sink: bot.dispatcher });
     messengers.set('feishu', feishu.messenger);
+    platformDirectories.set('feishu', feishu.directory);
     routers.push(feishu.routes);
   }
 
@@ -293,6 +303,7 @@ export async function createShuxiang(
     metrics,
     log,
     clock,
+    directory,
     files,
     dingtalk,
     feishu,

@@ -11,6 +11,9 @@ import type { MessageKey, MessageParams, Messages } from './messages.ts';
 
 export type Role = 'secretary' | 'member';
 
+/** A role tied to one unit: its head (负责人) or one of its contacts (联络员). */
+export type UnitRoleName = 'head' | 'contact';
+
 /** Who is speaking, as the directory resolved them. */
 export interface Identity {
   orgId: string;
@@ -21,6 +24,8 @@ export interface Identity {
   unitId: string | null;
   unitName: string | null;
   role: Role;
+  /** The units this person heads or is a contact of (who receives a unit's escalations and may act for it). */
+  unitRoles: { unitId: string; unitName: string; role: UnitRoleName }[];
   /** The chat record, when the event came from a registered chat. */
   chatId: string | null;
 }

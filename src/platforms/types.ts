@@ -302,6 +302,25 @@ export interface PlatformMessenger {
   updateCard(ref: SentRef & { target: Target }, card: Card, opts: SendOptions): Promise<void>;
 }
 
+/** One person in a group chat, as the platform lists them. */
+export interface ChatMemberInfo {
+  id: string;
+  name: string;
+}
+
+/**
+ * Who is in a chat, for platforms that can say (Feishu's chat-members API,
+ * the sandbox's seeded chats). Separate from PlatformMessenger: that port is
+ * the outbox worker's and only sends. A platform without a way to list an
+ * ordinary group (a DingTalk robot) offers none, and the directory falls back
+ * to the members it has seen in the chat.
+ */
+export interface PlatformDirectory {
+  platform: Platform;
+  /** Everyone in the group (bots left out). Throws when the platform refuses or fails part-way. */
+  listChatMembers(chatId: string): Promise<ChatMemberInfo[]>;
+}
+
 /** What an adapter hands inbound events to (the dispatcher). */
 export interface EventSink {
   handleMessage(event: MessageEvent): Promise<void>;

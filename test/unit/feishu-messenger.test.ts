@@ -301,6 +301,17 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
     expect(fake.requests.filter((r) => r.path === '/open-apis/bot/v3/info')).toHaveLength(1);
   });
 
+  it("lists a chat's members page by page, reuses a complete list, and fails rather than answer an empty one", async () => {
+    const members = await messenger.listChatMembers(CHAT);
+    expect(members).toHaveLength(130);
+    expect(members[129]).toEqual({ id: 'ou_129', name: '成员129' });
+    await messenger.listChatMembers(CHAT);
+    expect(fake.requests.filter((r) => r.path.endsWith('/members'))).toHaveLength(2);
+    // A chat the bot cannot read is an error, never an empty group.
+    fake.addChat({ chat_id: 'oc_gone', members: [{ open_id: 'ou_x', name: '某人' }], botIn: false });
+    await expect(messenger.listChatMembers('oc_gone')).rejects.toThrow();
+  });
+
   it('knows every name in a big group: 12,000 members, 120 pages within the 50-calls-a-second limit', async () => {
     fake.addChat({
       chat_id: 'oc_big',

@@ -1,8 +1,50 @@
-import type { ActionEvent, MessageEvent, Platform } from '../../platforms/types.ts';
-import type { Identity, IdentityResolver, Role } from '../../bot/context.ts';
+import type { ActionEvent, ChatMemberInfo, MessageEvent, Platform } from '../../platforms/types.ts';
+import type { Identity, IdentityResolver, Role, UnitRoleName } from '../../bot/context.ts';
+import { createSystemClock, type Clock } from '../../lib/clock.ts';
 import type { Db } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
+import type { Logger } from '../../lib/logger.ts';
+
+/** A member as the directory hands them out (attendance lists, escalations). */
+export interface DirectoryMember {
+  id: string;
+  platform: string;
+  platformUserId: string;
+  displayName: string;
+  unitId: string | null;
+}
+
+export interface UnitRoleHolder {
+  memberId: string;
+  displayName: string;
+  platform: string;
+  platformUserId: string;
+  role: UnitRoleName;
+  grantedBy: string | null;
+  grantedAt: Date;
+}
+
+export interface UnitSummary {
+  id: string;
+  name: string;
+  memberCount: number;
+  heads: UnitRoleHolder[];
+  contacts: UnitRoleHolder[];
+}
+
+/**
+ * Lists a chat's members on its platform; `undefined` when the platform
+ * offers no way to (main.ts wires it: features cannot import platforms).
+ */
+export type ListChatMembers = (platform: Platform, platformChatId: string) => Promise<ChatMemberInfo[]> | undefined;
+
+const IN_CHUNK = 500;
+function chunks<T>(list: T[], size = IN_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
 
 /**
  * Organisations, chats, members and roles. Resolves who sent an event,
@@ -30,6 +72,30 @@ export interface Directory extends IdentityResolver {
     kind: 'group' | 'direct';
     title: string;
   }): Promise<{ chatId: string; orgId: string; created: boolean }>;
+  /**
+   * Who is in a group chat: the platform's list where it has one (unknown
+   * people are registered, as on first contact, and the recorded membership
+   * is replaced by the list), otherwise everyone the bot has seen speaking or
+   * clicking there. Kept for a few minutes, so a card clicked again and again
+   * does not list the group each time.
+   */
+  chatMembers(orgId: string, platform: Platform, platformChatId: string): Promise<DirectoryMember[]>;
+
+  /** The organisation's units with their member counts, heads and contacts, by name. */
+  units(orgId: string): Promise<UnitSummary[]>;
+  findUnit(orgId: string, name: string): Promise<{ id: string; name: string } | null>;
+  createUnit(orgId: string, name: string): Promise<{ id: string; created: boolean }>;
+  /** Puts a member in a unit (null: in none); 'already' when they were in it. */
+  setMemberUnit(memberId: string, unitId: string | null): Promise<'moved' | 'already'>;
+  unitRoles(unitId: string): Promise<UnitRoleHolder[]>;
+  grantUnitRole(
+    unitId: string,
+    memberId: string,
+    role: UnitRoleName,
+    grantedBy: string,
+  ): Promise<'granted' | 'already'>;
+  /** Removes one role, or every role the member holds in the unit; returns how many went. */
+  revokeUnitRole(unitId: string, memberId: string, role?: UnitRoleName): Promise<number>;
 }
 
 export function createDirectory(deps: {
@@ -45,8 +111,16 @@ export function createDirectory(deps: {
    * such a change within twice this time (entries are refreshed behind).
    */
   identityTtlMs?: number;
+  /** Lists a chat's members on its platform; absent, every chat falls back to who was seen there. */
+  listChatMembers?: ListChatMembers;
+  /** How long a chat's member list is reused (default 3 minutes). */
+  chatMembersTtlMs?: number;
+  clock?: Clock;
+  log?: Logger;
 }): Directory {
   const { db } = deps;
+  const clock = deps.clock ?? createSystemClock();
+  const chatMembersTtlMs = deps.chatMembersTtlMs ?? 3 * 60_000;
   const identityTtlMs = deps.identityTtlMs ?? 5_000;
   const identities = new Map<string, { at: number; identity: Identity }>();
   const forget = () => identities.clear();
@@ -161,10 +235,16 @@ export function createDirectory(deps: {
       orgId = known?.orgId ?? (await orgForTenant(event.platform, event.tenant, deps.defaultOrgName));
     }
     const member = await ensureMember(orgId, event.platform, event.sender.id, event.sender.name);
-    const [org, full, grant] = await Promise.all([
+    if (chatId) await recordSeen(chatId, member.id, event.platform, event.chat.id);
+    const [org, full, grant, unitRoles] = await Promise.all([
       db.organisation.findUniqueOrThrow({ where: { id: orgId } }),
       db.member.findUniqueOrThrow({ where: { id: member.id }, include: { unit: true } }),
       db.roleGrant.findFirst({ where: { orgId, memberId: member.id, role: 'secretary' } }),
+      db.unitRole.findMany({
+        where: { memberId: member.id },
+        include: { unit: { select: { name: true } } },
+        orderBy: { grantedAt: 'asc' },
+      }),
     ]);
     const role: Role = grant || isConfiguredAdmin(event.platform, event.sender.id) ? 'secretary' : 'member';
     return {
@@ -176,8 +256,204 @@ export function createDirectory(deps: {
       unitId: full.unitId,
       unitName: full.unit?.name ?? null,
       role,
+      unitRoles: unitRoles.map((r) => ({ unitId: r.unitId, unitName: r.unit.name, role: r.role as UnitRoleName })),
       chatId,
     };
+  }
+
+  // ---- Chat membership ----------------------------------------------------------
+
+  /** When this process last wrote each (chat, member) pair: a speaker is written once an hour, not per message. */
+  const seen = new Map<string, number>();
+  const SEEN_REFRESH_MS = 60 * 60_000;
+  const rosters = new Map<string, { at: number; members: DirectoryMember[] }>();
+  const rosterLoads = new Map<string, Promise<DirectoryMember[]>>();
+  const rosterKey = (platform: string, platformChatId: string) => `${platform}\u0000${platformChatId}`;
+
+  async function recordSeen(chatId: string, memberId: string, platform: Platform, platformChatId: string) {
+    const key = `${chatId}\u0000${memberId}`;
+    const now = clock.now();
+    const last = seen.get(key);
+    if (last !== undefined && now.getTime() - last < SEEN_REFRESH_MS) return;
+    if (seen.size >= 100_000) seen.clear();
+    seen.set(key, now.getTime());
+    // A newcomer must show up in the next roster even where the platform cannot list members.
+    if (last === undefined) rosters.delete(rosterKey(platform, platformChatId));
+    try {
+      await db.chatMember.upsert({
+        where: { chatId_memberId: { chatId, memberId } },
+        create: { chatId, memberId, seenAt: now },
+        update: { seenAt: now },
+      });
+    } catch (err) {
+      // Membership is a record for rosters, not part of answering this event: never fail the event for it.
+      seen.delete(key);
+      if (!isUniqueViolation(err)) deps.log?.warn({ err, chatId }, 'could not record chat membership');
+    }
+  }
+
+  const toDirectoryMember = (m: DirectoryMember): DirectoryMember => ({
+    id: m.id,
+    platform: m.platform,
+    platformUserId: m.platformUserId,
+    displayName: m.displayName,
+    unitId: m.unitId,
+  });
+  const memberSelect = { id: true, platform: true, platformUserId: true, displayName: true, unitId: true } as const;
+
+  /** Registers whoever the platform listed and is not yet known (first contact), and refreshes changed names. */
+  async function registerListed(orgId: string, platform: Platform, listed: ChatMemberInfo[]) {
+    const names = new Map(listed.map((l) => [l.id, l.name]));
+    const ids = [...names.keys()];
+    const known = new Map<string, DirectoryMember>();
+    for (const part of chunks(ids)) {
+      const rows = await db.member.findMany({
+        where: { orgId, platform, platformUserId: { in: part } },
+        select: memberSelect,
+      });
+      for (const r of rows) known.set(r.platformUserId, r);
+    }
+    const missing = ids.filter((id) => !known.has(id));
+    for (const part of chunks(missing)) {
+      const data = part.map((id) => ({
+        id: newId(),
+        orgId,
+        platform,
+        platformUserId: id,
+        displayName: names.get(id) || id,
+      }));
+      try {
+        await db.member.createMany({ data });
+      } catch (err) {
+        // Someone in this batch spoke meanwhile and was registered: go one by one.
+        if (!isUniqueViolation(err)) throw err;
+        for (const d of data) await ensureMember(orgId, platform, d.platformUserId, names.get(d.platformUserId));
+      }
+      const rows = await db.member.findMany({
+        where: { orgId, platform, platformUserId: { in: part } },
+        select: memberSelect,
+      });
+      for (const r of rows) known.set(r.platformUserId, r);
+    }
+    for (const [id, m] of known) {
+      const name = names.get(id);
+      if (name && name !== m.displayName) {
+        await db.member.update({ where: { id: m.id }, data: { displayName: name } });
+        m.displayName = name;
+      }
+    }
+    return ids.flatMap((id) => {
+      const m = known.get(id);
+      return m ? [toDirectoryMember(m)] : [];
+    });
+  }
+
+  /** The platform's list is the truth: add who is new, refresh who is there, drop who left. */
+  async function replaceMembership(chatId: string, memberIds: string[]) {
+    const now = clock.now();
+    const existing = new Set(
+      (await db.chatMember.findMany({ where: { chatId }, select: { memberId: true } })).map((r) => r.memberId),
+    );
+    const listed = new Set(memberIds);
+    const added = memberIds.filter((id) => !existing.has(id));
+    const stayed = memberIds.filter((id) => existing.has(id));
+    const left = [...existing].filter((id) => !listed.has(id));
+    for (const part of chunks(added)) {
+      try {
+        await db.chatMember.createMany({ data: part.map((memberId) => ({ chatId, memberId, seenAt: now })) });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        for (const memberId of part) {
+          await db.chatMember.upsert({
+            where: { chatId_memberId: { chatId, memberId } },
+            create: { chatId, memberId, seenAt: now },
+            update: { seenAt: now },
+          });
+        }
+      }
+    }
+    for (const part of chunks(stayed)) {
+      await db.chatMember.updateMany({ where: { chatId, memberId: { in: part } }, data: { seenAt: now } });
+    }
+    for (const part of chunks(left)) {
+      await db.chatMember.deleteMany({ where: { chatId, memberId: { in: part } } });
+    }
+  }
+
+  async function loadRoster(orgId: string, platform: Platform, platformChatId: string): Promise<DirectoryMember[]> {
+    const chat = await db.chat.findUnique({
+      where: { platform_platformChatId: { platform, platformChatId } },
+      select: { id: true, orgId: true },
+    });
+    const chatId = chat?.orgId === orgId ? chat.id : null;
+    let listed: ChatMemberInfo[] | undefined;
+    try {
+      listed = await deps.listChatMembers?.(platform, platformChatId);
+    } catch (err) {
+      deps.log?.warn({ err, platform, platformChatId }, 'could not list chat members; using those seen in the chat');
+    }
+    if (listed) {
+      const members = await registerListed(orgId, platform, listed);
+      if (chatId)
+        await replaceMembership(
+          chatId,
+          members.map((m) => m.id),
+        );
+      return members;
+    }
+    if (!chatId) return [];
+    const rows = await db.chatMember.findMany({
+      where: { chatId },
+      select: { member: { select: memberSelect } },
+      orderBy: { member: { createdAt: 'asc' } },
+    });
+    return rows.map((r) => toDirectoryMember(r.member));
+  }
+
+  async function chatMembers(orgId: string, platform: Platform, platformChatId: string) {
+    const key = rosterKey(platform, platformChatId);
+    const hit = rosters.get(key);
+    if (hit && clock.now().getTime() - hit.at < chatMembersTtlMs) return hit.members;
+    let load = rosterLoads.get(key);
+    if (!load) {
+      load = loadRoster(orgId, platform, platformChatId)
+        .then((members) => {
+          if (rosters.size >= 1_000) rosters.clear();
+          rosters.set(key, { at: clock.now().getTime(), members });
+          return members;
+        })
+        .finally(() => rosterLoads.delete(key));
+      rosterLoads.set(key, load);
+    }
+    return load;
+  }
+
+  // ---- Units ----------------------------------------------------------------------
+
+  const holderOf = (r: {
+    memberId: string;
+    role: string;
+    grantedBy: string | null;
+    grantedAt: Date;
+    member: { displayName: string; platform: string; platformUserId: string };
+  }): UnitRoleHolder => ({
+    memberId: r.memberId,
+    displayName: r.member.displayName,
+    platform: r.member.platform,
+    platformUserId: r.member.platformUserId,
+    role: r.role as UnitRoleName,
+    grantedBy: r.grantedBy,
+    grantedAt: r.grantedAt,
+  });
+  const holderInclude = { member: { select: { displayName: true, platform: true, platformUserId: true } } } as const;
+
+  /** Oldest grant first; grants in the same instant (one command naming several people) by name, not by random id. */
+  const byGrant = (a: UnitRoleHolder, b: UnitRoleHolder) =>
+    a.grantedAt.getTime() - b.grantedAt.getTime() || a.displayName.localeCompare(b.displayName, 'zh-CN');
+
+  async function unitRolesOf(unitId: string) {
+    const rows = await db.unitRole.findMany({ where: { unitId }, include: holderInclude });
+    return rows.map(holderOf).sort(byGrant);
   }
 
   return {
@@ -185,6 +461,73 @@ export function createDirectory(deps: {
     isConfiguredAdmin,
     ensureMember,
     registerChat,
+    chatMembers,
+    async units(orgId) {
+      const units = await db.unit.findMany({
+        where: { orgId },
+        include: { _count: { select: { members: true } }, roles: { include: holderInclude } },
+      });
+      return units
+        .map((u) => {
+          const holders = u.roles.map(holderOf).sort(byGrant);
+          return {
+            id: u.id,
+            name: u.name,
+            memberCount: u._count.members,
+            heads: holders.filter((h) => h.role === 'head'),
+            contacts: holders.filter((h) => h.role === 'contact'),
+          };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
+    },
+    async findUnit(orgId, name) {
+      return db.unit.findUnique({ where: { orgId_name: { orgId, name } }, select: { id: true, name: true } });
+    },
+    async createUnit(orgId, name) {
+      const found = await db.unit.findUnique({ where: { orgId_name: { orgId, name } } });
+      if (found) return { id: found.id, created: false };
+      try {
+        const unit = await db.unit.create({ data: { id: newId(), orgId, name } });
+        return { id: unit.id, created: true };
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        const again = await db.unit.findUniqueOrThrow({ where: { orgId_name: { orgId, name } } });
+        return { id: again.id, created: false };
+      }
+    },
+    async setMemberUnit(memberId, unitId) {
+      const member = await db.member.findUniqueOrThrow({ where: { id: memberId }, select: { unitId: true } });
+      if (member.unitId === unitId) return 'already';
+      try {
+        await db.member.update({ where: { id: memberId }, data: { unitId } });
+        return 'moved';
+      } finally {
+        forget();
+      }
+    },
+    unitRoles: unitRolesOf,
+    async grantUnitRole(unitId, memberId, role, grantedBy) {
+      const unit = await db.unit.findUniqueOrThrow({ where: { id: unitId }, select: { orgId: true } });
+      try {
+        await db.unitRole.create({
+          data: { id: newId(), orgId: unit.orgId, unitId, memberId, role, grantedBy, grantedAt: clock.now() },
+        });
+        return 'granted';
+      } catch (err) {
+        if (isUniqueViolation(err)) return 'already';
+        throw err;
+      } finally {
+        forget();
+      }
+    },
+    async revokeUnitRole(unitId, memberId, role) {
+      try {
+        const { count } = await db.unitRole.deleteMany({ where: { unitId, memberId, ...(role ? { role } : {}) } });
+        return count;
+      } finally {
+        forget();
+      }
+    },
     async grantSecretary(orgId, memberId, grantedBy) {
       try {
         await db.roleGrant.create({ data: { id: newId(), orgId, memberId, role: 'secretary', grantedBy } });

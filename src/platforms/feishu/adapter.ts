@@ -13,6 +13,7 @@ import type {
   EventSink,
   InboundFile,
   MessageEvent,
+  PlatformDirectory,
   PlatformMessenger,
 } from '../types.ts';
 import { createFeishuClient } from './client.ts';
@@ -54,6 +55,8 @@ export const defaultFeishuOptions: FeishuAdapterOptions = { ackDeadlineMs: 2_500
 
 export interface FeishuAdapter {
   messenger: FeishuMessenger & PlatformMessenger;
+  /** Who is in a chat: the chat-members API, paged and paced (shares the messenger's name cache). */
+  directory: PlatformDirectory;
   routes: Hono;
   /** Fetches the bot's identity and, in ws mode, opens the long connection. */
   start(): Promise<void>;
@@ -457,6 +460,7 @@ export function createFeishuAdapter(deps: {
 
   return {
     messenger,
+    directory: { platform: 'feishu', listChatMembers: (chatId) => messenger.listChatMembers(chatId) },
     routes,
     tasks,
     wsDispatcher,

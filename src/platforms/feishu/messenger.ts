@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/logger.ts';
 import {
   DeliveryError,
   type Card,
+  type ChatMemberInfo,
   type Mention,
   type PlatformMessenger,
   type RateLimits,
@@ -45,6 +46,8 @@ export interface FeishuMessenger extends PlatformMessenger {
   cachedName(chatId: string, openId: string): string | undefined;
   /** Delayed update with a callback token (30 min, two uses); call only after the callback was answered. */
   updateWithToken(token: string, card: Card): Promise<void>;
+  /** Everyone in a chat (the same paged, cached list the names come from); throws unless the whole list was read. */
+  listChatMembers(chatId: string): Promise<ChatMemberInfo[]>;
 }
 
 /** 50,000 members (Feishu's largest groups), 100 a page. */
@@ -71,7 +74,8 @@ export function createFeishuMessenger(deps: {
   };
   const namesTtlMs = deps.namesTtlMs ?? 10 * 60_000;
   const memberPageIntervalMs = deps.memberPageIntervalMs ?? 25;
-  const names = new Map<string, { at: number; byId: Map<string, string> }>();
+  /** `complete` is false when a failure cut the list short: names from it are good, the roster is not. */
+  const names = new Map<string, { at: number; byId: Map<string, string>; complete: boolean }>();
   const loading = new Map<string, Promise<Map<string, string>>>();
   let bot: Promise<string | undefined> | undefined;
 
@@ -126,10 +130,10 @@ export function createFeishuMessenger(deps: {
         pageToken = res.data.page_token;
       }
     } catch (err) {
-      if (byId.size > 0) names.set(chatId, { at: clock.now().getTime(), byId });
+      if (byId.size > 0) names.set(chatId, { at: clock.now().getTime(), byId, complete: false });
       throw err;
     }
-    names.set(chatId, { at: clock.now().getTime(), byId });
+    names.set(chatId, { at: clock.now().getTime(), byId, complete: true });
     return byId;
   }
 
@@ -228,13 +232,20 @@ export function createFeishuMessenger(deps: {
       } catch (err) {
         log.warn({ chatId, error: failure(err, 'chat members').message }, 'could not list chat members');
         // Remember the failure too, so clicks during a quiz do not each retry the API.
-        names.set(chatId, { at: clock.now().getTime(), byId: cached?.byId ?? new Map() });
+        names.set(chatId, { at: clock.now().getTime(), byId: cached?.byId ?? new Map(), complete: false });
         return cached?.byId.get(openId);
       }
     },
 
     cachedName(chatId, openId) {
       return names.get(chatId)?.byId.get(openId);
+    },
+
+    async listChatMembers(chatId) {
+      const cached = names.get(chatId);
+      const byId =
+        cached?.complete && clock.now().getTime() - cached.at < namesTtlMs ? cached.byId : await membersOf(chatId);
+      return [...byId].map(([id, name]) => ({ id, name }));
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   type Mention,
   type MessageEvent,
   type ActionEvent,
+  type PlatformDirectory,
   type PlatformMessenger,
 } from '../types.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -69,6 +70,8 @@ interface SandboxChat {
 
 export interface SandboxAdapter {
   messenger: PlatformMessenger;
+  /** The members of a sandbox group: the people GET /sandbox/api/chats shows in it. */
+  directory: PlatformDirectory;
   routes: Hono;
 }
 
@@ -167,6 +170,15 @@ export function createSandboxAdapter(deps: {
     return r.data;
   }
 
+  const directory: PlatformDirectory = {
+    platform: 'sandbox',
+    async listChatMembers(chatId) {
+      const chat = (await listChats()).find((c) => c.id === chatId && c.kind === 'group');
+      if (!chat) throw new Error(`unknown sandbox group ${chatId}`);
+      return chat.members.map((m) => ({ id: m.userId, name: m.name }));
+    },
+  };
+
   const routes = new Hono();
 
   // A sandbox left on in production is an open door; at least it cannot be flooded.
@@ -264,7 +276,7 @@ export function createSandboxAdapter(deps: {
     return c.json(ack, 200);
   });
 
-  return { messenger, routes };
+  return { messenger, directory, routes };
 }
 
 /** The caller's address; requests made in-process (tests) have none. */
