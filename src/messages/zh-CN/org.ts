@@ -1,5 +1,7 @@
 /** Organisation, members and roles. */
 export const org = {
+  'admin.usage.verb_required': '请写明要做什么：添加、移除或列表',
+  'admin.usage.verb_unknown': '只能是 添加、移除 或 列表',
   // org
   'whoami.text': '{name}，您好！\n单位：{unit}\n身份：{role}\n平台：{platform}',
   'whoami.no_unit': '未分配',
