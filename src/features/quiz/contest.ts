@@ -1,13 +1,15 @@
+import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
 import type { PausedLine } from '../../bot/context.ts';
+import { defineJob } from '../../bot/jobs.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Platform } from '../../platforms/types.ts';
-import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
-import { candidateIds, loadQuestions, shuffle, type QuizQuestion } from './questions.ts';
-import { answerControls, namesOf, typeLabel, withNextSeq, type QuizDeps } from './shared.ts';
+import { quizPodiumCard, quizQuestionCard } from './cards.ts';
+import { loadQuestions, type QuizQuestion } from './questions.ts';
+import { createRound, pickQuestions, settingsOf, withNextSeq } from './rounds.ts';
+import { answerControls, namesOf, typeLabel, type QuizDeps } from './shared.ts';
 import { formatLocal, localParts } from './time.ts';
 
 /**
@@ -26,8 +28,17 @@ export function contestLockKey(platform: string, chatId: string): string {
 }
 
 export function createContests(deps: QuizDeps) {
-  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const { db, clock, cards, send, jobs, messages } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
+
+  // A question's time-out: reveal it, then the next question or the podium.
+  const closeJob = defineJob({
+    kind: CONTEST_CLOSE,
+    payload: z.object({ roundId: z.string(), position: z.number().int().min(1) }),
+    async run({ item, tx }, { roundId, position }) {
+      await closeQuestion(tx, roundId, position, item.timezone);
+    },
+  });
 
   function clockTime(at: Date, tz: string): string {
     const p = localParts(at, tz);
@@ -45,7 +56,7 @@ export function createContests(deps: QuizDeps) {
     tz: string;
   }) {
     const { q } = input;
-    return cards.render('quiz-question', {
+    return quizQuestionCard(cards, {
       seq: input.seq,
       position: input.position,
       total: input.total,
@@ -78,7 +89,7 @@ export function createContests(deps: QuizDeps) {
       answers.map((a) => a.memberId),
     );
     const voided = rq.status === 'void';
-    return cards.render('quiz-question', {
+    return quizQuestionCard(cards, {
       seq: round.seq,
       position,
       total,
@@ -119,32 +130,26 @@ export function createContests(deps: QuizDeps) {
       where: { roundId_position: { roundId: round.id, position } },
       data: { status: 'open', openedAt: now, deadline, cardRef: cardId },
     });
-    await outbox.enqueue(
+    await send.in(tx).toChat(
+      { platform: round.platform, chatId: round.chatId!, orgId: round.orgId },
       {
-        id: cardId,
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card',
-        body: {
-          card: questionCard({
-            seq: round.seq,
-            roundId: round.id,
-            position,
-            total,
-            q,
-            seconds: settings.seconds,
-            deadline,
-            tz,
-          }),
-        },
+        card: questionCard({
+          seq: round.seq,
+          roundId: round.id,
+          position,
+          total,
+          q,
+          seconds: settings.seconds,
+          deadline,
+          tz,
+        }),
       },
-      tx,
+      { id: cardId },
     );
-    await scheduler.schedule(
+    await jobs.schedule(
+      closeJob,
       {
         orgId: round.orgId,
-        kind: CONTEST_CLOSE,
         dueAt: new Date(deadline.getTime() + CLOSE_GRACE_MS),
         payload: { roundId: round.id, position },
         timezone: tz,
@@ -172,7 +177,7 @@ export function createContests(deps: QuizDeps) {
       ([, a], [, b]) => b.points - a.points || b.correct - a.correct || a.last - b.last,
     );
     const medals = ['🥇', '🥈', '🥉'];
-    return cards.render('quiz-podium', {
+    return quizPodiumCard(cards, {
       seq: round.seq,
       title: t('quiz.contest.title'),
       total: asked.length,
@@ -192,16 +197,12 @@ export function createContests(deps: QuizDeps) {
       where: { id: roundId },
       data: { status: 'closed', lockKey: null, closesAt: clock.now() },
     });
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card',
-        body: { card: await podiumCard(tx, roundId) },
-      },
-      tx,
-    );
+    await send
+      .in(tx)
+      .toChat(
+        { platform: round.platform, chatId: round.chatId!, orgId: round.orgId },
+        { card: await podiumCard(tx, roundId) },
+      );
   }
 
   /** Closes the open question (reveal on its card); then the next question or the podium. */
@@ -219,17 +220,17 @@ export function createContests(deps: QuizDeps) {
     if (count !== 1) return false;
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({ where: { roundId_position: { roundId, position } } });
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'chat', id: round.chatId! },
-        kind: 'card_update',
-        refId: rq.cardRef!,
-        body: { card: await revealCard(tx, roundId, position) },
-      },
-      tx,
-    );
+    await send
+      .in(tx)
+      .updateCard(
+        {
+          platform: round.platform,
+          target: { kind: 'chat', id: round.chatId! },
+          messageId: rq.cardRef!,
+          orgId: round.orgId,
+        },
+        await revealCard(tx, roundId, position),
+      );
     const total = await tx.quizRoundQuestion.count({ where: { roundId } });
     if (!thenStop && position < total && round.status === 'running') {
       await openQuestion(tx, round, position + 1, total, tz);
@@ -239,44 +240,29 @@ export function createContests(deps: QuizDeps) {
     return true;
   }
 
-  scheduler.onFire(CONTEST_CLOSE, async (item: FiredItem, tx: Tx) => {
-    const { roundId, position } = item.payload as { roundId: string; position: number };
-    await closeQuestion(tx, roundId, position, item.timezone);
-  });
-
   return {
+    jobs: [closeJob],
     revealCard,
     podiumCard,
 
     async start(input: {
       orgId: string;
       tz: string;
-      platform: Platform;
+      platform: string;
       chatId: string;
       memberId: string;
       count: number;
       tag: string | null;
       seconds: number;
     }): Promise<{ seq: number }> {
-      const ids = await candidateIds(db, input.orgId, input.tag);
-      if (ids.length === 0) {
-        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
-      }
-      if (ids.length < input.count) {
-        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
-          have: ids.length,
-          want: input.count,
-          tag: input.tag ?? '',
-        });
-      }
-      const picked = shuffle(ids).slice(0, input.count);
+      const picked = await pickQuestions(db, input.orgId, input.tag, input.count);
       const lockKey = contestLockKey(input.platform, input.chatId);
       return withNextSeq(db, input.orgId, async (tx, seq) => {
         const running = await tx.quizRound.findUnique({ where: { lockKey } });
         if (running) throw new UserError('quiz.contest.running', { seq: running.seq });
-        const round = await tx.quizRound.create({
-          data: {
-            id: newId(),
+        const round = await createRound(
+          tx,
+          {
             orgId: input.orgId,
             seq,
             kind: 'contest',
@@ -286,14 +272,12 @@ export function createContests(deps: QuizDeps) {
             tag: input.tag,
             status: 'running',
             lockKey,
-            settings: JSON.stringify({ seconds: input.seconds }),
+            settings: settingsOf('contest', { seconds: input.seconds }),
             opensAt: clock.now(),
             createdBy: input.memberId,
           },
-        });
-        await tx.quizRoundQuestion.createMany({
-          data: picked.map((questionId, i) => ({ roundId: round.id, position: i + 1, questionId, status: 'pending' })),
-        });
+          picked,
+        );
         await openQuestion(tx, round, 1, picked.length, input.tz);
         return { seq };
       });

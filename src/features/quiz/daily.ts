@@ -1,13 +1,15 @@
 import { CalendarDataMissing } from '../calendar/working-days.ts';
+import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
+import { defineJob, type JobContext } from '../../bot/jobs.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Platform } from '../../platforms/types.ts';
-import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
+import { quizDailyCard } from './cards.ts';
 import { candidateIds, loadQuestions, pickFresh } from './questions.ts';
+import { availableQuestions, createRound, nextSeq, settingsOf } from './rounds.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { endOfLocalDay, formatLocal, nextWorkingDayAt, parseTimeOfDay } from './time.ts';
 
@@ -22,7 +24,7 @@ export const DAILY_PUSH = 'quiz.daily.push';
 export const DAILY_CLOSE = 'quiz.daily.close';
 
 export function createDaily(deps: QuizDeps) {
-  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const { db, clock, cards, jobs, messages } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   async function dailyCard(
@@ -43,9 +45,9 @@ export function createDaily(deps: QuizDeps) {
       tx,
       rqs.map((r) => r.questionId),
     );
-    return cards.render('quiz-daily', {
+    return quizDailyCard(cards, {
       seq: round.seq,
-      date: formatLocal(round.opensAt, tz).split(' ')[0],
+      date: formatLocal(round.opensAt, tz).split(' ')[0]!,
       closes: formatLocal(new Date(round.closesAt!.getTime() - 60_000), tz, false),
       closed,
       summary,
@@ -76,16 +78,16 @@ export function createDaily(deps: QuizDeps) {
     tz: string,
   ): Promise<Date> {
     const at = nextWorkingDayAt(after, parseTimeOfDay(plan.time)!, tz, deps.workingDays);
-    const { id } = await scheduler.schedule(
-      { orgId: plan.orgId, kind: DAILY_PUSH, dueAt: at, payload: { planId: plan.id }, timezone: tz },
+    const { id } = await jobs.schedule(
+      pushJob,
+      { orgId: plan.orgId, dueAt: at, payload: { planId: plan.id }, timezone: tz },
       tx,
     );
     await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { itemId: id } });
     return at;
   }
 
-  async function push(item: FiredItem, tx: Tx): Promise<void> {
-    const { planId } = item.payload as { planId: string };
+  async function push({ item, tx, send }: JobContext, planId: string): Promise<void> {
     const plan = await tx.quizDailyPlan.findUnique({ where: { id: planId } });
     // A plan that was switched off or re-timed has a newer item; this one is stale.
     if (!plan || !plan.enabled || plan.itemId !== item.id) return;
@@ -97,30 +99,12 @@ export function createDaily(deps: QuizDeps) {
       if (!(err instanceof CalendarDataMissing)) throw err;
       // Today's questions still go out; the plan pauses and the group is told why, once.
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
-      await outbox.enqueue(
-        {
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'text',
-          body: { text: t('quiz.daily.paused_no_calendar', { year: err.year }) },
-        },
-        tx,
-      );
+      await send.toChat(plan, { key: 'quiz.daily.paused_no_calendar', params: { year: err.year } });
     }
 
     const ids = await candidateIds(tx, plan.orgId, plan.tag);
     if (ids.length === 0) {
-      await outbox.enqueue(
-        {
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'text',
-          body: { text: t('quiz.daily.no_questions') },
-        },
-        tx,
-      );
+      await send.toChat(plan, { key: 'quiz.daily.no_questions' });
       return;
     }
     const previous = await tx.quizRound.findFirst({ where: { planId: plan.id }, orderBy: { opensAt: 'desc' } });
@@ -144,21 +128,20 @@ export function createDaily(deps: QuizDeps) {
       lastUsed.set(u.questionId, Math.max(lastUsed.get(u.questionId) ?? 0, roundTimes.get(u.roundId) ?? 0));
     const picked = pickFresh(ids, Math.min(plan.count, ids.length), lastUsed);
 
-    const last = await tx.quizRound.aggregate({ where: { orgId: plan.orgId }, _max: { seq: true } });
     const closesAt = endOfLocalDay(now, tz);
     const cardId = plan.private ? null : newId();
-    const round = await tx.quizRound.create({
-      data: {
-        id: newId(),
+    const round = await createRound(
+      tx,
+      {
         orgId: plan.orgId,
-        seq: (last._max.seq ?? 0) + 1,
+        seq: await nextSeq(tx, plan.orgId),
         kind: 'daily',
         platform: plan.platform,
         chatId: plan.chatId,
         title: t('quiz.daily.title'),
         tag: plan.tag,
         status: 'running',
-        settings: JSON.stringify({ private: plan.private }),
+        settings: settingsOf('daily', { private: plan.private }),
         opensAt: now,
         closesAt,
         planId: plan.id,
@@ -166,66 +149,28 @@ export function createDaily(deps: QuizDeps) {
         cardRef: cardId,
         createdBy: plan.createdBy,
       },
-    });
-    await tx.quizRoundQuestion.createMany({
-      data: picked.map((questionId, i) => ({
-        roundId: round.id,
-        position: i + 1,
-        questionId,
-        status: 'open',
-        openedAt: now,
-        deadline: closesAt,
-      })),
-    });
+      picked,
+      { status: 'open', openedAt: now, deadline: closesAt },
+    );
     const card = await dailyCard(tx, round.id, tz, false);
     if (cardId) {
-      await outbox.enqueue(
-        {
-          id: cardId,
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'card',
-          body: { card },
-        },
-        tx,
-      );
+      await send.toChat(plan, { card }, { id: cardId });
     } else {
       const members = await tx.member.findMany({
         where: { orgId: plan.orgId, platform: plan.platform },
         select: { platformUserId: true },
       });
-      for (const m of members) {
-        await outbox.enqueue(
-          {
-            platform: plan.platform as Platform,
-            orgId: plan.orgId,
-            target: { kind: 'user', id: m.platformUserId },
-            kind: 'card',
-            body: { card },
-          },
-          tx,
-        );
-      }
-      await outbox.enqueue(
-        {
-          platform: plan.platform as Platform,
-          orgId: plan.orgId,
-          target: { kind: 'chat', id: plan.chatId },
-          kind: 'text',
-          body: { text: t('quiz.daily.sent_private', { count: members.length }) },
-        },
-        tx,
-      );
+      for (const m of members) await send.toUser({ ...plan, userId: m.platformUserId }, { card });
+      await send.toChat(plan, { key: 'quiz.daily.sent_private', params: { count: members.length } });
     }
-    await scheduler.schedule(
-      { orgId: plan.orgId, kind: DAILY_CLOSE, dueAt: closesAt, payload: { roundId: round.id }, timezone: tz },
+    await jobs.schedule(
+      closeJob,
+      { orgId: plan.orgId, dueAt: closesAt, payload: { roundId: round.id }, timezone: tz },
       tx,
     );
   }
 
-  async function close(item: FiredItem, tx: Tx): Promise<void> {
-    const { roundId } = item.payload as { roundId: string };
+  async function close({ item, tx, send }: JobContext, roundId: string): Promise<void> {
     const { count } = await tx.quizRound.updateMany({
       where: { id: roundId, status: 'running' },
       data: { status: 'closed' },
@@ -240,23 +185,31 @@ export function createDaily(deps: QuizDeps) {
     });
     const people = new Set(answers.map((a) => a.memberId)).size;
     const rate = answers.length ? Math.round((answers.filter((a) => a.correct).length / answers.length) * 100) : 0;
-    await outbox.enqueue(
+    await send.updateCard(
       {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
+        platform: round.platform,
         target: { kind: 'chat', id: round.chatId! },
-        kind: 'card_update',
-        refId: round.cardRef,
-        body: { card: await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })) },
+        messageId: round.cardRef,
+        orgId: round.orgId,
       },
-      tx,
+      await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })),
     );
   }
 
-  scheduler.onFire(DAILY_PUSH, push);
-  scheduler.onFire(DAILY_CLOSE, close);
+  // Each push schedules the next one; the close sums up the group card at midnight.
+  const pushJob = defineJob({
+    kind: DAILY_PUSH,
+    payload: z.object({ planId: z.string() }),
+    run: (ctx, { planId }) => push(ctx, planId),
+  });
+  const closeJob = defineJob({
+    kind: DAILY_CLOSE,
+    payload: z.object({ roundId: z.string() }),
+    run: (ctx, { roundId }) => close(ctx, roundId),
+  });
 
   return {
+    jobs: [pushJob, closeJob],
     /** The member's own copy of a private daily card, after an answer. */
     memberCard(roundId: string, memberId: string, tz: string) {
       return dailyCard(db, roundId, tz, false, '', memberId);
@@ -265,7 +218,7 @@ export function createDaily(deps: QuizDeps) {
     async enable(input: {
       orgId: string;
       tz: string;
-      platform: Platform;
+      platform: string;
       chatId: string;
       memberId: string;
       time: string;
@@ -275,15 +228,7 @@ export function createDaily(deps: QuizDeps) {
     }): Promise<{ next: Date }> {
       const tod = parseTimeOfDay(input.time);
       if (!tod) throw new UserError('quiz.daily.bad_time', { time: input.time });
-      const ids = await candidateIds(db, input.orgId, input.tag);
-      if (ids.length === 0)
-        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
-      if (ids.length < input.count)
-        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
-          have: ids.length,
-          want: input.count,
-          tag: input.tag ?? '',
-        });
+      await availableQuestions(db, input.orgId, input.tag, input.count);
       const time = `${String(tod.hour).padStart(2, '0')}:${String(tod.minute).padStart(2, '0')}`;
       for (let attempt = 0; ; attempt++) {
         try {
@@ -291,7 +236,7 @@ export function createDaily(deps: QuizDeps) {
             const existing = await tx.quizDailyPlan.findUnique({
               where: { platform_chatId: { platform: input.platform, chatId: input.chatId } },
             });
-            if (existing?.itemId) await scheduler.cancel(existing.itemId, tx);
+            if (existing?.itemId) await jobs.cancel(existing.itemId, tx);
             const data = {
               time,
               count: input.count,
@@ -325,7 +270,7 @@ export function createDaily(deps: QuizDeps) {
       return db.$transaction(async (tx) => {
         const plan = await tx.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
         if (!plan || !plan.enabled) return false;
-        if (plan.itemId) await scheduler.cancel(plan.itemId, tx);
+        if (plan.itemId) await jobs.cancel(plan.itemId, tx);
         await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
         return true;
       });
@@ -348,7 +293,7 @@ export function createDaily(deps: QuizDeps) {
       }
       const plan = await tx.quizDailyPlan.findUnique({ where: { platform_chatId: { platform, chatId } } });
       if (!plan || !plan.enabled) return [];
-      if (plan.itemId) await scheduler.cancel(plan.itemId, tx);
+      if (plan.itemId) await jobs.cancel(plan.itemId, tx);
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
       const resume = ['每日一练 开启', plan.time, String(plan.count), plan.tag ?? '', plan.private ? '私聊' : '']
         .filter(Boolean)

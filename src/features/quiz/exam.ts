@@ -1,12 +1,15 @@
 import { offerDownload, safeFileName, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
 import type { PausedLine } from '../../bot/context.ts';
+import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
+import { defineJob } from '../../bot/jobs.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
-import type { AckReply, Card, Platform } from '../../platforms/types.ts';
-import type { FiredItem } from '../../scheduler/scheduler.ts';
-import { candidateIds, loadQuestions, shuffle } from './questions.ts';
+import type { AckReply, Card } from '../../platforms/types.ts';
+import { quizNoticeCard, quizTestQuestionCard, type NoticeCard } from './cards.ts';
+import { loadQuestions } from './questions.ts';
+import { createRound, nextSeq, pickQuestions, settingsOf, withNextSeq, type TestSettings } from './rounds.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { sheetBytes } from './export-xlsx.ts';
 import { formatLocal } from './time.ts';
@@ -25,11 +28,6 @@ export const TEST_REMIND = 'quiz.test.remind';
 /** Those who have not started get one reminder this long before the close (at most half the window). */
 export const REMIND_BEFORE_MS = 2 * 3600_000;
 
-interface TestSettings {
-  minutes: number;
-  makeupHours: number;
-}
-
 type RoundRow = {
   id: string;
   orgId: string;
@@ -47,43 +45,13 @@ type RoundRow = {
 };
 
 export function createExams(deps: QuizDeps) {
-  const { db, clock, cards, outbox, scheduler, messages } = deps;
+  const { db, clock, cards, send, jobs, messages } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   const kindTitle = (kind: string) => t(kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title');
 
-  function notice(input: {
-    title: string;
-    colour?: string;
-    text?: string;
-    fields?: { label: string; value: string }[];
-    table?: { columns: string[]; rows: string[][] } | null;
-    note?: string;
-    controls?: unknown[];
-  }): Card {
-    return cards.render('quiz-notice', {
-      title: input.title,
-      colour: input.colour ?? 'blue',
-      text: input.text ?? '',
-      fields: input.fields ?? [],
-      table: input.table ?? null,
-      note: input.note ?? '',
-      controls: input.controls ?? [],
-    });
-  }
-
-  async function sendPrivate(tx: Tx, round: RoundRow, platformUserId: string, card: Card): Promise<void> {
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'user', id: platformUserId },
-        kind: 'card',
-        body: { card },
-      },
-      tx,
-    );
-  }
+  const notice = (input: NoticeCard): Card => quizNoticeCard(cards, input);
+  const toUser = (round: RoundRow, userId: string) => ({ platform: round.platform, userId, orgId: round.orgId });
 
   function inviteCard(round: RoundRow, tz: string, total: number, reminder: boolean): Card {
     const s = JSON.parse(round.settings) as TestSettings;
@@ -118,14 +86,16 @@ export function createExams(deps: QuizDeps) {
     round: { id: string; orgId: string; opensAt: Date; closesAt: Date },
     tz: string,
   ) {
-    await scheduler.schedule(
-      { orgId: round.orgId, kind: TEST_CLOSE, dueAt: round.closesAt, payload: { roundId: round.id }, timezone: tz },
+    await jobs.schedule(
+      closeJob,
+      { orgId: round.orgId, dueAt: round.closesAt, payload: { roundId: round.id }, timezone: tz },
       tx,
     );
     const window = round.closesAt.getTime() - round.opensAt.getTime();
     const remindAt = new Date(round.closesAt.getTime() - Math.min(REMIND_BEFORE_MS, window / 2));
-    await scheduler.schedule(
-      { orgId: round.orgId, kind: TEST_REMIND, dueAt: remindAt, payload: { roundId: round.id }, timezone: tz },
+    await jobs.schedule(
+      remindJob,
+      { orgId: round.orgId, dueAt: remindAt, payload: { roundId: round.id }, timezone: tz },
       tx,
     );
   }
@@ -151,24 +121,17 @@ export function createExams(deps: QuizDeps) {
     const people = await tx.member.findMany({ where: { id: { in: invites.map((i) => i.memberId) } } });
     const total = await tx.quizRoundQuestion.count({ where: { roundId } });
     for (const p of people)
-      await sendPrivate(tx, round, p.platformUserId, inviteCard(round, tz, total, round.kind === 'makeup'));
+      await send
+        .in(tx)
+        .toUser(toUser(round, p.platformUserId), { card: inviteCard(round, tz, total, round.kind === 'makeup') });
     await tx.quizInvite.updateMany({ where: { roundId }, data: { notifiedAt: clock.now() } });
     if (round.chatId && round.kind === 'test') {
-      await outbox.enqueue(
+      await send.in(tx).toChat(
+        { platform: round.platform, chatId: round.chatId, orgId: round.orgId },
         {
-          platform: round.platform as Platform,
-          orgId: round.orgId,
-          target: { kind: 'chat', id: round.chatId },
-          kind: 'text',
-          body: {
-            text: t('quiz.test.opened_group', {
-              seq: round.seq,
-              count: people.length,
-              closes: formatLocal(round.closesAt!, tz),
-            }),
-          },
+          key: 'quiz.test.opened_group',
+          params: { seq: round.seq, count: people.length, closes: formatLocal(round.closesAt!, tz) },
         },
-        tx,
       );
     }
   }
@@ -197,7 +160,7 @@ export function createExams(deps: QuizDeps) {
     const remaining = t('quiz.test.remaining', { m: Math.floor(left / 60000), s: Math.floor((left % 60000) / 1000) });
     return {
       position: next.position,
-      card: cards.render('quiz-test-question', {
+      card: quizTestQuestionCard(cards, {
         title: kindTitle(round.kind),
         seq: round.seq,
         position: next.position,
@@ -391,12 +354,15 @@ export function createExams(deps: QuizDeps) {
     const settings = JSON.parse(round.settings) as TestSettings;
     if (round.kind === 'test' && r.absent.length > 0 && settings.makeupHours > 0) {
       makeupCloses = new Date(now.getTime() + settings.makeupHours * 3600_000);
-      const last = await tx.quizRound.aggregate({ where: { orgId: round.orgId }, _max: { seq: true } });
-      const makeup = await tx.quizRound.create({
-        data: {
-          id: newId(),
+      const rqs = await tx.quizRoundQuestion.findMany({
+        where: { roundId, status: { not: 'void' } },
+        orderBy: { position: 'asc' },
+      });
+      const makeup = await createRound(
+        tx,
+        {
           orgId: round.orgId,
-          seq: (last._max.seq ?? 0) + 1,
+          seq: await nextSeq(tx, round.orgId),
           kind: 'makeup',
           platform: round.platform,
           chatId: round.chatId,
@@ -409,14 +375,8 @@ export function createExams(deps: QuizDeps) {
           parentId: round.id,
           createdBy: round.createdBy,
         },
-      });
-      const rqs = await tx.quizRoundQuestion.findMany({
-        where: { roundId, status: { not: 'void' } },
-        orderBy: { position: 'asc' },
-      });
-      await tx.quizRoundQuestion.createMany({
-        data: rqs.map((q, i) => ({ roundId: makeup.id, position: i + 1, questionId: q.questionId, status: 'pending' })),
-      });
+        rqs.map((q) => q.questionId),
+      );
       await tx.quizInvite.createMany({
         data: r.absent.map((a) => ({ roundId: makeup.id, memberId: a.memberId, orgId: round.orgId })),
       });
@@ -426,88 +386,82 @@ export function createExams(deps: QuizDeps) {
     const creator = await tx.member.findUnique({ where: { id: round.createdBy } });
     if (creator) {
       const download = await resultsDownload(tx, round, tz, round.platform);
-      await sendPrivate(tx, round, creator.platformUserId, await resultsCard(tx, round, tz, makeupCloses, download));
+      await send.in(tx).toUser(toUser(round, creator.platformUserId), {
+        card: await resultsCard(tx, round, tz, makeupCloses, download),
+      });
     }
     if (round.chatId) {
-      await outbox.enqueue(
+      await send.in(tx).toChat(
+        { platform: round.platform, chatId: round.chatId, orgId: round.orgId },
         {
-          platform: round.platform as Platform,
-          orgId: round.orgId,
-          target: { kind: 'chat', id: round.chatId },
-          kind: 'text',
-          body: {
-            text: t(makeupCloses ? 'quiz.test.closed_group_makeup' : 'quiz.test.closed_group', {
-              kind: kindTitle(round.kind),
-              seq: round.seq,
-              taken: r.taken.length,
-              absent: r.absent.length,
-              closes: makeupCloses ? formatLocal(makeupCloses, tz) : '',
-            }),
+          key: makeupCloses ? 'quiz.test.closed_group_makeup' : 'quiz.test.closed_group',
+          params: {
+            kind: kindTitle(round.kind),
+            seq: round.seq,
+            taken: r.taken.length,
+            absent: r.absent.length,
+            closes: makeupCloses ? formatLocal(makeupCloses, tz) : '',
           },
         },
-        tx,
       );
     }
   }
 
-  scheduler.onFire(TEST_OPEN, async (item: FiredItem, tx: Tx) => {
-    await openRound(tx, (item.payload as { roundId: string }).roundId, item.timezone);
+  const roundPayload = z.object({ roundId: z.string() });
+  const openJob = defineJob({
+    kind: TEST_OPEN,
+    payload: roundPayload,
+    run: ({ item, tx }, { roundId }) => openRound(tx, roundId, item.timezone),
   });
-  scheduler.onFire(TEST_CLOSE, async (item: FiredItem, tx: Tx) => {
-    await closeRound(tx, (item.payload as { roundId: string }).roundId, item.timezone);
+  const closeJob = defineJob({
+    kind: TEST_CLOSE,
+    payload: roundPayload,
+    run: ({ item, tx }, { roundId }) => closeRound(tx, roundId, item.timezone),
   });
   // One reminder, only to those who have not started (users ask not to nag the ones who did).
-  scheduler.onFire(TEST_REMIND, async (item: FiredItem, tx: Tx) => {
-    const { roundId } = item.payload as { roundId: string };
-    const round = await tx.quizRound.findUnique({ where: { id: roundId } });
-    if (!round || round.status !== 'running') return;
-    const invites = await tx.quizInvite.findMany({ where: { roundId } });
-    const started = new Set(
-      (await tx.quizAttempt.findMany({ where: { roundId }, select: { memberId: true } })).map((a) => a.memberId),
-    );
-    const waiting = invites.filter((i) => !started.has(i.memberId)).map((i) => i.memberId);
-    const people = await tx.member.findMany({ where: { id: { in: waiting } } });
-    for (const p of people) {
-      await outbox.enqueue(
-        {
-          platform: round.platform as Platform,
-          orgId: round.orgId,
-          target: { kind: 'user', id: p.platformUserId },
-          kind: 'text',
-          body: {
-            text: t('quiz.test.reminder', {
-              seq: round.seq,
-              kind: kindTitle(round.kind),
-              title: round.title,
-              closes: formatLocal(round.closesAt!, item.timezone),
-            }),
-          },
-        },
-        tx,
+  const remindJob = defineJob({
+    kind: TEST_REMIND,
+    payload: roundPayload,
+    async run({ item, tx, send }, { roundId }) {
+      const round = await tx.quizRound.findUnique({ where: { id: roundId } });
+      if (!round || round.status !== 'running') return;
+      const invites = await tx.quizInvite.findMany({ where: { roundId } });
+      const started = new Set(
+        (await tx.quizAttempt.findMany({ where: { roundId }, select: { memberId: true } })).map((a) => a.memberId),
       );
-    }
+      const waiting = invites.filter((i) => !started.has(i.memberId)).map((i) => i.memberId);
+      const people = await tx.member.findMany({ where: { id: { in: waiting } } });
+      for (const p of people) {
+        await send.toUser(toUser(round, p.platformUserId), {
+          key: 'quiz.test.reminder',
+          params: {
+            seq: round.seq,
+            kind: kindTitle(round.kind),
+            title: round.title,
+            closes: formatLocal(round.closesAt!, item.timezone),
+          },
+        });
+      }
+    },
   });
-
-  scheduler.onFire(ATTEMPT_EXPIRE, async (item: FiredItem, tx: Tx) => {
-    const { attemptId } = item.payload as { attemptId: string };
-    const attempt = await tx.quizAttempt.findUnique({ where: { id: attemptId } });
-    if (!attempt || !(await finishAttempt(tx, attemptId, 'expired', attempt.deadline))) return;
-    const round = await tx.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
-    const member = await tx.member.findUniqueOrThrow({ where: { id: attempt.memberId } });
-    const s = await scoreOf(tx, round.id, attempt.memberId);
-    await outbox.enqueue(
-      {
-        platform: round.platform as Platform,
-        orgId: round.orgId,
-        target: { kind: 'user', id: member.platformUserId },
-        kind: 'text',
-        body: { text: t('quiz.test.expired', { seq: round.seq, correct: s.correct, total: s.total }) },
-      },
-      tx,
-    );
+  const expireJob = defineJob({
+    kind: ATTEMPT_EXPIRE,
+    payload: z.object({ attemptId: z.string() }),
+    async run({ tx, send }, { attemptId }) {
+      const attempt = await tx.quizAttempt.findUnique({ where: { id: attemptId } });
+      if (!attempt || !(await finishAttempt(tx, attemptId, 'expired', attempt.deadline))) return;
+      const round = await tx.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
+      const member = await tx.member.findUniqueOrThrow({ where: { id: attempt.memberId } });
+      const s = await scoreOf(tx, round.id, attempt.memberId);
+      await send.toUser(toUser(round, member.platformUserId), {
+        key: 'quiz.test.expired',
+        params: { seq: round.seq, correct: s.correct, total: s.total },
+      });
+    },
   });
 
   return {
+    jobs: [openJob, closeJob, remindJob, expireJob],
     resultsDownload,
     resultsCard,
 
@@ -532,7 +486,7 @@ export function createExams(deps: QuizDeps) {
     async schedule(input: {
       orgId: string;
       tz: string;
-      platform: Platform;
+      platform: string;
       chatId: string | null;
       memberId: string;
       title: string;
@@ -546,74 +500,42 @@ export function createExams(deps: QuizDeps) {
       const now = clock.now();
       if (input.closesAt.getTime() <= now.getTime()) throw new UserError('quiz.test.closes_in_past');
       if (input.closesAt.getTime() <= input.opensAt.getTime()) throw new UserError('quiz.test.bad_window');
-      const ids = await candidateIds(db, input.orgId, input.tag);
-      if (ids.length === 0)
-        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
-      if (ids.length < input.count)
-        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
-          have: ids.length,
-          want: input.count,
-          tag: input.tag ?? '',
-        });
-      const picked = shuffle(ids).slice(0, input.count);
+      const picked = await pickQuestions(db, input.orgId, input.tag, input.count);
       const opensNow = input.opensAt.getTime() <= now.getTime();
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await db.$transaction(async (tx) => {
-            const last = await tx.quizRound.aggregate({ where: { orgId: input.orgId }, _max: { seq: true } });
-            const seq = (last._max.seq ?? 0) + 1;
-            const round = await tx.quizRound.create({
-              data: {
-                id: newId(),
-                orgId: input.orgId,
-                seq,
-                kind: 'test',
-                platform: input.platform,
-                chatId: input.chatId,
-                title: input.title,
-                tag: input.tag,
-                status: 'scheduled',
-                settings: JSON.stringify({
-                  minutes: input.minutes,
-                  makeupHours: input.makeupHours,
-                } satisfies TestSettings),
-                opensAt: opensNow ? now : input.opensAt,
-                closesAt: input.closesAt,
-                createdBy: input.memberId,
-              },
-            });
-            await tx.quizRoundQuestion.createMany({
-              data: picked.map((questionId, i) => ({
-                roundId: round.id,
-                position: i + 1,
-                questionId,
-                status: 'pending',
-              })),
-            });
-            if (opensNow) await openRound(tx, round.id, input.tz);
-            else
-              await scheduler.schedule(
-                {
-                  orgId: input.orgId,
-                  kind: TEST_OPEN,
-                  dueAt: input.opensAt,
-                  payload: { roundId: round.id },
-                  timezone: input.tz,
-                },
-                tx,
-              );
-            await scheduleClose(
-              tx,
-              { id: round.id, orgId: input.orgId, opensAt: round.opensAt, closesAt: input.closesAt },
-              input.tz,
-            );
-            return { seq, opensNow };
-          });
-        } catch (err) {
-          if (attempt < 3 && isUniqueViolation(err)) continue;
-          throw err;
-        }
-      }
+      const settings = settingsOf('test', { minutes: input.minutes, makeupHours: input.makeupHours });
+      return withNextSeq(db, input.orgId, async (tx, seq) => {
+        const round = await createRound(
+          tx,
+          {
+            orgId: input.orgId,
+            seq,
+            kind: 'test',
+            platform: input.platform,
+            chatId: input.chatId,
+            title: input.title,
+            tag: input.tag,
+            status: 'scheduled',
+            settings,
+            opensAt: opensNow ? now : input.opensAt,
+            closesAt: input.closesAt,
+            createdBy: input.memberId,
+          },
+          picked,
+        );
+        if (opensNow) await openRound(tx, round.id, input.tz);
+        else
+          await jobs.schedule(
+            openJob,
+            { orgId: input.orgId, dueAt: input.opensAt, payload: { roundId: round.id }, timezone: input.tz },
+            tx,
+          );
+        await scheduleClose(
+          tx,
+          { id: round.id, orgId: input.orgId, opensAt: round.opensAt, closesAt: input.closesAt },
+          input.tz,
+        );
+        return { seq, opensNow };
+      });
     },
 
     /** A member starts their one attempt; the reply is the first question (or where they left off). */
@@ -645,14 +567,9 @@ export function createExams(deps: QuizDeps) {
               status: 'open',
             },
           });
-          await scheduler.schedule(
-            {
-              orgId: round.orgId,
-              kind: ATTEMPT_EXPIRE,
-              dueAt: deadline,
-              payload: { attemptId: a.id },
-              timezone: input.tz,
-            },
+          await jobs.schedule(
+            expireJob,
+            { orgId: round.orgId, dueAt: deadline, payload: { attemptId: a.id }, timezone: input.tz },
             tx,
           );
           return a;

@@ -563,6 +563,7 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
     messages: quizMessages,
     commands: [quiz, answerCommand, rank, star, dailyCommand, mistakesCommand, test, voidCommand],
     actions: [answerAction, startAction, reviewAction],
+    jobs: [...contests.jobs, ...daily.jobs, ...exams.jobs],
     // The bot left a group: its contest ends and its daily practice is switched off.
     async onChatLeft(chat: LeftChat, tx: Tx): Promise<PausedLine[]> {
       return [

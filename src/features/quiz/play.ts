@@ -1,6 +1,6 @@
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
-import type { AckReply, Card, Platform } from '../../platforms/types.ts';
+import type { AckReply, Card } from '../../platforms/types.ts';
 import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
 import type { Contests } from './contest.ts';
 import type { Daily } from './daily.ts';
@@ -31,7 +31,7 @@ export interface AnswerReply {
 }
 
 export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
-  const { db, clock, answers, messages, outbox } = deps;
+  const { db, clock, answers, messages, send } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   function invalidHint(q: QuizQuestion): string {
@@ -168,7 +168,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
    * the round's results are re-issued (contest podium, test scores).
    */
   async function voidQuestion(
-    who: Who & { platform: Platform; chatId: string | null; secretary: { kind: 'user'; id: string } },
+    who: Who & { platform: string; chatId: string | null; secretary: { kind: 'user'; id: string } },
     seq: number,
     position: number,
   ) {
@@ -205,45 +205,24 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         return { scope, id };
       });
       await answers.recompute(tx, who.orgId, subjects, periods, who.tz);
+      const sender = send.in(tx);
       if (round.kind === 'contest') {
+        const chat = { platform: round.platform, chatId: round.chatId!, orgId: round.orgId };
         if (rq.cardRef) {
-          await outbox.enqueue(
-            {
-              platform: round.platform as Platform,
-              orgId: round.orgId,
-              target: { kind: 'chat', id: round.chatId! },
-              kind: 'card_update',
-              refId: rq.cardRef,
-              body: { card: await deps.contests.revealCard(tx, round.id, position) },
-            },
-            tx,
+          await sender.updateCard(
+            { ...chat, target: { kind: 'chat', id: chat.chatId }, messageId: rq.cardRef },
+            await deps.contests.revealCard(tx, round.id, position),
           );
         }
-        if (round.status === 'closed') {
-          await outbox.enqueue(
-            {
-              platform: round.platform as Platform,
-              orgId: round.orgId,
-              target: { kind: 'chat', id: round.chatId! },
-              kind: 'card',
-              body: { card: await deps.contests.podiumCard(tx, round.id) },
-            },
-            tx,
-          );
-        }
+        if (round.status === 'closed')
+          await sender.toChat(chat, { card: await deps.contests.podiumCard(tx, round.id) });
       }
       // Test results name people: they go to the secretary privately, never to the group.
       if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
         const download = await deps.exams.resultsDownload(tx, round, who.tz, who.platform);
-        await outbox.enqueue(
-          {
-            platform: who.platform,
-            orgId: round.orgId,
-            target: who.secretary,
-            kind: 'card',
-            body: { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
-          },
-          tx,
+        await sender.toUser(
+          { platform: who.platform, userId: who.secretary.id, orgId: round.orgId },
+          { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
         );
       }
       return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
