@@ -220,17 +220,15 @@ export function createContests(deps: QuizDeps) {
     if (count !== 1) return false;
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({ where: { roundId_position: { roundId, position } } });
-    await send
-      .in(tx)
-      .updateCard(
-        {
-          platform: round.platform,
-          target: { kind: 'chat', id: round.chatId! },
-          messageId: rq.cardRef!,
-          orgId: round.orgId,
-        },
-        await revealCard(tx, roundId, position),
-      );
+    await send.in(tx).updateCard(
+      {
+        platform: round.platform,
+        target: { kind: 'chat', id: round.chatId! },
+        messageId: rq.cardRef!,
+        orgId: round.orgId,
+      },
+      await revealCard(tx, roundId, position),
+    );
     const total = await tx.quizRoundQuestion.count({ where: { roundId } });
     if (!thenStop && position < total && round.status === 'running') {
       await openQuestion(tx, round, position + 1, total, tz);

@@ -295,7 +295,13 @@ export function createDaily(deps: QuizDeps) {
       if (!plan || !plan.enabled) return [];
       if (plan.itemId) await jobs.cancel(plan.itemId, tx);
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
-      const resume = ['每日一练 开启', plan.time, String(plan.count), plan.tag ?? '', plan.private ? '私聊' : '']
+      const resume = [
+        t('quiz.daily.resume'),
+        plan.time,
+        String(plan.count),
+        plan.tag ?? '',
+        plan.private ? t('quiz.daily.resume_private') : '',
+      ]
         .filter(Boolean)
         .join(' ');
       return [{ key: 'quiz.left.daily', params: { time: plan.time, count: plan.count, resume } }];

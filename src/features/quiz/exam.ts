@@ -1,17 +1,15 @@
-import { offerDownload, safeFileName, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
 import { defineJob } from '../../bot/jobs.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
-import { isUniqueViolation, type Tx } from '../../lib/db.ts';
-import { newId } from '../../lib/ids.ts';
-import type { AckReply, Card } from '../../platforms/types.ts';
-import { quizNoticeCard, quizTestQuestionCard, type NoticeCard } from './cards.ts';
-import { loadQuestions } from './questions.ts';
+import type { Tx } from '../../lib/db.ts';
+import type { Card } from '../../platforms/types.ts';
+import { quizNoticeCard, type NoticeCard } from './cards.ts';
 import { createRound, nextSeq, pickQuestions, settingsOf, withNextSeq, type TestSettings } from './rounds.ts';
-import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
-import { sheetBytes } from './export-xlsx.ts';
+import type { QuizDeps } from './shared.ts';
+import { createAttempts } from './exam-attempts.ts';
+import { createExamResults, type RoundRow } from './exam-results.ts';
 import { formatLocal } from './time.ts';
 
 /**
@@ -22,27 +20,10 @@ import { formatLocal } from './time.ts';
  */
 export const TEST_OPEN = 'quiz.test.open';
 export const TEST_CLOSE = 'quiz.test.close';
-export const ATTEMPT_EXPIRE = 'quiz.attempt.expire';
 export const TEST_REMIND = 'quiz.test.remind';
 
 /** Those who have not started get one reminder this long before the close (at most half the window). */
 export const REMIND_BEFORE_MS = 2 * 3600_000;
-
-type RoundRow = {
-  id: string;
-  orgId: string;
-  seq: number;
-  kind: string;
-  platform: string;
-  chatId: string | null;
-  title: string;
-  status: string;
-  settings: string;
-  opensAt: Date;
-  closesAt: Date | null;
-  parentId: string | null;
-  createdBy: string;
-};
 
 export function createExams(deps: QuizDeps) {
   const { db, clock, cards, send, jobs, messages } = deps;
@@ -51,12 +32,15 @@ export function createExams(deps: QuizDeps) {
   const kindTitle = (kind: string) => t(kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title');
 
   const notice = (input: NoticeCard): Card => quizNoticeCard(cards, input);
+  const { results, resultsDownload, resultsCard, exportCard } = createExamResults(deps);
   const toUser = (round: RoundRow, userId: string) => ({ platform: round.platform, userId, orgId: round.orgId });
+  const attempts = createAttempts(deps);
+  const { finishAttempt } = attempts;
 
   function inviteCard(round: RoundRow, tz: string, total: number, reminder: boolean): Card {
     const s = JSON.parse(round.settings) as TestSettings;
     return notice({
-      title: `${kindTitle(round.kind)} · 第${round.seq}场`,
+      title: t('quiz.test.card_title', { kind: kindTitle(round.kind), seq: round.seq }),
       colour: round.kind === 'makeup' ? 'orange' : 'blue',
       text: t(reminder ? 'quiz.makeup.invite' : 'quiz.test.invite', { title: round.title }),
       fields: [
@@ -134,208 +118,6 @@ export function createExams(deps: QuizDeps) {
         },
       );
     }
-  }
-
-  /** The card showing an attempt's next unanswered question, or null when all are answered. */
-  async function nextQuestionCard(
-    tx: Tx | typeof db,
-    round: RoundRow,
-    attempt: { id: string; memberId: string; deadline: Date },
-    tz: string,
-    feedback = '',
-  ): Promise<{ card: Card; position: number } | null> {
-    const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId: round.id }, orderBy: { position: 'asc' } });
-    const answered = new Set(
-      (
-        await tx.quizAnswer.findMany({
-          where: { roundId: round.id, memberId: attempt.memberId },
-          select: { position: true },
-        })
-      ).map((a) => a.position),
-    );
-    const next = rqs.find((r) => !answered.has(r.position) && r.status !== 'void');
-    if (!next) return null;
-    const q = (await loadQuestions(tx, [next.questionId])).get(next.questionId)!;
-    const left = Math.max(0, attempt.deadline.getTime() - clock.now().getTime());
-    const remaining = t('quiz.test.remaining', { m: Math.floor(left / 60000), s: Math.floor((left % 60000) / 1000) });
-    return {
-      position: next.position,
-      card: quizTestQuestionCard(cards, {
-        title: kindTitle(round.kind),
-        seq: round.seq,
-        position: next.position,
-        total: rqs.length,
-        typeLabel: typeLabel(t, q),
-        stem: q.stem,
-        options: q.options,
-        deadline: formatLocal(attempt.deadline, tz, false),
-        remaining,
-        feedback,
-        controls: answerControls(q, 'quiz.answer', { v: 1, r: round.id, p: next.position }, t),
-      }),
-    };
-  }
-
-  async function scoreOf(tx: Tx | typeof db, roundId: string, memberId: string) {
-    const total = await tx.quizRoundQuestion.count({ where: { roundId, status: { not: 'void' } } });
-    const correct = await tx.quizAnswer.count({ where: { roundId, memberId, correct: true, voided: false } });
-    return { correct, total };
-  }
-
-  async function finishAttempt(tx: Tx, attemptId: string, status: 'submitted' | 'expired', at: Date): Promise<boolean> {
-    const { count } = await tx.quizAttempt.updateMany({
-      where: { id: attemptId, status: 'open' },
-      data: { status, finishedAt: at },
-    });
-    return count === 1;
-  }
-
-  async function results(tx: Tx | typeof db, round: RoundRow) {
-    const invites = await tx.quizInvite.findMany({ where: { roundId: round.id } });
-    const attempts = await tx.quizAttempt.findMany({ where: { roundId: round.id } });
-    const memberIds = [...new Set([...invites.map((i) => i.memberId), ...attempts.map((a) => a.memberId)])];
-    const members = await tx.member.findMany({ where: { id: { in: memberIds } }, include: { unit: true } });
-    const byId = new Map(members.map((m) => [m.id, m]));
-    const total = await tx.quizRoundQuestion.count({ where: { roundId: round.id, status: { not: 'void' } } });
-    const answers = await tx.quizAnswer.findMany({
-      where: { roundId: round.id, voided: false, correct: true },
-      select: { memberId: true },
-    });
-    const correctBy = new Map<string, number>();
-    for (const a of answers) correctBy.set(a.memberId, (correctBy.get(a.memberId) ?? 0) + 1);
-    const taken = attempts
-      .map((a) => {
-        const m = byId.get(a.memberId);
-        const used = Math.round(((a.finishedAt ?? clock.now()).getTime() - a.startedAt.getTime()) / 1000);
-        return {
-          memberId: a.memberId,
-          name: m?.displayName ?? '?',
-          unit: m?.unit?.name ?? '',
-          correct: correctBy.get(a.memberId) ?? 0,
-          total,
-          usedSeconds: used,
-          status: a.status,
-          startedAt: a.startedAt,
-        };
-      })
-      .sort((a, b) => b.correct - a.correct || a.usedSeconds - b.usedSeconds);
-    const absent = invites
-      .filter((i) => !attempts.some((a) => a.memberId === i.memberId))
-      .map((i) => ({
-        memberId: i.memberId,
-        name: byId.get(i.memberId)?.displayName ?? '?',
-        unit: byId.get(i.memberId)?.unit?.name ?? '',
-      }));
-    return { taken, absent, total };
-  }
-
-  function usedText(seconds: number): string {
-    return t('quiz.test.used', { m: Math.floor(seconds / 60), s: seconds % 60 });
-  }
-
-  /** The results as an XLSX workbook: who took it with score and time, then the absentees. */
-  async function exportResults(
-    tx: Tx | typeof db,
-    round: RoundRow,
-    tz: string,
-  ): Promise<{ name: string; bytes: Buffer }> {
-    const r = await results(tx, round);
-    const rows: (string | number)[][] = [
-      ...r.taken.map((x) => [
-        x.name,
-        x.unit,
-        t('quiz.test.status.taken'),
-        x.correct,
-        x.total,
-        x.total ? Math.round((x.correct / x.total) * 100) : 0,
-        formatLocal(x.startedAt, tz),
-        usedText(x.usedSeconds),
-      ]),
-      ...r.absent.map((x) => [x.name, x.unit, t('quiz.test.status.absent'), '', r.total, '', '', '']),
-    ];
-    const bytes = await sheetBytes(
-      `第${round.seq}场`,
-      [
-        { header: '姓名' },
-        { header: '单位' },
-        { header: '状态' },
-        { header: '答对' },
-        { header: '总题数' },
-        { header: '正确率(%)' },
-        { header: '开始时间', width: 16 },
-        { header: '用时' },
-      ],
-      rows,
-    );
-    const name = safeFileName(
-      t('quiz.test.file_name', { kind: kindTitle(round.kind), seq: round.seq, title: round.title }),
-    );
-    return { name: `${name}.xlsx`, bytes };
-  }
-
-  /** Stores the results sheet and offers it as a link fit for `platform` (where the card goes). */
-  async function resultsDownload(
-    tx: Tx | typeof db,
-    round: RoundRow,
-    tz: string,
-    platform: string,
-  ): Promise<OfferedDownload> {
-    const file = await exportResults(tx, round, tz);
-    return offerDownload(
-      deps.files,
-      t,
-      {
-        platform,
-        orgId: round.orgId,
-        name: file.name,
-        contentType: XLSX_CONTENT_TYPE,
-        bytes: file.bytes,
-        buttonText: t('quiz.test.download'),
-      },
-      // Inside a transaction (the close) the file commits with the card that links to it.
-      tx,
-    );
-  }
-
-  /** The answer to 测试 导出: just the sheet's link (or why there is none). */
-  function exportCard(round: RoundRow, download: OfferedDownload): Card {
-    return notice({
-      title: t('quiz.test.export_title', { kind: kindTitle(round.kind), seq: round.seq }),
-      colour: 'green',
-      text: t('quiz.test.exported', { seq: round.seq, title: round.title }),
-      note: download.note,
-      controls: download.link ? [download.link] : [],
-    });
-  }
-
-  async function resultsCard(
-    tx: Tx | typeof db,
-    round: RoundRow,
-    tz: string,
-    makeupCloses: Date | null,
-    download: OfferedDownload | null,
-  ): Promise<Card> {
-    const r = await results(tx, round);
-    const lines: string[] = [];
-    lines.push(t('quiz.test.results.summary', { taken: r.taken.length, absent: r.absent.length }));
-    if (makeupCloses) lines.push(t('quiz.test.results.makeup', { closes: formatLocal(makeupCloses, tz) }));
-    return notice({
-      title: t('quiz.test.results.title', { kind: kindTitle(round.kind), seq: round.seq }),
-      colour: 'green',
-      text: lines.join('\n'),
-      fields: [
-        {
-          label: t('quiz.test.results.absent'),
-          value: r.absent.length ? r.absent.map((a) => a.name).join('、') : t('quiz.none'),
-        },
-      ],
-      table: {
-        columns: [t('quiz.col.member'), t('quiz.col.unit'), t('quiz.col.score'), t('quiz.col.used')],
-        rows: r.taken.map((x) => [x.name, x.unit || '-', `${x.correct}/${x.total}`, usedText(x.usedSeconds)]),
-      },
-      note: download?.note ?? '',
-      controls: download?.link ? [download.link] : [],
-    });
   }
 
   async function closeRound(tx: Tx, roundId: string, tz: string): Promise<void> {
@@ -444,24 +226,10 @@ export function createExams(deps: QuizDeps) {
       }
     },
   });
-  const expireJob = defineJob({
-    kind: ATTEMPT_EXPIRE,
-    payload: z.object({ attemptId: z.string() }),
-    async run({ tx, send }, { attemptId }) {
-      const attempt = await tx.quizAttempt.findUnique({ where: { id: attemptId } });
-      if (!attempt || !(await finishAttempt(tx, attemptId, 'expired', attempt.deadline))) return;
-      const round = await tx.quizRound.findUniqueOrThrow({ where: { id: attempt.roundId } });
-      const member = await tx.member.findUniqueOrThrow({ where: { id: attempt.memberId } });
-      const s = await scoreOf(tx, round.id, attempt.memberId);
-      await send.toUser(toUser(round, member.platformUserId), {
-        key: 'quiz.test.expired',
-        params: { seq: round.seq, correct: s.correct, total: s.total },
-      });
-    },
-  });
 
   return {
-    jobs: [openJob, closeJob, remindJob, expireJob],
+    ...attempts,
+    jobs: [openJob, closeJob, remindJob, ...attempts.jobs],
     resultsDownload,
     resultsCard,
 
@@ -480,8 +248,6 @@ export function createExams(deps: QuizDeps) {
       return rounds.map((r) => ({ key: 'quiz.left.test' as const, params: { seq: r.seq } }));
     },
     exportCard,
-    nextQuestionCard,
-    scoreOf,
 
     async schedule(input: {
       orgId: string;
@@ -536,85 +302,6 @@ export function createExams(deps: QuizDeps) {
         );
         return { seq, opensNow };
       });
-    },
-
-    /** A member starts their one attempt; the reply is the first question (or where they left off). */
-    async start(input: { roundId: string; orgId: string; memberId: string; tz: string }): Promise<Card> {
-      const round = await db.quizRound.findUnique({ where: { id: input.roundId } });
-      if (!round || round.orgId !== input.orgId || (round.kind !== 'test' && round.kind !== 'makeup'))
-        throw new UserError('quiz.round.unknown');
-      if (round.status === 'scheduled')
-        throw new UserError('quiz.test.not_open', { opens: formatLocal(round.opensAt, input.tz) });
-      if (round.status !== 'running') throw new UserError('quiz.round.closed', { seq: round.seq });
-      const invite = await db.quizInvite.findUnique({
-        where: { roundId_memberId: { roundId: round.id, memberId: input.memberId } },
-      });
-      if (!invite) throw new UserError(round.kind === 'makeup' ? 'quiz.makeup.not_invited' : 'quiz.test.not_invited');
-      const now = clock.now();
-      const settings = JSON.parse(round.settings) as TestSettings;
-      const deadline = new Date(Math.min(now.getTime() + settings.minutes * 60_000, round.closesAt!.getTime()));
-      let attempt;
-      try {
-        attempt = await db.$transaction(async (tx) => {
-          const a = await tx.quizAttempt.create({
-            data: {
-              id: newId(),
-              orgId: round.orgId,
-              roundId: round.id,
-              memberId: input.memberId,
-              startedAt: now,
-              deadline,
-              status: 'open',
-            },
-          });
-          await jobs.schedule(
-            expireJob,
-            { orgId: round.orgId, dueAt: deadline, payload: { attemptId: a.id }, timezone: input.tz },
-            tx,
-          );
-          return a;
-        });
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        attempt = await db.quizAttempt.findUniqueOrThrow({
-          where: { roundId_memberId: { roundId: round.id, memberId: input.memberId } },
-        });
-        if (attempt.status !== 'open' || attempt.deadline.getTime() < now.getTime())
-          throw new UserError('quiz.test.already_taken', { seq: round.seq });
-      }
-      const next = await nextQuestionCard(db, round, attempt, input.tz);
-      if (!next) throw new UserError('quiz.test.already_taken', { seq: round.seq });
-      return next.card;
-    },
-
-    /** Checks that a member may answer in this test round now; returns their attempt. */
-    async attemptFor(round: RoundRow, memberId: string) {
-      const attempt = await db.quizAttempt.findUnique({ where: { roundId_memberId: { roundId: round.id, memberId } } });
-      if (!attempt) throw new UserError('quiz.test.not_started');
-      if (attempt.status !== 'open') throw new UserError('quiz.test.finished', { seq: round.seq });
-      if (clock.now().getTime() > attempt.deadline.getTime())
-        throw new UserError('quiz.test.time_up', { seq: round.seq });
-      return attempt;
-    },
-
-    /** After an answer: the next question, or the submission with the score. */
-    async afterAnswer(
-      round: RoundRow,
-      attempt: { id: string; memberId: string; deadline: Date },
-      tz: string,
-    ): Promise<AckReply & { card: Card }> {
-      const next = await nextQuestionCard(db, round, attempt, tz, t('quiz.test.saved'));
-      if (next) return { card: next.card };
-      await db.$transaction((tx) => finishAttempt(tx, attempt.id, 'submitted', clock.now()));
-      const s = await scoreOf(db, round.id, attempt.memberId);
-      return {
-        toast: { kind: 'success', text: t('quiz.test.submitted_toast') },
-        card: notice({
-          title: `${kindTitle(round.kind)} · 第${round.seq}场`,
-          colour: 'green',
-          text: t('quiz.test.submitted', { correct: s.correct, total: s.total }),
-        }),
-      };
     },
 
     async findBySeq(orgId: string, seq: number) {
