@@ -208,6 +208,8 @@ export const quiz = {
   'quiz.mistakes.intro': '按主题统计如下。先重做下面 {shown} 题，答对的会从错题本移除。',
   'quiz.mistakes.count': '{n} 题',
   'quiz.mistakes.untagged': '未分类',
+  /** A notebook question as markdown; {options} is empty or one line per option, each starting with a line break. */
+  'quiz.mistakes.question': '**{n}.【{type}】{stem}**{options}',
   'quiz.mistakes.times': '已答错 {n} 次',
   'quiz.mistakes.right': '答对了！已从错题本移除。',
   'quiz.mistakes.wrong': '还是不对，正确答案：{answer}。',
