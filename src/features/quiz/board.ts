@@ -1,6 +1,7 @@
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Db } from '../../lib/db.ts';
 import type { Card } from '../../platforms/types.ts';
+import { quizBoardCard } from './cards.ts';
 import type { QuizDeps } from './shared.ts';
 import { periodKey, periodRange, type PeriodKind } from './time.ts';
 
@@ -122,7 +123,7 @@ export function createBoards(deps: QuizDeps) {
             })
           : t('quiz.board.mine_none', { period: label });
       }
-      return cards.render('quiz-board', {
+      return quizBoardCard(cards, {
         title: t('quiz.board.title', {
           period: label,
           scope: t(input.scope === 'member' ? 'quiz.board.members' : 'quiz.board.units'),

@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
 import type { PausedLine } from '../../bot/context.ts';
+import { defineJob } from '../../bot/jobs.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Platform } from '../../platforms/types.ts';
-import { defineJob } from '../../bot/jobs.ts';
 import { describeAnswer } from './answer-check.ts';
-import { candidateIds, loadQuestions, shuffle, type QuizQuestion } from './questions.ts';
-import { contestSettings } from './round-settings.ts';
-import { answerControls, namesOf, typeLabel, withNextSeq, type QuizDeps } from './shared.ts';
+import { quizPodiumCard, quizQuestionCard } from './cards.ts';
+import { loadQuestions, type QuizQuestion } from './questions.ts';
+import { createRound, pickQuestions, settingsOf, withNextSeq } from './rounds.ts';
+import { answerControls, namesOf, typeLabel, type QuizDeps } from './shared.ts';
 import { formatLocal, localParts } from './time.ts';
+import { contestSettings } from './round-settings.ts';
 
 /**
  * The live contest (知识抢答赛): one question card at a time in a group,
@@ -29,22 +30,16 @@ export function contestLockKey(platform: string, chatId: string): string {
 
 export function createContests(deps: QuizDeps) {
   const { db, clock, cards, send, jobs, messages } = deps;
+  const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
-  /** A contest question's time is up: reveal it, then the next question or the podium. */
+  // A question's time-out: reveal it, then the next question or the podium.
   const closeJob = defineJob({
     kind: CONTEST_CLOSE,
-    payload: z.object({ roundId: z.string(), position: z.number().int().positive() }),
-    run: async ({ item, tx }, { roundId, position }) =>
-      void (await closeQuestion(tx, roundId, position, item.timezone)),
+    payload: z.object({ roundId: z.string(), position: z.number().int().min(1) }),
+    async run({ item, tx }, { roundId, position }) {
+      await closeQuestion(tx, roundId, position, item.timezone);
+    },
   });
-
-  /** Where a contest round plays: its group chat. */
-  const groupOf = (round: { platform: string; orgId: string; chatId: string | null }) => ({
-    platform: round.platform,
-    orgId: round.orgId,
-    chatId: round.chatId!,
-  });
-  const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   function clockTime(at: Date, tz: string): string {
     const p = localParts(at, tz);
@@ -62,7 +57,7 @@ export function createContests(deps: QuizDeps) {
     tz: string;
   }) {
     const { q } = input;
-    return cards.render('quiz-question', {
+    return quizQuestionCard(cards, {
       seq: input.seq,
       position: input.position,
       total: input.total,
@@ -95,7 +90,7 @@ export function createContests(deps: QuizDeps) {
       answers.map((a) => a.memberId),
     );
     const voided = rq.status === 'void';
-    return cards.render('quiz-question', {
+    return quizQuestionCard(cards, {
       seq: round.seq,
       position,
       total,
@@ -137,7 +132,7 @@ export function createContests(deps: QuizDeps) {
       data: { status: 'open', openedAt: now, deadline, cardRef: cardId },
     });
     await send.in(tx).toChat(
-      groupOf(round),
+      { platform: round.platform, chatId: round.chatId!, orgId: round.orgId },
       {
         card: questionCard({
           seq: round.seq,
@@ -183,7 +178,7 @@ export function createContests(deps: QuizDeps) {
       ([, a], [, b]) => b.points - a.points || b.correct - a.correct || a.last - b.last,
     );
     const medals = ['🥇', '🥈', '🥉'];
-    return cards.render('quiz-podium', {
+    return quizPodiumCard(cards, {
       seq: round.seq,
       title: t('quiz.contest.title'),
       total: asked.length,
@@ -203,7 +198,12 @@ export function createContests(deps: QuizDeps) {
       where: { id: roundId },
       data: { status: 'closed', lockKey: null, closesAt: clock.now() },
     });
-    await send.in(tx).toChat(groupOf(round), { card: await podiumCard(tx, roundId) });
+    await send
+      .in(tx)
+      .toChat(
+        { platform: round.platform, chatId: round.chatId!, orgId: round.orgId },
+        { card: await podiumCard(tx, roundId) },
+      );
   }
 
   /** Closes the open question (reveal on its card); then the next question or the podium. */
@@ -224,9 +224,9 @@ export function createContests(deps: QuizDeps) {
     await send.in(tx).updateCard(
       {
         platform: round.platform,
-        orgId: round.orgId,
         target: { kind: 'chat', id: round.chatId! },
         messageId: rq.cardRef!,
+        orgId: round.orgId,
       },
       await revealCard(tx, roundId, position),
     );
@@ -247,32 +247,21 @@ export function createContests(deps: QuizDeps) {
     async start(input: {
       orgId: string;
       tz: string;
-      platform: Platform;
+      platform: string;
       chatId: string;
       memberId: string;
       count: number;
       tag: string | null;
       seconds: number;
     }): Promise<{ seq: number }> {
-      const ids = await candidateIds(db, input.orgId, input.tag);
-      if (ids.length === 0) {
-        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
-      }
-      if (ids.length < input.count) {
-        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
-          have: ids.length,
-          want: input.count,
-          tag: input.tag ?? '',
-        });
-      }
-      const picked = shuffle(ids).slice(0, input.count);
+      const picked = await pickQuestions(db, input.orgId, input.tag, input.count);
       const lockKey = contestLockKey(input.platform, input.chatId);
       return withNextSeq(db, input.orgId, async (tx, seq) => {
         const running = await tx.quizRound.findUnique({ where: { lockKey } });
         if (running) throw new UserError('quiz.contest.running', { seq: running.seq });
-        const round = await tx.quizRound.create({
-          data: {
-            id: newId(),
+        const round = await createRound(
+          tx,
+          {
             orgId: input.orgId,
             seq,
             kind: 'contest',
@@ -282,14 +271,12 @@ export function createContests(deps: QuizDeps) {
             tag: input.tag,
             status: 'running',
             lockKey,
-            settings: contestSettings.stringify({ seconds: input.seconds }),
+            settings: settingsOf('contest', { seconds: input.seconds }),
             opensAt: clock.now(),
             createdBy: input.memberId,
           },
-        });
-        await tx.quizRoundQuestion.createMany({
-          data: picked.map((questionId, i) => ({ roundId: round.id, position: i + 1, questionId, status: 'pending' })),
-        });
+          picked,
+        );
         await openQuestion(tx, round, 1, picked.length, input.tz);
         return { seq };
       });

@@ -1,19 +1,18 @@
 import { CalendarDataMissing } from '../calendar/working-days.ts';
+import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
+import { defineJob, type JobContext } from '../../bot/jobs.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import { isUniqueViolation, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Platform } from '../../platforms/types.ts';
-import { z } from 'zod';
-import { defineJob } from '../../bot/jobs.ts';
-import type { FiredItem } from '../../scheduler/scheduler.ts';
 import { describeAnswer } from './answer-check.ts';
-import { answerResponseColumn } from './answer-store.ts';
+import { quizDailyCard } from './cards.ts';
 import { candidateIds, loadQuestions, pickFresh } from './questions.ts';
-import { dailySettings } from './round-settings.ts';
+import { availableQuestions, createRound, nextSeq, settingsOf } from './rounds.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { endOfLocalDay, formatLocal, nextWorkingDayAt, parseTimeOfDay } from './time.ts';
+import { answerResponseColumn } from './answer-store.ts';
 
 /**
  * Daily practice (每日一练): per group, every Chinese working day at a set
@@ -26,25 +25,7 @@ export const DAILY_PUSH = 'quiz.daily.push';
 export const DAILY_CLOSE = 'quiz.daily.close';
 
 export function createDaily(deps: QuizDeps) {
-  const { db, clock, cards, send, jobs, messages } = deps;
-
-  /** A working day's push: the day's round and card, and the next push scheduled. */
-  const pushJob = defineJob({
-    kind: DAILY_PUSH,
-    payload: z.object({ planId: z.string() }),
-    run: ({ item, tx }, { planId }) => push(item, tx, planId),
-  });
-  /** Midnight: the day's round closes and the group card shows the summary. */
-  const closeJob = defineJob({
-    kind: DAILY_CLOSE,
-    payload: z.object({ roundId: z.string() }),
-    run: ({ item, tx }, { roundId }) => close(item, tx, roundId),
-  });
-  const groupOf = (plan: { platform: string; orgId: string; chatId: string }) => ({
-    platform: plan.platform,
-    orgId: plan.orgId,
-    chatId: plan.chatId,
-  });
+  const { db, clock, cards, jobs, messages } = deps;
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   async function dailyCard(
@@ -65,9 +46,9 @@ export function createDaily(deps: QuizDeps) {
       tx,
       rqs.map((r) => r.questionId),
     );
-    return cards.render('quiz-daily', {
+    return quizDailyCard(cards, {
       seq: round.seq,
-      date: formatLocal(round.opensAt, tz).split(' ')[0],
+      date: formatLocal(round.opensAt, tz).split(' ')[0]!,
       closes: formatLocal(new Date(round.closesAt!.getTime() - 60_000), tz, false),
       closed,
       summary,
@@ -107,8 +88,7 @@ export function createDaily(deps: QuizDeps) {
     return at;
   }
 
-  async function push(item: FiredItem, tx: Tx, planId: string): Promise<void> {
-    const out = send.in(tx);
+  async function push({ item, tx, send }: JobContext, planId: string): Promise<void> {
     const plan = await tx.quizDailyPlan.findUnique({ where: { id: planId } });
     // A plan that was switched off or re-timed has a newer item; this one is stale.
     if (!plan || !plan.enabled || plan.itemId !== item.id) return;
@@ -120,12 +100,12 @@ export function createDaily(deps: QuizDeps) {
       if (!(err instanceof CalendarDataMissing)) throw err;
       // Today's questions still go out; the plan pauses and the group is told why, once.
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
-      await out.toChat(groupOf(plan), { key: 'quiz.daily.paused_no_calendar', params: { year: err.year } });
+      await send.toChat(plan, { key: 'quiz.daily.paused_no_calendar', params: { year: err.year } });
     }
 
     const ids = await candidateIds(tx, plan.orgId, plan.tag);
     if (ids.length === 0) {
-      await out.toChat(groupOf(plan), { key: 'quiz.daily.no_questions' });
+      await send.toChat(plan, { key: 'quiz.daily.no_questions' });
       return;
     }
     const previous = await tx.quizRound.findFirst({ where: { planId: plan.id }, orderBy: { opensAt: 'desc' } });
@@ -149,21 +129,20 @@ export function createDaily(deps: QuizDeps) {
       lastUsed.set(u.questionId, Math.max(lastUsed.get(u.questionId) ?? 0, roundTimes.get(u.roundId) ?? 0));
     const picked = pickFresh(ids, Math.min(plan.count, ids.length), lastUsed);
 
-    const last = await tx.quizRound.aggregate({ where: { orgId: plan.orgId }, _max: { seq: true } });
     const closesAt = endOfLocalDay(now, tz);
     const cardId = plan.private ? null : newId();
-    const round = await tx.quizRound.create({
-      data: {
-        id: newId(),
+    const round = await createRound(
+      tx,
+      {
         orgId: plan.orgId,
-        seq: (last._max.seq ?? 0) + 1,
+        seq: await nextSeq(tx, plan.orgId),
         kind: 'daily',
         platform: plan.platform,
         chatId: plan.chatId,
         title: t('quiz.daily.title'),
         tag: plan.tag,
         status: 'running',
-        settings: dailySettings.stringify({ private: plan.private }),
+        settings: settingsOf('daily', { private: plan.private }),
         opensAt: now,
         closesAt,
         planId: plan.id,
@@ -171,27 +150,19 @@ export function createDaily(deps: QuizDeps) {
         cardRef: cardId,
         createdBy: plan.createdBy,
       },
-    });
-    await tx.quizRoundQuestion.createMany({
-      data: picked.map((questionId, i) => ({
-        roundId: round.id,
-        position: i + 1,
-        questionId,
-        status: 'open',
-        openedAt: now,
-        deadline: closesAt,
-      })),
-    });
+      picked,
+      { status: 'open', openedAt: now, deadline: closesAt },
+    );
     const card = await dailyCard(tx, round.id, tz, false);
     if (cardId) {
-      await out.toChat(groupOf(plan), { card }, { id: cardId });
+      await send.toChat(plan, { card }, { id: cardId });
     } else {
       const members = await tx.member.findMany({
         where: { orgId: plan.orgId, platform: plan.platform },
-        select: { platform: true, platformUserId: true, orgId: true },
+        select: { platformUserId: true },
       });
-      for (const m of members) await out.toMember(m, { card });
-      await out.toChat(groupOf(plan), { key: 'quiz.daily.sent_private', params: { count: members.length } });
+      for (const m of members) await send.toUser({ ...plan, userId: m.platformUserId }, { card });
+      await send.toChat(plan, { key: 'quiz.daily.sent_private', params: { count: members.length } });
     }
     await jobs.schedule(
       closeJob,
@@ -200,7 +171,7 @@ export function createDaily(deps: QuizDeps) {
     );
   }
 
-  async function close(item: FiredItem, tx: Tx, roundId: string): Promise<void> {
+  async function close({ item, tx, send }: JobContext, roundId: string): Promise<void> {
     const { count } = await tx.quizRound.updateMany({
       where: { id: roundId, status: 'running' },
       data: { status: 'closed' },
@@ -215,16 +186,28 @@ export function createDaily(deps: QuizDeps) {
     });
     const people = new Set(answers.map((a) => a.memberId)).size;
     const rate = answers.length ? Math.round((answers.filter((a) => a.correct).length / answers.length) * 100) : 0;
-    await send.in(tx).updateCard(
+    await send.updateCard(
       {
         platform: round.platform,
-        orgId: round.orgId,
         target: { kind: 'chat', id: round.chatId! },
         messageId: round.cardRef,
+        orgId: round.orgId,
       },
       await dailyCard(tx, roundId, item.timezone, true, t('quiz.daily.summary', { people, rate })),
     );
   }
+
+  // Each push schedules the next one; the close sums up the group card at midnight.
+  const pushJob = defineJob({
+    kind: DAILY_PUSH,
+    payload: z.object({ planId: z.string() }),
+    run: (ctx, { planId }) => push(ctx, planId),
+  });
+  const closeJob = defineJob({
+    kind: DAILY_CLOSE,
+    payload: z.object({ roundId: z.string() }),
+    run: (ctx, { roundId }) => close(ctx, roundId),
+  });
 
   return {
     jobs: [pushJob, closeJob],
@@ -236,7 +219,7 @@ export function createDaily(deps: QuizDeps) {
     async enable(input: {
       orgId: string;
       tz: string;
-      platform: Platform;
+      platform: string;
       chatId: string;
       memberId: string;
       time: string;
@@ -246,15 +229,7 @@ export function createDaily(deps: QuizDeps) {
     }): Promise<{ next: Date }> {
       const tod = parseTimeOfDay(input.time);
       if (!tod) throw new UserError('quiz.daily.bad_time', { time: input.time });
-      const ids = await candidateIds(db, input.orgId, input.tag);
-      if (ids.length === 0)
-        throw new UserError(input.tag ? 'quiz.pick.empty_tag' : 'quiz.pick.empty', { tag: input.tag ?? '' });
-      if (ids.length < input.count)
-        throw new UserError(input.tag ? 'quiz.pick.not_enough_tag' : 'quiz.pick.not_enough', {
-          have: ids.length,
-          want: input.count,
-          tag: input.tag ?? '',
-        });
+      await availableQuestions(db, input.orgId, input.tag, input.count);
       const time = `${String(tod.hour).padStart(2, '0')}:${String(tod.minute).padStart(2, '0')}`;
       for (let attempt = 0; ; attempt++) {
         try {
@@ -321,7 +296,13 @@ export function createDaily(deps: QuizDeps) {
       if (!plan || !plan.enabled) return [];
       if (plan.itemId) await jobs.cancel(plan.itemId, tx);
       await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
-      const resume = ['每日一练 开启', plan.time, String(plan.count), plan.tag ?? '', plan.private ? '私聊' : '']
+      const resume = [
+        t('quiz.daily.resume'),
+        plan.time,
+        String(plan.count),
+        plan.tag ?? '',
+        plan.private ? t('quiz.daily.resume_private') : '',
+      ]
         .filter(Boolean)
         .join(' ');
       return [{ key: 'quiz.left.daily', params: { time: plan.time, count: plan.count, resume } }];

@@ -1,6 +1,7 @@
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Card } from '../../platforms/types.ts';
 import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
+import { quizNoticeCard } from './cards.ts';
 import { loadQuestions } from './questions.ts';
 import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
 import { UserError } from '../../bot/errors.ts';
@@ -22,14 +23,10 @@ export function createMistakes(deps: QuizDeps) {
       orderBy: [{ wrongCount: 'desc' }, { lastWrongAt: 'desc' }],
     });
     if (rows.length === 0) {
-      return cards.render('quiz-notice', {
+      return quizNoticeCard(cards, {
         title: t('quiz.mistakes.title', { count: 0 }),
         colour: 'green',
         text: [feedback, t('quiz.mistakes.empty')].filter(Boolean).join('\n'),
-        fields: [],
-        table: null,
-        note: '',
-        controls: [],
       });
     }
     const tags = await db.questionTag.findMany({ where: { questionId: { in: rows.map((r) => r.questionId) } } });
@@ -50,19 +47,22 @@ export function createMistakes(deps: QuizDeps) {
         { type: 'divider' },
         {
           type: 'markdown',
-          text: `**${i + 1}.【${typeLabel(t, q)}】${q.stem}**${q.options.length ? '\n' + q.options.map((o) => `${o.key}. ${o.text}`).join('\n') : ''}`,
+          text: t('quiz.mistakes.question', {
+            n: i + 1,
+            type: typeLabel(t, q),
+            stem: q.stem,
+            options: q.options.map((o) => `\n${o.key}. ${o.text}`).join(''),
+          }),
         },
         { type: 'note', text: t('quiz.mistakes.times', { n: r.wrongCount }) },
         ...answerControls(q, 'quiz.review', { v: 1, q: q.id }, t),
       ];
     });
-    return cards.render('quiz-notice', {
+    return quizNoticeCard(cards, {
       title: t('quiz.mistakes.title', { count: rows.length }),
       colour: 'orange',
       text: [feedback, t('quiz.mistakes.intro', { shown: shown.length })].filter(Boolean).join('\n'),
       fields: [...byTag.entries()].map(([label, n]) => ({ label, value: t('quiz.mistakes.count', { n }) })),
-      table: null,
-      note: '',
       controls,
     });
   }

@@ -1,16 +1,16 @@
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
-import type { AckReply, Card, Platform } from '../../platforms/types.ts';
+import type { AckReply, Card } from '../../platforms/types.ts';
 import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
 import type { Contests } from './contest.ts';
 import type { Daily } from './daily.ts';
 import type { Exams } from './exam.ts';
 import type { QuizQuestion } from './questions.ts';
 import { createRoundCache, type RoundSnapshot } from './round-cache.ts';
-import { dailySettings } from './round-settings.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
 import type { QuizDeps } from './shared.ts';
 import { periodKeys } from './time.ts';
+import { dailySettings } from './round-settings.ts';
 
 /**
  * One answer, whatever the round: the checks a member would expect
@@ -169,7 +169,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
    * the round's results are re-issued (contest podium, test scores).
    */
   async function voidQuestion(
-    who: Who & { platform: Platform; chatId: string | null; secretary: { kind: 'user'; id: string } },
+    who: Who & { platform: string; chatId: string | null; secretary: { kind: 'user'; id: string } },
     seq: number,
     position: number,
   ) {
@@ -206,29 +206,25 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         return { scope, id };
       });
       await answers.recompute(tx, who.orgId, subjects, periods, who.tz);
+      const sender = send.in(tx);
       if (round.kind === 'contest') {
-        const group = { platform: round.platform, orgId: round.orgId, chatId: round.chatId! };
+        const chat = { platform: round.platform, chatId: round.chatId!, orgId: round.orgId };
         if (rq.cardRef) {
-          await send
-            .in(tx)
-            .updateCard(
-              { ...group, target: { kind: 'chat', id: group.chatId }, messageId: rq.cardRef },
-              await deps.contests.revealCard(tx, round.id, position),
-            );
+          await sender.updateCard(
+            { ...chat, target: { kind: 'chat', id: chat.chatId }, messageId: rq.cardRef },
+            await deps.contests.revealCard(tx, round.id, position),
+          );
         }
-        if (round.status === 'closed') {
-          await send.in(tx).toChat(group, { card: await deps.contests.podiumCard(tx, round.id) });
-        }
+        if (round.status === 'closed')
+          await sender.toChat(chat, { card: await deps.contests.podiumCard(tx, round.id) });
       }
       // Test results name people: they go to the secretary privately, never to the group.
       if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
         const download = await deps.exams.resultsDownload(tx, round, who.tz, who.platform);
-        await send
-          .in(tx)
-          .toUser(
-            { platform: who.platform, orgId: round.orgId, userId: who.secretary.id },
-            { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
-          );
+        await sender.toUser(
+          { platform: who.platform, userId: who.secretary.id, orgId: round.orgId },
+          { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
+        );
       }
       return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
     });

@@ -1,17 +1,14 @@
 import type { FeatureDeps } from '../../bot/feature.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Db, Tx } from '../../lib/db.ts';
-import { isUniqueViolation } from '../../lib/db.ts';
 import type { CardElement } from '../../platforms/types.ts';
 import type { AnswerStore } from './answer-store.ts';
 import type { QuizQuestion } from './questions.ts';
 
 /** What every part of the quiz feature is built from: the kit's dependencies and the answer store. */
-export interface QuizDeps extends FeatureDeps {
-  answers: AnswerStore;
-}
+export type QuizDeps = FeatureDeps & { answers: AnswerStore };
 
-export const TYPE_LABEL_KEYS: Record<QuizQuestion['type'], MessageKey> = {
+const TYPE_LABEL_KEYS: Record<QuizQuestion['type'], MessageKey> = {
   single: 'quiz.qtype.single',
   multiple: 'quiz.qtype.multiple',
   truefalse: 'quiz.qtype.truefalse',
@@ -91,32 +88,10 @@ export function rawChoice(payload: { c?: string }, formValues?: Record<string, u
   return null;
 }
 
-/** The next short round number of an organisation ("第N场"); a race on the unique key retries. */
-export async function withNextSeq<T>(db: Db, orgId: string, work: (tx: Tx, seq: number) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await db.$transaction(async (tx) => {
-        const last = await tx.quizRound.aggregate({ where: { orgId }, _max: { seq: true } });
-        return work(tx, (last._max.seq ?? 0) + 1);
-      });
-    } catch (err) {
-      // Two rounds took the same number, or two contests started at once in a chat:
-      // go again; `work` re-reads and refuses the loser with a precise message.
-      if (attempt < 3 && isUniqueViolation(err)) continue;
-      throw err;
-    }
-  }
-}
-
 export async function namesOf(db: Db | Tx, memberIds: string[]): Promise<Map<string, string>> {
   const rows = await db.member.findMany({
     where: { id: { in: [...new Set(memberIds)] } },
     select: { id: true, displayName: true },
   });
   return new Map(rows.map((r) => [r.id, r.displayName]));
-}
-
-export async function orgTimezone(db: Db | Tx, orgId: string, fallback: string): Promise<string> {
-  const org = await db.organisation.findUnique({ where: { id: orgId }, select: { timezone: true } });
-  return org?.timezone ?? fallback;
 }

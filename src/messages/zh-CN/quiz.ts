@@ -19,7 +19,30 @@ export const quiz = {
   'cmd.void.summary': '作废某场的某道题（答案有误），并重新计算成绩',
   'cmd.void.usage': '作废 场次 题号，例如：作废 12 3',
 
+  // what a command needs that was not typed (zod messages of the argument schemas)
+  'quiz.usage.count_required': '请写明题数，例如：出题 10',
+  'quiz.usage.answer_required': '请写上答案，例如：答 B',
+  'quiz.usage.year_digits': '年份写成四位数字，例如 2026',
+  'quiz.usage.daily_verb_required': '请写明 开启、关闭 或 状态',
+  'quiz.usage.test_verb_required': '请写明 安排、结果 或 导出',
+  'quiz.usage.seq_number': '场次要写数字',
+  'quiz.usage.position_number': '题号要写数字',
+
   // shared
+  'quiz.test.card_title': '{kind} · 第{seq}场',
+  'quiz.test.empty_time': '（空）',
+  'quiz.test.sheet_name': '第{seq}场',
+  'quiz.test.sheet.name': '姓名',
+  'quiz.test.sheet.unit': '单位',
+  'quiz.test.sheet.status': '状态',
+  'quiz.test.sheet.correct': '答对',
+  'quiz.test.sheet.total': '总题数',
+  'quiz.test.sheet.rate': '正确率(%)',
+  'quiz.test.sheet.started': '开始时间',
+  'quiz.test.sheet.used': '用时',
+  /** The command that switches a paused plan back on, as the secretary would type it. */
+  'quiz.daily.resume': '每日一练 开启',
+  'quiz.daily.resume_private': '私聊',
   'quiz.qtype.single': '单选题',
   'quiz.qtype.multiple': '多选题',
   'quiz.qtype.truefalse': '判断题',
@@ -185,6 +208,8 @@ export const quiz = {
   'quiz.mistakes.intro': '按主题统计如下。先重做下面 {shown} 题，答对的会从错题本移除。',
   'quiz.mistakes.count': '{n} 题',
   'quiz.mistakes.untagged': '未分类',
+  /** A notebook question as markdown; {options} is empty or one line per option, each starting with a line break. */
+  'quiz.mistakes.question': '**{n}.【{type}】{stem}**{options}',
   'quiz.mistakes.times': '已答错 {n} 次',
   'quiz.mistakes.right': '答对了！已从错题本移除。',
   'quiz.mistakes.wrong': '还是不对，正确答案：{answer}。',

@@ -1,0 +1,182 @@
+import { offerDownload, safeFileName, XLSX_CONTENT_TYPE, type OfferedDownload } from '../../bot/downloads.ts';
+import type { MessageKey, MessageParams } from '../../bot/messages.ts';
+import type { Db, Tx } from '../../lib/db.ts';
+import type { Card } from '../../platforms/types.ts';
+import { quizNoticeCard, type NoticeCard } from './cards.ts';
+import { sheetBytes } from './export-xlsx.ts';
+import type { QuizDeps } from './shared.ts';
+import { formatLocal } from './time.ts';
+
+/**
+ * The results of a closed-book test or make-up: scores, who took it and who
+ * did not, the results card the secretary gets, and the XLSX sheet.
+ */
+export type RoundRow = {
+  id: string;
+  orgId: string;
+  seq: number;
+  kind: string;
+  platform: string;
+  chatId: string | null;
+  title: string;
+  status: string;
+  settings: string;
+  opensAt: Date;
+  closesAt: Date | null;
+  parentId: string | null;
+  createdBy: string;
+};
+
+export function createExamResults(deps: QuizDeps) {
+  const { clock, cards, messages } = deps;
+  const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
+  const kindTitle = (kind: string) => t(kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title');
+  const notice = (input: NoticeCard): Card => quizNoticeCard(cards, input);
+
+  async function scoreOf(tx: Tx | Db, roundId: string, memberId: string) {
+    const total = await tx.quizRoundQuestion.count({ where: { roundId, status: { not: 'void' } } });
+    const correct = await tx.quizAnswer.count({ where: { roundId, memberId, correct: true, voided: false } });
+    return { correct, total };
+  }
+
+  async function results(tx: Tx | Db, round: RoundRow) {
+    const invites = await tx.quizInvite.findMany({ where: { roundId: round.id } });
+    const attempts = await tx.quizAttempt.findMany({ where: { roundId: round.id } });
+    const memberIds = [...new Set([...invites.map((i) => i.memberId), ...attempts.map((a) => a.memberId)])];
+    const members = await tx.member.findMany({ where: { id: { in: memberIds } }, include: { unit: true } });
+    const byId = new Map(members.map((m) => [m.id, m]));
+    const total = await tx.quizRoundQuestion.count({ where: { roundId: round.id, status: { not: 'void' } } });
+    const answers = await tx.quizAnswer.findMany({
+      where: { roundId: round.id, voided: false, correct: true },
+      select: { memberId: true },
+    });
+    const correctBy = new Map<string, number>();
+    for (const a of answers) correctBy.set(a.memberId, (correctBy.get(a.memberId) ?? 0) + 1);
+    const taken = attempts
+      .map((a) => {
+        const m = byId.get(a.memberId);
+        const used = Math.round(((a.finishedAt ?? clock.now()).getTime() - a.startedAt.getTime()) / 1000);
+        return {
+          memberId: a.memberId,
+          name: m?.displayName ?? '?',
+          unit: m?.unit?.name ?? '',
+          correct: correctBy.get(a.memberId) ?? 0,
+          total,
+          usedSeconds: used,
+          status: a.status,
+          startedAt: a.startedAt,
+        };
+      })
+      .sort((a, b) => b.correct - a.correct || a.usedSeconds - b.usedSeconds);
+    const absent = invites
+      .filter((i) => !attempts.some((a) => a.memberId === i.memberId))
+      .map((i) => ({
+        memberId: i.memberId,
+        name: byId.get(i.memberId)?.displayName ?? '?',
+        unit: byId.get(i.memberId)?.unit?.name ?? '',
+      }));
+    return { taken, absent, total };
+  }
+
+  function usedText(seconds: number): string {
+    return t('quiz.test.used', { m: Math.floor(seconds / 60), s: seconds % 60 });
+  }
+
+  /** The results as an XLSX workbook: who took it with score and time, then the absentees. */
+  async function exportResults(tx: Tx | Db, round: RoundRow, tz: string): Promise<{ name: string; bytes: Buffer }> {
+    const r = await results(tx, round);
+    const rows: (string | number)[][] = [
+      ...r.taken.map((x) => [
+        x.name,
+        x.unit,
+        t('quiz.test.status.taken'),
+        x.correct,
+        x.total,
+        x.total ? Math.round((x.correct / x.total) * 100) : 0,
+        formatLocal(x.startedAt, tz),
+        usedText(x.usedSeconds),
+      ]),
+      ...r.absent.map((x) => [x.name, x.unit, t('quiz.test.status.absent'), '', r.total, '', '', '']),
+    ];
+    const bytes = await sheetBytes(
+      t('quiz.test.sheet_name', { seq: round.seq }),
+      [
+        { header: t('quiz.test.sheet.name') },
+        { header: t('quiz.test.sheet.unit') },
+        { header: t('quiz.test.sheet.status') },
+        { header: t('quiz.test.sheet.correct') },
+        { header: t('quiz.test.sheet.total') },
+        { header: t('quiz.test.sheet.rate') },
+        { header: t('quiz.test.sheet.started'), width: 16 },
+        { header: t('quiz.test.sheet.used') },
+      ],
+      rows,
+    );
+    const name = safeFileName(
+      t('quiz.test.file_name', { kind: kindTitle(round.kind), seq: round.seq, title: round.title }),
+    );
+    return { name: `${name}.xlsx`, bytes };
+  }
+
+  /** Stores the results sheet and offers it as a link fit for `platform` (where the card goes). */
+  async function resultsDownload(tx: Tx | Db, round: RoundRow, tz: string, platform: string): Promise<OfferedDownload> {
+    const file = await exportResults(tx, round, tz);
+    return offerDownload(
+      deps.files,
+      t,
+      {
+        platform,
+        orgId: round.orgId,
+        name: file.name,
+        contentType: XLSX_CONTENT_TYPE,
+        bytes: file.bytes,
+        buttonText: t('quiz.test.download'),
+      },
+      // Inside a transaction (the close) the file commits with the card that links to it.
+      tx,
+    );
+  }
+
+  /** The answer to 测试 导出: just the sheet's link (or why there is none). */
+  function exportCard(round: RoundRow, download: OfferedDownload): Card {
+    return notice({
+      title: t('quiz.test.export_title', { kind: kindTitle(round.kind), seq: round.seq }),
+      colour: 'green',
+      text: t('quiz.test.exported', { seq: round.seq, title: round.title }),
+      note: download.note,
+      controls: download.link ? [download.link] : [],
+    });
+  }
+
+  async function resultsCard(
+    tx: Tx | Db,
+    round: RoundRow,
+    tz: string,
+    makeupCloses: Date | null,
+    download: OfferedDownload | null,
+  ): Promise<Card> {
+    const r = await results(tx, round);
+    const lines: string[] = [];
+    lines.push(t('quiz.test.results.summary', { taken: r.taken.length, absent: r.absent.length }));
+    if (makeupCloses) lines.push(t('quiz.test.results.makeup', { closes: formatLocal(makeupCloses, tz) }));
+    return notice({
+      title: t('quiz.test.results.title', { kind: kindTitle(round.kind), seq: round.seq }),
+      colour: 'green',
+      text: lines.join('\n'),
+      fields: [
+        {
+          label: t('quiz.test.results.absent'),
+          value: r.absent.length ? r.absent.map((a) => a.name).join('、') : t('quiz.none'),
+        },
+      ],
+      table: {
+        columns: [t('quiz.col.member'), t('quiz.col.unit'), t('quiz.col.score'), t('quiz.col.used')],
+        rows: r.taken.map((x) => [x.name, x.unit || '-', `${x.correct}/${x.total}`, usedText(x.usedSeconds)]),
+      },
+      note: download?.note ?? '',
+      controls: download?.link ? [download.link] : [],
+    });
+  }
+
+  return { scoreOf, results, resultsDownload, exportCard, resultsCard };
+}
