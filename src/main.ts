@@ -148,7 +148,6 @@ export async function createShuxiang(
     log,
     messages,
     outbox,
-    monthlyQuota: config.dingtalk?.monthlyQuota ?? 5000,
     timezone: config.timezone,
     secretaries: (orgId) => directory.secretaries(orgId),
   });
@@ -222,10 +221,10 @@ export async function createShuxiang(
       sink: bot.dispatcher,
       timezone: config.timezone,
       monthlyQuota: config.dingtalk.monthlyQuota,
-      onQuotaCrossing: quota.warn,
       t: (key, params) => messages.t(key as MessageKey, params),
       ...overrides.dingtalk,
     });
+    quota.connect(dingtalk.platformUsage);
     messengers.set('dingtalk', dingtalk.messenger);
     routers.push(dingtalk.routes);
     dingtalk.registerMetrics(metrics);

@@ -364,3 +364,57 @@ export interface EventSink {
   /** Optional: the bot left a group chat (removed, or the group dissolved). Adapters skip it when absent. */
   handleChatLeft?(event: ChatLeftEvent): Promise<void>;
 }
+
+// ---- Platform usage (API quotas) ----------------------------------------------------
+
+/** Calls to one platform API in a month. */
+export interface ApiUsage {
+  api: string;
+  calls: number;
+  errors: number;
+}
+
+/** A tenant's API use in one calendar month, as the platform counts it against a quota. */
+export interface MonthUsage {
+  platform: Platform;
+  tenant: string;
+  /** `YYYY-MM` in the bot's time zone. */
+  month: string;
+  /** Calls counted towards the quota. */
+  used: number;
+  quota: number;
+  /** The counted calls per API, most first. */
+  byApi: ApiUsage[];
+  /** Calls made that the platform does not count (e.g. DingTalk sessionWebhook replies). */
+  uncounted: number;
+}
+
+/** A tenant's monthly count passed a warning level (percent of the quota). */
+export interface UsageCrossing {
+  platform: Platform;
+  tenant: string;
+  month: string;
+  used: number;
+  quota: number;
+  level: number;
+}
+
+/**
+ * Runs `write` in one database transaction with the record "warned for this
+ * tenant, month and level"; false (and nothing written) when that record
+ * already exists — another instance, or an earlier run, warned.
+ */
+export type OnceForCrossing<Tx> = (write: (tx: Tx) => Promise<void>) => Promise<boolean>;
+
+/**
+ * The port through which features read a platform's API usage, implemented
+ * by adapters whose platform has a quota (DingTalk). A crossing handler does
+ * its reads first, then its writes (outbox rows) through `once`, so the
+ * warning goes out once across all instances or not at all. `Tx` is the
+ * database transaction type; the seam names no database library.
+ */
+export interface PlatformUsage<Tx = unknown> {
+  platform: Platform;
+  monthUsage(tenant: string, month: string): Promise<MonthUsage>;
+  onCrossing(handler: (crossing: UsageCrossing, once: OnceForCrossing<Tx>) => Promise<void>): void;
+}

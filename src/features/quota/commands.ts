@@ -1,29 +1,19 @@
 import { defineCommand } from '../../bot/commands.ts';
 import type { MessageKey, Messages } from '../../bot/messages.ts';
 import type { Clock } from '../../lib/clock.ts';
-import type { Db } from '../../lib/db.ts';
-import { isUniqueViolation } from '../../lib/db.ts';
+import type { Db, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { monthKey, monthProgress } from '../../lib/month.ts';
 import type { Outbox } from '../../outbox/outbox.ts';
+import type { ApiUsage, OnceForCrossing, PlatformUsage, UsageCrossing } from '../../platforms/types.ts';
 
 /**
- * The DingTalk API quota, as secretaries see it. The DingTalk adapter counts
- * every OpenAPI call in DingTalkApiUsage (per organisation = corpId, calendar
- * month and API); this feature reads those rows (`额度` / `quota`) and warns
- * the secretaries once per month when the count reaches 80 % (and again at 95 %: a warning at 100 % could no longer be sent).
+ * The platform API quota (DingTalk's 5,000 calls a month), as secretaries
+ * see it. The adapter counts calls and implements the PlatformUsage port;
+ * this feature reads the month's usage through it (`额度` / `quota`) and
+ * tells the secretaries privately when a warning level (80 %, 95 %) is
+ * crossed — the port runs the warning once per tenant, month and level.
  */
-
-/** Calls labelled like this went to a sessionWebhook, which DingTalk does not seem to count. */
-const UNCOUNTED_PREFIX = 'webhook.';
-
-export interface QuotaCrossing {
-  tenant: string;
-  month: string;
-  used: number;
-  limit: number;
-  level: number;
-}
 
 export interface QuotaFeatureDeps {
   db: Db;
@@ -31,7 +21,6 @@ export interface QuotaFeatureDeps {
   log: Logger;
   messages: Messages;
   outbox: Outbox;
-  monthlyQuota: number;
   /** The calendar the adapter counts months in. */
   timezone: string;
   secretaries(orgId: string): Promise<{ platform: string; platformUserId: string }[]>;
@@ -39,9 +28,11 @@ export interface QuotaFeatureDeps {
 
 export function createQuotaFeature(deps: QuotaFeatureDeps) {
   const { db, messages } = deps;
+  /** Connected when the platform's adapter starts (see connect below). */
+  let usage: PlatformUsage<Tx> | undefined;
 
-  async function tenantsOf(orgId: string): Promise<string[]> {
-    const links = await db.tenantLink.findMany({ where: { orgId, platform: 'dingtalk' } });
+  async function tenantsOf(orgId: string, platform: string): Promise<string[]> {
+    const links = await db.tenantLink.findMany({ where: { orgId, platform } });
     return links.map((l) => l.tenant);
   }
 
@@ -54,22 +45,19 @@ export function createQuotaFeature(deps: QuotaFeatureDeps) {
     scope: 'any',
     role: 'secretary',
     async run(ctx) {
-      const tenants = await tenantsOf(ctx.identity.orgId);
-      if (tenants.length === 0) {
+      const tenants = usage ? await tenantsOf(ctx.identity.orgId, usage.platform) : [];
+      if (!usage || tenants.length === 0) {
         await ctx.reply(ctx.t('quota.none'));
         return;
       }
       const now = deps.clock.now();
       const month = monthKey(now, deps.timezone);
-      const rows = await db.dingTalkApiUsage.findMany({
-        where: { tenant: { in: tenants }, month },
-        orderBy: { calls: 'desc' },
-      });
-      const counted = rows.filter((r) => !r.api.startsWith(UNCOUNTED_PREFIX));
-      const used = counted.reduce((n, r) => n + r.calls, 0);
-      const free = rows.filter((r) => r.api.startsWith(UNCOUNTED_PREFIX)).reduce((n, r) => n + r.calls, 0);
+      const port = usage;
+      const months = await Promise.all(tenants.map((t) => port.monthUsage(t, month)));
+      const used = months.reduce((n, m) => n + m.used, 0);
+      const free = months.reduce((n, m) => n + m.uncounted, 0);
       const byApi = new Map<string, { calls: number; errors: number }>();
-      for (const r of counted) {
+      for (const r of months.flatMap((m) => m.byApi).sort((a: ApiUsage, b: ApiUsage) => b.calls - a.calls)) {
         const x = byApi.get(r.api) ?? { calls: 0, errors: 0 };
         byApi.set(r.api, { calls: x.calls + r.calls, errors: x.errors + r.errors });
       }
@@ -83,7 +71,7 @@ export function createQuotaFeature(deps: QuotaFeatureDeps) {
       });
       const { day, days } = monthProgress(now, deps.timezone);
       const projected = Math.round((used / day) * days);
-      const limit = deps.monthlyQuota;
+      const limit = months[0]!.quota;
       await ctx.reply(
         ctx.t('quota.report', {
           month,
@@ -100,9 +88,13 @@ export function createQuotaFeature(deps: QuotaFeatureDeps) {
     },
   });
 
-  /** Tells the organisation's secretaries, privately and once per month and level. */
-  async function warn(crossing: QuotaCrossing): Promise<void> {
-    const link = await db.tenantLink.findFirst({ where: { platform: 'dingtalk', tenant: crossing.tenant } });
+  /**
+   * Tells the organisation's secretaries privately: reads first, then writes
+   * the outbox rows through the port's `once`, which records the warning in
+   * the same transaction (once per tenant, month and level).
+   */
+  async function warn(crossing: UsageCrossing, once: OnceForCrossing<Tx>): Promise<void> {
+    const link = await db.tenantLink.findFirst({ where: { platform: crossing.platform, tenant: crossing.tenant } });
     if (!link) {
       deps.log.warn(
         { tenant: crossing.tenant, level: crossing.level },
@@ -110,39 +102,38 @@ export function createQuotaFeature(deps: QuotaFeatureDeps) {
       );
       return;
     }
-    const recipients = (await deps.secretaries(link.orgId)).filter((s) => s.platform === 'dingtalk');
+    const recipients = (await deps.secretaries(link.orgId)).filter((s) => s.platform === crossing.platform);
     if (recipients.length === 0) {
       deps.log.warn(
         { orgId: link.orgId, level: crossing.level },
-        'quota threshold crossed but no DingTalk secretary to tell',
+        'quota threshold crossed but no secretary on the platform to tell',
       );
     }
-    const text = messages.t('quota.warning', { used: crossing.used, limit: crossing.limit, level: crossing.level });
-    try {
-      await db.$transaction(async (tx) => {
-        await tx.dingTalkQuotaWarning.create({
-          data: { tenant: crossing.tenant, month: crossing.month, level: crossing.level, createdAt: deps.clock.now() },
-        });
-        for (const r of recipients) {
-          await deps.outbox.enqueue(
-            {
-              platform: 'dingtalk',
-              orgId: link.orgId,
-              target: { kind: 'user', id: r.platformUserId },
-              kind: 'text',
-              body: { text },
-            },
-            tx,
-          );
-        }
-      });
-    } catch (err) {
-      // Another instance (or an earlier run) already warned for this month and level.
-      if (isUniqueViolation(err)) return;
-      throw err;
-    }
-    deps.log.warn({ orgId: link.orgId, ...crossing }, 'DingTalk API quota warning sent');
+    const text = messages.t('quota.warning', { used: crossing.used, limit: crossing.quota, level: crossing.level });
+    const sent = await once(async (tx) => {
+      for (const r of recipients) {
+        await deps.outbox.enqueue(
+          {
+            platform: crossing.platform,
+            orgId: link.orgId,
+            target: { kind: 'user', id: r.platformUserId },
+            kind: 'text',
+            body: { text },
+          },
+          tx,
+        );
+      }
+    });
+    if (sent) deps.log.warn({ orgId: link.orgId, ...crossing }, 'API quota warning sent');
   }
 
-  return { commands: [quota], actions: [], warn };
+  return {
+    commands: [quota],
+    actions: [],
+    /** Reads usage through this port and warns on its crossings (main.ts connects the adapter's). */
+    connect(port: PlatformUsage<Tx>): void {
+      usage = port;
+      port.onCrossing(warn);
+    },
+  };
 }

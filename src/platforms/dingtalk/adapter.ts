@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { isUniqueViolation, type Db } from '../../lib/db.ts';
+import { isUniqueViolation, type Db, type Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createBackgroundTasks } from '../../lib/tasks.ts';
 import type { Metrics } from '../../server/metrics.ts';
@@ -15,6 +15,7 @@ import {
   type EventSink,
   type MessageEvent,
   type PlatformMessenger,
+  type PlatformUsage,
 } from '../types.ts';
 import { createDingTalkApi, type DingTalkApi } from './api-client.ts';
 import { createDingTalkMessenger } from './messenger.ts';
@@ -29,7 +30,7 @@ import {
   renderTemplateParams,
 } from './render-card.ts';
 import { createStreamConnection, type StreamConnection, type StreamStatus } from './stream.ts';
-import { createUsageRecorder, type QuotaCrossing, type UsageRecorder } from './usage.ts';
+import { createDingTalkUsagePort, createUsageRecorder, type UsageRecorder } from './usage.ts';
 import { createReplayGuard, verifyCardCallbackSignature, verifyRobotSignature, type ReplayGuard } from './verify.ts';
 
 /**
@@ -66,7 +67,6 @@ export interface DingTalkAdapterDeps {
   timezone: string;
   /** OpenAPI calls a month the organisation may make (5,000 on the standard edition). */
   monthlyQuota: number;
-  onQuotaCrossing?: (crossing: QuotaCrossing) => Promise<void> | void;
   /** Message catalogue lookup, for the few things the adapter itself says. */
   t: (key: string, params?: Record<string, string | number>) => string;
   webhookHosts?: string[];
@@ -84,6 +84,8 @@ export interface DingTalkAdapter {
   registerMetrics(metrics: Metrics): void;
   streamStatus(): StreamStatus | undefined;
   usage: UsageRecorder;
+  /** The organisation's API use and quota warnings, for features (the quota command). */
+  platformUsage: PlatformUsage<Tx>;
   /** Waits for background work started by inbound events; for tests and shutdown. */
   settle(): Promise<void>;
 }
@@ -117,6 +119,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     return corpId ?? `app:${settings.clientId}`;
   }
 
+  const usagePort = createDingTalkUsagePort({ db, clock, limit: deps.monthlyQuota });
   const usage = createUsageRecorder({
     db,
     clock,
@@ -124,7 +127,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     timezone: deps.timezone,
     tenant,
     limit: deps.monthlyQuota,
-    onCrossing: deps.onQuotaCrossing,
+    onCrossing: (crossing) => usagePort.signal(crossing),
   });
 
   const api: DingTalkApi = createDingTalkApi({
@@ -471,6 +474,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     messenger,
     routes,
     usage,
+    platformUsage: usagePort.port,
     start() {
       stream?.start();
     },

@@ -1,13 +1,15 @@
 import type { Clock } from '../../lib/clock.ts';
-import type { Db } from '../../lib/db.ts';
+import type { Db, Tx } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { monthKey } from '../../lib/month.ts';
+import type { MonthUsage, OnceForCrossing, PlatformUsage, UsageCrossing } from '../types.ts';
 
 /**
  * Counts DingTalk OpenAPI calls per organisation and calendar month in the
- * database (table DingTalkApiUsage), so every instance adds to one number and
- * the quota feature can read it. This is data, not a feature import.
+ * database (table DingTalkApiUsage), so every instance adds to one number;
+ * the quota feature reads it through the PlatformUsage port
+ * (createDingTalkUsagePort), never the tables.
  */
 
 /** Calls whose label starts with this are not counted towards DingTalk's quota. */
@@ -92,6 +94,67 @@ export function createUsageRecorder(deps: {
     },
     async used() {
       return total(await deps.tenant(), monthKey(deps.clock.now(), deps.timezone));
+    },
+  };
+}
+
+/**
+ * The PlatformUsage port over DingTalkApiUsage and DingTalkQuotaWarning.
+ * `signal` is what the recorder calls on a crossing (once per process); a
+ * handler's `once` writes the DingTalkQuotaWarning row in the same
+ * transaction as the handler's own writes, and its key makes the warning
+ * once per tenant, month and level across instances.
+ */
+export function createDingTalkUsagePort(deps: { db: Db; clock: Clock; limit: number }): {
+  port: PlatformUsage<Tx>;
+  signal(crossing: QuotaCrossing): Promise<void>;
+} {
+  const { db } = deps;
+  const handlers: ((crossing: UsageCrossing, once: OnceForCrossing<Tx>) => Promise<void>)[] = [];
+  return {
+    port: {
+      platform: 'dingtalk',
+      async monthUsage(tenant, month): Promise<MonthUsage> {
+        const rows = await db.dingTalkApiUsage.findMany({ where: { tenant, month }, orderBy: { calls: 'desc' } });
+        const counted = rows.filter((r) => !r.api.startsWith(UNCOUNTED_PREFIX));
+        return {
+          platform: 'dingtalk',
+          tenant,
+          month,
+          used: counted.reduce((n, r) => n + r.calls, 0),
+          quota: deps.limit,
+          byApi: counted.map((r) => ({ api: r.api, calls: r.calls, errors: r.errors })),
+          uncounted: rows.filter((r) => r.api.startsWith(UNCOUNTED_PREFIX)).reduce((n, r) => n + r.calls, 0),
+        };
+      },
+      onCrossing(handler) {
+        handlers.push(handler);
+      },
+    },
+    async signal(crossing) {
+      const event: UsageCrossing = {
+        platform: 'dingtalk',
+        tenant: crossing.tenant,
+        month: crossing.month,
+        used: crossing.used,
+        quota: crossing.limit,
+        level: crossing.level,
+      };
+      const once: OnceForCrossing<Tx> = async (write) => {
+        try {
+          await db.$transaction(async (tx) => {
+            await tx.dingTalkQuotaWarning.create({
+              data: { tenant: event.tenant, month: event.month, level: event.level, createdAt: deps.clock.now() },
+            });
+            await write(tx);
+          });
+          return true;
+        } catch (err) {
+          if (isUniqueViolation(err)) return false;
+          throw err;
+        }
+      };
+      for (const handler of handlers) await handler(event, once);
     },
   };
 }
