@@ -3,7 +3,11 @@ import { createManualClock } from '../../src/lib/clock.ts';
 import { openDatabase, type Database } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
-import { createUsageRecorder, type QuotaCrossing } from '../../src/platforms/dingtalk/usage.ts';
+import {
+  createDingTalkUsagePort,
+  createUsageRecorder,
+  type QuotaCrossing,
+} from '../../src/platforms/dingtalk/usage.ts';
 import { providers, type TestDatabase } from '../helpers/databases.ts';
 
 describe.each(providers)('DingTalk API usage counting ($name)', ({ create }) => {
@@ -48,5 +52,43 @@ describe.each(providers)('DingTalk API usage counting ($name)', ({ create }) => 
       ['2026-03', 'webhook.session', 1, 0],
       ['2026-04', 'card.update', 1, 1],
     ]);
+  });
+
+  it('reports the month through the PlatformUsage port and warns once per level across instances', async () => {
+    const clock = createManualClock('2026-05-10T02:00:00Z');
+    // Two instances: each has its own port and recorder on the one database.
+    const warned: string[] = [];
+    const ports = [0, 1].map((n) => {
+      const usage = createDingTalkUsagePort({ db: database.prisma, clock, limit: 4 });
+      usage.port.onCrossing(async (crossing, once) => {
+        if (await once(async () => {})) warned.push(`${n}:${crossing.month}:${crossing.level}`);
+      });
+      const recorder = createUsageRecorder({
+        db: database.prisma,
+        clock,
+        log: createSilentLogger(),
+        timezone: 'Asia/Shanghai',
+        tenant: async () => 'corp-y',
+        limit: 4,
+        onCrossing: (c) => usage.signal(c),
+      });
+      return { ...usage, recorder };
+    });
+    await ports[0]!.recorder.record('robot.groupSend', 'ok');
+    await ports[0]!.recorder.record('card.update', 'error');
+    await ports[1]!.recorder.record('robot.groupSend', 'ok');
+    await ports[1]!.recorder.record('webhook.session', 'ok');
+    // 3 of 4 counted: below 80 %. The fourth call crosses it on both instances, one warns.
+    await Promise.all(ports.map((p) => p.recorder.record('card.createAndDeliver', 'ok')));
+    expect(warned).toHaveLength(2);
+    expect(new Set(warned.map((w) => w.slice(2)))).toEqual(new Set(['2026-05:80', '2026-05:95']));
+    const month = await ports[1]!.port.monthUsage('corp-y', '2026-05');
+    expect(month).toMatchObject({ platform: 'dingtalk', used: 5, quota: 4, uncounted: 1 });
+    expect(month.byApi.find((a) => a.api === 'robot.groupSend')).toEqual({
+      api: 'robot.groupSend',
+      calls: 2,
+      errors: 0,
+    });
+    expect(month.byApi.find((a) => a.api === 'card.update')).toEqual({ api: 'card.update', calls: 1, errors: 1 });
   });
 });
