@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config.ts';
 import { createManualClock, type ManualClock } from '../../src/lib/clock.ts';
 import { createSilentLogger, type Logger } from '../../src/lib/logger.ts';
+import type { Feature } from '../../src/bot/bot.ts';
 import type { WorkingDays } from '../../src/features/calendar/working-days.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
 import { cardActions, type Card } from '../../src/platforms/types.ts';
@@ -46,6 +47,8 @@ export async function createHarness(
     clock?: ManualClock;
     log?: Logger;
     workingDays?: WorkingDays;
+    /** Extra features (test-only commands and actions). */
+    features?: Feature[];
   } = {},
 ): Promise<Harness> {
   const database = options.database ?? (await createSqliteTestDatabase());
@@ -55,6 +58,7 @@ export async function createHarness(
     clock,
     log: options.log ?? createSilentLogger(),
     ...(options.workingDays ? { workingDays: options.workingDays } : {}),
+    ...(options.features ? { features: options.features } : {}),
   });
   const { app } = shuxiang;
 
