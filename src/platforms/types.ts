@@ -137,7 +137,8 @@ export const cardUrlSchema = z
     message: 'must be an http(s) URL or a path starting with /',
   });
 
-export const cardElementSchema = z.discriminatedUnion('type', [
+/** Everything a card may show; a viewer section holds these (never another section). */
+export const sectionElementSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('markdown'), text: z.string() }),
   z.object({
     type: z.literal('fields'),
@@ -203,6 +204,37 @@ export const cardElementSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('note'), text: z.string() }),
 ]);
 
+/**
+ * Most members a viewer section may name. DingTalk carries every listed
+ * member's section in one create/update call, so the map is bounded; a card
+ * with more does not validate (cardSchema refuses it) — a feature with a
+ * bigger audience shows the shared default and answers each member's own
+ * state on click (toast / private message) instead.
+ */
+export const MAX_SECTION_VIEWERS = 1000;
+
+/**
+ * A part of the card that differs per viewer: each member listed in `byUser`
+ * (platform user id → elements) sees their own elements, everyone else sees
+ * `default`. Platforms that can (DingTalk private card data, the sandbox)
+ * show each member theirs; Feishu group cards are shared and show `default`.
+ * `key` names the section (stable across updates of the card). An update
+ * replaces the map: list every member whose section should differ.
+ */
+export const viewerElementSchema = z.object({
+  type: z.literal('viewer'),
+  key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'letters, digits and _, starting with a letter'),
+  default: z.array(sectionElementSchema),
+  byUser: z
+    .record(z.string().min(1).max(200), z.array(sectionElementSchema))
+    .refine((m) => Object.keys(m).length <= MAX_SECTION_VIEWERS, {
+      message: `at most ${MAX_SECTION_VIEWERS} members may have their own section`,
+    })
+    .default({}),
+});
+
+export const cardElementSchema = z.discriminatedUnion('type', [...sectionElementSchema.options, viewerElementSchema]);
+
 export const cardSchema = z.object({
   header: z.object({ title: z.string().min(1), colour: z.enum(CARD_COLOURS).default('blue') }),
   elements: z.array(cardElementSchema),
@@ -224,14 +256,50 @@ export const storedCardSchema = z.custom<Card>(
   { message: 'not a card (header and elements)' },
 );
 export type CardElement = z.infer<typeof cardElementSchema>;
-/** Every action a card offers to click or submit: its buttons, choices and forms (not its links). */
+/** An element that looks the same to everyone (anything but a viewer section). */
+export type SectionElement = z.infer<typeof sectionElementSchema>;
+export type ViewerElement = z.infer<typeof viewerElementSchema>;
+
+/** The elements of a viewer section that `viewer` sees (`default` when not listed or unknown). */
+export function sectionFor(el: ViewerElement, viewer: string | undefined): SectionElement[] {
+  return (viewer !== undefined && Object.hasOwn(el.byUser, viewer) ? el.byUser[viewer] : undefined) ?? el.default;
+}
+
+/**
+ * The card as one viewer sees it: every viewer section replaced by that
+ * viewer's elements (`default` for everyone else, and for `undefined`).
+ */
+export function cardForViewer(card: Card, viewer: string | undefined): Card & { elements: SectionElement[] } {
+  return {
+    ...card,
+    elements: card.elements.flatMap((el) => (el.type === 'viewer' ? sectionFor(el, viewer) : [el])),
+  };
+}
+
+/** Every member some viewer section of the card names. */
+export function cardViewers(card: Card): string[] {
+  const out = new Set<string>();
+  for (const el of card.elements) if (el.type === 'viewer') for (const u of Object.keys(el.byUser)) out.add(u);
+  return [...out];
+}
+
+function elementActions(el: SectionElement): { actionId: string; payload: Record<string, unknown> }[] {
+  return el.type === 'buttons'
+    ? el.buttons.map((b) => ({ actionId: b.actionId, payload: b.payload }))
+    : el.type === 'choice' || el.type === 'form'
+      ? [{ actionId: el.actionId, payload: el.payload }]
+      : [];
+}
+
+/**
+ * Every action a card offers to click or submit: its buttons, choices and
+ * forms (not its links), including those inside every viewer's section.
+ */
 export function cardActions(card: Card): { actionId: string; payload: Record<string, unknown> }[] {
   return card.elements.flatMap((el) =>
-    el.type === 'buttons'
-      ? el.buttons.map((b) => ({ actionId: b.actionId, payload: b.payload }))
-      : el.type === 'choice' || el.type === 'form'
-        ? [{ actionId: el.actionId, payload: el.payload }]
-        : [],
+    el.type === 'viewer'
+      ? [...el.default, ...Object.values(el.byUser).flat()].flatMap(elementActions)
+      : elementActions(el),
   );
 }
 
@@ -329,4 +397,58 @@ export interface EventSink {
   handleChatJoined?(event: ChatJoinedEvent): Promise<void>;
   /** Optional: the bot left a group chat (removed, or the group dissolved). Adapters skip it when absent. */
   handleChatLeft?(event: ChatLeftEvent): Promise<void>;
+}
+
+// ---- Platform usage (API quotas) ----------------------------------------------------
+
+/** Calls to one platform API in a month. */
+export interface ApiUsage {
+  api: string;
+  calls: number;
+  errors: number;
+}
+
+/** A tenant's API use in one calendar month, as the platform counts it against a quota. */
+export interface MonthUsage {
+  platform: Platform;
+  tenant: string;
+  /** `YYYY-MM` in the bot's time zone. */
+  month: string;
+  /** Calls counted towards the quota. */
+  used: number;
+  quota: number;
+  /** The counted calls per API, most first. */
+  byApi: ApiUsage[];
+  /** Calls made that the platform does not count (e.g. DingTalk sessionWebhook replies). */
+  uncounted: number;
+}
+
+/** A tenant's monthly count passed a warning level (percent of the quota). */
+export interface UsageCrossing {
+  platform: Platform;
+  tenant: string;
+  month: string;
+  used: number;
+  quota: number;
+  level: number;
+}
+
+/**
+ * Runs `write` in one database transaction with the record "warned for this
+ * tenant, month and level"; false (and nothing written) when that record
+ * already exists — another instance, or an earlier run, warned.
+ */
+export type OnceForCrossing<Tx> = (write: (tx: Tx) => Promise<void>) => Promise<boolean>;
+
+/**
+ * The port through which features read a platform's API usage, implemented
+ * by adapters whose platform has a quota (DingTalk). A crossing handler does
+ * its reads first, then its writes (outbox rows) through `once`, so the
+ * warning goes out once across all instances or not at all. `Tx` is the
+ * database transaction type; the seam names no database library.
+ */
+export interface PlatformUsage<Tx = unknown> {
+  platform: Platform;
+  monthUsage(tenant: string, month: string): Promise<MonthUsage>;
+  onCrossing(handler: (crossing: UsageCrossing, once: OnceForCrossing<Tx>) => Promise<void>): void;
 }

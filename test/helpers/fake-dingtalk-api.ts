@@ -61,6 +61,11 @@ export interface FakeDingTalkApi {
   openSession(conversationId: string, ttlMs?: number): { sessionWebhook: string; sessionWebhookExpiredTime: number };
   /** These users are flow-controlled on their next private message. */
   flowControlOnce(userIds: string[]): void;
+  /**
+   * What one member sees of a card: the public data with their private data
+   * laid over it (DingTalk shows a member their private values).
+   */
+  viewAs(outTrackId: string, userId: string): Record<string, string> | undefined;
   /** A file a member sent; returns its download code. */
   addFile(bytes: Buffer): string;
   /** The robot is not in these groups. */
@@ -240,6 +245,14 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
         },
       });
     }
+    const privateData: Record<string, Record<string, string>> = {};
+    for (const [userId, data] of Object.entries(
+      (body.privateData ?? {}) as Record<string, { cardParamMap?: unknown }>,
+    )) {
+      const m = stringMap(data?.cardParamMap);
+      if (!m) return fail(c, 400, 'param.privateDataInvalid', 'privateData 的值必须是字符串');
+      privateData[userId] = m;
+    }
     cards.set(outTrackId, {
       outTrackId,
       cardTemplateId: templateId,
@@ -247,7 +260,7 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
       callbackType,
       callbackRouteKey: body.callbackRouteKey as string | undefined,
       cardParamMap: map,
-      privateData: {},
+      privateData,
       atUserIds: deliver?.atUserIds,
       robotCode: deliver?.robotCode,
       updates: 0,
@@ -276,7 +289,8 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
     if (body.cardData && !map) return fail(c, 400, 'param.cardDataInvalid', 'cardParamMap 的值必须是字符串');
     if (map) card.cardParamMap = options2.updateCardDataByKey ? { ...card.cardParamMap, ...map } : map;
     for (const [userId, data] of Object.entries(priv ?? {})) {
-      const m = stringMap(data.cardParamMap) ?? {};
+      const m = stringMap(data?.cardParamMap);
+      if (!m) return fail(c, 400, 'param.privateDataInvalid', 'privateData 的值必须是字符串');
       card.privateData[userId] = options2.updatePrivateDataByKey ? { ...card.privateData[userId], ...m } : m;
     }
     card.updates++;
@@ -344,6 +358,10 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
     },
     flowControlOnce(userIds) {
       for (const u of userIds) flowControlled.add(u);
+    },
+    viewAs(outTrackId, userId) {
+      const card = cards.get(outTrackId);
+      return card ? { ...card.cardParamMap, ...card.privateData[userId] } : undefined;
     },
     addFile(bytes) {
       const code = `dc-${randomUUID()}`;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  PRIVATE_SECTION_KEYS,
   createParamSigner,
   renderPrivateResult,
   renderTemplateParams,
@@ -25,9 +26,13 @@ describe('the DingTalk card template in cards/dingtalk/', () => {
     const publicNames = template.variables.filter((v) => !v.private).map((v) => v.name);
     const privateNames = template.variables.filter((v) => v.private).map((v) => v.name);
     expect(new Set(publicNames)).toEqual(new Set(Object.keys(params)));
-    expect(new Set(privateNames)).toEqual(new Set(Object.keys(renderPrivateResult({ kind: 'info', text: 'x' }))));
+    expect(new Set(privateNames)).toEqual(
+      new Set([...Object.keys(renderPrivateResult({ kind: 'info', text: 'x' })), ...PRIVATE_SECTION_KEYS]),
+    );
     const button = (JSON.parse(params.buttons!) as Record<string, unknown>[])[0]!;
-    const items = template.variables.find((v) => v.name === 'buttons')!.items!;
-    expect(new Set(Object.keys(items))).toEqual(new Set(Object.keys(button)));
+    for (const list of ['buttons', 'sectionButtons', 'mySectionButtons']) {
+      const items = template.variables.find((v) => v.name === list)!.items!;
+      expect(new Set(Object.keys(items)), list).toEqual(new Set(Object.keys(button)));
+    }
   });
 });

@@ -27,6 +27,7 @@ import {
   listActionables,
   renderMarkdownMessage,
   renderPrivateResult,
+  renderPrivateSection,
   renderTemplateParams,
 } from './render-card.ts';
 import { createStreamConnection, type StreamConnection, type StreamStatus } from './stream.ts';
@@ -209,7 +210,11 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       await messenger.sendText(target, text, { idempotencyKey, mentions, replyHandle: event.replyHandle });
       return;
     }
-    const md = renderMarkdownMessage(reply.card, { code: cardCode(idempotencyKey) });
+    const md = renderMarkdownMessage(
+      reply.card,
+      { code: cardCode(idempotencyKey) },
+      event.chat.kind === 'direct' ? event.sender.id : undefined,
+    );
     const handle = decodeReplyHandle(event.replyHandle);
     if (handle && handle.e > clock.now().getTime()) {
       await api.webhook(handle.w, { msgtype: 'markdown', markdown: { title: md.title, text: md.text } });
@@ -239,7 +244,10 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       parseJsonColumn(z.object({ card: z.unknown() }), (latest ?? row).body, 'OutboxMessage.body').card,
     );
     if (!card.success) return answer(event, { text: deps.t('dingtalk.card_command.no_card', { code }) });
-    const item = listActionables(card.data).find((a) => a.n === n);
+    // Numbered as the member saw them: their own sections on a template card or in a
+    // private chat, the defaults on a markdown message in a group.
+    const viewer = settings.cardTemplateId || event.chat.kind === 'direct' ? event.sender.id : undefined;
+    const item = listActionables(card.data, viewer).find((a) => a.n === n);
     if (!item) return answer(event, { text: deps.t('dingtalk.card_command.no_button', { code, n }) });
     let formValues: Record<string, unknown> | undefined;
     if (item.kind === 'choice') {
@@ -300,18 +308,15 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
 
   // ---- inbound: card callbacks -----------------------------------------------------
 
-  function toCardResponse(ack: AckReply, outTrackId: string): CardResponse {
+  function toCardResponse(ack: AckReply, outTrackId: string, clicker: string): CardResponse {
     const out: CardResponse = {};
-    if (ack.toast) out.userPrivateData = { cardParamMap: renderPrivateResult(ack.toast) };
+    const renderOpts = { outTrackId, signer, hint: { code: cardCode(outTrackId) } };
+    const own = ack.card ? renderPrivateSection(ack.card, clicker, renderOpts) : {};
+    const result = ack.toast ? renderPrivateResult(ack.toast) : {};
+    if (ack.toast || ack.card) out.userPrivateData = { cardParamMap: { ...result, ...own } };
     if (ack.card) {
-      // DingTalk shows callback cardData to the clicking member only.
-      out.cardData = {
-        cardParamMap: renderTemplateParams(ack.card, {
-          outTrackId,
-          signer,
-          hint: { code: cardCode(outTrackId) },
-        }),
-      };
+      // DingTalk shows callback cardData to the clicking member only; their own section goes in private data.
+      out.cardData = { cardParamMap: renderTemplateParams(ack.card, renderOpts) };
     }
     if (out.cardData || out.userPrivateData) {
       out.cardUpdateOptions = { updateCardDataByKey: true, updatePrivateDataByKey: true };
@@ -365,12 +370,12 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
         timer = setTimeout(() => resolve(late), budgetMs);
       }),
     ]).finally(() => clearTimeout(timer));
-    if (result !== late) return toCardResponse(result, row.id);
+    if (result !== late) return toCardResponse(result, row.id, click.userId);
     // Too slow for the 2 s answer: acknowledge now and put the member's result on the card afterwards.
     log.warn({ eventKey, actionId: data.a }, 'card action slower than the callback deadline; updating afterwards');
     tasks.run('late card ack', async () => {
       const ack = await handling;
-      const response = toCardResponse(ack, row.id);
+      const response = toCardResponse(ack, row.id, click.userId);
       if (!response.userPrivateData && !response.cardData) return;
       await api.call('card.update', 'PUT', '/v1.0/card/instances', {
         outTrackId: row.id,

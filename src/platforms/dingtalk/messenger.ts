@@ -10,7 +10,13 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { DingTalkApiError, toDeliveryError, type DingTalkApi } from './api-client.ts';
 import { decodeReplyHandle, type ReplyHandle } from './parse.ts';
-import { cardCode, renderMarkdownMessage, renderTemplateParams, type ParamSigner } from './render-card.ts';
+import {
+  cardCode,
+  renderMarkdownMessage,
+  renderTemplateParams,
+  renderViewerPrivateData,
+  type ParamSigner,
+} from './render-card.ts';
 
 /**
  * Sends through the cheapest path DingTalk allows:
@@ -199,17 +205,17 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
 
   async function deliverCard(target: Target, card: Card, opts: SendOptions): Promise<string> {
     const outTrackId = opts.idempotencyKey;
-    const cardParamMap = renderTemplateParams(card, {
-      outTrackId,
-      signer: deps.signer,
-      hint: { code: cardCode(outTrackId) },
-    });
+    const renderOpts = { outTrackId, signer: deps.signer, hint: { code: cardCode(outTrackId) } };
+    const cardParamMap = renderTemplateParams(card, renderOpts);
+    // Members with their own viewer section: private data, in this same call.
+    const privateData = renderViewerPrivateData(card, renderOpts);
     const group = target.kind === 'chat';
     const atUserIds = Object.fromEntries((opts.mentions ?? []).map((m) => [m.id, m.name]));
     const body = {
       cardTemplateId: deps.cardTemplateId,
       outTrackId,
       cardData: { cardParamMap },
+      ...(Object.keys(privateData).length ? { privateData } : {}),
       callbackType: deps.callbackType,
       ...(deps.callbackType === 'HTTP' ? { callbackRouteKey: deps.callbackRouteKey } : {}),
       userIdType: 1,
@@ -277,7 +283,12 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
 
     async sendCard(target, card, opts) {
       if (deps.cardTemplateId) return { platformMessageId: await deliverCard(target, card, opts) };
-      const md = renderMarkdownMessage(card, { code: cardCode(opts.idempotencyKey) });
+      // A markdown message looks the same to a whole group; in a private chat it shows the member's own sections.
+      const md = renderMarkdownMessage(
+        card,
+        { code: cardCode(opts.idempotencyKey) },
+        target.kind === 'user' ? target.id : undefined,
+      );
       await sendMarkdown(target, md.title, md.text, opts);
       return { platformMessageId: markdownRef(opts.idempotencyKey, target) };
     },
@@ -290,6 +301,7 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
         const rendered = renderMarkdownMessage(
           { ...card, header: { ...card.header, title: `${card.header.title}（已更新）` } },
           { code: cardCode(md.outboxId) },
+          md.target.kind === 'user' ? md.target.id : undefined,
         );
         await sendMarkdown(md.target, rendered.title, rendered.text, { ...opts, replyHandle: undefined });
         return;
@@ -302,15 +314,19 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
           'dingtalk.error.rejected',
         );
       }
-      const cardParamMap = renderTemplateParams(card, {
+      const renderOpts = {
         outTrackId: ref.platformMessageId,
         signer: deps.signer,
         hint: { code: cardCode(ref.platformMessageId) },
-      });
+      };
+      const cardParamMap = renderTemplateParams(card, renderOpts);
+      const privateData = renderViewerPrivateData(card, renderOpts);
       try {
+        // One call for the whole group: the public data and every listed member's own section.
         await api.call('card.update', 'PUT', '/v1.0/card/instances', {
           outTrackId: ref.platformMessageId,
           cardData: { cardParamMap },
+          ...(Object.keys(privateData).length ? { privateData } : {}),
           // Merge by key, so each member's private result line stays.
           cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
           userIdType: 1,

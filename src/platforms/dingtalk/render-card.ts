@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Card, CardElement } from '../types.ts';
+import { cardViewers, sectionFor, type Card, type SectionElement } from '../types.ts';
 import { safeEqual } from './verify.ts';
 
 /**
@@ -14,6 +14,15 @@ import { safeEqual } from './verify.ts';
  * Elements a plain button cannot express (multiple choice, text inputs) are
  * listed as text commands in both renderings; link elements are markdown
  * links in the body.
+ *
+ * Viewer sections (elements that differ per member) go into the template's
+ * section slot below the body: the public card data holds the `default`
+ * section, and each member named in `byUser` gets their own section as card
+ * private data (private variables `mySection`…), which DingTalk shows to
+ * that member only — one create call and one update call for the whole
+ * group, however many members differ. The markdown rendering cannot vary:
+ * it shows the defaults in a group, and the member's own section in a
+ * private chat.
  */
 
 /** DingTalk limits a card variable value to about 1 KB; the body is spread over these slots. */
@@ -44,9 +53,8 @@ export interface CardActionable {
   inputs?: string[];
 }
 
-export function listActionables(card: Card): CardActionable[] {
-  const out: CardActionable[] = [];
-  for (const el of card.elements) {
+function actionablesIn(elements: SectionElement[], out: CardActionable[]): void {
+  for (const el of elements) {
     if (el.type === 'buttons') {
       for (const b of el.buttons)
         out.push({ n: out.length + 1, label: b.text, kind: 'button', actionId: b.actionId, payload: b.payload });
@@ -72,6 +80,28 @@ export function listActionables(card: Card): CardActionable[] {
       });
     }
   }
+}
+
+/** The elements everyone sees (viewer sections left out). */
+function sharedElements(card: Card): SectionElement[] {
+  return card.elements.filter((el): el is SectionElement => el.type !== 'viewer');
+}
+
+/** The viewer-section elements `viewer` sees, all sections of the card in order (`default` for undefined). */
+function sectionElements(card: Card, viewer: string | undefined): SectionElement[] {
+  return card.elements.flatMap((el) => (el.type === 'viewer' ? sectionFor(el, viewer) : []));
+}
+
+/**
+ * The actions `viewer` can take, numbered from 1: first those everyone sees,
+ * in reading order, then those of the viewer's own sections — so the numbers
+ * of the shared part are the same for every member, whatever their section
+ * holds. Without a viewer, the sections' defaults.
+ */
+export function listActionables(card: Card, viewer?: string): CardActionable[] {
+  const out: CardActionable[] = [];
+  actionablesIn(sharedElements(card), out);
+  actionablesIn(sectionElements(card, viewer), out);
   return out;
 }
 
@@ -132,7 +162,7 @@ const BAR = '▇';
 /** The robot's name is not known to the bot, so the heading says "@我" once instead of naming it per line. */
 const COMMANDS_HEADING = '**在群里 @我 发送以下命令操作（私聊直接发送）：**';
 
-function elementMarkdown(el: CardElement): string | undefined {
+function elementMarkdown(el: SectionElement): string | undefined {
   switch (el.type) {
     case 'markdown':
       return el.text;
@@ -172,12 +202,17 @@ function escapeLinkText(text: string): string {
   return text.replace(/[[\]]/g, (c) => `\\${c}`);
 }
 
-/** The card's readable body (links included), without any actions. */
-export function cardBodyMarkdown(card: Card): string {
-  return card.elements
+/** Readable markdown of some elements (links included), without any actions. */
+function elementsMarkdown(elements: SectionElement[]): string {
+  return elements
     .map(elementMarkdown)
     .filter((s): s is string => Boolean(s))
     .join('\n\n');
+}
+
+/** The card's readable body as `viewer` sees it (links included), without any actions; sections in place. */
+export function cardBodyMarkdown(card: Card, viewer?: string): string {
+  return elementsMarkdown(card.elements.flatMap((el) => (el.type === 'viewer' ? sectionFor(el, viewer) : [el])));
 }
 
 /**
@@ -191,10 +226,14 @@ export function toMessageMarkdown(text: string): string {
     .join('\n\n');
 }
 
-/** The whole card as one markdown message, every action listed as a text command. */
-export function renderMarkdownMessage(card: Card, hint: CommandHint): { title: string; text: string } {
-  const actionables = listActionables(card);
-  const lines: string[] = [`#### ${card.header.title}`, cardBodyMarkdown(card)];
+/**
+ * The whole card as one markdown message, every action listed as a text
+ * command. A message looks the same to everyone in a group: pass `viewer`
+ * only for a private chat, whose one member then sees their own sections.
+ */
+export function renderMarkdownMessage(card: Card, hint: CommandHint, viewer?: string): { title: string; text: string } {
+  const actionables = listActionables(card, viewer);
+  const lines: string[] = [`#### ${card.header.title}`, cardBodyMarkdown(card, viewer)];
   if (actionables.length > 0) {
     lines.push([COMMANDS_HEADING, ...actionables.map((a) => `- ${a.label}：${commandFor(hint, a)}`)].join('\n'));
   }
@@ -246,18 +285,12 @@ export function splitIntoSlots(text: string, slots = BODY_SLOTS, bytes = BODY_SL
   return out;
 }
 
-/**
- * The cardParamMap for the generic template. Values are strings (DingTalk's
- * rule); arrays go as JSON strings. Buttons carry signed `d`/`s` params bound
- * to this card's outTrackId.
- */
-export function renderTemplateParams(
-  card: Card,
-  opts: { outTrackId: string; signer: ParamSigner; hint: CommandHint },
-): Record<string, string> {
+function templateButtons(
+  elements: SectionElement[],
+  opts: { outTrackId: string; signer: ParamSigner },
+): TemplateButton[] {
   const buttons: TemplateButton[] = [];
-  const commandLines: string[] = [];
-  for (const el of card.elements) {
+  for (const el of elements) {
     if (el.type === 'buttons') {
       for (const b of el.buttons) {
         buttons.push({
@@ -277,24 +310,96 @@ export function renderTemplateParams(
       }
     }
   }
-  // What buttons cannot express stays reachable as a text command.
-  for (const a of listActionables(card)) {
-    if (a.kind === 'form' || (a.kind === 'choice' && a.multiple)) {
-      commandLines.push(`- ${a.label}：${commandFor(opts.hint, a)}`);
-    }
-  }
-  const body = [cardBodyMarkdown(card), commandLines.length ? [COMMANDS_HEADING, ...commandLines].join('\n') : '']
-    .filter(Boolean)
-    .join('\n\n');
+  return buttons;
+}
+
+/** What buttons cannot express stays reachable as a text command. */
+function commandBlock(actionables: CardActionable[], hint: CommandHint): string {
+  const lines = actionables
+    .filter((a) => a.kind === 'form' || (a.kind === 'choice' && a.multiple))
+    .map((a) => `- ${a.label}：${commandFor(hint, a)}`);
+  return lines.length ? [COMMANDS_HEADING, ...lines].join('\n') : '';
+}
+
+interface TemplateOptions {
+  outTrackId: string;
+  signer: ParamSigner;
+  hint: CommandHint;
+}
+
+/** A viewer's sections: markdown (one slot, ≤1 KB like every card variable) and signed buttons. */
+function renderSection(card: Card, viewer: string | undefined, opts: TemplateOptions) {
+  // Numbered after the shared actions, as listActionables numbers them for this viewer.
+  const own = listActionables(card, viewer).slice(countShared(card));
+  const elements = sectionElements(card, viewer);
+  const text = [elementsMarkdown(elements), commandBlock(own, opts.hint)].filter(Boolean).join('\n\n');
+  const buttons = templateButtons(elements, opts);
+  return { text: text ? splitIntoSlots(text, 1)[0]! : '', buttons };
+}
+
+function countShared(card: Card): number {
+  const out: CardActionable[] = [];
+  actionablesIn(sharedElements(card), out);
+  return out.length;
+}
+
+/**
+ * The cardParamMap for the generic template. Values are strings (DingTalk's
+ * rule); arrays go as JSON strings. Buttons carry signed `d`/`s` params bound
+ * to this card's outTrackId. The section slot holds the viewer sections'
+ * defaults; members with their own get them through renderViewerPrivateData.
+ */
+export function renderTemplateParams(card: Card, opts: TemplateOptions): Record<string, string> {
+  const shared = sharedElements(card);
+  const buttons = templateButtons(shared, opts);
+  const sharedActions = listActionables(card).slice(0, countShared(card));
+  const body = [elementsMarkdown(shared), commandBlock(sharedActions, opts.hint)].filter(Boolean).join('\n\n');
   const slots = splitIntoSlots(body);
+  const section = renderSection(card, undefined, opts);
   const params: Record<string, string> = {
     title: card.header.title,
     colour: card.header.colour,
     buttons: JSON.stringify(buttons),
     hasButtons: String(buttons.length > 0),
+    section: section.text,
+    sectionButtons: JSON.stringify(section.buttons),
+    hasSectionButtons: String(section.buttons.length > 0),
   };
   for (let i = 0; i < BODY_SLOTS; i++) params[`body${i + 1}`] = slots[i] ?? '';
   return params;
+}
+
+/** The template's private variables that carry a member's own section (see cards/dingtalk/). */
+export const PRIVATE_SECTION_KEYS = ['hasMySection', 'mySection', 'mySectionButtons', 'hasMySectionButtons'] as const;
+
+/**
+ * One member's private section variables. A member without their own
+ * section gets `hasMySection: false` (the template then shows the public
+ * default), which also clears a section they had before.
+ */
+export function renderPrivateSection(card: Card, userId: string, opts: TemplateOptions): Record<string, string> {
+  const own = card.elements.some((el) => el.type === 'viewer' && Object.hasOwn(el.byUser, userId));
+  if (!own) return { hasMySection: 'false', mySection: '', mySectionButtons: '[]', hasMySectionButtons: 'false' };
+  const section = renderSection(card, userId, opts);
+  return {
+    hasMySection: 'true',
+    mySection: section.text,
+    mySectionButtons: JSON.stringify(section.buttons),
+    hasMySectionButtons: String(section.buttons.length > 0),
+  };
+}
+
+/**
+ * `privateData` for the card API: every member the card's viewer sections
+ * name, keyed by userId. Empty when the card has no per-member section.
+ */
+export function renderViewerPrivateData(
+  card: Card,
+  opts: TemplateOptions,
+): Record<string, { cardParamMap: Record<string, string> }> {
+  return Object.fromEntries(
+    cardViewers(card).map((userId) => [userId, { cardParamMap: renderPrivateSection(card, userId, opts) }]),
+  );
 }
 
 /** The private, per-member result line (from an AckReply toast). */

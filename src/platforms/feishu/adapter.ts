@@ -317,17 +317,18 @@ export function createFeishuAdapter(deps: {
       // Answer now; a replacement card that comes later goes through the callback token.
       tasks.run('feishu.late-ack', async () => {
         const ack = await work;
-        if (ack.card && token) await messenger.updateWithToken(token, ack.card);
+        if (ack.card && token) await messenger.updateWithToken(token, ack.card, direct ? operator.open_id : undefined);
       });
       return toast('info', texts['feishu.card.slow']);
     }
-    return renderAck(first);
+    // The replacement card is shown to everyone who has the card: only a private card shows the clicker's own section.
+    return renderAck(first, direct ? operator.open_id : undefined);
   }
 
-  function renderAck(ack: AckReply): Record<string, unknown> {
+  function renderAck(ack: AckReply, viewer: string | undefined): Record<string, unknown> {
     return {
       ...(ack.toast ? { toast: { type: ack.toast.kind, content: ack.toast.text } } : {}),
-      ...(ack.card ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer) } } : {}),
+      ...(ack.card ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer, viewer) } } : {}),
     };
   }
 

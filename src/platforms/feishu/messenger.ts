@@ -45,7 +45,8 @@ export interface FeishuMessenger extends PlatformMessenger {
   /** The name if already cached; never waits for the network (card callbacks have 3 s). */
   cachedName(chatId: string, openId: string): string | undefined;
   /** Delayed update with a callback token (30 min, two uses); call only after the callback was answered. */
-  updateWithToken(token: string, card: Card): Promise<void>;
+  /** `viewer`: the one member who sees the card (a private chat), whose own sections are shown. */
+  updateWithToken(token: string, card: Card, viewer?: string): Promise<void>;
   /** Everyone in a chat (the same paged, cached list the names come from); throws unless the whole list was read. */
   listChatMembers(chatId: string): Promise<ChatMemberInfo[]>;
 }
@@ -81,8 +82,11 @@ export function createFeishuMessenger(deps: {
 
   const receiveIdType = (target: Target) => (target.kind === 'chat' ? 'chat_id' : 'open_id');
 
-  function cardContent(card: Card): string {
-    const content = JSON.stringify(renderFeishuCard(card, sealer));
+  /** A private card has one viewer, who sees their own viewer sections; a group card shows the defaults. */
+  const viewerOf = (target: Target) => (target.kind === 'user' ? target.id : undefined);
+
+  function cardContent(card: Card, viewer: string | undefined): string {
+    const content = JSON.stringify(renderFeishuCard(card, sealer, viewer));
     if (Buffer.byteLength(content) > CARD_MAX_BYTES) {
       throw new DeliveryError(
         `card is ${Buffer.byteLength(content)} bytes, Feishu allows ${CARD_MAX_BYTES}`,
@@ -177,12 +181,12 @@ export function createFeishuMessenger(deps: {
     },
 
     async sendCard(target, card, opts) {
-      return send(target, 'interactive', cardContent(card), opts.idempotencyKey);
+      return send(target, 'interactive', cardContent(card, viewerOf(target)), opts.idempotencyKey);
     },
 
     async updateCard(ref, card) {
       // PATCH updates the shared card for everyone in the chat (update_multi).
-      const content = cardContent(card);
+      const content = cardContent(card, viewerOf(ref.target));
       try {
         ok(await client.im.v1.message.patch({ path: { message_id: ref.platformMessageId }, data: { content } }));
       } catch (err) {
@@ -190,13 +194,13 @@ export function createFeishuMessenger(deps: {
       }
     },
 
-    async updateWithToken(token, card) {
+    async updateWithToken(token, card, viewer) {
       try {
         ok(
           await client.request<{ code?: number; msg?: string }>({
             method: 'POST',
             url: '/open-apis/interactive/v1/card/update',
-            data: { token, card: renderFeishuCard(card, sealer) },
+            data: { token, card: renderFeishuCard(card, sealer, viewer) },
           }),
         );
       } catch (err) {

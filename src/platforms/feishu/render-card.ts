@@ -1,10 +1,16 @@
-import type { Card, CardElement } from '../types.ts';
+import { cardForViewer, type Card, type SectionElement } from '../types.ts';
 import type { ValueSealer } from './crypto.ts';
 
 /**
  * The neutral card rendered to Feishu card JSON 2.0. 2.0 cards are always
  * shared (`update_multi: true`): an update is seen by everyone, so per-person
  * feedback goes in a toast, never in the card.
+ *
+ * Viewer sections: a card in a group shows everyone the `default` elements
+ * (including a callback's replacement card, which Feishu shows to the whole
+ * chat too). `viewer` is passed only where one person sees the card — a card
+ * sent to a member privately, or clicked in a private chat — and then that
+ * member's own section is shown.
  */
 export type FeishuCardJson = Record<string, unknown>;
 
@@ -35,7 +41,8 @@ export function formValuesFromFeishu(values: Record<string, unknown>): Record<st
 
 const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
 
-export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJson {
+export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: string): FeishuCardJson {
+  const shown = cardForViewer(card, viewer);
   let forms = 0;
   const value = (actionId: string, payload: Record<string, unknown>): ButtonValue => ({
     a: actionId,
@@ -46,7 +53,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJso
     { type: 'callback', value: value(actionId, payload) },
   ];
 
-  function render(el: CardElement): Record<string, unknown>[] {
+  function render(el: SectionElement): Record<string, unknown>[] {
     switch (el.type) {
       case 'markdown':
         return [{ tag: 'markdown', content: el.text }];
@@ -190,7 +197,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer): FeishuCardJso
     schema: '2.0',
     config: { update_multi: true, width_mode: 'fill', summary: { content: card.header.title } },
     header: { title: plain(card.header.title), template: card.header.colour },
-    body: { direction: 'vertical', vertical_spacing: '8px', elements: card.elements.flatMap(render) },
+    body: { direction: 'vertical', vertical_spacing: '8px', elements: shown.elements.flatMap(render) },
   };
 }
 

@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import {
   cardActions,
+  cardForViewer,
   type EventSink,
   type InboundFile,
   type Mention,
@@ -201,8 +202,17 @@ export function createSandboxAdapter(deps: {
     if (!Number.isInteger(after) || after < 0)
       throw new HTTPException(400, { message: 'after must be a whole number' });
     const withHtml = c.req.query('html') === '1';
+    // `viewer=<userId>`: cards as that member sees them (their own viewer sections, or the
+    // default). Without it a card is returned as stored, every member's section included.
+    const viewer = c.req.query('viewer') || undefined;
     const list = await transcript.list(c.req.param('chatId'), after);
-    return c.json(list.map((m: TranscriptEntry) => (withHtml && m.card ? { ...m, html: renderCardHtml(m.card) } : m)));
+    return c.json(
+      list.map((m: TranscriptEntry) => {
+        if (!m.card) return m;
+        const card = viewer === undefined ? m.card : cardForViewer(m.card, viewer);
+        return { ...m, card, ...(withHtml ? { html: renderCardHtml(m.card, viewer) } : {}) };
+      }),
+    );
   });
 
   routes.post('/sandbox/api/messages', async (c) => {
@@ -252,8 +262,8 @@ export function createSandboxAdapter(deps: {
     }
     if (message.chatId !== chat.id)
       throw new HTTPException(404, { message: `no card ${body.messageId} in ${chat.id}` });
-    // Like a real platform, only what the card carries can be clicked.
-    const offered = cardActions(message.card);
+    // Like a real platform, only what the card shows this member can be clicked.
+    const offered = cardActions(cardForViewer(message.card, member.userId));
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!offered.some((o) => o.actionId === body.actionId && same(o.payload, body.payload))) {
       throw new HTTPException(400, { message: 'this card has no such button' });

@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import type { Card, CardElement } from '../types.ts';
+import { sectionFor, type Card, type CardElement, type SectionElement } from '../types.ts';
 
 /**
  * Renders a neutral card as HTML for the sandbox page. Markdown goes through
@@ -18,7 +18,7 @@ function attr(value: unknown): string {
   return escapeHtml(JSON.stringify(value));
 }
 
-function element(el: CardElement): string {
+function element(el: SectionElement): string {
   switch (el.type) {
     case 'markdown':
       return `<div class="md">${md.render(el.text)}</div>`;
@@ -80,6 +80,16 @@ function element(el: CardElement): string {
   }
 }
 
-export function renderCardHtml(card: Card): string {
-  return `<div class="card card-${card.header.colour}"><div class="card-header">${escapeHtml(card.header.title)}</div><div class="card-body">${card.elements.map(element).join('')}</div></div>`;
+/**
+ * A viewer section shows the elements of the member looking (`viewer`), or
+ * its default; it is marked so the page can show which part is personal.
+ */
+function cardElement(el: CardElement, viewer: string | undefined): string {
+  if (el.type !== 'viewer') return element(el);
+  const own = viewer !== undefined && Object.hasOwn(el.byUser, viewer);
+  return `<div class="section${own ? ' own' : ''}" data-section="${escapeHtml(el.key)}">${sectionFor(el, viewer).map(element).join('')}</div>`;
+}
+
+export function renderCardHtml(card: Card, viewer?: string): string {
+  return `<div class="card card-${card.header.colour}"><div class="card-header">${escapeHtml(card.header.title)}</div><div class="card-body">${card.elements.map((el) => cardElement(el, viewer)).join('')}</div></div>`;
 }
