@@ -65,13 +65,7 @@ export interface Directory extends IdentityResolver {
   secretaries(
     orgId: string,
   ): Promise<{ memberId: string; displayName: string; platformUserId: string; platform: string; viaConfig: boolean }[]>;
-  registerChat(input: {
-    platform: Platform;
-    tenant: string;
-    platformChatId: string;
-    kind: 'group' | 'direct';
-    title: string;
-  }): Promise<{ chatId: string; orgId: string; created: boolean }>;
+  registerChat: NonNullable<IdentityResolver['registerChat']>;
   /**
    * Who is in a group chat: the platform's list where it has one (unknown
    * people are registered, as on first contact, and the recorded membership

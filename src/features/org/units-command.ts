@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand, defineSubcommand, type CommandSpec } from '../../bot/commands.ts';
 import type { CommandContext, UnitRoleName } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
+import type { MessageKey } from '../../bot/messages.ts';
 import type { Directory } from './directory.ts';
 
 const join = (parts: string[]) => parts.filter(Boolean).join('\n');
@@ -69,35 +70,40 @@ export function createUnitsCommand(directory: Directory): CommandSpec {
     await ctx.reply(t('units.list', { lines }));
   }
 
-  function grantRole(role: UnitRoleName) {
+  /**
+   * A sub-word that does something to each person mentioned in a unit: `act`
+   * says whether it changed anything; the reply names who changed and who
+   * already was so, with the catalogue keys given.
+   */
+  function forEachPerson(
+    act: (unitId: string, memberId: string, by: string) => Promise<boolean>,
+    keys: { done: MessageKey; already: MessageKey },
+    mentionThem: boolean,
+  ) {
     return async (ctx: CommandContext, args: UnitArgs) => {
-      const { identity, t } = ctx;
+      const { t, identity } = ctx;
       const { unit, people } = await resolve(ctx, args);
       const done: string[] = [];
       const already: string[] = [];
       for (const p of people) {
-        const result = await directory.grantUnitRole(unit.id, p.member.id, role, identity.memberId);
-        (result === 'granted' ? done : already).push(p.member.displayName);
+        ((await act(unit.id, p.member.id, identity.memberId)) ? done : already).push(p.member.displayName);
       }
-      await ctx.reply(
-        join([
-          done.length
-            ? t(role === 'head' ? 'units.head.granted' : 'units.contact.granted', {
-                unit: unit.name,
-                names: done.join('、'),
-              })
-            : '',
-          already.length
-            ? t(role === 'head' ? 'units.head.already' : 'units.contact.already', {
-                unit: unit.name,
-                names: already.join('、'),
-              })
-            : '',
-        ]),
-        { mentions: people.map((p) => p.mention) },
-      );
+      const line = (key: MessageKey, names: string[]) =>
+        names.length ? t(key, { unit: unit.name, names: names.join('、') }) : '';
+      await ctx.reply(join([line(keys.done, done), line(keys.already, already)]), {
+        mentions: mentionThem ? people.map((p) => p.mention) : undefined,
+      });
     };
   }
+
+  const grantRole = (role: UnitRoleName) =>
+    forEachPerson(
+      async (unitId, memberId, by) => (await directory.grantUnitRole(unitId, memberId, role, by)) === 'granted',
+      role === 'head'
+        ? { done: 'units.head.granted', already: 'units.head.already' }
+        : { done: 'units.contact.granted', already: 'units.contact.already' },
+      true,
+    );
 
   const withUnit = { positionals: ['unit', '...rest'], args: unitArgs };
 
@@ -139,23 +145,11 @@ export function createUnitsCommand(directory: Directory): CommandSpec {
         zh: '成员',
         aliases: ['members', '分配'],
         ...withUnit,
-        async run(ctx, args) {
-          const { t } = ctx;
-          const { unit, people } = await resolve(ctx, args);
-          const done: string[] = [];
-          const already: string[] = [];
-          for (const p of people) {
-            const result = await directory.setMemberUnit(p.member.id, unit.id);
-            (result === 'moved' ? done : already).push(p.member.displayName);
-          }
-          await ctx.reply(
-            join([
-              done.length ? t('units.member.set', { names: done.join('、'), unit: unit.name }) : '',
-              already.length ? t('units.member.already', { names: already.join('、'), unit: unit.name }) : '',
-            ]),
-            { mentions: people.map((p) => p.mention) },
-          );
-        },
+        run: forEachPerson(
+          async (unitId, memberId) => (await directory.setMemberUnit(memberId, unitId)) === 'moved',
+          { done: 'units.member.set', already: 'units.member.already' },
+          true,
+        ),
       }),
       defineSubcommand({ name: 'head', zh: '负责人', ...withUnit, run: grantRole('head') }),
       defineSubcommand({ name: 'contact', zh: '联络员', ...withUnit, run: grantRole('contact') }),
@@ -165,22 +159,11 @@ export function createUnitsCommand(directory: Directory): CommandSpec {
         aliases: ['删除', '取消'],
         ...withUnit,
         // The person's head and contact roles in this unit; membership stays (`单位 成员` moves people).
-        async run(ctx, args) {
-          const { t } = ctx;
-          const { unit, people } = await resolve(ctx, args);
-          const done: string[] = [];
-          const already: string[] = [];
-          for (const p of people) {
-            const removed = await directory.revokeUnitRole(unit.id, p.member.id);
-            (removed > 0 ? done : already).push(p.member.displayName);
-          }
-          await ctx.reply(
-            join([
-              done.length ? t('units.removed', { names: done.join('、'), unit: unit.name }) : '',
-              already.length ? t('units.not_holder', { names: already.join('、'), unit: unit.name }) : '',
-            ]),
-          );
-        },
+        run: forEachPerson(
+          async (unitId, memberId) => (await directory.revokeUnitRole(unitId, memberId)) > 0,
+          { done: 'units.removed', already: 'units.not_holder' },
+          false,
+        ),
       }),
     ],
   });
