@@ -17,6 +17,8 @@ import {
   usesWorkingDays,
   type Rule,
 } from './recurrence.ts';
+import { createHolidays, type DescribeItem } from './holidays.ts';
+import { missingYearOf, waitForWorkingDays } from './waiting.ts';
 import { CalendarDataMissing } from './working-days.ts';
 
 export const REMINDER_KIND = 'reminder';
@@ -143,17 +145,33 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
 
       let upcoming: Date[];
       let rule: Rule | null = null;
+      /** The first year whose holiday data the rule is still waiting for. */
+      let waitsFor: number | null = null;
       if (parsed.kind === 'rule') {
         rule = parsed.rule;
+        // The times that are known now; a later year without data does not refuse the reminder.
+        upcoming = [];
         try {
           upcoming = nextOccurrences(rule, now, tz, workingDays, 3);
         } catch (err) {
-          if (err instanceof CalendarDataMissing) {
-            throw new UserError('calendar.no_holiday_data', { year: err.year, lastYear: workingDays.lastYear });
+          if (!(err instanceof CalendarDataMissing)) throw err;
+          waitsFor = err.year;
+          let cursor = now;
+          while (upcoming.length < 3) {
+            const next = nextOccurrenceOrNull(rule, cursor, tz);
+            if (!next) break;
+            upcoming.push(next);
+            cursor = next;
           }
-          throw err;
         }
-        if (upcoming.length === 0) throw new UserError('calendar.parse.never', { rule: describeRule(rule) });
+        if (upcoming.length === 0 && waitsFor === null) {
+          throw new UserError('calendar.parse.never', { rule: describeRule(rule) });
+        }
+        if (waitsFor === null && usesWorkingDays(rule)) {
+          // Known for the next three, but the year after the last one with data will need it too.
+          const horizon = DateTime.fromJSDate(now, { zone: tz }).plus({ months: 13 }).year;
+          if (horizon > workingDays.lastYear) waitsFor = workingDays.lastYear + 1;
+        }
       } else {
         upcoming = [parsed.at];
       }
@@ -166,14 +184,31 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
         mentions: isPrivate ? [] : mentions,
         targetNames,
       };
-      await jobs.schedule(reminderJob, {
-        orgId: identity.orgId,
-        dueAt: upcoming[0]!,
-        payload,
-        recurrence: rule ?? undefined,
-        timezone: tz,
-        createdBy: identity.memberId,
-      });
+      if (rule && upcoming.length === 0) {
+        // Nothing is known yet (the first time is in a year without data): it waits, and resumes on import.
+        reminderPayloadSchema.parse(payload);
+        await deps.db.$transaction((tx) =>
+          waitForWorkingDays(tx, {
+            orgId: identity.orgId,
+            kind: REMINDER_KIND,
+            payload,
+            rule: rule,
+            timezone: tz,
+            year: waitsFor!,
+            createdBy: identity.memberId,
+            dueAt: now,
+          }),
+        );
+      } else {
+        await jobs.schedule(reminderJob, {
+          orgId: identity.orgId,
+          dueAt: upcoming[0]!,
+          payload,
+          recurrence: rule ?? undefined,
+          timezone: tz,
+          createdBy: identity.memberId,
+        });
+      }
       const n = (await listReminders(ctx)).length;
 
       const to =
@@ -187,22 +222,36 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
         await ctx.reply(t('calendar.created.once', { n, text: parsed.text, when: formatLocal(upcoming[0]!, tz), to }));
         return;
       }
-      const lastYear = workingDays.lastYear;
-      const note =
-        usesWorkingDays(rule) && DateTime.fromJSDate(now, { zone: tz }).plus({ months: 13 }).year > lastYear
-          ? t('calendar.created.data_note', { lastYear })
-          : '';
+      const note = waitsFor !== null ? t('calendar.created.waits', { year: waitsFor }) : '';
       await ctx.reply(
-        t('calendar.created', {
+        t(upcoming.length ? 'calendar.created' : 'calendar.created.waiting', {
           n,
           text: parsed.text,
           when: describeRule(rule),
           to,
+          count: upcoming.length,
           next: upcoming.map((d) => `· ${formatLocal(d, tz)}`).join('\n'),
         }) + note,
       );
     },
   });
+
+  /** The next time, or null when it needs a year without data (the caller then knows it waits). */
+  function nextOccurrenceOrNull(rule: Rule, after: Date, tz: string): Date | null {
+    try {
+      return nextOccurrences(rule, after, tz, workingDays, 1)[0] ?? null;
+    } catch (err) {
+      if (err instanceof CalendarDataMissing) return null;
+      throw err;
+    }
+  }
+
+  function stateOf(status: string, lastError: string | null): string {
+    if (status !== 'stalled') return '';
+    const year = missingYearOf(lastError);
+    if (year !== null) return t('calendar.list.waiting', { year });
+    return t('calendar.list.stalled', { reason: lastError ?? '' });
+  }
 
   const number = z.object({
     n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
@@ -243,7 +292,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
           n: i + 1,
           when: whenOf(row.recurrence, row.dueAt, row.timezone),
           text: text + names,
-          state: row.status === 'stalled' ? t('calendar.list.stalled', { reason: row.lastError ?? '' }) : '',
+          state: stateOf(row.status, row.lastError),
           next: row.status === 'stalled' ? '—' : formatLocal(row.dueAt, row.timezone),
         });
       });
@@ -348,11 +397,34 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     return lines;
   }
 
+  /** How the year-end notice names a plan that counts working days. */
+  const describeItem: DescribeItem = (item) => {
+    if (item.kind === REMINDER_KIND) {
+      const rule = item.recurrence ? ruleSchema.safeParse(JSON.parse(item.recurrence)) : null;
+      const payload = reminderPayloadSchema.safeParse(JSON.parse(item.payload));
+      if (!rule?.success || !usesWorkingDays(rule.data) || !payload.success) return null;
+      return t('holidays.notice.plan.reminder', { text: payload.data.text, when: describeRule(rule.data) });
+    }
+    // The quiz's daily practice (its kind string is stable: rows in databases name it).
+    if (item.kind === 'quiz.daily.push') {
+      return t('holidays.notice.plan.daily', {
+        time: DateTime.fromJSDate(item.dueAt, { zone: item.timezone }).toFormat('HH:mm'),
+      });
+    }
+    return null;
+  };
+  const holidays = createHolidays(deps, describeItem);
+
   return defineFeature({
     name: 'calendar',
     messages: calendar,
-    commands: [remind, reminders, outboxCommand],
+    commands: [remind, reminders, outboxCommand, ...holidays.commands],
+    actions: holidays.actions,
     jobs: [reminderJob],
+    periodic: holidays.periodic,
     onChatLeft,
+    // Every instance re-reads imported holiday years every few seconds.
+    start: () => workingDays.start(),
+    stop: async () => workingDays.stop(),
   });
 }
