@@ -47,7 +47,8 @@ function daysInMonth(y: number, m: number): number {
 const iso = (y: number, m: number, d: number) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 
 /** "2月14日" as written in the notice, for messages. */
-const written = (d: { y?: number; m: number; d: number }) => `${d.y ? `${d.y}年` : ''}${d.m}月${d.d}日`;
+const written = (d: { y?: number; m: number; d: number; explicitYear?: boolean }) =>
+  `${d.y && d.explicitYear !== false ? `${d.y}年` : ''}${d.m}月${d.d}日`;
 
 interface DateToken {
   y: number;
