@@ -164,23 +164,6 @@ describe('the holiday calendar in chat', () => {
     expect(cardText(card!)).toContain('导入（holiday-cn JSON）');
   });
 
-  it('two secretaries confirming different data for one year: the first wins, the second is told', async () => {
-    const [first] = await h.say('group-a', 'sec-wang', `节假日 导入 ${notice(2027)}`);
-    const changed = notice(2027).replace('六、中秋节：9月15日（星期三）放假，共1天。', '');
-    const [second] = await h.say('group-a', 'sec-wang', `节假日 导入 ${changed}`);
-    const [a, b] = await Promise.all([
-      h.click('group-a', 'sec-wang', first!, 'calendar.holidays.confirm'),
-      h.click('group-a', 'sec-wang', second!, 'calendar.holidays.confirm'),
-    ]);
-    const toasts = [a.toast?.kind, b.toast?.kind].sort();
-    expect(toasts).toEqual(['success', 'warning']);
-    const loser = a.toast?.kind === 'warning' ? a : b;
-    expect(loser.toast!.text).toContain('没有保存：2027 年的节假日安排刚被 王书记 于 2026-11-29 07:30 导入');
-    expect(await h.shuxiang.db.prisma.holidayAudit.count()).toBe(1);
-    const row = await h.shuxiang.db.prisma.holidayYear.findUniqueOrThrow({ where: { year: 2027 } });
-    expect(row.revision).toBe(1);
-  });
-
   it('warns secretaries weekly from 1 November while next year has no data, once a week', async () => {
     await h.say('group-a', 'sec-wang', '提醒 每月最后一个工作日 17:00 提交本月学习记录');
     const calendar = h.shuxiang.bot.features.find((f) => f.name === 'calendar')!;
@@ -252,6 +235,30 @@ describe('daily practice waiting for next year', () => {
 });
 
 describe.each(providers)('two instances on one database ($name)', ({ create }) => {
+  it('two secretaries confirming different data for one year: the first wins, the second is told', async () => {
+    const database = await create();
+    const h = await createHarness({ database, clock: createManualClock(MORNING), workingDays: calendarTo2026() });
+    try {
+      const [first] = await h.say('group-a', 'sec-wang', `节假日 导入 ${notice(2027)}`);
+      const changed = notice(2027).replace('六、中秋节：9月15日（星期三）放假，共1天。', '');
+      const [second] = await h.say('group-a', 'sec-wang', `节假日 导入 ${changed}`);
+      const [a, b] = await Promise.all([
+        h.click('group-a', 'sec-wang', first!, 'calendar.holidays.confirm'),
+        h.click('group-a', 'sec-wang', second!, 'calendar.holidays.confirm'),
+      ]);
+      const toasts = [a.toast?.kind, b.toast?.kind].sort();
+      expect(toasts).toEqual(['success', 'warning']);
+      const loser = a.toast?.kind === 'warning' ? a : b;
+      expect(loser.toast!.text).toContain('没有保存：2027 年的节假日安排刚被 王书记 于 2026-11-29 07:30 导入');
+      expect(await h.shuxiang.db.prisma.holidayAudit.count()).toBe(1);
+      const row = await h.shuxiang.db.prisma.holidayYear.findUniqueOrThrow({ where: { year: 2027 } });
+      expect(row.revision).toBe(1);
+    } finally {
+      await h.close();
+      await database.drop();
+    }
+  });
+
   it('a confirm on instance A is answered by instance B within seconds, with no restart', async () => {
     const database = await create();
     const clock = createManualClock(MORNING);
