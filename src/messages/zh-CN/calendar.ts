@@ -151,6 +151,45 @@ export const calendar = {
   'holidays.notice.plan.daily': '· 每日一练（每个工作日 {time}）',
   'holidays.notice.plan.other': '· 定时任务 {kind}（{when}）',
 
+  // fixed activities of the year (日历) and the tracked red-base visits (活动)
+  'cmd.calendar.summary':
+    '本年度的固定活动（主题党日、集中学习、现场教学、廉政教育日）及下次时间；书记一条命令开启或调整',
+  'cmd.calendar.usage':
+    '日历 | 日历 开启 <活动> [时间]，例如：日历 开启 主题党日；日历 开启 集中学习 每周三 15:00 | 日历 关闭 <活动>',
+  'cmd.activity.summary': '登记和查看去红色教育基地的活动（每个支部每年至少两次）',
+  'cmd.activity.usage': '活动 | 活动 记录 红色教育基地 <日期> <地点>，例如：活动 记录 红色教育基地 2027-04-12 沙洲村',
+  'activity.organisation_life.text':
+    '本月主题党日（组织生活日“3+5”）。三项固定动作：重温入党誓词、集中缴纳党费、学习政策文件；五项自选动作：学习讨论、讲党课上讲台、集体过政治生日、党员培训、主题党日活动',
+  'activity.group_study.text': '本周集中学习，请准时参加',
+  'activity.on_site_teaching.text': '本季度现场教学（初心四季歌），请确定地点并通知全体党员',
+  'activity.integrity_day.text': '廉政教育日：签订党风廉政责任状、承诺书，主要领导上廉政党课、作集体谈话',
+  'activity.title': '{year} 年固定活动',
+  'activity.col.name': '活动',
+  'activity.col.when': '时间',
+  'activity.col.next': '下次',
+  'activity.off': '未开启',
+  'activity.switch_on': '发送「日历 开启 {name}」',
+  'activity.waiting': '等待 {year} 年节假日数据',
+  'activity.stalled': '已暂停（见提醒列表）',
+  'activity.hint': '开启或调整：日历 开启 主题党日 [时间]；关闭：日历 关闭 主题党日。开启后也会出现在「提醒列表」里。',
+  'activity.usage.name': '请写活动名称：主题党日、集中学习、现场教学 或 廉政教育日，例如：日历 开启 主题党日',
+  'activity.unknown': '没有叫「{name}」的固定活动。可以开启的有：{names}。',
+  'activity.not_on': '「{name}」还没有开启。',
+  'activity.switched_off': '已关闭固定活动「{name}」的提醒。',
+  'activity.red_base.label': '{year} 年红色教育基地',
+  'activity.red_base.count': '{done}/{quota} 次',
+  'activity.red_base.line': '· {date} {place}',
+  'activity.red_base.summary':
+    '{year} 年去红色教育基地：{done}/{quota} 次（每个支部每年至少 {quota} 次）{lines}\n登记：活动 记录 红色教育基地 日期 地点',
+  'activity.usage.record': '请写活动、日期和地点，例如：活动 记录 红色教育基地 2027-04-12 沙洲村',
+  'activity.record.kind':
+    '目前只登记「红色教育基地」的活动，「{kind}」不在其中。例如：活动 记录 红色教育基地 2027-04-12 沙洲村',
+  'activity.record.date': '「{date}」不是有效的日期，请写成 年-月-日，例如：2027-04-12',
+  'activity.record.future': '{date} 还没到，请在活动之后再登记。',
+  'activity.record.done': '已登记：{date} {place}。{year} 年红色教育基地 {done}/{quota} 次。',
+  'activity.red_base.behind':
+    '{year} 年本支部去红色教育基地的活动目前 {done}/{quota} 次，要求每年至少 {quota} 次。请在第四季度前安排；活动后发送「活动 记录 红色教育基地 日期 地点」登记。',
+
   // dead letters
   'outbox.dead.list': '以下消息多次发送失败，已停止重试：\n{lines}\n发送「发送失败 重试 编号」重新发送。',
   'outbox.dead.line': '{n}. {time} → {target}：{preview}\n    原因：{error}',
