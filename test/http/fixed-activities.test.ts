@@ -44,7 +44,7 @@ describe("the fixed activities of a branch's year", () => {
     const [adjusted] = await h.say('group-a', 'sec-wang', '日历 开启 集中学习 每周三 14:30');
     expect(adjusted!.text).toContain('每周三 14:30');
     const [list] = await h.say('group-a', 'sec-wang', '提醒列表');
-    expect(list!.text.match(/集中学习/g)).toHaveLength(1);
+    expect(list!.text!.match(/集中学习/g)).toHaveLength(1);
     expect(list!.text).toContain('每周三 14:30');
 
     const [off] = await h.say('group-a', 'sec-wang', '日历 关闭 集中学习');
