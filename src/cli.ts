@@ -8,6 +8,9 @@ import { detectFormat, FORMATS, type BankFormat } from './features/quiz/bank/fil
 import { renderProblems } from './features/quiz/bank/problems.ts';
 import { createQuestionBank, type ImportResult } from './features/quiz/bank/repository.ts';
 import { importStarterBank } from './features/quiz/bank/starter-bank.ts';
+import { HolidayImportError, parseHolidayInput } from './features/calendar/holiday-notice.ts';
+import { createHolidayStore } from './features/calendar/holiday-store.ts';
+import { bindWorkingDays, createWorkingDays } from './features/calendar/working-days.ts';
 import { createSystemClock } from './lib/clock.ts';
 import { openDatabase, type Database } from './lib/db.ts';
 import { createMigrator, migrationsDir } from './lib/migrator.ts';
@@ -21,6 +24,8 @@ import { createMigrator, migrationsDir } from './lib/migrator.ts';
  *   npm run cli -- questions stats [--org <id>]
  *   npm run cli -- questions starter [--org <id>]
  *   npm run cli -- orgs
+ *   npm run cli -- holidays import 2027.json|notice.txt [--year 2027]
+ *   npm run cli -- holidays show 2027 | holidays remove 2027 | holidays log
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,6 +35,11 @@ export const USAGE = `Usage:
   npm run cli -- questions stats [--org <id>]
   npm run cli -- questions starter [--org <id>]     import the starter bank shipped in data-seed/
   npm run cli -- orgs                               list organisations and their ids
+  npm run cli -- holidays import <2027.json|notice.txt> [--year 2027]
+                                                    import a year of holidays (holiday-cn JSON or the State Council notice)
+  npm run cli -- holidays show <year>               the year's days off and extra working days, and where they come from
+  npm run cli -- holidays remove <year>             remove an imported year
+  npm run cli -- holidays log                       imports and removals
 The database is the app's: DATABASE_URL (default file:./data/shuxiang.db).`;
 
 export interface CliIo {
@@ -52,6 +62,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         org: { type: 'string' },
         tag: { type: 'string' },
         format: { type: 'string' },
+        year: { type: 'string' },
         'skip-duplicates': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -67,6 +78,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     (values.help ? io.out : io.err)(USAGE);
     return values.help ? 0 : 64;
   }
+  if (area === 'holidays') return runHolidays(verb, file, positionals.length, values.year, io);
   const known =
     (area === 'orgs' && verb === undefined) ||
     (area === 'questions' &&
@@ -164,6 +176,106 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     );
     for (const t of s.byTag) io.out(`  ${t.tag}\t${t.count}`);
     if (s.untagged) io.out(`  (no tag)\t${s.untagged}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(e.message);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await db.close();
+  }
+}
+
+/** `holidays …`: the same store and parser as `节假日` in chat; running instances see a change within seconds. */
+async function runHolidays(
+  verb: string | undefined,
+  arg: string | undefined,
+  count: number,
+  yearOption: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const ok =
+    ((verb === 'import' || verb === 'show' || verb === 'remove') && arg && count === 3) ||
+    (verb === 'log' && count === 2);
+  if (!ok) {
+    io.err(`Unknown command: holidays ${[verb, arg].filter(Boolean).join(' ')}`);
+    io.err(USAGE);
+    return 64;
+  }
+  let config;
+  try {
+    config = loadConfig(io.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return 78;
+    }
+    throw e;
+  }
+  const messages = createMessages();
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    await createMigrator(db, migrationsDir(db.provider, ROOT)).migrate();
+    const clock = createSystemClock();
+    const workingDays = await bindWorkingDays(createWorkingDays(), db.prisma);
+    const store = createHolidayStore({ db: db.prisma, clock });
+    const operator = { memberId: null, name: 'cli', orgId: null };
+    const yearOf = (text: string) => {
+      if (!/^\d{4}$/.test(text)) throw new CliError(`Not a year: ${text}`);
+      return Number(text);
+    };
+    if (verb === 'import') {
+      const full = path.resolve(io.cwd, arg!);
+      let raw: string;
+      try {
+        raw = readFileSync(full, 'utf8');
+      } catch (e) {
+        throw new CliError(`Cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      let parsed;
+      try {
+        parsed = parseHolidayInput(raw, yearOption ? yearOf(yearOption) : undefined);
+      } catch (e) {
+        if (e instanceof HolidayImportError) throw new CliError(`${arg}: ${messages.t(e.key, e.params)}`);
+        throw e;
+      }
+      const result = await store.confirm({
+        year: parsed.year,
+        days: parsed.days,
+        source: raw.trimStart().startsWith('{') ? 'holiday-cn' : 'notice',
+        base: await store.revision(parsed.year),
+        actor: operator,
+        before: workingDays.year(parsed.year)?.days ?? [],
+      });
+      if (!result.ok) throw new CliError(`${parsed.year} was changed by someone else meanwhile; run the import again.`);
+      const off = parsed.days.filter((d) => d.off).length;
+      io.out(
+        `${result.action === 'import' ? 'Imported' : 'Replaced'} ${parsed.year}: ${off} day(s) off, ${parsed.days.length - off} extra working day(s) (${result.added.length} added, ${result.removed.length} removed against what was answered before).`,
+      );
+      io.out('Running instances use it within seconds; waiting reminders and daily practice resume within a minute.');
+      return 0;
+    }
+    if (verb === 'show') {
+      const year = workingDays.year(yearOf(arg!));
+      if (!year) throw new CliError(`No holiday data for ${arg}.`);
+      const s = year.source;
+      io.out(
+        `${year.year}: ${s.kind === 'bundled' ? 'bundled chinese-days data' : `imported by ${s.byName ?? 'cli'} at ${s.at.toISOString()} (${s.source}, revision ${s.revision})`}`,
+      );
+      for (const d of year.days) io.out(`  ${d.date}\t${d.off ? 'off' : 'work'}\t${d.name}`);
+      return 0;
+    }
+    if (verb === 'remove') {
+      const year = yearOf(arg!);
+      if (!(await store.remove(year, operator, []))) throw new CliError(`${year} has no imported data.`);
+      io.out(`Removed the imported ${year}.`);
+      return 0;
+    }
+    for (const r of await store.audit(50)) {
+      io.out(`${r.at.toISOString()}\t${r.action}\t${r.year}\t${r.actorName ?? ''}\t${r.detail}`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof CliError) {

@@ -21,7 +21,7 @@ import { createQuotaFeature } from './features/quota/commands.ts';
 import { createCalendarFeature } from './features/calendar/commands.ts';
 import { nextOccurrence, ruleSchema } from './features/calendar/recurrence.ts';
 import { createDeadLetterNotice, createSchedulerReports } from './features/calendar/reports.ts';
-import { createWorkingDays, type WorkingDays } from './features/calendar/working-days.ts';
+import { bindWorkingDays, createWorkingDays, type WorkingDays } from './features/calendar/working-days.ts';
 import { createSystemClock, type Clock } from './lib/clock.ts';
 import { createFileStore, type FileStore } from './files/file-store.ts';
 import { createFileRoutes } from './files/routes.ts';
@@ -142,7 +142,7 @@ export async function createShuxiang(
     onDead: createDeadLetterNotice({ db: db.prisma, clock, send, messages }),
   });
   outbox.onEnqueued(() => worker.kick());
-  const workingDays = overrides.workingDays ?? createWorkingDays();
+  const workingDays = await bindWorkingDays(overrides.workingDays ?? createWorkingDays(), db.prisma);
   const reportToSecretaries = createSchedulerReports({
     send,
     messages,

@@ -111,11 +111,12 @@ describe('reminders through the sandbox', () => {
     expect(await items()).toBe(0);
   });
 
-  it('says so when the holiday calendar has no data for a year it needs', async () => {
+  it('accepts a working-day reminder that runs into a year without data, with the known times and a note', async () => {
     h.clock.set('2026-12-30T01:30:00Z');
     const [reply] = await h.say('group-a', 'sec-wang', '提醒 每个工作日 09:00 晨读');
-    expect(reply!.text).toContain('节假日日历目前只有到 2026 年的数据');
-    expect(reply!.text).toContain('2027 年');
-    expect(await items()).toBe(0);
+    expect(reply!.text).toContain('已设置提醒（编号 1）：晨读');
+    expect(reply!.text).toContain('· 2026-12-31 周四 09:00');
+    expect(reply!.text).toContain('还没有 2027 年的数据，2027-01-01 起');
+    expect(await items()).toBe(1);
   });
 });

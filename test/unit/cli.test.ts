@@ -127,4 +127,38 @@ describe('the CLI (npm run cli -- questions ...) against a temporary SQLite data
     expect(await db.prisma.question.count({ where: { orgId: 'org-a' } })).toBeGreaterThanOrEqual(80);
     await db.close();
   });
+
+  it('imports a year of holidays (holiday-cn JSON or the notice), shows it with its source, and refuses bad input', async () => {
+    writeFileSync(
+      path.join(dir, '2027.json'),
+      JSON.stringify({
+        year: 2027,
+        days: [
+          { name: '元旦', date: '2027-01-01', isOffDay: true },
+          { name: '春节', date: '2027-02-14', isOffDay: false },
+        ],
+      }),
+    );
+    expect(await cli('holidays', 'import', '2027.json')).toBe(0);
+    expect(out.join('\n')).toContain('Imported 2027: 1 day(s) off, 1 extra working day(s)');
+    out = [];
+    expect(await cli('holidays', 'show', '2027')).toBe(0);
+    expect(out[0]).toMatch(/^2027: imported by cli at .* \(holiday-cn, revision 1\)$/);
+    expect(out).toContain('  2027-02-14\twork\t春节');
+
+    writeFileSync(
+      path.join(dir, 'bad.json'),
+      JSON.stringify({ year: 2028, days: [{ name: '元旦', date: '2028-13-01', isOffDay: true }] }),
+    );
+    expect(await cli('holidays', 'import', 'bad.json')).toBe(1);
+    expect(err.join('\n')).toContain('bad.json: 第1条（元旦 2028-13-01）：「2028-13-01」不是有效的日期');
+    err = [];
+    expect(await cli('holidays', 'import', '2027.json', '--year', '2026')).toBe(1);
+    expect(err.join('\n')).toContain('你要导入的是 2026 年，但这份通知是 2027 年的');
+
+    out = [];
+    expect(await cli('holidays', 'remove', '2027')).toBe(0);
+    expect(await cli('holidays', 'log')).toBe(0);
+    expect(out.filter((l) => /\t(import|remove)\t2027\tcli\t/.test(l))).toHaveLength(2);
+  });
 });

@@ -19,6 +19,9 @@ import {
   usesWorkingDays,
   type Rule,
 } from './recurrence.ts';
+import { createFixedActivities } from './fixed-activities.ts';
+import { createHolidays, type DescribeItem } from './holidays.ts';
+import { missingYearOf, waitForWorkingDays } from './waiting.ts';
 import { CalendarDataMissing } from './working-days.ts';
 
 export const REMINDER_KIND = 'reminder';
@@ -32,6 +35,8 @@ export const reminderPayloadSchema = z.object({
   mentions: z.array(z.object({ id: z.string(), name: z.string() })).default([]),
   /** Names of the private recipients, for the list. */
   targetNames: z.array(z.string()).default([]),
+  /** The fixed activity this reminder is (fixed-activities.ts), when switched on as one. */
+  activity: z.string().optional(),
 });
 export type ReminderPayload = z.infer<typeof reminderPayloadSchema>;
 
@@ -88,6 +93,145 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     },
   });
 
+  /** `提醒 …`, and a fixed activity switched on (`日历 开启 主题党日`), which names itself in the payload. */
+  async function createReminder(
+    ctx: CommandContext,
+    args: { spec: string; tz?: string },
+    activity?: string,
+  ): Promise<void> {
+    const { identity, event, services } = ctx;
+    const tz = args.tz ?? identity.timezone;
+    if (!isValidTimezone(tz)) throw new UserError('calendar.bad_timezone', { tz: tz.slice(0, 60) });
+    const now = services.clock.now();
+
+    let spec = args.spec.trim();
+    const first = spec.split(/\s+/, 1)[0]!.toLowerCase();
+    const isPrivate = PRIVATE.includes(first);
+    if (isPrivate) spec = spec.slice(first.length).trim();
+
+    let parsed;
+    try {
+      parsed = parseSchedule(spec, now, tz);
+    } catch (err) {
+      if (err instanceof TimeParseError) throw new UserError(err.key, err.params);
+      throw err;
+    }
+
+    // Who gets it: the chat (with @-mentions), or each person privately.
+    const mentions: Mention[] = event.mentions;
+    let targets: Target[];
+    let targetNames: string[] = [];
+    if (isPrivate || event.chat.kind === 'direct') {
+      const people = isPrivate && mentions.length ? mentions : [{ id: event.sender.id, name: identity.displayName }];
+      if (isPrivate && mentions.length === 0 && event.chat.kind === 'group') {
+        throw new UserError('calendar.private_needs_target');
+      }
+      targets = people.map((p) => ({ kind: 'user', id: p.id }));
+      targetNames = people.map((p) => p.name);
+    } else {
+      targets = [{ kind: 'chat', id: event.chat.id }];
+    }
+
+    // Refuse what the platform would refuse, before anything is saved.
+    const max = deps.maxTextLength(event.platform);
+    const longest = render(parsed.text, { due: '00-00 00:00' });
+    if (max !== undefined && longest.length > max) {
+      throw new UserError('calendar.too_long', { length: longest.length, max });
+    }
+
+    let upcoming: Date[];
+    let rule: Rule | null = null;
+    /** The first year whose holiday data the rule is still waiting for. */
+    let waitsFor: number | null = null;
+    if (parsed.kind === 'rule') {
+      rule = parsed.rule;
+      // The times that are known now; a later year without data does not refuse the reminder.
+      upcoming = [];
+      try {
+        upcoming = nextOccurrences(rule, now, tz, workingDays, 3);
+      } catch (err) {
+        if (!(err instanceof CalendarDataMissing)) throw err;
+        waitsFor = err.year;
+        let cursor = now;
+        while (upcoming.length < 3) {
+          const next = nextOccurrenceOrNull(rule, cursor, tz);
+          if (!next) break;
+          upcoming.push(next);
+          cursor = next;
+        }
+      }
+      if (upcoming.length === 0 && waitsFor === null) {
+        throw new UserError('calendar.parse.never', { rule: describeRule(rule) });
+      }
+      if (waitsFor === null && usesWorkingDays(rule)) {
+        // Known for the next three, but the year after the last one with data will need it too.
+        const horizon = DateTime.fromJSDate(now, { zone: tz }).plus({ months: 13 }).year;
+        if (horizon > workingDays.lastYear) waitsFor = workingDays.lastYear + 1;
+      }
+    } else {
+      upcoming = [parsed.at];
+    }
+
+    const payload: ReminderPayload = {
+      v: 1,
+      text: parsed.text,
+      platform: event.platform,
+      targets,
+      mentions: isPrivate ? [] : mentions,
+      targetNames,
+      ...(activity ? { activity } : {}),
+    };
+    if (rule && upcoming.length === 0) {
+      // Nothing is known yet (the first time is in a year without data): it waits, and resumes on import.
+      reminderPayloadSchema.parse(payload);
+      await deps.db.$transaction((tx) =>
+        waitForWorkingDays(tx, {
+          orgId: identity.orgId,
+          kind: REMINDER_KIND,
+          payload,
+          rule: rule,
+          timezone: tz,
+          year: waitsFor!,
+          createdBy: identity.memberId,
+          dueAt: now,
+        }),
+      );
+    } else {
+      await jobs.schedule(reminderJob, {
+        orgId: identity.orgId,
+        dueAt: upcoming[0]!,
+        payload,
+        recurrence: rule ?? undefined,
+        timezone: tz,
+        createdBy: identity.memberId,
+      });
+    }
+    const n = (await listReminders(ctx)).length;
+
+    const to =
+      (targetNames.length && (isPrivate || event.chat.kind === 'group')
+        ? t('calendar.created.to_private', { names: targetNames.join('、') })
+        : '') +
+      (!isPrivate && mentions.length
+        ? t('calendar.created.mentions', { names: mentions.map((m) => m.name).join('、') })
+        : '');
+    if (!rule) {
+      await ctx.reply(t('calendar.created.once', { n, text: parsed.text, when: formatLocal(upcoming[0]!, tz), to }));
+      return;
+    }
+    const note = waitsFor !== null ? t('calendar.created.waits', { year: waitsFor }) : '';
+    await ctx.reply(
+      t(upcoming.length ? 'calendar.created' : 'calendar.created.waiting', {
+        n,
+        text: parsed.text,
+        when: describeRule(rule),
+        to,
+        count: upcoming.length,
+        next: upcoming.map((d) => `· ${formatLocal(d, tz)}`).join('\n'),
+      }) + note,
+    );
+  }
+
   const remind = defineCommand({
     name: 'remind',
     zh: '提醒',
@@ -102,109 +246,25 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
       spec: z.string({ message: 'calendar.usage.spec_required' }).min(1),
       tz: z.string().optional(),
     }),
-    async run(ctx, args) {
-      const { identity, event, services } = ctx;
-      const tz = args.tz ?? identity.timezone;
-      if (!isValidTimezone(tz)) throw new UserError('calendar.bad_timezone', { tz: tz.slice(0, 60) });
-      const now = services.clock.now();
-
-      let spec = args.spec.trim();
-      const first = spec.split(/\s+/, 1)[0]!.toLowerCase();
-      const isPrivate = PRIVATE.includes(first);
-      if (isPrivate) spec = spec.slice(first.length).trim();
-
-      let parsed;
-      try {
-        parsed = parseSchedule(spec, now, tz);
-      } catch (err) {
-        if (err instanceof TimeParseError) throw new UserError(err.key, err.params);
-        throw err;
-      }
-
-      // Who gets it: the chat (with @-mentions), or each person privately.
-      const mentions: Mention[] = event.mentions;
-      let targets: Target[];
-      let targetNames: string[] = [];
-      if (isPrivate || event.chat.kind === 'direct') {
-        const people = isPrivate && mentions.length ? mentions : [{ id: event.sender.id, name: identity.displayName }];
-        if (isPrivate && mentions.length === 0 && event.chat.kind === 'group') {
-          throw new UserError('calendar.private_needs_target');
-        }
-        targets = people.map((p) => ({ kind: 'user', id: p.id }));
-        targetNames = people.map((p) => p.name);
-      } else {
-        targets = [{ kind: 'chat', id: event.chat.id }];
-      }
-
-      // Refuse what the platform would refuse, before anything is saved.
-      const max = deps.maxTextLength(event.platform);
-      const longest = render(parsed.text, { due: '00-00 00:00' });
-      if (max !== undefined && longest.length > max) {
-        throw new UserError('calendar.too_long', { length: longest.length, max });
-      }
-
-      let upcoming: Date[];
-      let rule: Rule | null = null;
-      if (parsed.kind === 'rule') {
-        rule = parsed.rule;
-        try {
-          upcoming = nextOccurrences(rule, now, tz, workingDays, 3);
-        } catch (err) {
-          if (err instanceof CalendarDataMissing) {
-            throw new UserError('calendar.no_holiday_data', { year: err.year, lastYear: workingDays.lastYear });
-          }
-          throw err;
-        }
-        if (upcoming.length === 0) throw new UserError('calendar.parse.never', { rule: describeRule(rule) });
-      } else {
-        upcoming = [parsed.at];
-      }
-
-      const payload: ReminderPayload = {
-        v: 1,
-        text: parsed.text,
-        platform: event.platform,
-        targets,
-        mentions: isPrivate ? [] : mentions,
-        targetNames,
-      };
-      await jobs.schedule(reminderJob, {
-        orgId: identity.orgId,
-        dueAt: upcoming[0]!,
-        payload,
-        recurrence: rule ?? undefined,
-        timezone: tz,
-        createdBy: identity.memberId,
-      });
-      const n = (await listReminders(ctx)).length;
-
-      const to =
-        (targetNames.length && (isPrivate || event.chat.kind === 'group')
-          ? t('calendar.created.to_private', { names: targetNames.join('、') })
-          : '') +
-        (!isPrivate && mentions.length
-          ? t('calendar.created.mentions', { names: mentions.map((m) => m.name).join('、') })
-          : '');
-      if (!rule) {
-        await ctx.reply(t('calendar.created.once', { n, text: parsed.text, when: formatLocal(upcoming[0]!, tz), to }));
-        return;
-      }
-      const lastYear = workingDays.lastYear;
-      const note =
-        usesWorkingDays(rule) && DateTime.fromJSDate(now, { zone: tz }).plus({ months: 13 }).year > lastYear
-          ? t('calendar.created.data_note', { lastYear })
-          : '';
-      await ctx.reply(
-        t('calendar.created', {
-          n,
-          text: parsed.text,
-          when: describeRule(rule),
-          to,
-          next: upcoming.map((d) => `· ${formatLocal(d, tz)}`).join('\n'),
-        }) + note,
-      );
-    },
+    run: (ctx, args) => createReminder(ctx, args),
   });
+
+  /** The next time, or null when it needs a year without data (the caller then knows it waits). */
+  function nextOccurrenceOrNull(rule: Rule, after: Date, tz: string): Date | null {
+    try {
+      return nextOccurrences(rule, after, tz, workingDays, 1)[0] ?? null;
+    } catch (err) {
+      if (err instanceof CalendarDataMissing) return null;
+      throw err;
+    }
+  }
+
+  function stateOf(status: string, lastError: string | null): string {
+    if (status !== 'stalled') return '';
+    const year = missingYearOf(lastError);
+    if (year !== null) return t('calendar.list.waiting', { year });
+    return t('calendar.list.stalled', { reason: lastError ?? '' });
+  }
 
   const number = z.object({
     n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
@@ -245,7 +305,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
           n: i + 1,
           when: whenOf(row.recurrence, row.dueAt, row.timezone),
           text: text + names,
-          state: row.status === 'stalled' ? t('calendar.list.stalled', { reason: row.lastError ?? '' }) : '',
+          state: stateOf(row.status, row.lastError),
           next: row.status === 'stalled' ? '—' : formatLocal(row.dueAt, row.timezone),
         });
       });
@@ -350,11 +410,35 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     return lines;
   }
 
+  /** How the year-end notice names a plan that counts working days. */
+  const describeItem: DescribeItem = (item) => {
+    if (item.kind === REMINDER_KIND) {
+      const rule = item.recurrence ? ruleSchema.safeParse(JSON.parse(item.recurrence)) : null;
+      const payload = reminderPayloadSchema.safeParse(JSON.parse(item.payload));
+      if (!rule?.success || !usesWorkingDays(rule.data) || !payload.success) return null;
+      return t('holidays.notice.plan.reminder', { text: payload.data.text, when: describeRule(rule.data) });
+    }
+    // The quiz's daily practice (its kind string is stable: rows in databases name it).
+    if (item.kind === 'quiz.daily.push') {
+      return t('holidays.notice.plan.daily', {
+        time: DateTime.fromJSDate(item.dueAt, { zone: item.timezone }).toFormat('HH:mm'),
+      });
+    }
+    return null;
+  };
+  const holidays = createHolidays(deps, describeItem);
+  const fixed = createFixedActivities(deps, { create: createReminder, cancel: (id) => jobs.cancel(id) });
+
   return defineFeature({
     name: 'calendar',
     messages: calendar,
-    commands: [remind, reminders, outboxCommand],
+    commands: [remind, reminders, outboxCommand, ...holidays.commands, ...fixed.commands],
+    actions: holidays.actions,
     jobs: [reminderJob],
+    periodic: [...holidays.periodic, ...fixed.periodic],
     onChatLeft,
+    // Every instance re-reads imported holiday years every few seconds.
+    start: () => workingDays.start(),
+    stop: async () => workingDays.stop(),
   });
 }

@@ -1,3 +1,4 @@
+import { waitForWorkingDays } from '../calendar/waiting.ts';
 import { CalendarDataMissing } from '../calendar/working-days.ts';
 import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
@@ -98,8 +99,19 @@ export function createDaily(deps: QuizDeps) {
       await scheduleNext(tx, plan, now > item.dueAt ? now : item.dueAt, tz);
     } catch (err) {
       if (!(err instanceof CalendarDataMissing)) throw err;
-      // Today's questions still go out; the plan pauses and the group is told why, once.
-      await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { enabled: false, itemId: null } });
+      // Today's questions still go out; the next push waits for the year's holiday data and
+      // resumes by itself when it is imported (features/calendar/waiting.ts). The group is told why, once.
+      const waiting = await waitForWorkingDays(tx, {
+        orgId: plan.orgId,
+        kind: DAILY_PUSH,
+        payload: { planId: plan.id },
+        rule: { freq: 'workdays', time: plan.time },
+        timezone: tz,
+        year: err.year,
+        once: true,
+        dueAt: item.dueAt,
+      });
+      await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { itemId: waiting.id } });
       await send.toChat(plan, { key: 'quiz.daily.paused_no_calendar', params: { year: err.year } });
     }
 

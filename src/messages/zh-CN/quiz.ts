@@ -105,9 +105,9 @@ export const quiz = {
   'quiz.daily.bad_count': '题数要在 1 到 20 之间',
   'quiz.daily.no_questions': '今天的每日一练没有推送：题库里没有可用的题目。',
   'quiz.daily.no_calendar':
-    '系统还没有收录 {year} 年的法定节假日安排，无法确定工作日，每日一练暂不能开启。请更新节假日数据（升级 chinese-days）后再试。',
+    '系统还没有收录 {year} 年的法定节假日安排，无法确定工作日，每日一练暂不能开启。国务院通知发布后，书记发送「节假日 导入」并粘贴通知全文，确认后再试。',
   'quiz.daily.paused_no_calendar':
-    '每日一练已暂停：系统还没有收录 {year} 年的法定节假日安排，无法确定下一个工作日。更新节假日数据后，请书记发送「每日一练 开启」重新开启。',
+    '每日一练已暂停：系统还没有收录 {year} 年的法定节假日安排，无法确定下一个工作日。书记发送「节假日 导入」并粘贴国务院通知全文、确认后，每日一练自动继续，不必重新开启。',
   'quiz.daily.sent_private': '今天的每日一练已私聊发给 {count} 位成员，请在今天 24 点前完成。',
   'quiz.daily.right': '第{position}题 回答正确！',
   'quiz.daily.wrong': '第{position}题 回答错误，正确答案：{answer}。已记入您的错题本。',
