@@ -109,6 +109,15 @@ export async function createShuxiang(
       return super.set(platform, wrap(messenger));
     }
   })();
+  // Files handed out (test results, yearbooks): links are relative without
+  // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
+  // file messages from here where a platform takes them.
+  const files = createFileStore({
+    db: db.prisma,
+    clock,
+    publicUrl: config.publicUrl,
+    maxBytes: config.maxFileBytes,
+  });
   const worker = createOutboxWorker({
     db: db.prisma,
     clock,
@@ -116,6 +125,7 @@ export async function createShuxiang(
     messengers,
     options: overrides.worker,
     onDead: createDeadLetterNotice({ db: db.prisma, clock, directory, outbox, messages }),
+    files,
   });
   outbox.onEnqueued(() => worker.kick());
   const workingDays = overrides.workingDays ?? createWorkingDays();
@@ -140,8 +150,6 @@ export async function createShuxiang(
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler };
   const questionBank = createQuestionBank({ db: db.prisma, clock });
-  // Download links (test results): relative without SHUXIANG_PUBLIC_URL, which only the sandbox can open.
-  const files = createFileStore({ db: db.prisma, clock, publicUrl: config.publicUrl });
   const quota = createQuotaFeature({
     db: db.prisma,
     clock,

@@ -9,13 +9,26 @@ export interface MessageRef {
 }
 
 export type OutboxBody =
-  { text: string; mentions?: Mention[]; replyHandle?: string } | { card: Card; replyHandle?: string };
+  | { text: string; mentions?: Mention[]; replyHandle?: string }
+  | { card: Card; replyHandle?: string }
+  | FileBody;
+
+/**
+ * A file message: the stored file's id (never the bytes; the worker loads
+ * them when it sends) and the text sent instead, with the download link or
+ * the reason there is none, where the platform cannot take the file.
+ */
+export interface FileBody {
+  file: { id: string; name: string };
+  text: string;
+  replyHandle?: string;
+}
 
 export interface EnqueueInput {
   platform: Platform;
   orgId?: string | null;
   target: Target;
-  kind: 'text' | 'card' | 'card_update';
+  kind: 'text' | 'card' | 'card_update' | 'file';
   body: OutboxBody;
   refId?: string;
   /** Deliver no earlier than this (defaults to now). */
