@@ -128,6 +128,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
 
   const api: DingTalkApi = createDingTalkApi({
     apiBase: settings.apiBase,
+    oapiBase: settings.oapiBase,
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
     clock,

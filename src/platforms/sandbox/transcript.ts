@@ -15,7 +15,15 @@ export interface TranscriptEntry {
   text?: string;
   card?: Card;
   mentions?: Mention[];
+  /** A file message: its name, size in bytes and download link. */
+  file?: SandboxFile;
   createdAt: string;
+}
+
+export interface SandboxFile {
+  name: string;
+  size: number;
+  url: string;
 }
 
 export function directChatId(userId: string): string {
@@ -37,6 +45,7 @@ export function createTranscript(db: Db) {
       text?: string;
       card?: Card;
       mentions?: Mention[];
+      file?: SandboxFile;
     }): Promise<void> {
       await db.$transaction(async (tx) => {
         // Idempotent on messageId: the outbox may retry a delivery.
@@ -52,6 +61,7 @@ export function createTranscript(db: Db) {
             text: input.text ?? null,
             card: input.card ? JSON.stringify(input.card) : null,
             mentions: input.mentions?.length ? JSON.stringify(input.mentions) : null,
+            file: input.file ? JSON.stringify(input.file) : null,
           },
         });
       });
@@ -89,6 +99,7 @@ function toEntry(row: {
   text: string | null;
   card: string | null;
   mentions: string | null;
+  file: string | null;
   createdAt: Date;
 }): TranscriptEntry {
   return {
@@ -100,6 +111,7 @@ function toEntry(row: {
     ...(row.text !== null ? { text: row.text } : {}),
     ...(row.card ? { card: JSON.parse(row.card) as Card } : {}),
     ...(row.mentions ? { mentions: JSON.parse(row.mentions) as Mention[] } : {}),
+    ...(row.file ? { file: JSON.parse(row.file) as SandboxFile } : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }
