@@ -406,18 +406,18 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   app.post('/open-apis/im/v1/files', async (c) => {
     const denied = authFails(c);
     if (denied) return denied;
-    const form = await c.req.parseBody();
-    const file = form.file;
-    const fileType = String(form.file_type ?? '');
-    const fileName = String(form.file_name ?? '');
-    if (!(file instanceof File)) return fail(c, 400, 234001, 'Invalid request param: file');
+    const form = parseMultipart(c.req.header('content-type') ?? '', Buffer.from(await c.req.arrayBuffer()));
+    const file = form.get('file');
+    const fileType = form.get('file_type')?.toString() ?? '';
+    const fileName = form.get('file_name')?.toString() ?? '';
+    if (!file) return fail(c, 400, 234001, 'Invalid request param: file');
     if (!['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream'].includes(fileType))
       return fail(c, 400, 234001, 'Invalid request param: file_type');
     if (!fileName) return fail(c, 400, 234001, 'Invalid request param: file_name');
-    if (file.size === 0) return fail(c, 400, 234010, "File's size can't be 0.");
-    if (file.size > 30 * 1024 * 1024) return fail(c, 400, 234006, 'The file size exceed the max value.');
+    if (file.length === 0) return fail(c, 400, 234010, "File's size can't be 0.");
+    if (file.length > 30 * 1024 * 1024) return fail(c, 400, 234006, 'The file size exceed the max value.');
     const fileKey = id('file_v3_');
-    uploads.set(fileKey, { file_name: fileName, file_type: fileType, bytes: Buffer.from(await file.arrayBuffer()) });
+    uploads.set(fileKey, { file_name: fileName, file_type: fileType, bytes: file });
     return c.json(ok({ file_key: fileKey }));
   });
 
@@ -476,4 +476,29 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
       }),
   };
   return fake;
+}
+
+/**
+ * Multipart fields as raw bytes. The SDK sends the file part without a
+ * filename, which web FormData parsers turn into a (UTF-8 mangled) string.
+ */
+function parseMultipart(contentType: string, body: Buffer): Map<string, Buffer> {
+  const fields = new Map<string, Buffer>();
+  const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
+  if (!boundary) return fields;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    const next = body.indexOf(delimiter, start);
+    if (next === -1) break;
+    const part = body.subarray(start + 2, next - 2); // drop the CRLF after the delimiter and before the next
+    const headEnd = part.indexOf('\r\n\r\n');
+    if (headEnd !== -1) {
+      const name = /name="([^"]*)"/.exec(part.subarray(0, headEnd).toString())?.[1];
+      if (name) fields.set(name, Buffer.from(part.subarray(headEnd + 4)));
+    }
+    at = next;
+  }
+  return fields;
 }
