@@ -9,9 +9,7 @@ export interface MessageRef {
 }
 
 export type OutboxBody =
-  | { text: string; mentions?: Mention[]; replyHandle?: string }
-  | { card: Card; replyHandle?: string }
-  | FileBody;
+  { text: string; mentions?: Mention[]; replyHandle?: string } | { card: Card; replyHandle?: string } | FileBody;
 
 /**
  * A file message: the stored file's id (never the bytes; the worker loads

@@ -69,8 +69,8 @@ describe('config', () => {
       'http://127.0.0.1:9',
     );
     expect(
-      loadConfig({ ...dt, DINGTALK_API_BASE: 'http://127.0.0.1:9', DINGTALK_OAPI_BASE: 'http://127.0.0.1:8' })
-        .dingtalk?.oapiBase,
+      loadConfig({ ...dt, DINGTALK_API_BASE: 'http://127.0.0.1:9', DINGTALK_OAPI_BASE: 'http://127.0.0.1:8' }).dingtalk
+        ?.oapiBase,
     ).toBe('http://127.0.0.1:8');
   });
 

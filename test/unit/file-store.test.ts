@@ -106,7 +106,7 @@ describe.each(providers)('file store on $name', ({ create }) => {
     expect(Buffer.concat(streamed).equals(bytes)).toBe(true);
   });
 
-  it('stores a file inside the caller\'s transaction: rolled back, nothing is left', async () => {
+  it("stores a file inside the caller's transaction: rolled back, nothing is left", async () => {
     const db = env.database.prisma;
     const files = createFileStore({ db, clock: createManualClock() });
     await expect(

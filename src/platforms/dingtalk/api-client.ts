@@ -182,7 +182,12 @@ export function createDingTalkApi(deps: ApiClientDeps): DingTalkApi {
     throw err;
   }
 
-  async function uploadMedia(type: 'file' | 'image', name: string, bytes: Uint8Array, retried = false): Promise<string> {
+  async function uploadMedia(
+    type: 'file' | 'image',
+    name: string,
+    bytes: Uint8Array,
+    retried = false,
+  ): Promise<string> {
     const value = await accessToken();
     const form = new FormData();
     form.append('type', type);
