@@ -3,12 +3,12 @@ import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
 
 /**
- * Files the bot hands out as download links (test results, bank exports).
+ * Files the bot hands out (test results, bank exports, yearbooks).
  *
- * Neither platform lets a bot attach a file to a message cheaply (docs/
- * decisions.md), so a file is kept in the database and offered as a link
- * `/files/<id>/<name>`. The link is shared in a chat, so the id is the whole
- * access check: a capability token of 144 random bits that expires after
+ * A file is kept in the database (metadata in DownloadFile, bytes in
+ * FileChunk rows) and offered as a link `/files/<id>/<name>`, or sent as a
+ * file message by the outbox where a platform takes it (docs/decisions.md).
+ * The link is shared in a chat, so the id is the whole access check: a capability token of 144 random bits that expires after
  * `ttlMs`. The scheduler's clean-up job deletes expired rows.
  */
 export const DEFAULT_FILE_TTL_MS = 7 * 86_400_000;
