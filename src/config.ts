@@ -59,6 +59,8 @@ export const configSchema = z.object({
       .transform((v) => v.replace(/\/+$/, ''))
       .optional(),
   ),
+  /** The largest file the bot stores and hands out (download links, file messages), in MiB. */
+  SHUXIANG_MAX_FILE_MB: z.coerce.number().int().min(1).max(1024).default(50),
   /** Default: on with no platform configured, off once Feishu or DingTalk is (anyone reaching /sandbox can act as anyone). */
   SHUXIANG_SANDBOX: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).optional()),
   /** Requests a minute the sandbox API takes from one client address when it is on. */
@@ -89,6 +91,12 @@ export const configSchema = z.object({
   DINGTALK_ROBOT_CODE: optionalString,
   DINGTALK_MODE: z.enum(['stream', 'webhook']).default('stream'),
   DINGTALK_API_BASE: url.default('https://api.dingtalk.com'),
+  /**
+   * The old OAPI host, used only for media upload (file messages). Defaults to
+   * https://oapi.dingtalk.com, or to DINGTALK_API_BASE when that points
+   * elsewhere (a proxy or a test fake), so one setting moves both.
+   */
+  DINGTALK_OAPI_BASE: z.preprocess(emptyToUndefined, url.optional()),
   DINGTALK_STREAM_GATEWAY: url.default('https://api.dingtalk.com/v1.0/gateway/connections/open'),
   DINGTALK_CARD_TEMPLATE_ID: optionalString,
   /** OpenAPI calls the organisation may make a month: 5,000 on DingTalk's standard (free) edition. */
@@ -109,6 +117,8 @@ export interface Config {
   sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean; ratePerMinute: number };
   /** Bearer token for GET /metrics, when set. */
   metricsToken?: string;
+  /** The largest file the file store accepts, in bytes (SHUXIANG_MAX_FILE_MB). */
+  maxFileBytes: number;
   /** How late a scheduled item may still fire after downtime, in ms. */
   scheduleGraceMs: number;
   feishu?: {
@@ -125,6 +135,8 @@ export interface Config {
     robotCode?: string;
     mode: 'stream' | 'webhook';
     apiBase: string;
+    /** The old OAPI host (media upload). */
+    oapiBase: string;
     streamGateway: string;
     cardTemplateId?: string;
     monthlyQuota: number;
@@ -186,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     publicUrl: e.SHUXIANG_PUBLIC_URL,
     metricsToken: e.SHUXIANG_METRICS_TOKEN,
+    maxFileBytes: e.SHUXIANG_MAX_FILE_MB * 1024 * 1024,
     sandbox: {
       enabled: (e.SHUXIANG_SANDBOX ?? (anyPlatform ? 'off' : 'on')) === 'on',
       ratePerMinute: e.SHUXIANG_SANDBOX_RATE,
@@ -212,6 +225,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             robotCode: e.DINGTALK_ROBOT_CODE,
             mode: e.DINGTALK_MODE,
             apiBase: e.DINGTALK_API_BASE,
+            oapiBase:
+              e.DINGTALK_OAPI_BASE ??
+              (e.DINGTALK_API_BASE.replace(/\/+$/, '') === 'https://api.dingtalk.com'
+                ? 'https://oapi.dingtalk.com'
+                : e.DINGTALK_API_BASE),
             streamGateway: e.DINGTALK_STREAM_GATEWAY,
             cardTemplateId: e.DINGTALK_CARD_TEMPLATE_ID,
             monthlyQuota: e.DINGTALK_MONTHLY_QUOTA,

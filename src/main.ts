@@ -133,6 +133,15 @@ export async function createShuxiang(
       return super.set(platform, wrap(messenger));
     }
   })();
+  // Files handed out (test results, yearbooks): links are relative without
+  // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
+  // file messages from here where a platform takes them.
+  const files = createFileStore({
+    db: db.prisma,
+    clock,
+    publicUrl: config.publicUrl,
+    maxBytes: config.maxFileBytes,
+  });
   const worker = createOutboxWorker({
     db: db.prisma,
     clock,
@@ -140,6 +149,7 @@ export async function createShuxiang(
     messengers,
     options: overrides.worker,
     onDead: createDeadLetterNotice({ db: db.prisma, clock, send, messages }),
+    files,
   });
   outbox.onEnqueued(() => worker.kick());
   const workingDays = await bindWorkingDays(overrides.workingDays ?? createWorkingDays(), db.prisma);
@@ -163,8 +173,6 @@ export async function createShuxiang(
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
   const questionBank = createQuestionBank({ db: db.prisma, clock });
-  // Download links (test results): relative without SHUXIANG_PUBLIC_URL, which only the sandbox can open.
-  const files = createFileStore({ db: db.prisma, clock, publicUrl: config.publicUrl });
   const usage = createPlatformUsage();
   const featureDeps: FeatureDeps = {
     ...services,

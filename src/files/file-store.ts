@@ -3,27 +3,39 @@ import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
 
 /**
- * Files the bot hands out as download links (test results, bank exports).
+ * Files the bot hands out (test results, bank exports, yearbooks).
  *
- * Neither platform lets a bot attach a file to a message cheaply (docs/
- * decisions.md), so a file is kept in the database and offered as a link
- * `/files/<id>/<name>`. The link is shared in a chat, so the id is the whole
- * access check: a capability token of 144 random bits that expires after
+ * A file is kept in the database (metadata in DownloadFile, bytes in
+ * FileChunk rows) and offered as a link `/files/<id>/<name>`, or sent as a
+ * file message by the outbox where a platform takes it (docs/decisions.md).
+ * The link is shared in a chat, so the id is the whole access check: a capability token of 144 random bits that expires after
  * `ttlMs`. The scheduler's clean-up job deletes expired rows.
  */
 export const DEFAULT_FILE_TTL_MS = 7 * 86_400_000;
-/** Results sheets are kilobytes; anything near this is a mistake, not a download. */
-export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+/**
+ * The default limit (SHUXIANG_MAX_FILE_MB): a reading-club yearbook with
+ * photos runs to tens of MB; results sheets are kilobytes.
+ */
+export const MAX_FILE_BYTES = 50 * 1024 * 1024;
+/**
+ * Bytes are stored in chunks of this size (FileChunk rows): no row, query
+ * parameter or driver buffer grows with the file on either database.
+ */
+export const FILE_CHUNK_BYTES = 1024 * 1024;
 
-export interface StoredFile {
+/** A file's metadata row; the bytes are read separately (chunks() or get()). */
+export interface FileInfo {
   id: string;
   orgId: string;
   name: string;
   contentType: string;
-  bytes: Uint8Array;
   size: number;
   createdAt: Date;
   expiresAt: Date;
+}
+
+export interface StoredFile extends FileInfo {
+  bytes: Uint8Array;
 }
 
 export interface PutFile {
@@ -54,8 +66,14 @@ export class FileTooLargeError extends Error {
 export interface FileStore {
   /** Stores a file and returns its link; pass `tx` to store it with the rest of a transaction. */
   put(file: PutFile, tx?: Tx | Db): Promise<FileLink>;
-  /** The file, or null when unknown or expired (callers must not tell the two apart). */
+  /** The file with its bytes, or null when unknown or expired (callers must not tell the two apart). */
   get(id: string): Promise<StoredFile | null>;
+  /** The metadata only, or null when unknown or expired; never loads the bytes. */
+  info(id: string): Promise<FileInfo | null>;
+  /** The bytes of a file, chunk by chunk in order (one chunk in memory at a time). */
+  chunks(id: string): AsyncIterable<Uint8Array>;
+  /** The link to a stored file (absolute under the public URL, else relative). */
+  link(id: string, name: string): string;
   /**
    * Whether a link works where it is shown: relative links open only in the
    * sandbox page (served by this bot); a Feishu or DingTalk client needs the
@@ -92,39 +110,76 @@ export function createFileStore(deps: FileStoreDeps): FileStore {
   const ttlMs = deps.ttlMs ?? DEFAULT_FILE_TTL_MS;
   const maxBytes = deps.maxBytes ?? MAX_FILE_BYTES;
   const base = deps.publicUrl?.replace(/\/+$/, '');
+  const link = (id: string, name: string) => (base ? `${base}${filePath(id, name)}` : filePath(id, name));
+
+  /** The metadata row and its chunks, written by one transaction (the caller's, or our own). */
+  async function write(db: Tx | Db, id: string, file: PutFile, now: Date, expiresAt: Date): Promise<void> {
+    await db.downloadFile.create({
+      data: {
+        id,
+        orgId: file.orgId,
+        name: file.name,
+        contentType: file.contentType,
+        size: file.bytes.byteLength,
+        createdAt: now,
+        expiresAt,
+      },
+    });
+    // One chunk per statement: a 50 MB file is 50 modest inserts, not one huge one.
+    // At least one chunk, so an empty file reads back as empty rather than missing.
+    for (let seq = 0, at = 0; seq === 0 || at < file.bytes.byteLength; seq++, at += FILE_CHUNK_BYTES) {
+      // A plain copy: Prisma wants a Uint8Array over an ArrayBuffer; Node's Buffer may share a pool.
+      const bytes = new Uint8Array(file.bytes.subarray(at, at + FILE_CHUNK_BYTES));
+      await db.fileChunk.create({ data: { fileId: id, seq, bytes } });
+    }
+  }
+
+  async function info(id: string): Promise<FileInfo | null> {
+    if (!FILE_ID_PATTERN.test(id)) return null;
+    const row = await deps.db.downloadFile.findUnique({ where: { id } });
+    if (!row || row.expiresAt.getTime() <= deps.clock.now().getTime()) return null;
+    return row;
+  }
+
+  async function* chunks(id: string): AsyncIterable<Uint8Array> {
+    // Chunk by chunk (by primary key), so a large download never holds the whole file in memory.
+    for (let seq = 0; ; seq++) {
+      const chunk = await deps.db.fileChunk.findUnique({ where: { fileId_seq: { fileId: id, seq } } });
+      if (!chunk) return;
+      yield chunk.bytes;
+    }
+  }
 
   return {
     maxBytes,
     ttlMs,
     linksWorkOn: (platform) => base !== undefined || platform === 'sandbox',
+    link,
+    info,
+    chunks,
 
     async put(file, tx) {
       if (file.bytes.byteLength > maxBytes) throw new FileTooLargeError(file.bytes.byteLength, maxBytes);
       const id = newFileId();
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + ttlMs);
-      await (tx ?? deps.db).downloadFile.create({
-        data: {
-          id,
-          orgId: file.orgId,
-          name: file.name,
-          contentType: file.contentType,
-          // A plain copy: Prisma wants a Uint8Array over an ArrayBuffer, Node's Buffer may share a pool.
-          bytes: new Uint8Array(file.bytes),
-          size: file.bytes.byteLength,
-          createdAt: now,
-          expiresAt,
-        },
-      });
-      const path = filePath(id, file.name);
-      return { id, url: base ? `${base}${path}` : path, expiresAt };
+      if (tx) await write(tx, id, file, now, expiresAt);
+      else await deps.db.$transaction((own) => write(own, id, file, now, expiresAt), { timeout: 60_000 });
+      return { id, url: link(id, file.name), expiresAt };
     },
 
     async get(id) {
-      if (!FILE_ID_PATTERN.test(id)) return null;
-      const row = await deps.db.downloadFile.findUnique({ where: { id } });
-      if (!row || row.expiresAt.getTime() <= deps.clock.now().getTime()) return null;
-      return row;
+      const row = await info(id);
+      if (!row) return null;
+      const bytes = new Uint8Array(row.size);
+      let at = 0;
+      for await (const chunk of chunks(id)) {
+        bytes.set(chunk.subarray(0, Math.max(0, row.size - at)), at);
+        at += chunk.byteLength;
+      }
+      // Fewer bytes than recorded: the row outlived its chunks (a half-finished clean-up).
+      if (at < row.size) return null;
+      return { ...row, bytes };
     },
   };
 }

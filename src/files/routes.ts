@@ -11,9 +11,25 @@ export function createFileRoutes(store: FileStore): Hono {
   const routes = new Hono();
 
   const serve = async (c: Context) => {
-    const file = await store.get(c.req.param('id') ?? '');
+    const file = await store.info(c.req.param('id') ?? '');
     if (!file) return c.json({ error: 'not_found', message: 'no such file' }, 404);
-    return c.body(file.bytes as Uint8Array<ArrayBuffer>, 200, {
+    // Streamed chunk by chunk: a 50 MB yearbook never sits whole in memory.
+    const chunks = store.chunks(file.id)[Symbol.asyncIterator]();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (err) {
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        await chunks.return?.();
+      },
+    });
+    return c.body(body, 200, {
       'content-type': file.contentType,
       'content-length': String(file.size),
       'content-disposition': contentDisposition(file.name),

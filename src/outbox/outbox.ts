@@ -10,7 +10,19 @@ export interface MessageRef {
   id: string;
 }
 
+/**
+ * A file message: the stored file's id (never the bytes; the worker loads
+ * them when it sends) and the text sent instead, with the download link or
+ * the reason there is none, where the platform cannot take the file.
+ */
+export const fileBodySchema = z.object({
+  file: z.object({ id: z.string(), name: z.string() }),
+  text: z.string(),
+  replyHandle: z.string().optional(),
+});
+export type FileBody = z.infer<typeof fileBodySchema>;
 export const outboxBodySchema = z.union([
+  fileBodySchema,
   z.object({ text: z.string(), mentions: z.array(mentionSchema).optional(), replyHandle: z.string().optional() }),
   z.object({ card: storedCardSchema, replyHandle: z.string().optional() }),
 ]);
@@ -23,7 +35,7 @@ export interface EnqueueInput {
   platform: Platform;
   orgId?: string | null;
   target: Target;
-  kind: 'text' | 'card' | 'card_update';
+  kind: 'text' | 'card' | 'card_update' | 'file';
   body: OutboxBody;
   refId?: string;
   /** Deliver no earlier than this (defaults to now). */

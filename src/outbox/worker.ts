@@ -6,6 +6,8 @@ import type { Db } from '../lib/db.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
 import { outboxBodyColumn } from './outbox.ts';
+import type { FileStore } from '../files/file-store.ts';
+import type { FileBody } from './outbox.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 export interface OutboxWorkerOptions {
@@ -90,6 +92,8 @@ export function createOutboxWorker(deps: {
   rateLimiter?: RateLimiter;
   /** Told when a message is given up for good, e.g. to notify secretaries. */
   onDead?: (row: OutboxMessage, reasonKey: string | undefined) => Promise<void>;
+  /** Where `file` rows' bytes are kept; without it file rows go out as their text (the link). */
+  files?: Pick<FileStore, 'get' | 'link'>;
 }): OutboxWorker {
   const opts = { ...defaultWorkerOptions, ...deps.options };
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
@@ -114,6 +118,39 @@ export function createOutboxWorker(deps: {
 
   const targetOf = (row: OutboxMessage): Target => ({ kind: row.targetKind as Target['kind'], id: row.targetId });
 
+  /**
+   * A file message where the platform takes the file (it has sendFile, the
+   * file is within its upload limit, the upload is not refused for good);
+   * otherwise the row's text, which carries the download link. Throttling
+   * and server trouble are retried like any send, not turned into a link.
+   */
+  async function sendFile(
+    messenger: PlatformMessenger,
+    target: Target,
+    body: FileBody,
+    opts: { idempotencyKey: string; replyHandle?: string },
+  ): Promise<string> {
+    const asLink = async () => (await messenger.sendText(target, body.text, opts)).platformMessageId;
+    if (!messenger.sendFile || !deps.files) return asLink();
+    const stored = await deps.files.get(body.file.id);
+    // Expired before it could be sent (the outbox was stuck for a week): the link in the text is dead too.
+    if (!stored) throw new DeliveryError(`file ${body.file.id} expired before it was sent`, 'permanent');
+    if (messenger.maxFileBytes !== undefined && stored.size > messenger.maxFileBytes) return asLink();
+    try {
+      const file = {
+        name: stored.name,
+        contentType: stored.contentType,
+        bytes: stored.bytes,
+        url: deps.files.link(stored.id, stored.name),
+      };
+      return (await messenger.sendFile(target, file, opts)).platformMessageId;
+    } catch (err) {
+      if (!(err instanceof DeliveryError) || err.kind !== 'permanent') throw err;
+      deps.log.warn({ fileId: stored.id, error: err.message }, 'platform refused the file; sending its link instead');
+      return asLink();
+    }
+  }
+
   async function send(row: OutboxMessage): Promise<Outcome> {
     const messenger = deps.messengers.get(row.platform as Platform);
     const attempt = row.attempts + 1;
@@ -124,11 +161,13 @@ export function createOutboxWorker(deps: {
       const target = targetOf(row);
       const opts2 = { idempotencyKey: row.id, replyHandle: body.replyHandle };
       let platformMessageId: string | null = null;
-      if (row.kind === 'text' && 'text' in body) {
+      if (row.kind === 'text' && 'text' in body && !('file' in body)) {
         platformMessageId = (await messenger.sendText(target, body.text, { ...opts2, mentions: body.mentions }))
           .platformMessageId;
       } else if (row.kind === 'card' && 'card' in body) {
         platformMessageId = (await messenger.sendCard(target, body.card, opts2)).platformMessageId;
+      } else if (row.kind === 'file' && 'file' in body) {
+        platformMessageId = await sendFile(messenger, target, body, opts2);
       } else if (row.kind === 'card_update' && 'card' in body) {
         const ref = row.refId ? await deps.db.outboxMessage.findUnique({ where: { id: row.refId } }) : null;
         if (!ref || ref.status === 'dead' || ref.status === 'cancelled')

@@ -359,6 +359,15 @@ export interface RateLimits {
   perUser?: RateLimit[];
 }
 
+/** A file to send as a file message (the bytes travel; the outbox row holds only the stored file's id). */
+export interface OutboundFile {
+  name: string;
+  contentType: string;
+  bytes: Uint8Array;
+  /** The download link of the stored copy, for platforms that show a link (the sandbox page). */
+  url?: string;
+}
+
 /** Implemented once per platform; only the outbox worker calls it. */
 export interface PlatformMessenger {
   platform: Platform;
@@ -368,6 +377,14 @@ export interface PlatformMessenger {
   sendText(target: Target, text: string, opts: SendOptions): Promise<SentRef>;
   sendCard(target: Target, card: Card, opts: SendOptions): Promise<SentRef>;
   updateCard(ref: SentRef & { target: Target }, card: Card, opts: SendOptions): Promise<void>;
+  /**
+   * Optional: upload a file and send it as a file message. Platforms without
+   * it get the download link instead; a permanent DeliveryError (type or
+   * size refused) makes the outbox fall back to the link too.
+   */
+  sendFile?(target: Target, file: OutboundFile, opts: SendOptions): Promise<SentRef>;
+  /** The largest file sendFile takes (the platform's upload limit); larger files go as links. */
+  maxFileBytes?: number;
 }
 
 /** One person in a group chat, as the platform lists them. */

@@ -31,7 +31,13 @@ export async function cleanUp(db: Db, clock: Clock) {
   });
   const runs = await db.cronRun.deleteMany({ where: { startedAt: { lt: new Date(now - CRON_RUN_KEEP_MS) } } });
   // Expired download links already answer 404 (the file store checks expiresAt); this frees the bytes.
-  const files = await db.downloadFile.deleteMany({ where: { expiresAt: { lte: new Date(now) } } });
+  // Chunks first and by name (the foreign key cascades too, but SQLite enforces it only when told to);
+  // only ids are read, never the bytes.
+  const expired = { expiresAt: { lte: new Date(now) } };
+  const [, files] = await db.$transaction([
+    db.fileChunk.deleteMany({ where: { file: expired } }),
+    db.downloadFile.deleteMany({ where: expired }),
+  ]);
   return {
     inboundEvents: inbound.count,
     sentMessages: sent.count,

@@ -5,7 +5,8 @@ import { Hono, type Context } from 'hono';
 
 /**
  * A fake of the DingTalk OpenAPI on 127.0.0.1 (token, robot group and
- * private sends, card create/deliver/update, the sessionWebhook) that
+ * private sends, card create/deliver/update, the sessionWebhook, and the old
+ * OAPI's media upload on the same host) that
  * behaves like the real one where the bot depends on it: the access-token
  * header is required, each API allows 20 calls a second, the organisation's
  * monthly quota runs out, and errors come back as `{code, message, requestid}`
@@ -66,6 +67,8 @@ export interface FakeDingTalkApi {
    * laid over it (DingTalk shows a member their private values).
    */
   viewAs(outTrackId: string, userId: string): Record<string, string> | undefined;
+  /** Files the bot uploaded (media/upload), by media_id. */
+  uploads: Map<string, { name: string; bytes: Buffer }>;
   /** A file a member sent; returns its download code. */
   addFile(bytes: Buffer): string;
   /** The robot is not in these groups. */
@@ -90,6 +93,7 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
   const flowControlled = new Set<string>();
   const removedGroups = new Set<string>();
   const files = new Map<string, Buffer>();
+  const uploads = new Map<string, { name: string; bytes: Buffer }>();
   let issued = 0;
   let used = 0;
   let base = '';
@@ -158,15 +162,19 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
     return { body };
   }
 
-  function parseParam(c: Context, raw: unknown): Record<string, string> | Response {
+  function parseParam(c: Context, raw: unknown, msgKey?: unknown): Record<string, string> | Response {
     if (typeof raw !== 'string')
       return fail(c, 400, 'invalidParameter.msgParam.invalid', 'msgParam 必须是 JSON 字符串');
     if (Buffer.byteLength(raw) > 15_000) return fail(c, 400, 'invalidParameter.msgParam.tooLong', 'msgParam 过长');
+    let param: Record<string, string>;
     try {
-      return JSON.parse(raw) as Record<string, string>;
+      param = JSON.parse(raw) as Record<string, string>;
     } catch {
       return fail(c, 400, 'invalidParameter.msgParam.invalid', 'msgParam 不是合法 JSON');
     }
+    if (msgKey === 'sampleFile' && (!uploads.has(param.mediaId ?? '') || !param.fileName || !param.fileType))
+      return fail(c, 400, 'invalidParameter.msgParam.invalid', 'sampleFile 的 mediaId 无效');
+    return param;
   }
 
   app.post('/v1.0/robot/groupMessages/send', async (c) => {
@@ -176,7 +184,7 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
       return fail(c, 400, 'invalidParameter.robotCode.notExist', 'robotCode 不存在');
     const cid = String(body.openConversationId ?? '');
     if (!cid || removedGroups.has(cid)) return fail(c, 400, 'invalid.openConversationId', '机器人不在群内');
-    const param = parseParam(c, body.msgParam);
+    const param = parseParam(c, body.msgParam, body.msgKey);
     if (param instanceof Response) return param;
     groupMessages.push({ openConversationId: cid, msgKey: String(body.msgKey), msgParam: param });
     return c.json({ processQueryKey: `pq-${randomUUID()}` });
@@ -190,7 +198,7 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
     const userIds = Array.isArray(body.userIds) ? (body.userIds as string[]) : [];
     if (userIds.length === 0) return fail(c, 400, 'invalidParameter.userIds.empty', 'userIds 不能为空');
     if (userIds.length > 20) return fail(c, 400, 'invalidParameter.userIds.overMax', 'userIds 超过最大值');
-    const param = parseParam(c, body.msgParam);
+    const param = parseParam(c, body.msgParam, body.msgKey);
     if (param instanceof Response) return param;
     const flow = userIds.filter((u) => flowControlled.has(u));
     for (const u of flow) flowControlled.delete(u);
@@ -311,6 +319,38 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
     return c.body(new Uint8Array(file), 200, { 'content-type': 'application/octet-stream' });
   });
 
+  // The old OAPI's media upload (oapi.dingtalk.com/media/upload): token and
+  // type in the query, the file in multipart field `media`; errors are HTTP
+  // 200 with an errcode. A `file` is at most 20 MB and one of the documented
+  // types (KB upload-media-files); the size and type errcodes are the OAPI's
+  // generic 40006/40005 (UNCONFIRMED for this API).
+  app.post('/media/upload', async (c) => {
+    const call: RecordedCall = { method: 'POST', path: c.req.path, body: {}, status: 200 };
+    calls.push(call);
+    const oapiFail = (errcode: number, errmsg: string) => {
+      call.code = String(errcode);
+      return c.json({ errcode, errmsg });
+    };
+    const token = c.req.query('access_token') ?? '';
+    const exp = tokens.get(token);
+    if (!exp || exp <= now()) return oapiFail(40014, '不合法的access_token');
+    if (used >= quota) return oapiFail(90020, '企业调用接口总次数超过本月限额');
+    used++;
+    const form = await c.req.parseBody();
+    const type = c.req.query('type') ?? String(form.type ?? '');
+    const media = form.media;
+    call.body = { type, name: media instanceof File ? media.name : undefined };
+    if (!(media instanceof File)) return oapiFail(40001, '缺少参数 media');
+    if (type !== 'file') return oapiFail(40004, '不合法的媒体文件类型');
+    const ext = /\.([A-Za-z0-9]+)$/.exec(media.name)?.[1]?.toLowerCase() ?? '';
+    if (!['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar'].includes(ext))
+      return oapiFail(40005, '不合法的文件类型');
+    if (media.size === 0 || media.size > 20 * 1024 * 1024) return oapiFail(40006, '不合法的文件大小');
+    const mediaId = `@lA${randomUUID().replace(/-/g, '')}`;
+    uploads.set(mediaId, { name: media.name, bytes: Buffer.from(await media.arrayBuffer()) });
+    return c.json({ errcode: 0, errmsg: 'ok', media_id: mediaId, created_at: now(), type: 'file' });
+  });
+
   // The sessionWebhook: no token, not counted here (whether DingTalk counts it is unconfirmed).
   app.post('/robot/sendBySession', async (c) => {
     const body = await bodyOf(c);
@@ -345,6 +385,7 @@ export async function startFakeDingTalkApi(options: FakeDingTalkApiOptions): Pro
     groupMessages,
     privateMessages,
     webhookMessages,
+    uploads,
     tokensIssued: () => issued,
     quotaUsed: () => used,
     setQuotaUsed(n) {

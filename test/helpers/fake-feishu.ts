@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
  * It answers like the real one (shapes, business codes, HTTP 400 for
  * business errors, 429 with x-ogw-ratelimit-reset) and enforces the
  * documented limits: tenant tokens, bot membership, dissolved chats, 150 KB
- * text / 30 KB cards, uuid de-duplication for 1 h, 50/s per app, 5/s per
+ * text / 30 KB cards, file uploads of 1 byte to 30 MB (234010 / 234006), uuid de-duplication for 1 h, 50/s per app, 5/s per
  * chat and per user, PATCH 5/s per message, card-update tokens (2 uses, 30 min).
  */
 export interface FakeMessage {
@@ -39,6 +39,12 @@ export interface FakeChat {
   dissolved: boolean;
 }
 
+export interface FakeUpload {
+  file_name: string;
+  file_type: string;
+  bytes: Buffer;
+}
+
 export interface FakeFeishuOptions {
   appId: string;
   appSecret: string;
@@ -59,6 +65,8 @@ export interface FakeFeishu {
   tokensIssued: number;
   /** Files attached to members' messages, by `messageId/fileKey`. */
   files: Map<string, Buffer>;
+  /** Files the bot uploaded for file messages, by file_key. */
+  uploads: Map<string, FakeUpload>;
   /** Where /callback/ws/endpoint sends long-connection clients (see fake-feishu-ws.ts). */
   wsUrl?: string;
   addChat(chat: Partial<FakeChat> & { chat_id: string }): FakeChat;
@@ -86,6 +94,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   const cardTokens = new Map<string, { messageId: string; uses: number; issuedAt: number }>();
   const windows = new Map<string, number[]>();
   const files = new Map<string, Buffer>();
+  const uploads = new Map<string, FakeUpload>();
   let throttle = { n: 0, reset: 1 };
   let tokensIssued = 0;
 
@@ -158,7 +167,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
 
   app.use('*', async (c, next) => {
     let body: unknown;
-    if (c.req.method !== 'GET') {
+    // A multipart upload is read by its own route (reading it as JSON first would spoil it).
+    if ((c.req.header('content-type') ?? '').startsWith('multipart/')) body = '[multipart]';
+    else if (c.req.method !== 'GET') {
       try {
         body = await c.req.json();
       } catch {
@@ -236,6 +247,15 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
       if (bytes > 30 * 1024) return fail(c, 400, 230025, 'The message content is too long.');
       const problem = cardProblem(body.content);
       if (problem) return fail(c, 400, 230099, problem);
+    }
+    if (body.msg_type === 'file') {
+      let key: unknown;
+      try {
+        key = (JSON.parse(body.content) as { file_key?: unknown }).file_key;
+      } catch {
+        key = undefined;
+      }
+      if (typeof key !== 'string' || !uploads.has(key)) return fail(c, 400, 230001, 'invalid file_key');
     }
     if (body.msg_type === 'text') {
       try {
@@ -382,6 +402,25 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
     });
   });
 
+  // Upload for file messages: multipart file_type, file_name, file; 30 MB at most, never empty.
+  app.post('/open-apis/im/v1/files', async (c) => {
+    const denied = authFails(c);
+    if (denied) return denied;
+    const form = parseMultipart(c.req.header('content-type') ?? '', Buffer.from(await c.req.arrayBuffer()));
+    const file = form.get('file');
+    const fileType = form.get('file_type')?.toString() ?? '';
+    const fileName = form.get('file_name')?.toString() ?? '';
+    if (!file) return fail(c, 400, 234001, 'Invalid request param: file');
+    if (!['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream'].includes(fileType))
+      return fail(c, 400, 234001, 'Invalid request param: file_type');
+    if (!fileName) return fail(c, 400, 234001, 'Invalid request param: file_name');
+    if (file.length === 0) return fail(c, 400, 234010, "File's size can't be 0.");
+    if (file.length > 30 * 1024 * 1024) return fail(c, 400, 234006, 'The file size exceed the max value.');
+    const fileKey = id('file_v3_');
+    uploads.set(fileKey, { file_name: fileName, file_type: fileType, bytes: file });
+    return c.json(ok({ file_key: fileKey }));
+  });
+
   // Files members sent to the bot: GET …/messages/:id/resources/:file_key?type=file streams the bytes.
   app.get('/open-apis/im/v1/messages/:message_id/resources/:file_key', (c) => {
     const denied = authFails(c);
@@ -404,6 +443,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
     messages,
     chats,
     files,
+    uploads,
     get tokensIssued() {
       return tokensIssued;
     },
@@ -436,4 +476,29 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
       }),
   };
   return fake;
+}
+
+/**
+ * Multipart fields as raw bytes. The SDK sends the file part without a
+ * filename, which web FormData parsers turn into a (UTF-8 mangled) string.
+ */
+function parseMultipart(contentType: string, body: Buffer): Map<string, Buffer> {
+  const fields = new Map<string, Buffer>();
+  const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
+  if (!boundary) return fields;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    const next = body.indexOf(delimiter, start);
+    if (next === -1) break;
+    const part = body.subarray(start + 2, next - 2); // drop the CRLF after the delimiter and before the next
+    const headEnd = part.indexOf('\r\n\r\n');
+    if (headEnd !== -1) {
+      const name = /name="([^"]*)"/.exec(part.subarray(0, headEnd).toString())?.[1];
+      if (name) fields.set(name, Buffer.from(part.subarray(headEnd + 4)));
+    }
+    at = next;
+  }
+  return fields;
 }

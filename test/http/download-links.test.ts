@@ -122,7 +122,7 @@ describe('download links (测试 导出)', () => {
         contentType: 'application/octet-stream',
         bytes: Buffer.alloc(MAX_FILE_BYTES + 1),
       }),
-    ).rejects.toThrow('larger than the 10485760-byte limit');
+    ).rejects.toThrow('larger than the 52428800-byte limit');
     expect(await h.shuxiang.db.prisma.downloadFile.count()).toBe(0);
   });
 });

@@ -55,6 +55,25 @@ describe('config', () => {
     }
   });
 
+  it('limits stored files to 50 MiB unless SHUXIANG_MAX_FILE_MB says otherwise', () => {
+    expect(loadConfig({}).maxFileBytes).toBe(50 * 1024 * 1024);
+    expect(loadConfig({ SHUXIANG_MAX_FILE_MB: '120' }).maxFileBytes).toBe(120 * 1024 * 1024);
+    for (const bad of ['0', 'lots', '1.5'])
+      expect(() => loadConfig({ SHUXIANG_MAX_FILE_MB: bad }), bad).toThrow(/SHUXIANG_MAX_FILE_MB/);
+  });
+
+  it('uploads DingTalk media to the OAPI host, or wherever the API base was moved', () => {
+    const dt = { DINGTALK_CLIENT_ID: 'id', DINGTALK_CLIENT_SECRET: 'secret' };
+    expect(loadConfig(dt).dingtalk?.oapiBase).toBe('https://oapi.dingtalk.com');
+    expect(loadConfig({ ...dt, DINGTALK_API_BASE: 'http://127.0.0.1:9' }).dingtalk?.oapiBase).toBe(
+      'http://127.0.0.1:9',
+    );
+    expect(
+      loadConfig({ ...dt, DINGTALK_API_BASE: 'http://127.0.0.1:9', DINGTALK_OAPI_BASE: 'http://127.0.0.1:8' }).dingtalk
+        ?.oapiBase,
+    ).toBe('http://127.0.0.1:8');
+  });
+
   it('takes an optional public URL for download links, without a trailing slash', () => {
     expect(loadConfig({}).publicUrl).toBeUndefined();
     expect(loadConfig({ SHUXIANG_PUBLIC_URL: '' }).publicUrl).toBeUndefined();

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { offerDownload } from '../../src/bot/downloads.ts';
 import { createMessages } from '../../src/bot/messages.ts';
 import {
   createFileStore,
   DEFAULT_FILE_TTL_MS,
+  FILE_CHUNK_BYTES,
   FileTooLargeError,
   MAX_FILE_BYTES,
   newFileId,
@@ -82,9 +84,42 @@ describe.each(providers)('file store on $name', ({ create }) => {
     expect(files.maxBytes).toBe(MAX_FILE_BYTES);
     await expect(files.put(file(Buffer.alloc(MAX_FILE_BYTES + 1)))).rejects.toBeInstanceOf(FileTooLargeError);
     await expect(files.put(file(Buffer.alloc(MAX_FILE_BYTES + 1)))).rejects.toThrow(
-      /larger than the 10485760-byte limit/,
+      /larger than the 52428800-byte limit/,
     );
     expect(await env.database.prisma.downloadFile.count()).toBe(0);
+    expect(await env.database.prisma.fileChunk.count()).toBe(0);
+  });
+
+  it('keeps a 25 MiB file in 1 MiB chunks and gives back the same bytes, whole or streamed', async () => {
+    const db = env.database.prisma;
+    const files = createFileStore({ db, clock: createManualClock() });
+    const bytes = randomBytes(25 * 1024 * 1024 + 12_345);
+    const link = await files.put(file(bytes, '读书会年鉴.docx'));
+    // The metadata row holds no bytes; the chunks do, none over 1 MiB.
+    const chunks = await db.fileChunk.findMany({ where: { fileId: link.id }, select: { seq: true, bytes: true } });
+    expect(chunks.map((c) => c.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 26 }, (_, i) => i));
+    expect(Math.max(...chunks.map((c) => c.bytes.byteLength))).toBe(FILE_CHUNK_BYTES);
+    expect(await files.info(link.id)).toMatchObject({ name: '读书会年鉴.docx', size: bytes.length });
+    expect(Buffer.from((await files.get(link.id))!.bytes).equals(bytes)).toBe(true);
+    const streamed: Uint8Array[] = [];
+    for await (const c of files.chunks(link.id)) streamed.push(c);
+    expect(Buffer.concat(streamed).equals(bytes)).toBe(true);
+  });
+
+  it("stores a file inside the caller's transaction: rolled back, nothing is left", async () => {
+    const db = env.database.prisma;
+    const files = createFileStore({ db, clock: createManualClock() });
+    await expect(
+      db.$transaction(async (tx) => {
+        await files.put(file(randomBytes(3 * 1024 * 1024)), tx);
+        throw new Error('the feature failed after storing');
+      }),
+    ).rejects.toThrow(/feature failed/);
+    expect(await db.downloadFile.count()).toBe(0);
+    expect(await db.fileChunk.count()).toBe(0);
+    // An empty file is still a file: one empty chunk, read back as zero bytes.
+    const empty = await files.put(file(new Uint8Array(0), 'empty.md'));
+    expect((await files.get(empty.id))!.bytes.byteLength).toBe(0);
   });
 
   it('offers a link only where it can be opened, and says why not otherwise', async () => {
@@ -108,7 +143,7 @@ describe.each(providers)('file store on $name', ({ create }) => {
     });
     expect(tooBig).toEqual({
       link: null,
-      note: '文件太大（11.0 MB），超过了下载文件 10 MB 的上限，无法生成下载链接。',
+      note: '文件太大（51.0 MB），超过了下载文件 50 MB 的上限，无法生成下载链接。',
     });
     expect(await db.downloadFile.count()).toBe(1);
   });

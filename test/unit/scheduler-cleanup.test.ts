@@ -106,5 +106,8 @@ describe.each(providers)('housekeeping on $name', ({ create }) => {
     expect(deleted.downloadFiles).toBe(1);
     expect((await db.downloadFile.findMany({ select: { id: true } })).map((f) => f.id)).toEqual([fresh.id]);
     expect(await files.get(old.id)).toBeNull();
+    // The bytes go with the link: no chunk of the expired file is left behind.
+    expect((await db.fileChunk.findMany({ select: { fileId: true } })).map((c) => c.fileId)).toEqual([fresh.id]);
+    expect(Buffer.from((await files.get(fresh.id))!.bytes).toString()).toBe('fresh.txt');
   });
 });

@@ -132,6 +132,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
 
   const api: DingTalkApi = createDingTalkApi({
     apiBase: settings.apiBase,
+    oapiBase: settings.oapiBase,
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
     clock,

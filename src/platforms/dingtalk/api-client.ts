@@ -67,6 +67,8 @@ export function toDeliveryError(err: unknown): DeliveryError {
 
 export interface ApiClientDeps {
   apiBase: string;
+  /** The old OAPI host (media upload); defaults to apiBase. */
+  oapiBase?: string;
   clientId: string;
   clientSecret: string;
   clock: Clock;
@@ -80,6 +82,12 @@ export interface ApiClientDeps {
 export interface DingTalkApi {
   /** Calls an OpenAPI; `api` is a short label for counting, e.g. `robot.groupSend`. */
   call<T>(api: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
+  /**
+   * Uploads a file to the old OAPI's `/media/upload` (multipart field `media`,
+   * the token in the query) and returns its media_id. Counted like any call:
+   * media upload is not on DingTalk's quota-exempt list.
+   */
+  uploadMedia(type: 'file' | 'image', name: string, bytes: Uint8Array): Promise<string>;
   /** POST to a sessionWebhook (no token; the URL is the credential). */
   webhook(url: string, body: unknown): Promise<void>;
   accessToken(): Promise<string>;
@@ -92,6 +100,9 @@ export function createDingTalkApi(deps: ApiClientDeps): DingTalkApi {
   const doFetch = deps.fetch ?? fetch;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const base = deps.apiBase.replace(/\/+$/, '');
+  const oapiBase = (deps.oapiBase ?? deps.apiBase).replace(/\/+$/, '');
+  /** Uploads carry up to 20 MB: give them longer than a JSON call. */
+  const uploadTimeoutMs = Math.max(timeoutMs, 120_000);
   let token: { value: string; expiresAt: number } | undefined;
   let refreshing: Promise<string> | undefined;
 
@@ -171,8 +182,37 @@ export function createDingTalkApi(deps: ApiClientDeps): DingTalkApi {
     throw err;
   }
 
+  async function uploadMedia(
+    type: 'file' | 'image',
+    name: string,
+    bytes: Uint8Array,
+    retried = false,
+  ): Promise<string> {
+    const value = await accessToken();
+    const form = new FormData();
+    form.append('type', type);
+    form.append('media', new Blob([new Uint8Array(bytes)]), name);
+    const query = new URLSearchParams({ access_token: value, type });
+    const res = await doFetch(`${oapiBase}/media/upload?${query.toString()}`, {
+      method: 'POST',
+      body: form,
+      signal: AbortSignal.timeout(uploadTimeoutMs),
+    });
+    const json = await readJson(res);
+    const failed = !res.ok || (json.errcode !== undefined && json.errcode !== 0) || typeof json.media_id !== 'string';
+    await count('media.upload', failed ? 'error' : 'ok');
+    if (!failed) return json.media_id as string;
+    const err = errorOf(res.status, json);
+    if ((res.status === 401 || TOKEN_INVALID.has(err.code)) && !retried) {
+      token = undefined;
+      return uploadMedia(type, name, bytes, true);
+    }
+    throw err;
+  }
+
   return {
     call: (api, method, path, body) => call(api, method, path, body),
+    uploadMedia: (type, name, bytes) => uploadMedia(type, name, bytes),
     accessToken,
     async webhook(url, body) {
       const res = await doFetch(url, {

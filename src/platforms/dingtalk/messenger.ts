@@ -36,6 +36,10 @@ export const BATCH_MAX_USERS = 20;
 const BATCH_WINDOW_MS = 30;
 /** A flow-controlled member is tried again after this long. */
 const FLOW_CONTROL_RETRY_MS = 30_000;
+/** Media upload: "普通文件（file）：最大20MB" (KB upload-media-files). */
+export const DINGTALK_MAX_FILE_BYTES = 20 * 1024 * 1024;
+/** The only types media upload takes as a `file` (KB upload-media-files); others (Markdown…) go as links. */
+export const DINGTALK_FILE_TYPES = new Set(['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar']);
 /** msgParam is limited to 15,000 bytes; at 3 bytes a character this leaves room for the JSON around it. */
 export const MAX_TEXT_LENGTH = 4500;
 
@@ -291,6 +295,31 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
       );
       await sendMarkdown(target, md.title, md.text, opts);
       return { platformMessageId: markdownRef(opts.idempotencyKey, target) };
+    },
+
+    maxFileBytes: DINGTALK_MAX_FILE_BYTES,
+
+    /**
+     * Media upload, then a robot `sampleFile` message: two OpenAPI calls
+     * against the monthly quota (the sessionWebhook cannot carry files).
+     * A type DingTalk does not take is refused before any call.
+     */
+    async sendFile(target, file, opts) {
+      const fileType = /\.([A-Za-z0-9]+)$/.exec(file.name)?.[1]?.toLowerCase() ?? '';
+      if (!DINGTALK_FILE_TYPES.has(fileType)) {
+        throw new DeliveryError(`DingTalk does not take .${fileType || '?'} files`, 'permanent');
+      }
+      if (file.bytes.byteLength === 0 || file.bytes.byteLength > DINGTALK_MAX_FILE_BYTES) {
+        throw new DeliveryError(`DingTalk takes files of 1 byte to 20 MB, not ${file.bytes.byteLength}`, 'permanent');
+      }
+      let mediaId: string;
+      try {
+        mediaId = await api.uploadMedia('file', file.name, file.bytes);
+      } catch (err) {
+        throw toDeliveryError(err);
+      }
+      const key = await viaOpenApi(target, 'sampleFile', { mediaId, fileName: file.name, fileType });
+      return { platformMessageId: key || `file:${opts.idempotencyKey}` };
     },
 
     async updateCard(ref, card, opts) {

@@ -36,6 +36,27 @@ export const FEISHU_RATE_LIMITS: RateLimits = {
  */
 export const FEISHU_MAX_TEXT_LENGTH = 50_000;
 const TEXT_MAX_BYTES = 150 * 1024;
+/** im/v1/files: "文件大小不得超过 30 MB，且不允许上传空文件". */
+export const FEISHU_MAX_FILE_BYTES = 30 * 1024 * 1024;
+
+type FeishuFileType = 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
+
+/** Feishu's upload file_type by extension; anything else is a plain `stream`. */
+export function feishuFileType(name: string): FeishuFileType {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  const byExt: Record<string, FeishuFileType> = {
+    pdf: 'pdf',
+    doc: 'doc',
+    docx: 'doc',
+    xls: 'xls',
+    xlsx: 'xls',
+    ppt: 'ppt',
+    pptx: 'ppt',
+    mp4: 'mp4',
+    opus: 'opus',
+  };
+  return byExt[ext] ?? 'stream';
+}
 
 export interface FeishuMessenger extends PlatformMessenger {
   /** The bot's own open_id (GET /open-apis/bot/v3/info), fetched once and cached. */
@@ -98,7 +119,7 @@ export function createFeishuMessenger(deps: {
     return content;
   }
 
-  async function send(target: Target, msgType: 'text' | 'interactive', content: string, uuid: string) {
+  async function send(target: Target, msgType: 'text' | 'interactive' | 'file', content: string, uuid: string) {
     try {
       const res = ok(
         await client.im.v1.message.create({
@@ -182,6 +203,34 @@ export function createFeishuMessenger(deps: {
 
     async sendCard(target, card, opts) {
       return send(target, 'interactive', cardContent(card, viewerOf(target)), opts.idempotencyKey);
+    },
+
+    maxFileBytes: FEISHU_MAX_FILE_BYTES,
+
+    /**
+     * Upload (im/v1/files), then a `file` message with the file_key and the
+     * row's uuid. The upload has no idempotency key: a retry after a lost
+     * answer uploads again, which costs nothing but an unused file_key.
+     */
+    async sendFile(target, file, opts) {
+      if (file.bytes.byteLength === 0 || file.bytes.byteLength > FEISHU_MAX_FILE_BYTES) {
+        throw new DeliveryError(`Feishu takes files of 1 byte to 30 MB, not ${file.bytes.byteLength}`, 'permanent');
+      }
+      let fileKey: string | undefined;
+      try {
+        const res = await client.im.v1.file.create({
+          data: {
+            file_type: feishuFileType(file.name),
+            file_name: file.name,
+            file: Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength),
+          },
+        });
+        fileKey = res?.file_key;
+      } catch (err) {
+        throw failure(err, `upload file ${file.name}`);
+      }
+      if (!fileKey) throw new DeliveryError('Feishu answered the upload without a file_key', 'retry');
+      return send(target, 'file', JSON.stringify({ file_key: fileKey }), opts.idempotencyKey);
     },
 
     async updateCard(ref, card) {

@@ -22,6 +22,17 @@ export function createSandboxMessenger(transcript: Transcript): PlatformMessenge
       await transcript.append({ chatId: chatOf(target), messageId: opts.idempotencyKey, from: 'bot', card });
       return { platformMessageId: opts.idempotencyKey };
     },
+    // Sandbox files are links to the bot's own file store, which the page opens.
+    async sendFile(target, file, opts) {
+      if (!file.url) throw new DeliveryError('sandbox file messages need the stored file link', 'permanent');
+      await transcript.append({
+        chatId: chatOf(target),
+        messageId: opts.idempotencyKey,
+        from: 'bot',
+        file: { name: file.name, size: file.bytes.byteLength, url: file.url },
+      });
+      return { platformMessageId: opts.idempotencyKey };
+    },
     async updateCard(ref, card) {
       if (!(await transcript.updateCard(ref.platformMessageId, card))) {
         throw new DeliveryError(`sandbox message ${ref.platformMessageId} not found`, 'permanent');

@@ -17,8 +17,13 @@ export interface TranscriptEntry {
   text?: string;
   card?: Card;
   mentions?: Mention[];
+  /** A file message: its name, size in bytes and download link. */
+  file?: SandboxFile;
   createdAt: string;
 }
+
+const sandboxFileSchema = z.object({ name: z.string(), size: z.number(), url: z.string() });
+export type SandboxFile = z.infer<typeof sandboxFileSchema>;
 
 export function directChatId(userId: string): string {
   return `dm-${userId}`;
@@ -39,6 +44,7 @@ export function createTranscript(db: Db) {
       text?: string;
       card?: Card;
       mentions?: Mention[];
+      file?: SandboxFile;
     }): Promise<void> {
       await db.$transaction(async (tx) => {
         // Idempotent on messageId: the outbox may retry a delivery.
@@ -54,6 +60,7 @@ export function createTranscript(db: Db) {
             text: input.text ?? null,
             card: input.card ? JSON.stringify(input.card) : null,
             mentions: input.mentions?.length ? JSON.stringify(input.mentions) : null,
+            file: input.file ? JSON.stringify(input.file) : null,
           },
         });
       });
@@ -91,6 +98,7 @@ function toEntry(row: {
   text: string | null;
   card: string | null;
   mentions: string | null;
+  file: string | null;
   createdAt: Date;
 }): TranscriptEntry {
   return {
@@ -104,6 +112,7 @@ function toEntry(row: {
     ...(row.mentions
       ? { mentions: parseJsonColumn(z.array(mentionSchema), row.mentions, 'SandboxMessage.mentions') }
       : {}),
+    ...(row.file ? { file: parseJsonColumn(sandboxFileSchema, row.file, 'SandboxMessage.file') } : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }
