@@ -125,14 +125,6 @@ export async function createShuxiang(
     clock,
     log,
   });
-  const send = createSendHub({ db: db.prisma, outbox, messages, secretaries: (orgId) => directory.secretaries(orgId) });
-  // Every messenger registered below passes through wrapMessenger (tests and benchmarks).
-  const wrap = overrides.wrapMessenger ?? ((m: PlatformMessenger) => m);
-  const messengers = new (class extends Map<Platform, PlatformMessenger> {
-    override set(platform: Platform, messenger: PlatformMessenger) {
-      return super.set(platform, wrap(messenger));
-    }
-  })();
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
   // file messages from here where a platform takes them.
@@ -142,6 +134,20 @@ export async function createShuxiang(
     publicUrl: config.publicUrl,
     maxBytes: config.maxFileBytes,
   });
+  const send = createSendHub({
+    db: db.prisma,
+    outbox,
+    messages,
+    secretaries: (orgId) => directory.secretaries(orgId),
+    files,
+  });
+  // Every messenger registered below passes through wrapMessenger (tests and benchmarks).
+  const wrap = overrides.wrapMessenger ?? ((m: PlatformMessenger) => m);
+  const messengers = new (class extends Map<Platform, PlatformMessenger> {
+    override set(platform: Platform, messenger: PlatformMessenger) {
+      return super.set(platform, wrap(messenger));
+    }
+  })();
   const worker = createOutboxWorker({
     db: db.prisma,
     clock,

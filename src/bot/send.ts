@@ -1,6 +1,8 @@
 import { PLATFORMS, type Card, type Mention, type Platform, type Target } from '../platforms/types.ts';
 import type { Db, Tx } from '../lib/db.ts';
 import type { MessageRef, Outbox } from '../outbox/outbox.ts';
+import type { FileStore } from '../files/file-store.ts';
+import { offerFile } from './downloads.ts';
 import type { MessageKey, MessageParams, Messages } from './messages.ts';
 
 /**
@@ -13,11 +15,16 @@ import type { MessageKey, MessageParams, Messages } from './messages.ts';
  * them once here, so features never cast.
  */
 
-/** What to send: a catalogue text, an already composed text, or a card. */
+/**
+ * What to send: a catalogue text, an already composed text, a card, or a
+ * file (a file message where the platform takes it, else the download link,
+ * with `caption` said alongside the link).
+ */
 export type Content =
   | { key: MessageKey; params?: MessageParams; mentions?: Mention[] }
   | { text: string; mentions?: Mention[] }
-  | { card: Card };
+  | { card: Card }
+  | { file: { name: string; contentType: string; bytes: Uint8Array }; caption?: string };
 
 export interface SendOptions {
   /** Deliver no earlier than this. */
@@ -98,12 +105,14 @@ export function createSendHub(deps: {
   db: Db;
   outbox: Outbox;
   messages: Messages;
+  /** Where files are stored; without it a file content is refused. */
+  files?: FileStore;
   /** The organisation's secretaries (the directory). */
   secretaries: (orgId: string) => Promise<{ platform: string; platformUserId: string }[]>;
 }): SendHub {
   const { outbox, messages } = deps;
 
-  function body(content: Content, replyHandle?: string) {
+  function body(content: Exclude<Content, { file: unknown }>, replyHandle?: string) {
     if ('card' in content) return { kind: 'card' as const, body: { card: content.card, replyHandle } };
     const text = 'key' in content ? messages.t(content.key, content.params) : content.text;
     const mentions = content.mentions?.length ? content.mentions : undefined;
@@ -112,14 +121,24 @@ export function createSendHub(deps: {
 
   function bind(tx: Tx | undefined): Sender {
     const reader: Db | Tx = tx ?? deps.db;
-    const put = (
+    const put = async (
       platform: string,
       orgId: string | null | undefined,
       target: Target,
       content: Content,
       o?: SendOptions,
-    ) =>
-      outbox.enqueue(
+    ): Promise<MessageRef> => {
+      if ('file' in content) {
+        if (!deps.files) throw new Error('sending a file needs the file store');
+        if (!orgId) throw new Error('sending a file needs the organisation it belongs to');
+        const { id } = await offerFile(
+          { files: deps.files, outbox, t: messages.t },
+          { ...content.file, orgId, platform: asPlatform(platform), target, text: content.caption, ...o },
+          tx,
+        );
+        return { id };
+      }
+      return outbox.enqueue(
         {
           platform: asPlatform(platform),
           orgId: orgId ?? null,
@@ -131,6 +150,7 @@ export function createSendHub(deps: {
         },
         tx,
       );
+    };
     const sender: Sender = {
       toChat: (chat, content, o) => put(chat.platform, chat.orgId, { kind: 'chat', id: chat.chatId }, content, o),
       toUser: (user, content, o) => put(user.platform, user.orgId, { kind: 'user', id: user.userId }, content, o),

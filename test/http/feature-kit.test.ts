@@ -72,6 +72,17 @@ function createProbeFeature(deps: FeatureDeps) {
         },
       }),
       defineSubcommand({
+        name: 'file',
+        zh: '文件',
+        async run(ctx) {
+          const bytes = new TextEncoder().encode('# 2027 年读书会年鉴\n');
+          await ctx.replyPrivately({
+            file: { name: '年鉴.md', contentType: 'text/markdown; charset=utf-8', bytes },
+            caption: '年鉴已生成',
+          });
+        },
+      }),
+      defineSubcommand({
         name: 'card',
         zh: '卡片',
         async run(ctx) {
@@ -162,6 +173,19 @@ describe('the feature kit', () => {
     const replies = await h.say('group-a', 'sec-wang', '探测 回滚');
     expect(replies.map((r) => r.text)).toEqual([expect.stringContaining('抱歉')]);
     expect(await h.shuxiang.db.prisma.outboxMessage.count({ where: { body: { contains: 'never seen' } } })).toBe(0);
+  });
+
+  it('sends a file through the same helper: a file entry in the sandbox, downloadable, privately', async () => {
+    await h.say('group-a', 'sec-wang', '探测 文件');
+    expect((await h.transcript('group-a')).some((m) => (m as { file?: unknown }).file)).toBe(false);
+    const dm = (await h.transcript('dm-sec-wang')) as (Awaited<ReturnType<Harness['transcript']>>[number] & {
+      file?: { name: string; url: string };
+    })[];
+    const entry = dm.find((m) => m.file)?.file;
+    expect(entry?.name).toBe('年鉴.md');
+    const res = await h.shuxiang.app.request(entry!.url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('2027 年读书会年鉴');
   });
 
   it('validates form values with the action form schema before the handler sees them', async () => {
