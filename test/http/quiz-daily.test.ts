@@ -204,16 +204,23 @@ describe('daily practice at the end of the holiday calendar', () => {
     await h.close();
   });
 
-  it('refuses to start when the next working day is in a year without holiday data, and writes nothing', async () => {
-    // After the last working day of 2026 the next one is in 2027, which chinese-days does not cover.
+  it('starts a plan whose next working day is in a year without holiday data: it waits for the data', async () => {
+    // After the last working day of 2026 the next one is in 2027, which this calendar does not cover.
+    // Refusing sent secretaries away on 31 December with nothing they could do; the plan waits instead
+    // and starts by itself when the year is imported (test/http/holiday-calendar.test.ts).
     h = await createHarness({ clock: createManualClock(sh('2026-12-31 10:00')), env: QUIZ_ENV, workingDays });
     await seedQuestions(h.shuxiang.db.prisma);
     const [reply] = await h.say(G, 'sec-wang', '每日一练 开启 09:00 2');
+    expect(reply!.text).toContain('每日一练已开启');
     expect(reply!.text).toContain('还没有收录 2027 年的法定节假日安排');
-    expect(await h.shuxiang.db.prisma.quizDailyPlan.count({ where: { enabled: true } })).toBe(0);
-    expect(
-      await h.shuxiang.db.prisma.scheduledItem.count({ where: { status: 'active', kind: { startsWith: 'quiz' } } }),
-    ).toBe(0);
+    expect(reply!.text).toContain('节假日 导入');
+    expect(await h.shuxiang.db.prisma.quizDailyPlan.count({ where: { enabled: true } })).toBe(1);
+    const items = await h.shuxiang.db.prisma.scheduledItem.findMany({ where: { kind: { startsWith: 'quiz' } } });
+    expect(items.map((i) => i.status)).toEqual(['stalled']);
+    // Nothing is pushed while it waits.
+    h.clock.set(sh('2027-01-04 09:00'));
+    await advance(h, 0);
+    expect(await dailyCards(h)).toEqual([]);
   });
 
   it("still pushes the last covered day's questions, then pauses and says why instead of guessing", async () => {

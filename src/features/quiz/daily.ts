@@ -238,7 +238,7 @@ export function createDaily(deps: QuizDeps) {
       count: number;
       tag: string | null;
       private: boolean;
-    }): Promise<{ next: Date }> {
+    }): Promise<{ next: Date | null; waitsFor?: number }> {
       const tod = parseTimeOfDay(input.time);
       if (!tod) throw new UserError('quiz.daily.bad_time', { time: input.time });
       await availableQuestions(db, input.orgId, input.tag, input.count);
@@ -264,12 +264,23 @@ export function createDaily(deps: QuizDeps) {
                   data: { id: newId(), orgId: input.orgId, platform: input.platform, chatId: input.chatId, ...data },
                 });
             try {
-              return { next: await scheduleNext(tx, plan, clock.now(), input.tz) };
+              return { next: (await scheduleNext(tx, plan, clock.now(), input.tz)) as Date | null };
             } catch (err) {
-              if (err instanceof CalendarDataMissing) {
-                throw new UserError('quiz.daily.no_calendar', { year: err.year });
-              }
-              throw err;
+              if (!(err instanceof CalendarDataMissing)) throw err;
+              // The next working day is in a year without holiday data (late December): the plan is
+              // on and waits; it starts by itself once the year is imported (features/calendar/waiting.ts).
+              const waiting = await waitForWorkingDays(tx, {
+                orgId: plan.orgId,
+                kind: DAILY_PUSH,
+                payload: { planId: plan.id },
+                rule: { freq: 'workdays', time },
+                timezone: input.tz,
+                year: err.year,
+                once: true,
+                dueAt: clock.now(),
+              });
+              await tx.quizDailyPlan.update({ where: { id: plan.id }, data: { itemId: waiting.id } });
+              return { next: null, waitsFor: err.year };
             }
           });
         } catch (err) {

@@ -94,6 +94,8 @@ export const quiz = {
   'quiz.daily.title': '每日一练',
   'quiz.daily.on':
     '每日一练已开启：每个工作日 {time} 推送 {count} 题（{tag}，{mode}），法定节假日自动跳过、调休上班日照常推送。下一次：{next}。',
+  'quiz.daily.on_waiting':
+    '每日一练已开启：每个工作日 {time} 推送 {count} 题。系统还没有收录 {year} 年的法定节假日安排，第一次推送要等书记发送「节假日 导入」并粘贴国务院通知、确认后自动开始，不必重新开启。',
   'quiz.daily.off': '本群的每日一练已关闭。',
   'quiz.daily.not_on': '本群还没有开启每日一练。',
   'quiz.daily.status': '每日一练：每个工作日 {time}，{count} 题（{tag}，{mode}）。下一次：{next}。',
@@ -104,8 +106,6 @@ export const quiz = {
   'quiz.daily.bad_time': '「{time}」不是有效的时间，请写成 09:00 这样。',
   'quiz.daily.bad_count': '题数要在 1 到 20 之间',
   'quiz.daily.no_questions': '今天的每日一练没有推送：题库里没有可用的题目。',
-  'quiz.daily.no_calendar':
-    '系统还没有收录 {year} 年的法定节假日安排，无法确定工作日，每日一练暂不能开启。国务院通知发布后，书记发送「节假日 导入」并粘贴通知全文，确认后再试。',
   'quiz.daily.paused_no_calendar':
     '每日一练已暂停：系统还没有收录 {year} 年的法定节假日安排，无法确定下一个工作日。书记发送「节假日 导入」并粘贴国务院通知全文、确认后，每日一练自动继续，不必重新开启。',
   'quiz.daily.sent_private': '今天的每日一练已私聊发给 {count} 位成员，请在今天 24 点前完成。',

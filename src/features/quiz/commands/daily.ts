@@ -31,7 +31,7 @@ export function dailyCommand({ daily }: QuizParts) {
       }
       if (!time) throw usage(ctx, ctx.t('quiz.daily.need_time'), 'cmd.daily.usage');
       if (count < 1 || count > 20) throw usage(ctx, ctx.t('quiz.daily.bad_count'), 'cmd.daily.usage');
-      const { next } = await daily.enable({
+      const { next, waitsFor } = await daily.enable({
         orgId: ctx.identity.orgId,
         tz,
         platform: ctx.platform,
@@ -42,6 +42,11 @@ export function dailyCommand({ daily }: QuizParts) {
         tag,
         private: priv,
       });
+      if (!next) {
+        // The next working day is in a year the holiday calendar does not know yet.
+        await ctx.reply({ key: 'quiz.daily.on_waiting', params: { time, count, year: waitsFor ?? '' } });
+        return;
+      }
       await ctx.reply(
         ctx.t('quiz.daily.on', {
           time: formatLocal(next, tz, false),
