@@ -93,20 +93,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 64;
   }
 
-  let config;
+  const opened = await openMigrated(io);
+  if (typeof opened === 'number') return opened;
+  const { db, messages } = opened;
   try {
-    config = loadConfig(io.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      io.err(e.message);
-      return 78;
-    }
-    throw e;
-  }
-  const messages = createMessages();
-  const db = await openDatabase(config.databaseUrl);
-  try {
-    await createMigrator(db, migrationsDir(db.provider, ROOT)).migrate();
     const bank = createQuestionBank({ db: db.prisma, clock: createSystemClock() });
 
     if (area === 'orgs') {
@@ -204,20 +194,10 @@ async function runHolidays(
     io.err(USAGE);
     return 64;
   }
-  let config;
+  const opened = await openMigrated(io);
+  if (typeof opened === 'number') return opened;
+  const { db, messages } = opened;
   try {
-    config = loadConfig(io.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      io.err(e.message);
-      return 78;
-    }
-    throw e;
-  }
-  const messages = createMessages();
-  const db = await openDatabase(config.databaseUrl);
-  try {
-    await createMigrator(db, migrationsDir(db.provider, ROOT)).migrate();
     const clock = createSystemClock();
     const workingDays = await bindWorkingDays(createWorkingDays(), db.prisma);
     const store = createHolidayStore({ db: db.prisma, clock });
@@ -286,6 +266,30 @@ async function runHolidays(
   } finally {
     await db.close();
   }
+}
+
+/** The configured database, migrated; or the exit code (78) after saying what is wrong with the configuration. */
+async function openMigrated(
+  io: CliIo,
+): Promise<{ db: Database; messages: ReturnType<typeof createMessages> } | number> {
+  let config;
+  try {
+    config = loadConfig(io.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return 78;
+    }
+    throw e;
+  }
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    await createMigrator(db, migrationsDir(db.provider, ROOT)).migrate();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return { db, messages: createMessages() };
 }
 
 async function listOrgs(db: Database) {
