@@ -63,8 +63,11 @@ export const configSchema = z.object({
   SHUXIANG_MAX_FILE_MB: z.coerce.number().int().min(1).max(1024).default(50),
   /** Default: on with no platform configured, off once Feishu or DingTalk is (anyone reaching /sandbox can act as anyone). */
   SHUXIANG_SANDBOX: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).optional()),
-  /** Requests a minute the sandbox API takes from one client address when it is on. */
-  SHUXIANG_SANDBOX_RATE: z.coerce.number().int().min(1).max(100_000).default(120),
+  /**
+   * Requests a minute the sandbox API takes from one client address. Default: 120 when the
+   * sandbox is on next to a real platform (exposed in production), unlimited in a local demo.
+   */
+  SHUXIANG_SANDBOX_RATE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).optional()),
   /** A bearer token /metrics requires; unset, /metrics is open (put it behind the firewall). */
   SHUXIANG_METRICS_TOKEN: optionalString,
   SHUXIANG_DEMO_SEED: z.enum(['on', 'off']).default('on'),
@@ -114,7 +117,7 @@ export interface Config {
   admins: { platform: string; userId: string }[];
   /** Base of absolute download links (no trailing slash); undefined means relative links. */
   publicUrl?: string;
-  sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean; ratePerMinute: number };
+  sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean; ratePerMinute?: number };
   /** Bearer token for GET /metrics, when set. */
   metricsToken?: string;
   /** The largest file the file store accepts, in bytes (SHUXIANG_MAX_FILE_MB). */
@@ -201,7 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFileBytes: e.SHUXIANG_MAX_FILE_MB * 1024 * 1024,
     sandbox: {
       enabled: (e.SHUXIANG_SANDBOX ?? (anyPlatform ? 'off' : 'on')) === 'on',
-      ratePerMinute: e.SHUXIANG_SANDBOX_RATE,
+      ratePerMinute: e.SHUXIANG_SANDBOX_RATE ?? (anyPlatform ? 120 : undefined),
       demoSeed: e.SHUXIANG_DEMO_SEED === 'on',
       demoQuestions: e.SHUXIANG_DEMO_QUESTIONS === 'on',
     },

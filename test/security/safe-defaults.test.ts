@@ -12,6 +12,12 @@ const feishu = { FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's', FEISHU_ENCRYPT_
 const dingtalk = { DINGTALK_CLIENT_ID: 'ding_x', DINGTALK_CLIENT_SECRET: 's' };
 
 describe('safe defaults in production', () => {
+  it('caps the sandbox by default only when it is switched on next to a real platform', () => {
+    expect(loadConfig({}).sandbox.ratePerMinute).toBeUndefined();
+    expect(loadConfig({ ...dingtalk, SHUXIANG_SANDBOX: 'on' }).sandbox.ratePerMinute).toBe(120);
+    expect(loadConfig({ SHUXIANG_SANDBOX_RATE: '30' }).sandbox.ratePerMinute).toBe(30);
+  });
+
   it('switches the sandbox off once Feishu or DingTalk is configured, unless SHUXIANG_SANDBOX=on', () => {
     expect(loadConfig({}).sandbox.enabled).toBe(true);
     expect(loadConfig(feishu).sandbox.enabled).toBe(false);

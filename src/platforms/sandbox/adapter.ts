@@ -84,11 +84,11 @@ export function createSandboxAdapter(deps: {
   /** Lets a request wait until the replies it caused are in the transcript. */
   settle?: () => Promise<void>;
   isConfiguredAdmin?: (platform: string, userId: string) => boolean;
-  /** Messages and clicks a minute per client address (SHUXIANG_SANDBOX_RATE). */
+  /** Messages and clicks a minute per client address (SHUXIANG_SANDBOX_RATE); unset, no cap. */
   ratePerMinute?: number;
 }): SandboxAdapter {
   const { db, clock, sink } = deps;
-  const admit = createMinuteWindows(deps.ratePerMinute ?? 120, () => clock.now().getTime());
+  const admit = deps.ratePerMinute ? createMinuteWindows(deps.ratePerMinute, () => clock.now().getTime()) : () => true;
   const transcript = createTranscript(db);
   const messenger = createSandboxMessenger(transcript);
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
