@@ -53,6 +53,9 @@ export const quizBank = {
   'bank.import.refused.duplicates': '如果只想导入题库里还没有的题，请发送「题库 导入 跳过重复」并附上文件。',
   'bank.import.done': '已从「{name}」导入 {imported} 道题，题库现有 {total} 道题。',
   'bank.import.done.skipped': '已跳过题库中已有的 {skipped} 道题。',
+  'bank.import.done.repeats': '文件里有 {count} 行与前面的行重复，保留了第一次出现的题，未导入这些行：\n{lines}',
+  'bank.import.repeat_line': '第 {line} 行（与第 {other} 行相同）',
+  'bank.problem.more_repeats': '……另有 {count} 行重复未列出。',
   'bank.import.no_file':
     '请把题库文件（.xlsx、.csv 或 .json）作为附件和「题库 导入」一起发送。在沙盒页面中，点输入框旁的「📎」选择文件。发送「题库 模板」查看文件格式。',
   'bank.import.many_files': '一次只能导入一个文件，本次收到了 {count} 个。',

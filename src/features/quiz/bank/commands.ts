@@ -99,6 +99,20 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
     const total = await bank.count(ctx.identity.orgId);
     const lines = [t('bank.import.done', { name, imported: result.imported, total })];
     if (result.skipped.length > 0) lines.push(t('bank.import.done.skipped', { skipped: result.skipped.length }));
+    if (result.repeats.length > 0) {
+      lines.push(
+        t('bank.import.done.repeats', {
+          count: result.repeats.length,
+          lines: result.repeats
+            .slice(0, MAX_PROBLEMS_IN_CHAT)
+            .map((r) => t('bank.import.repeat_line', { line: r.line, other: r.other }))
+            .join('\n'),
+        }),
+      );
+      if (result.repeats.length > MAX_PROBLEMS_IN_CHAT) {
+        lines.push(t('bank.problem.more_repeats', { count: result.repeats.length - MAX_PROBLEMS_IN_CHAT }));
+      }
+    }
     await ctx.reply(lines.join('\n'));
   }
 

@@ -18,7 +18,15 @@ export interface ImportOptions {
 }
 
 export type ImportResult =
-  { ok: true; imported: number; skipped: { line: number; stem: string }[] } | { ok: false; problems: ImportProblem[] };
+  | {
+      ok: true;
+      imported: number;
+      /** Questions the bank already had, left out (skipExisting). */
+      skipped: { line: number; stem: string }[];
+      /** Rows repeating an earlier row of the same file, left out (skipExisting); the first is kept. */
+      repeats: { line: number; other: number }[];
+    }
+  | { ok: false; problems: ImportProblem[] };
 
 export interface BankStats {
   total: number;
@@ -108,7 +116,7 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
           }
           const tags = rows.flatMap(({ id, d }) => d.draft.tags.map((tag) => ({ questionId: id, orgId, tag })));
           for (const part of chunks(tags)) await tx.questionTag.createMany({ data: part });
-          return { ok: true as const, imported: rows.length, skipped };
+          return { ok: true as const, imported: rows.length, skipped, repeats: [] };
         },
         { timeout: 120_000, maxWait: 30_000 },
       );
@@ -122,10 +130,11 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
   const bank: QuestionBank = {
     importDrafts,
     async importFile(orgId, file, opts) {
-      const plan = await readBankFile(file.name, file.bytes);
+      const plan = await readBankFile(file.name, file.bytes, { skipDuplicates: opts?.skipExisting });
       if (!('drafts' in plan)) return { ok: false, problems: plan.problems };
       if (plan.problems.length > 0) return { ok: false, problems: plan.problems, format: plan.format };
-      return { ...(await importDrafts(orgId, plan.drafts, opts)), format: plan.format };
+      const result = await importDrafts(orgId, plan.drafts, opts);
+      return result.ok ? { ...result, repeats: plan.repeats, format: plan.format } : { ...result, format: plan.format };
     },
     async exportFile(orgId, format, filter = {}) {
       const [org, questions] = await Promise.all([

@@ -1,0 +1,31 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from '../helpers/harness.ts';
+import { csvFile, sayWithFile } from '../helpers/sandbox-files.ts';
+
+const HEADER = ['题型', '题干', '选项A', '选项B', '选项C', '答案', '解析', '标签', '难度'];
+
+describe('question bank edges found with a real bank', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness({ env: { SHUXIANG_DEMO_QUESTIONS: 'off' } });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('题库 导入 跳过重复 keeps the first of two equal rows in one file and names the line it dropped', async () => {
+    const file = csvFile('bank.csv', [
+      HEADER,
+      ['单选', '重复出现的一题', '甲', '乙', '丙', 'A', '', '边界', ''],
+      ['判断', '只出现一次的题', null, null, null, '对', '', '边界', ''],
+      ['单选', '重复出现的一题', '丙', '甲', '乙', 'B', '', '边界', ''],
+    ]);
+    const [refused] = await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入', file);
+    expect(refused!.text).toContain('第 4 行：与第 2 行是同一道题');
+    const [done] = await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入 跳过重复', file);
+    expect(done!.text).toBe(
+      '已从「bank.csv」导入 2 道题，题库现有 2 道题。\n' +
+        '文件里有 1 行与前面的行重复，保留了第一次出现的题，未导入这些行：\n第 4 行（与第 2 行相同）',
+    );
+  });
+});
