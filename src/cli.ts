@@ -144,7 +144,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (result.repeats.length > 0) {
         const lines = result.repeats.map((r) => `${r.line} (= ${r.other})`);
         const shown = lines.slice(0, 20).join(', ') + (lines.length > 20 ? ', …' : '');
-        io.out(`Skipped ${lines.length} repeating an earlier row of the file (line${lines.length > 1 ? 's' : ''} ${shown}).`);
+        io.out(
+          `Skipped ${lines.length} repeating an earlier row of the file (line${lines.length > 1 ? 's' : ''} ${shown}).`,
+        );
       }
       io.out(`The bank now holds ${await bank.count(org.id)} active question(s).`);
       return 0;

@@ -116,7 +116,7 @@ export async function writeBankFile(
               ? '对'
               : '错'
             : d.type === 'fill'
-              ? d.answer.join('|')
+              ? d.answer.join('；') // blanks by ；, a blank's accepted answers already joined by |
               : d.answer.join('');
         case 'explanation':
           return d.explanation;

@@ -4,13 +4,7 @@ import { newId } from '../../../lib/ids.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import { readBankFile, writeBankFile, type BankFormat, type DraftWithLine } from './file-format.ts';
 import type { ImportProblem } from './problems.ts';
-import {
-  decodeQuestion,
-  questionAnswerColumn,
-  questionOptionsColumn,
-  type BankQuestion,
-  type QuestionType,
-} from './types.ts';
+import { decodeQuestion, encodeAnswer, questionOptionsColumn, type BankQuestion, type QuestionType } from './types.ts';
 
 export interface ImportOptions {
   /** Leave out questions the bank already has instead of refusing the file. */
@@ -106,7 +100,7 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
                 type: d.draft.type,
                 stem: d.draft.stem,
                 options: questionOptionsColumn.stringify(d.draft.options),
-                answer: questionAnswerColumn.stringify(d.draft.answer),
+                answer: encodeAnswer(d.draft.type, d.draft.answer),
                 explanation: d.draft.explanation,
                 difficulty: d.draft.difficulty,
                 source: d.draft.source,
