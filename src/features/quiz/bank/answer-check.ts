@@ -5,7 +5,7 @@ import { fillBlanks, type QuestionDraft } from './types.ts';
  * A member's fill-in response as one text per blank. A form sends one value
  * per blank; typed text is split on ；/;/|/line breaks, or on spaces when
  * that is what gives the question's number of blanks (`答 全面的 系统的`). A
- * one-blank question takes the whole text.
+ * one-blank question takes the whole text. Null when a blank is missing.
  */
 export function fillResponse(blankCount: number, response: string | string[]): string[] | null {
   let parts: string[];
@@ -19,6 +19,8 @@ export function fillResponse(blankCount: number, response: string | string[]): s
     if (parts.length === 1) parts = response.trim().split(/\s+/);
   }
   if (parts.length === 0 || parts.some((p) => normalizeAnswer(p) === '')) return null;
+  // Half an answer is not read as a (wrong) answer: the member is asked for every blank.
+  if (blankCount > 1 && parts.length !== blankCount) return null;
   return parts;
 }
 
