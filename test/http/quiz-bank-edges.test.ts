@@ -28,4 +28,20 @@ describe('question bank edges found with a real bank', () => {
         '文件里有 1 行与前面的行重复，保留了第一次出现的题，未导入这些行：\n第 4 行（与第 2 行相同）',
     );
   });
+
+  it('题库 模板 gives the template as XLSX and CSV files, which import as they are', async () => {
+    const replies = await h.say('group-a', 'sec-wang', '题库 模板');
+    expect(replies[0]!.text).toContain('有几个空就用；隔开各空');
+    const files = replies.slice(1).map((m) => (m as unknown as { file: { name: string; url: string } }).file);
+    expect(files.map((f) => f.name)).toEqual(['题库模板.xlsx', '题库模板.csv']);
+    for (const [i, file] of files.entries()) {
+      const res = await h.shuxiang.app.request(file.url);
+      expect(res.status).toBe(200);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const [done] = await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入 跳过重复', { name: file.name, bytes });
+      expect(done!.text).toMatch(
+        i === 0 ? /^已从「题库模板.xlsx」导入 5 道题/ : /导入 0 道题.*\n已跳过题库中已有的 5 道题/s,
+      );
+    }
+  });
 });
