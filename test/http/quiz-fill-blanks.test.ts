@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
 import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
 import { advance, latestCards, rawClick, QUIZ_ENV } from '../helpers/quiz-fixtures.ts';
 import { csvFile, sayWithFile } from '../helpers/sandbox-files.ts';
@@ -11,13 +12,16 @@ function formOn(card: TranscriptMessage) {
   return form;
 }
 
-describe('a fill-in question with two blanks', () => {
+describe.each(providers)('a fill-in question with two blanks on $name', (provider) => {
   let h: Harness;
+  let database: TestDatabase;
   beforeEach(async () => {
-    h = await createHarness({ env: QUIZ_ENV });
+    database = await provider.create();
+    h = await createHarness({ database, env: QUIZ_ENV });
   });
   afterEach(async () => {
     await h.close();
+    await database.drop();
   });
 
   it('is imported as two blanks, answered blank by blank, and half an answer scores nothing', async () => {
