@@ -44,4 +44,23 @@ describe('question bank edges found with a real bank', () => {
       );
     }
   });
+
+  it('renames the seed file paths of a starter bank imported before to the names a reader sees', async () => {
+    // As the starter bank was imported before sources were names.
+    await sayWithFile(
+      h,
+      'group-a',
+      'sec-wang',
+      '题库 导入',
+      csvFile('old.csv', [
+        ['题型', '题干', '答案', '来源'],
+        ['判断', '早先导入的入门题', '对', 'seeds/002_f35f0752c41521bb.txt'],
+      ]),
+    );
+    await h.say('group-a', 'sec-wang', '题库 导入 入门题库');
+    const old = await h.shuxiang.db.prisma.question.findFirstOrThrow({ where: { stem: '早先导入的入门题' } });
+    expect(old.source).toBe('郴州市委办公室系统“读书会”工作报道');
+    const paths = await h.shuxiang.db.prisma.question.count({ where: { source: { startsWith: 'seeds/' } } });
+    expect(paths).toBe(0);
+  });
 });

@@ -43,6 +43,8 @@ export interface QuestionBank {
   stats(orgId: string): Promise<BankStats>;
   list(orgId: string, filter?: { tag?: string; includeRetired?: boolean }): Promise<BankQuestion[]>;
   count(orgId: string): Promise<number>;
+  /** Renames a source on every question of an organisation that has it; returns how many changed. */
+  renameSource(orgId: string, from: string, to: string): Promise<number>;
 }
 
 /** SQLite allows 32,766 bound parameters; stay far below for IN lists. */
@@ -174,6 +176,10 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
       return rows.map(decodeQuestion);
     },
     count: (orgId) => db.question.count({ where: { orgId, status: 'active' } }),
+    async renameSource(orgId, from, to) {
+      const { count } = await db.question.updateMany({ where: { orgId, source: from }, data: { source: to } });
+      return count;
+    },
   };
   return bank;
 }
