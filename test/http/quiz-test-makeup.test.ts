@@ -64,8 +64,9 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
   });
 
   it('invites privately, times each attempt on the server, reports absentees and runs the make-up for exactly them', async () => {
-    const scheduled = await h.say(G, 'sec-wang', '测试 安排 3 党建 截止 3-2 18:00 限时 10 补考 24');
-    expect(scheduled.some((m) => m.text?.includes('第1场《党建闭卷测试》已开始：3 题'))).toBe(true);
+    await h.say(G, 'sec-wang', '测试 安排 3 党建 截止 3-2 18:00 限时 10 补考 24');
+    // The details are the secretary's (results go to them): privately, not to the group.
+    expect((await texts(h, dm('sec-wang'))).some((t) => t.includes('第1场《党建闭卷测试》已开始：3 题'))).toBe(true);
     expect((await texts(h, G)).some((t) => t.includes('已私聊通知 3 位成员'))).toBe(true);
     for (const u of ['m-li', 'm-zhang', 'm-chen']) {
       expect(JSON.stringify((await lastCard(h, dm(u), '闭卷测试')).card)).toContain('开始答题');

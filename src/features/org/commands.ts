@@ -7,13 +7,19 @@ import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature
 import { org } from '../../messages/zh-CN/org.ts';
 import { createUnitsCommand } from './units-command.ts';
 
+/** The platform as members call it; an unknown id is shown as it is. */
+function platformName(ctx: CommandContext | ActionContext): string {
+  const p = ctx.platform;
+  return p === 'feishu' || p === 'dingtalk' || p === 'sandbox' ? ctx.t(`platform.${p}`) : p;
+}
+
 function whoamiText(ctx: CommandContext | ActionContext): string {
   const { identity, t } = ctx;
   const text = t('whoami.text', {
     name: identity.displayName,
     unit: identity.unitName ?? t('whoami.no_unit'),
     role: t(identity.role === 'secretary' ? 'role.secretary' : 'role.member'),
-    platform: ctx.platform,
+    platform: platformName(ctx),
   });
   if (identity.unitRoles.length === 0) return text;
   const roles = identity.unitRoles

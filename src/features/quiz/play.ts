@@ -8,7 +8,7 @@ import type { Exams } from './exam.ts';
 import type { QuizQuestion } from './questions.ts';
 import { createRoundCache, type RoundSnapshot } from './round-cache.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
-import type { QuizDeps } from './shared.ts';
+import { blankCount, type QuizDeps } from './shared.ts';
 import { periodKeys } from './time.ts';
 import { dailySettings } from './round-settings.ts';
 
@@ -37,6 +37,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
 
   function invalidHint(q: QuizQuestion): string {
     if (q.type === 'truefalse') return t('quiz.answer.hint.truefalse');
+    if (q.type === 'fill' && blankCount(q) > 1) return t('quiz.answer.hint.fill_blanks', { n: blankCount(q) });
     if (q.type === 'fill') return t('quiz.answer.hint.fill');
     return t(q.type === 'single' ? 'quiz.answer.hint.single' : 'quiz.answer.hint.multiple', {
       keys: (q.optionKeys ?? []).join('、'),

@@ -4,6 +4,9 @@ export const org = {
   'admin.usage.verb_unknown': '只能是 添加、移除 或 列表',
   // org
   'whoami.text': '{name}，您好！\n单位：{unit}\n身份：{role}\n平台：{platform}',
+  'platform.feishu': '飞书',
+  'platform.dingtalk': '钉钉',
+  'platform.sandbox': '沙盒（测试页面）',
   'whoami.no_unit': '未分配',
   'admin.need_mention': '请@要设置的人，例如：管理员 添加 @李明',
   'admin.added': '已将 {names} 设为书记。',

@@ -52,6 +52,14 @@ export const quiz = {
   'quiz.submit': '提交',
   'quiz.fill.label': '您的答案',
   'quiz.fill.placeholder': '在这里输入答案',
+  'quiz.fill.blank_label': '第{n}空',
+  'quiz.fill.blank_placeholder': '第{n}空的答案',
+  'quiz.card_hint.single': '点击选项作答，或发送「答 B」。',
+  'quiz.card_hint.multiple': '勾选全部正确选项后提交，或发送「答 AC」。',
+  'quiz.card_hint.truefalse': '点击「正确」或「错误」作答，或发送「答 对」。',
+  'quiz.card_hint.fill': '填写答案后提交，或发送「答 您的答案」。',
+  'quiz.card_hint.fill_blanks':
+    '本题有 {n} 个空，每空填一项后提交，或发送「答 第一空；第二空」（空与空之间用；隔开）。',
   'quiz.explanation': '解析：{text}',
   'quiz.none': '无',
   'quiz.all_tags': '全部题目',
@@ -77,6 +85,7 @@ export const quiz = {
   'quiz.answer.hint.multiple': '请从 {keys} 中选一项或多项，例如「答 AC」。',
   'quiz.answer.hint.truefalse': '请回答「对」或「错」。',
   'quiz.answer.hint.fill': '请直接写出答案。',
+  'quiz.answer.hint.fill_blanks': '本题有 {n} 个空，请每空都填写，空与空之间用；隔开，例如「答 第一空；第二空」。',
   'quiz.answer.nothing_open_group': '本群现在没有正在进行的抢答题。每日一练请直接点击题卡上的选项作答。',
   'quiz.answer.nothing_open_direct': '您现在没有正在进行的测试。收到测试通知后，点击「开始答题」。',
 
@@ -133,7 +142,6 @@ export const quiz = {
   'quiz.test.field.limit': '限时',
   'quiz.test.field.closes': '截止',
   'quiz.test.minutes': '{n} 分钟',
-  'quiz.test.remaining': '{m} 分 {s} 秒',
   'quiz.test.used': '{m}分{s}秒',
   'quiz.test.saved': '上一题已提交。',
   'quiz.test.submitted_toast': '已交卷。',
@@ -152,6 +160,8 @@ export const quiz = {
     '已安排第{seq}场《{title}》：{count} 题，{opens} 开始，{closes} 截止，每人限时 {minutes} 分钟。开始时我会私聊通知每位成员；截止后把成绩和缺考名单发给您，并为缺考的人开放 {makeup} 小时补考。',
   'quiz.test.scheduled_now':
     '第{seq}场《{title}》已开始：{count} 题，{closes} 截止，每人限时 {minutes} 分钟，已私聊通知每位成员。截止后把成绩和缺考名单发给您，并为缺考的人开放 {makeup} 小时补考。',
+  'quiz.test.scheduled_group':
+    '已安排第{seq}场闭卷测试，{opens} 开始，{closes} 截止。开始时会私聊通知每位成员，请届时在私聊中作答。',
   'quiz.test.opened_group': '第{seq}场闭卷测试已开始，已私聊通知 {count} 位成员，{closes} 截止。请在私聊中作答。',
   'quiz.test.closed_group': '第{seq}场{kind}已结束：{taken} 人参加，{absent} 人未参加。成绩已发给书记。',
   'quiz.test.closed_group_makeup':
@@ -168,6 +178,7 @@ export const quiz = {
   'quiz.test.bad_verb': '不认识「{verb}」，请写 安排、列表、结果 或 导出',
   'quiz.test.list': '最近的测试：\n{lines}\n发送「测试 结果 场次」查看成绩。',
   'quiz.test.list_line': '第{seq}场 {kind}《{title}》 {status}，{opens} ~ {closes}，已作答 {taken}/{invited} 人',
+  'quiz.test.list_line_scheduled': '第{seq}场 {kind}《{title}》 未开始，{opens} 开始，{closes} 截止',
   'quiz.test.list_empty': '还没有安排过测试。',
   'quiz.status.scheduled': '未开始',
   'quiz.status.running': '进行中',

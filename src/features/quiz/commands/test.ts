@@ -78,6 +78,16 @@ export function testCommand({ deps, exams }: QuizParts) {
             db.quizInvite.count({ where: { roundId: r.id } }),
             db.quizAttempt.count({ where: { roundId: r.id } }),
           ]);
+          // Before it opens nobody is invited yet: "已作答 0/0 人" would say nothing.
+          if (r.status === 'scheduled') {
+            return ctx.t('quiz.test.list_line_scheduled', {
+              seq: r.seq,
+              kind: ctx.t(r.kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title'),
+              title: r.title,
+              opens: formatLocal(r.opensAt, tz),
+              closes: r.closesAt ? formatLocal(r.closesAt, tz) : '-',
+            });
+          }
           return ctx.t('quiz.test.list_line', {
             seq: r.seq,
             kind: ctx.t(r.kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title'),
@@ -155,17 +165,31 @@ export function testCommand({ deps, exams }: QuizParts) {
         minutes,
         makeupHours,
       });
-      await ctx.reply(
-        ctx.t(opensNow ? 'quiz.test.scheduled_now' : 'quiz.test.scheduled', {
-          seq,
-          title,
-          count,
-          opens: formatLocal(opensAt, tz),
-          closes: formatLocal(closesAt, tz),
-          minutes,
-          makeup: makeupHours,
-        }),
-      );
+      const details = ctx.t(opensNow ? 'quiz.test.scheduled_now' : 'quiz.test.scheduled', {
+        seq,
+        title,
+        count,
+        opens: formatLocal(opensAt, tz),
+        closes: formatLocal(closesAt, tz),
+        minutes,
+        makeup: makeupHours,
+      });
+      if (ctx.event.chat.kind !== 'group') {
+        await ctx.reply(details);
+        return;
+      }
+      // The details ("results go to you") are the secretary's; the group gets one announcement:
+      // the opening notice (sent as the test opens) or, for a later start, when it will open.
+      await ctx.replyPrivately(details);
+      if (!opensNow) {
+        await ctx.reply(
+          ctx.t('quiz.test.scheduled_group', {
+            seq,
+            opens: formatLocal(opensAt, tz),
+            closes: formatLocal(closesAt, tz),
+          }),
+        );
+      }
     },
   });
 
