@@ -128,7 +128,13 @@ function afterSpan(s: string, now: DateTime): { at: DateTime; rest: string; dayO
   if (m) {
     const n = Number(m[1]);
     const u = m[2]!;
-    const span = u.startsWith('m') ? { minutes: n } : u.startsWith('h') ? { hours: n } : u.startsWith('w') ? { weeks: n } : { days: n };
+    const span = u.startsWith('m')
+      ? { minutes: n }
+      : u.startsWith('h')
+        ? { hours: n }
+        : u.startsWith('w')
+          ? { weeks: n }
+          : { days: n };
     return { at: now.plus(span), rest: s.slice(m[0].length), dayOnly: /^[dw]/.test(u) };
   }
   return null;
@@ -208,7 +214,11 @@ function chronoMoment(s: string, local: DateTime, tz: string): Moment | null {
       );
     }
     if (!hourKnown) at = at.set({ hour: 9, minute: 0 });
-    return { at: at.set({ second: 0, millisecond: 0 }).toJSDate(), rest: s.slice(result.text.length), timed: hourKnown };
+    return {
+      at: at.set({ second: 0, millisecond: 0 }).toJSDate(),
+      rest: s.slice(result.text.length),
+      timed: hourKnown,
+    };
   }
   return null;
 }
