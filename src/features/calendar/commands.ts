@@ -24,30 +24,20 @@ import { createHolidays, type DescribeItem } from './holidays.ts';
 import { missingYearOf, waitForWorkingDays } from './waiting.ts';
 import { CalendarDataMissing } from './working-days.ts';
 
-export const REMINDER_KIND = 'reminder';
+import {
+  formatLocal,
+  nextReminderSeq,
+  retryOnUniqueViolation,
+  REMINDER_KIND,
+  reminderPayloadSchema,
+  type ReminderPayload,
+} from './reminder-payload.ts';
+import { createReminderList } from './reminder-list.ts';
 
-/** What a reminder item carries (ScheduledItem.payload). */
-export const reminderPayloadSchema = z.object({
-  v: z.literal(1),
-  text: z.string(),
-  platform: z.string(),
-  targets: z.array(z.object({ kind: z.enum(['chat', 'user']), id: z.string() })).min(1),
-  mentions: z.array(z.object({ id: z.string(), name: z.string() })).default([]),
-  /** Names of the private recipients, for the list. */
-  targetNames: z.array(z.string()).default([]),
-  /** The fixed activity this reminder is (fixed-activities.ts), when switched on as one. */
-  activity: z.string().optional(),
-});
-export type ReminderPayload = z.infer<typeof reminderPayloadSchema>;
+// Where other modules have always found them.
+export { formatLocal, REMINDER_KIND, reminderPayloadSchema, type ReminderPayload };
 
 const PRIVATE = ['私聊', '私信', 'private', 'dm'];
-
-const WEEKDAY = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
-
-export function formatLocal(at: Date, tz: string): string {
-  const d = DateTime.fromJSDate(at, { zone: tz });
-  return `${d.toFormat('yyyy-MM-dd')} ${WEEKDAY[d.weekday]} ${d.toFormat('HH:mm')}`;
-}
 
 /** Reminders (`提醒`, `提醒列表`) and the dead-letter list (`发送失败`). */
 export function createCalendarFeature(deps: FeatureDeps): Feature {
@@ -56,14 +46,6 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
 
   function render(text: string, late: { due: string } | null): string {
     return late ? t('calendar.reminder.late', { text, due: late.due }) : t('calendar.reminder.text', { text });
-  }
-
-  /** The reminders of an organisation in list order (the numbers people type). */
-  async function listReminders(ctx: CommandContext) {
-    return ctx.services.db.scheduledItem.findMany({
-      where: { orgId: ctx.identity.orgId, kind: REMINDER_KIND, status: { in: ['active', 'stalled'] } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
   }
 
   function whenOf(recurrence: string | null, dueAt: Date, tz: string): string {
@@ -181,32 +163,42 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
       targetNames,
       ...(activity ? { activity } : {}),
     };
-    if (rule && upcoming.length === 0) {
-      // Nothing is known yet (the first time is in a year without data): it waits, and resumes on import.
-      reminderPayloadSchema.parse(payload);
-      await deps.db.$transaction((tx) =>
-        waitForWorkingDays(tx, {
-          orgId: identity.orgId,
-          kind: REMINDER_KIND,
-          payload,
-          rule: rule,
-          timezone: tz,
-          year: waitsFor!,
-          createdBy: identity.memberId,
-          dueAt: now,
-        }),
-      );
-    } else {
-      await jobs.schedule(reminderJob, {
-        orgId: identity.orgId,
-        dueAt: upcoming[0]!,
-        payload,
-        recurrence: rule ?? undefined,
-        timezone: tz,
-        createdBy: identity.memberId,
-      });
-    }
-    const n = (await listReminders(ctx)).length;
+    // The number (编号) is taken in the creating transaction; a race on it goes again.
+    const n = await retryOnUniqueViolation(() =>
+      deps.db.$transaction(async (tx) => {
+        const seq = await nextReminderSeq(tx, identity.orgId);
+        if (rule && upcoming.length === 0) {
+          // Nothing is known yet (the first time is in a year without data): it waits, and resumes on import.
+          reminderPayloadSchema.parse(payload);
+          await waitForWorkingDays(tx, {
+            orgId: identity.orgId,
+            kind: REMINDER_KIND,
+            payload,
+            rule,
+            timezone: tz,
+            year: waitsFor!,
+            createdBy: identity.memberId,
+            dueAt: now,
+            seq,
+          });
+        } else {
+          await jobs.schedule(
+            reminderJob,
+            {
+              orgId: identity.orgId,
+              dueAt: upcoming[0]!,
+              payload,
+              recurrence: rule ?? undefined,
+              timezone: tz,
+              createdBy: identity.memberId,
+              seq,
+            },
+            tx,
+          );
+        }
+        return seq;
+      }),
+    );
 
     const to =
       (targetNames.length && (isPrivate || event.chat.kind === 'group')
@@ -270,48 +262,8 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
   });
 
-  const reminders = defineCommand({
-    name: 'reminders',
-    zh: '提醒列表',
-    summaryKey: 'cmd.reminders.summary',
-    usageKey: 'cmd.reminders.usage',
-    scope: 'any',
-    role: 'secretary',
-    subcommands: [
-      defineSubcommand({
-        name: 'cancel',
-        zh: '取消',
-        aliases: ['删除', 'delete', 'remove'],
-        positionals: ['n'],
-        args: number,
-        async run(ctx, { n }) {
-          const row = (await listReminders(ctx))[n - 1];
-          if (!row) throw new UserError('calendar.no_such', { n });
-          await jobs.cancel(row.id);
-          const payload = reminderPayloadSchema.safeParse(parseJsonValue(row.payload, 'ScheduledItem.payload'));
-          await ctx.reply(t('calendar.cancelled', { n, text: payload.success ? payload.data.text : '' }));
-        },
-      }),
-    ],
-    async run(ctx) {
-      const list = await listReminders(ctx);
-      if (list.length === 0) return void (await ctx.reply(t('calendar.list.empty')));
-      const lines = list.map((row, i) => {
-        const payload = reminderPayloadSchema.safeParse(parseJsonValue(row.payload, 'ScheduledItem.payload'));
-        const text = payload.success ? payload.data.text : row.kind;
-        const names =
-          payload.success && payload.data.targetNames.length ? ` → ${payload.data.targetNames.join('、')}` : '';
-        return t('calendar.list.line', {
-          n: i + 1,
-          when: whenOf(row.recurrence, row.dueAt, row.timezone),
-          text: text + names,
-          state: stateOf(row.status, row.lastError),
-          next: row.status === 'stalled' ? '—' : formatLocal(row.dueAt, row.timezone),
-        });
-      });
-      await ctx.reply(t('calendar.list', { lines: lines.join('\n') }));
-    },
-  });
+  const reminderList = createReminderList(deps, { whenOf, stateOf });
+  const reminders = reminderList.command;
 
   /** The newest dead letters of the organisation, in the order `发送失败` numbers them. */
   const deadLetters = (ctx: CommandContext) =>
@@ -433,7 +385,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     name: 'calendar',
     messages: calendar,
     commands: [remind, reminders, outboxCommand, ...holidays.commands, ...fixed.commands],
-    actions: holidays.actions,
+    actions: [...holidays.actions, ...reminderList.actions],
     jobs: [reminderJob],
     periodic: [...holidays.periodic, ...fixed.periodic],
     onChatLeft,
