@@ -1,16 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWorkingDays } from '../../src/features/calendar/working-days.ts';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
 import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
 
 /** Issue 11 part 2: a reminder's number (编号) is its own for life, not its place in the list. */
-describe('reminder numbers', () => {
+describe.each(providers)('reminder numbers on $name', (provider) => {
+  let database: TestDatabase;
   let h: Harness;
   beforeEach(async () => {
     // Monday 2026-03-02 09:00 in Shanghai.
-    h = await createHarness({ workingDays: createWorkingDays({ years: new Set([2026]) }) });
+    database = await provider.create();
+    h = await createHarness({ database, workingDays: createWorkingDays({ years: new Set([2026]) }) });
   });
   afterEach(async () => {
     await h.close();
+    await database.drop();
   });
 
   const cardText = (m: TranscriptMessage | undefined) => JSON.stringify(m?.card ?? m?.text ?? '');
