@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { defineCommand, defineSubcommand } from '../../bot/commands.ts';
+import { defineCommand } from '../../bot/commands.ts';
 import type { CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
@@ -8,7 +8,6 @@ import { defineJob } from '../../bot/jobs.ts';
 import type { Tx } from '../../lib/db.ts';
 import { parseJsonValue } from '../../lib/json-column.ts';
 import { calendar } from '../../messages/zh-CN/calendar.ts';
-import { outboxBodyColumn } from '../../outbox/outbox.ts';
 import type { Mention, Target } from '../../platforms/types.ts';
 import { parseSchedule, TimeParseError } from './parse-time.ts';
 import {
@@ -33,6 +32,7 @@ import {
   type ReminderPayload,
 } from './reminder-payload.ts';
 import { createReminderList } from './reminder-list.ts';
+import { createDeadLetters } from './dead-letters.ts';
 
 // Where other modules have always found them.
 export { formatLocal, REMINDER_KIND, reminderPayloadSchema, type ReminderPayload };
@@ -258,72 +258,10 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     return t('calendar.list.stalled', { reason: lastError ?? '' });
   }
 
-  const number = z.object({
-    n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
-  });
-
   const reminderList = createReminderList(deps, { whenOf, stateOf });
   const reminders = reminderList.command;
 
-  /** The newest dead letters of the organisation, in the order `发送失败` numbers them. */
-  const deadLetters = (ctx: CommandContext) =>
-    ctx.services.db.outboxMessage.findMany({
-      where: { orgId: ctx.identity.orgId, status: 'dead' },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      take: 20,
-    });
-
-  const outboxCommand = defineCommand({
-    name: 'outbox',
-    zh: '发送失败',
-    summaryKey: 'cmd.outbox.summary',
-    usageKey: 'cmd.outbox.usage',
-    scope: 'any',
-    role: 'secretary',
-    subcommands: [
-      defineSubcommand({
-        name: 'retry',
-        zh: '重试',
-        aliases: ['重发', '重新发送'],
-        positionals: ['n'],
-        args: number,
-        async run(ctx, { n }) {
-          const row = (await deadLetters(ctx))[n - 1];
-          if (!row) throw new UserError('outbox.dead.no_such', { n });
-          await ctx.services.db.outboxMessage.updateMany({
-            where: { id: row.id, status: 'dead' },
-            data: { status: 'pending', attempts: 0, nextAttemptAt: ctx.services.clock.now(), lastError: null },
-          });
-          await ctx.reply(t('outbox.dead.retried', { n }));
-        },
-      }),
-      // `发送失败 列表` reads as naturally as `发送失败`.
-      defineSubcommand({ name: 'list', zh: '列表', aliases: ['dead', '查看'], run: (ctx) => listDead(ctx) }),
-    ],
-    run: (ctx) => listDead(ctx),
-  });
-
-  async function listDead(ctx: CommandContext): Promise<void> {
-    const dead = await deadLetters(ctx);
-    if (dead.length === 0) return void (await ctx.reply(t('outbox.dead.empty')));
-    const lines = dead.map((row, i) => {
-      let preview = row.kind;
-      try {
-        const body = outboxBodyColumn.parse(row.body);
-        preview = 'text' in body ? body.text : body.card.header.title;
-      } catch {
-        // a malformed body is itself a reason it died; show the kind
-      }
-      return t('outbox.dead.line', {
-        n: i + 1,
-        time: formatLocal(row.createdAt, ctx.identity.timezone),
-        target: t(row.targetKind === 'user' ? 'outbox.target.user' : 'outbox.target.chat', { id: row.targetId }),
-        preview: preview.length > 40 ? `${preview.slice(0, 40)}…` : preview,
-        error: (row.lastError ?? '').slice(0, 120),
-      });
-    });
-    await ctx.reply(t('outbox.dead.list', { lines: lines.join('\n') }));
-  }
+  const outboxCommand = createDeadLetters(deps);
 
   /**
    * The bot left a group: its reminders for that group are cancelled, not

@@ -210,6 +210,7 @@ export const calendar = {
   'outbox.dead.line': '{n}. {time} → {target}：{preview}\n    原因：{error}',
   'outbox.dead.empty': '没有发送失败的消息。',
   'outbox.dead.retried': '已重新排队发送第 {n} 条消息。',
+  'outbox.dead.not_dead': '第 {n} 条消息已经重新发送过了。发送「发送失败」查看现在的失败消息。',
   'outbox.dead.no_such': '没有编号为 {n} 的失败消息。发送「发送失败」查看编号。',
   'outbox.dead.notice':
     '有消息多次发送失败，已停止重试（{reason}）。发送「发送失败」查看并重新发送；一小时内不再重复通知。',
