@@ -61,3 +61,41 @@ describe('reminders with relative dates, early in the morning in Beijing', () =>
     expect(await fired()).toBe(1);
   });
 });
+
+describe('the README and help examples at any hour of a Beijing day', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  // Monday 30 November 2026, Beijing time: just after midnight, early morning (UTC still Sunday), noon, late evening.
+  it.each([
+    ['00:30', '2026-11-29T16:30:00Z'],
+    ['07:30', '2026-11-29T23:30:00Z'],
+    ['12:00', '2026-11-30T04:00:00Z'],
+    ['23:30', '2026-11-30T15:30:00Z'],
+  ])('at %s', async (_hour, iso) => {
+    h = await createHarness({ clock: createManualClock(iso) });
+    const [monthly] = await h.say('group-a', 'sec-wang', '提醒 每月最后一个工作日 17:00 提交本月学习记录');
+    expect(monthly!.text).toContain('已设置提醒（编号 1）：提交本月学习记录');
+    // The last working day of November is today, Monday the 30th, until 17:00; then 31 December.
+    expect(monthly!.text).toContain(
+      iso < '2026-11-30T09:00:00Z' ? '· 2026-11-30 周一 17:00' : '· 2026-12-31 周四 17:00',
+    );
+    const [weekly] = await h.say('group-a', 'sec-wang', '提醒 周一 09:00 集中研学 @m-li');
+    expect(weekly!.text).toContain('已设置提醒（编号 2）：集中研学');
+    expect(weekly!.text).toContain('@：李明');
+    // Before 09:00 on the Monday it is today; after, next Monday.
+    expect(weekly!.text).toContain(
+      iso < '2026-11-30T01:00:00Z' ? '· 2026-11-30 周一 09:00' : '· 2026-12-07 周一 09:00',
+    );
+    const [privately] = await h.say('group-a', 'sec-wang', '提醒 私聊 明天 15:00 交心得 @m-li');
+    expect(privately!.text).toContain('时间：2026-12-01 周二 15:00');
+    expect(privately!.text).toContain('发送：私聊 李明');
+    const [list] = await h.say('group-a', 'sec-wang', '提醒列表');
+    expect(list!.text).toMatch(/^1\. .*提交本月学习记录/m);
+    expect(list!.text).toMatch(/^3\. 2026-12-01 周二 15:00（一次） · 交心得/m);
+    const [cancel] = await h.say('group-a', 'sec-wang', '提醒列表 取消 2');
+    expect(JSON.stringify(cancel!.card)).toContain('已取消提醒（编号 2）：集中研学');
+  });
+});
