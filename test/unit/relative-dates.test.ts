@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { parseSchedule, TimeParseError } from '../../src/features/calendar/parse-time.ts';
+import { parseMoment, parseSchedule, TimeParseError } from '../../src/features/calendar/parse-time.ts';
 
 /**
  * Relative dates are read on the organisation's wall clock, never on the
@@ -118,4 +118,24 @@ describe('a New York reminder across the end of summer time keeps its wall-clock
     ['后天 10:00 开会', '2026-11-02 10:00'],
     ['2天后 开会', '2026-11-02 10:00'],
   ]);
+});
+
+describe('parseMoment: a whole argument as one moment, for any command that takes a date', () => {
+  const at = DateTime.fromISO('2026-11-29T07:30', { zone: 'Asia/Shanghai' }).toJSDate();
+  const local = (d: Date | null) => d && DateTime.fromJSDate(d, { zone: 'Asia/Shanghai' }).toFormat('yyyy-MM-dd HH:mm');
+  it.each([
+    ['明天 18:00', '2026-11-30 18:00'],
+    ['明天下午6点', '2026-11-30 18:00'],
+    ['下周一 9点', '2026-11-30 09:00'],
+    ['本月底', '2026-11-30 09:00'],
+    ['2026-12-05 09:00', '2026-12-05 09:00'],
+    ['12月5日 14:30', '2026-12-05 14:30'],
+    ['17:00', '2026-11-29 17:00'],
+    ['昨天 9:00', '2026-11-28 09:00'],
+  ])('%s → %s', (text, expected) => {
+    expect(local(parseMoment(text, at, 'Asia/Shanghai'))).toBe(expected);
+  });
+  it.each(['明天 18:00 开会', '随便', '', '每天 9:00'])('refuses %j', (text) => {
+    expect(parseMoment(text, at, 'Asia/Shanghai')).toBeNull();
+  });
 });

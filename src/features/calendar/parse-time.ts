@@ -331,6 +331,43 @@ function cleanText(rest: string): string {
   return rest.replace(/^[\s,，:：;；、。的]+/, '').trim();
 }
 
+/** A one-off moment at the front of normalised `s`, with what follows it; past moments included. */
+function momentAtFront(s: string, now: Date, tz: string): { at: Date; rest: string } | null {
+  // A bare time of day ("17:00 开会") means the next such time.
+  const bare = timeOfDay(s);
+  if (bare) {
+    const [h, min] = bare.time.split(':').map(Number);
+    let at = DateTime.fromJSDate(now, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 });
+    if (at.toJSDate().getTime() <= now.getTime()) at = at.plus({ days: 1 });
+    return { at: at.toJSDate(), rest: bare.rest };
+  }
+  const once = readMoment(s, now, tz, timeOfDay);
+  if (!once) return null;
+  // A separate time after a date ("3月5日 下午3点") is joined here.
+  let { at, rest } = once;
+  const tod = once.timed ? null : timeOfDay(rest.replace(/^\s+/, ''));
+  if (tod) {
+    const [h, min] = tod.time.split(':').map(Number);
+    at = DateTime.fromJSDate(at, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 }).toJSDate();
+    rest = tod.rest;
+  }
+  return { at, rest };
+}
+
+/**
+ * A whole argument read as one moment, for any command that takes a date or
+ * a deadline (`截止 明天 18:00`, `开始 下周一 9点`, `2026-03-05 09:00`,
+ * `17:00`): the same words and the same organisation-time-zone reading as
+ * reminders. Null when the text is not exactly one moment; a past moment is
+ * returned as it is (the caller says whether that is wrong).
+ */
+export function parseMoment(input: string, now: Date, tz: string): Date | null {
+  const s = input.trim().normalize('NFKC').toLowerCase();
+  if (!s) return null;
+  const once = momentAtFront(s, now, tz);
+  return once && once.rest.trim() === '' ? once.at : null;
+}
+
 /**
  * Parses `input` ("<when> <text>") in time zone `tz` at `now`. Throws
  * TimeParseError with a catalogue key explaining what is wrong.
@@ -354,30 +391,14 @@ export function parseSchedule(input: string, now: Date, tz: string): ParsedSched
     const rule = { ...head.rule, time: tod?.time ?? DEFAULT_TIME } as Rule;
     return { kind: 'rule', rule, text: textFrom(tod ? tod.rest : rest) };
   }
-  // A bare time of day ("17:00 开会") means the next such time.
-  const tod = timeOfDay(s);
-  if (tod) {
-    const [h, min] = tod.time.split(':').map(Number);
-    let at = DateTime.fromJSDate(now, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 });
-    if (at.toJSDate().getTime() <= now.getTime()) at = at.plus({ days: 1 });
-    return { kind: 'once', at: at.toJSDate(), text: textFrom(tod.rest) };
-  }
-  const once = readMoment(s, now, tz, timeOfDay);
+  const once = momentAtFront(s, now, tz);
   if (once) {
-    // A separate time after a date ("3月5日 下午3点") is joined here.
-    let { at, rest } = once;
-    const tod = once.timed ? null : timeOfDay(rest.replace(/^\s+/, ''));
-    if (tod) {
-      const [h, min] = tod.time.split(':').map(Number);
-      at = DateTime.fromJSDate(at, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 }).toJSDate();
-      rest = tod.rest;
-    }
-    if (at.getTime() <= now.getTime()) {
+    if (once.at.getTime() <= now.getTime()) {
       throw new TimeParseError('calendar.parse.past', {
-        when: DateTime.fromJSDate(at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm'),
+        when: DateTime.fromJSDate(once.at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm'),
       });
     }
-    return { kind: 'once', at, text: textFrom(rest) };
+    return { kind: 'once', at: once.at, text: textFrom(once.rest) };
   }
   throw new TimeParseError('calendar.parse.unknown', {
     input: original.split(/\s+/).slice(0, 2).join(' ').slice(0, 30),
