@@ -7,11 +7,11 @@ import { createMigrator, migrationsDir, readMigrations } from '../../src/lib/mig
 import { providers, type TestDatabase } from '../helpers/databases.ts';
 
 /**
- * The reminder_numbers migration gives existing reminders the numbers
+ * The stable_numbers migration gives existing reminders the numbers
  * 提醒列表 showed before the upgrade (active ones in list order), per
  * organisation; cancelled ones come after, and other kinds get none.
  */
-describe.each(providers)('reminder_numbers migration on $name', ({ create }) => {
+describe.each(providers)('stable_numbers migration on $name', ({ create }) => {
   let test: TestDatabase;
   let db: Database;
   let before: string;
@@ -21,7 +21,7 @@ describe.each(providers)('reminder_numbers migration on $name', ({ create }) => 
     const dir = migrationsDir(db.provider);
     before = mkdtempSync(path.join(tmpdir(), 'shuxiang-mig-'));
     for (const m of readMigrations(dir)) {
-      if (m.name.endsWith('_reminder_numbers')) break;
+      if (m.name.endsWith('_stable_numbers')) break;
       cpSync(path.join(dir, m.name), path.join(before, m.name), { recursive: true });
     }
   });

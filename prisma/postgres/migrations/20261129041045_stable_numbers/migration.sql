@@ -1,6 +1,21 @@
 -- AlterTable
+ALTER TABLE "OutboxMessage" ADD COLUMN     "deadSeq" INTEGER;
+
+-- AlterTable
 ALTER TABLE "ScheduledItem" ADD COLUMN     "cancelledAt" TIMESTAMP(3),
 ADD COLUMN     "seq" INTEGER;
+
+-- CreateTable
+CREATE TABLE "OrgCounter" (
+    "orgId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "last" INTEGER NOT NULL,
+
+    CONSTRAINT "OrgCounter_pkey" PRIMARY KEY ("orgId","name")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "OutboxMessage_orgId_deadSeq_key" ON "OutboxMessage"("orgId", "deadSeq");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ScheduledItem_orgId_kind_seq_key" ON "ScheduledItem"("orgId", "kind", "seq");
