@@ -99,3 +99,18 @@ describe('the README and help examples at any hour of a Beijing day', () => {
     expect(JSON.stringify(cancel!.card)).toContain('已取消提醒（编号 2）：集中研学');
   });
 });
+
+describe('a visit recorded with a day word', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('活动 记录 … 昨天 at 07:30 Beijing time is Beijing’s yesterday, not UTC’s', async () => {
+    h = await createHarness({ clock: createManualClock('2026-11-28T23:30:00Z') });
+    const [recorded] = await h.say('group-a', 'sec-wang', '活动 记录 红色教育基地 昨天 沙洲村');
+    expect(recorded!.text).toContain('2026-11-28');
+    const [future] = await h.say('group-a', 'sec-wang', '活动 记录 红色教育基地 明天 井冈山');
+    expect(future!.text).toContain('还没到');
+  });
+});

@@ -199,7 +199,7 @@ export const calendar = {
   'activity.usage.record': '请写活动、日期和地点，例如：活动 记录 红色教育基地 2027-04-12 沙洲村',
   'activity.record.kind':
     '目前只登记「红色教育基地」的活动，「{kind}」不在其中。例如：活动 记录 红色教育基地 2027-04-12 沙洲村',
-  'activity.record.date': '「{date}」不是有效的日期，请写成 年-月-日，例如：2027-04-12',
+  'activity.record.date': '「{date}」不是有效的日期，请写成 年-月-日（例如 2027-04-12），或 今天、昨天',
   'activity.record.future': '{date} 还没到，请在活动之后再登记。',
   'activity.record.done': '已登记：{date} {place}。{year} 年红色教育基地 {done}/{quota} 次。',
   'activity.red_base.behind':
