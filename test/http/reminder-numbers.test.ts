@@ -45,6 +45,17 @@ describe.each(providers)('reminder numbers on $name', (provider) => {
     expect(again!.text).toContain('编号 4 的提醒（主题党日）已经取消过了');
   });
 
+  it('reminders set at the same moment by two secretaries get two numbers', async () => {
+    await h.say('group-a', 'sec-wang', '管理员 添加 @m-li');
+    const replies = await Promise.all([
+      h.say('group-a', 'sec-wang', '提醒 明天 10:00 晨读'),
+      h.say('group-b', 'm-li', '提醒 明天 11:00 交心得'),
+      h.say('dm-sec-wang', 'sec-wang', '提醒 明天 12:00 读书'),
+    ]);
+    const numbers = replies.map(([r]) => Number(/编号 (\d+)/.exec(r!.text ?? '')?.[1]));
+    expect(numbers.sort()).toEqual([1, 2, 3]);
+  });
+
   it('the list says which chat each reminder goes to, or whom privately', async () => {
     await h.say('group-a', 'sec-wang', '提醒 每天 08:00 学习强国打卡');
     await h.say('group-b', 'sec-wang', '提醒 周一 09:00 集中研学');
