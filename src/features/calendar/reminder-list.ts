@@ -36,7 +36,7 @@ export function createReminderList(
   const active = (orgId: string) =>
     db.scheduledItem.findMany({
       where: { orgId, kind: REMINDER_KIND, status: { in: ['active', 'stalled'] } },
-      orderBy: [{ seq: 'asc' }, { createdAt: 'asc' }],
+      orderBy: [{ seq: { sort: 'asc', nulls: 'last' } }, { createdAt: 'asc' }],
     });
 
   /** Where a reminder goes: the group by its name, or the people it is sent to privately. */
