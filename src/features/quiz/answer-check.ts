@@ -26,6 +26,8 @@ export function parseTrueFalse(text: string): 'true' | 'false' | null {
   return v === null ? null : v ? 'true' : 'false';
 }
 
+const TF_LETTERS: Record<string, 'true' | 'false'> = { A: 'true', B: 'false' };
+
 /**
  * Option letters from typed text: "B", "ｂ", "A,C", "A C", "ac", "A、C".
  * Returns null when something other than option letters is present.
@@ -34,7 +36,7 @@ export function parseChoiceKeys(text: string, optionKeys: string[]): string[] | 
   const cleaned = text
     .normalize('NFKC')
     .toUpperCase()
-    .replace(/[\s,，、;；.。/]+/g, '');
+    .replace(/[\s,，、;；.。/:：|]+/g, '');
   if (cleaned.length === 0) return null;
   const keys = [...cleaned];
   if (!keys.every((k) => optionKeys.includes(k))) return null;
@@ -51,7 +53,9 @@ export function parseResponse(q: CheckableQuestion, raw: string | string[]): str
     return normalizeFill(text).length > 0 ? [text.trim()] : null;
   }
   if (q.type === 'truefalse') {
-    const v = parseTrueFalse(Array.isArray(raw) ? (raw[0] ?? '') : raw);
+    const text = (Array.isArray(raw) ? (raw[0] ?? '') : raw).normalize('NFKC').trim();
+    // The card's buttons read 正确, 错误 in that order: people who count them type A or B.
+    const v = parseTrueFalse(text) ?? TF_LETTERS[text.toUpperCase()] ?? null;
     return v ? [v] : null;
   }
   const keys = parseChoiceKeys(Array.isArray(raw) ? raw.join('') : raw, q.optionKeys ?? []);

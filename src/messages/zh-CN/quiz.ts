@@ -75,8 +75,12 @@ export const quiz = {
   'quiz.answer.invalid': '没看懂这个答案。{hint}',
   'quiz.answer.hint.single': '请选 {keys} 中的一项。',
   'quiz.answer.hint.multiple': '请从 {keys} 中选一项或多项，例如「答 AC」。',
-  'quiz.answer.hint.truefalse': '请回答「对」或「错」。',
+  'quiz.answer.hint.truefalse': '请回答「对」或「错」（也可以写 √、×，或按按钮顺序写 A、B）。',
   'quiz.answer.hint.fill': '请直接写出答案。',
+  'quiz.card.hint.single': '点击选项作答，或发送「答 B」（本题进行中也可以只发 B）。',
+  'quiz.card.hint.multiple': '勾选后点「提交」，或发送「答 ACD」（本题进行中也可以只发 ACD）。',
+  'quiz.card.hint.truefalse': '点击「正确」或「错误」，或发送「答 对」或「答 错」（也可以写 √、×）。',
+  'quiz.card.hint.fill': '在输入框里填写后提交，或发送「答 」加上您的答案。',
   'quiz.answer.nothing_open_group': '本群现在没有正在进行的抢答题。每日一练请直接点击题卡上的选项作答。',
   'quiz.answer.nothing_open_direct': '您现在没有正在进行的测试。收到测试通知后，点击「开始答题」。',
 
@@ -89,6 +93,8 @@ export const quiz = {
   'quiz.contest.bad_seconds': '每题时间要在 10 到 120 秒之间',
   'quiz.contest.extra': '多了「{token}」',
   'quiz.contest.recorded': '已记录您的答案：{answer}（用时 {seconds} 秒）。本题结束时公布结果。',
+  'quiz.contest.recorded_typed':
+    '第{seq}场第{position}题：已记录您的答案 {answer}（用时 {seconds} 秒）。本题结束时在群里公布结果。',
 
   // daily
   'quiz.daily.title': '每日一练',

@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from '../helpers/harness.ts';
+import { seedQuestions, type FixtureQuestion, QUIZ_ENV } from '../helpers/quiz-fixtures.ts';
+
+/** Answers as people type them in a group, during a live contest (issue 11, part 4). */
+const G = 'group-a';
+const QUESTIONS: FixtureQuestion[] = [
+  {
+    stem: '遵义会议召开于哪一年？',
+    type: 'single',
+    options: ['1934年', '1935年', '1936年'],
+    answer: ['B'],
+    tags: ['单选'],
+  },
+  {
+    stem: '以下哪些属于“三会一课”中的“三会”？',
+    type: 'multiple',
+    options: ['支部党员大会', '职工代表大会', '支部委员会', '党小组会'],
+    answer: ['A', 'C', 'D'],
+    tags: ['多选'],
+  },
+  { stem: '党员的党龄从递交入党申请书之日算起。', type: 'truefalse', answer: ['false'], tags: ['判断'] },
+];
+
+describe('typed answers during a contest', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness({ env: QUIZ_ENV });
+    await seedQuestions(h.shuxiang.db.prisma, QUESTIONS);
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** The member's answers as the database recorded them, by display name. */
+  async function recorded(): Promise<Record<string, string>> {
+    const db = h.shuxiang.db.prisma;
+    const names = new Map((await db.member.findMany()).map((m) => [m.id, m.displayName]));
+    const rows = await db.quizAnswer.findMany();
+    return Object.fromEntries(rows.map((r) => [names.get(r.memberId), `${r.response}${r.correct ? ' ✓' : ' ✗'}`]));
+  }
+
+  const lastPrivate = async (user: string) => (await h.transcript(`dm-${user}`)).at(-1)?.text ?? '';
+
+  it('takes 答b, 答：B, a bare Ｂ and 答 a on a single-choice question, each acknowledged privately', async () => {
+    const [card] = await h.say(G, 'sec-wang', '出题 1 单选');
+    expect(JSON.stringify(card!.card)).toContain('点击选项作答，或发送「答 B」（本题进行中也可以只发 B）');
+    for (const [user, typed] of [
+      ['m-li', '答b'],
+      ['m-zhang', '答：B'],
+      ['m-chen', 'Ｂ'],
+      ['sec-wang', '答 a'],
+    ] as const) {
+      // Nothing in the group: an echoed answer is one the others can copy.
+      expect(await h.say(G, user, typed), typed).toEqual([]);
+      expect(await lastPrivate(user), typed).toMatch(/^第1场第1题：已记录您的答案 [AB]（用时/);
+    }
+    expect(await recorded()).toEqual({
+      李明: '["B"] ✓',
+      张华: '["B"] ✓',
+      陈静: '["B"] ✓',
+      王书记: '["A"] ✗',
+    });
+    // With no question open, a lone letter is just chatter the bot does not understand.
+    await h.say(G, 'sec-wang', '出题 停止');
+    const [after] = await h.say(G, 'm-li', 'B');
+    expect(after!.text).toContain('没有「B」这个命令');
+    expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(4);
+  });
+
+  it('takes multi-choice answers with or without separators, in any case', async () => {
+    const [card] = await h.say(G, 'sec-wang', '出题 1 多选');
+    expect(JSON.stringify(card!.card)).toContain('或发送「答 ACD」');
+    for (const [user, typed] of [
+      ['m-li', '答 ACD'],
+      ['m-zhang', '答A,C,D'],
+      ['m-chen', '答 a c d'],
+      ['sec-wang', 'acd'],
+    ] as const) {
+      expect(await h.say(G, user, typed), typed).toEqual([]);
+      expect(await lastPrivate(user), typed).toContain('已记录您的答案 A、C、D');
+    }
+    expect(Object.values(await recorded())).toEqual(Array(4).fill('["A","C","D"] ✓'));
+  });
+
+  it('takes 对/错, √/×, 正确/错误 and the buttons’ order A/B on a true/false card whose hint says so', async () => {
+    const [card] = await h.say(G, 'sec-wang', '出题 1 判断');
+    const shown = JSON.stringify(card!.card);
+    expect(shown).toContain('或发送「答 对」或「答 错」');
+    expect(shown).not.toContain('答 B');
+    for (const [user, typed] of [
+      ['m-li', '答 B'],
+      ['m-zhang', '答 ×'],
+      ['m-chen', '错误'],
+      ['sec-wang', '答：√'],
+    ] as const) {
+      expect(await h.say(G, user, typed), typed).toEqual([]);
+      expect(await lastPrivate(user), typed).toMatch(/已记录您的答案 (正确|错误)/);
+    }
+    expect(await recorded()).toEqual({
+      李明: '["false"] ✓',
+      张华: '["false"] ✓',
+      陈静: '["false"] ✓',
+      王书记: '["true"] ✗',
+    });
+  });
+});
