@@ -65,7 +65,7 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
 
   it('invites privately, times each attempt on the server, reports absentees and runs the make-up for exactly them', async () => {
     const scheduled = await h.say(G, 'sec-wang', '测试 安排 3 党建 截止 3-2 18:00 限时 10 补考 24');
-    expect(scheduled.some((m) => m.text?.includes('第1场《党建专题测试》已开始：3 题'))).toBe(true);
+    expect(scheduled.some((m) => m.text?.includes('第1场《党建闭卷测试》已开始：3 题'))).toBe(true);
     expect((await texts(h, G)).some((t) => t.includes('已私聊通知 3 位成员'))).toBe(true);
     for (const u of ['m-li', 'm-zhang', 'm-chen']) {
       expect(JSON.stringify((await lastCard(h, dm(u), '闭卷测试')).card)).toContain('开始答题');
@@ -105,7 +105,7 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
     await advance(h, 0);
     expect(
       (await texts(h, dm('m-chen'))).some((t) =>
-        t.startsWith('提醒：第1场闭卷测试《党建专题测试》将于 3月2日 18:00 截止'),
+        t.startsWith('提醒：第1场闭卷测试《党建闭卷测试》将于 3月2日 18:00 截止'),
       ),
     ).toBe(true);
     for (const u of ['m-li', 'm-zhang']) expect((await texts(h, dm(u))).some((t) => t.startsWith('提醒'))).toBe(false);
@@ -135,7 +135,7 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
 
     // The make-up goes to 陈静 only, with a reminder.
     const makeupInvite = await lastCard(h, dm('m-chen'), '补考');
-    expect(JSON.stringify(makeupInvite.card)).toContain('您没有参加《党建专题测试》');
+    expect(JSON.stringify(makeupInvite.card)).toContain('您没有参加《党建闭卷测试》');
     for (const u of ['m-li', 'm-zhang']) {
       expect((await h.transcript(dm(u))).some((m) => m.card?.header.title.includes('补考'))).toBe(false);
     }
@@ -172,8 +172,8 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
     }
 
     const [list] = await h.say(G, 'sec-wang', '测试 列表');
-    expect(list!.text).toContain('第2场 补考《党建专题测试》 已结束，3月2日 18:00 ~ 3月3日 18:00，已作答 1/1 人');
-    expect(list!.text).toContain('第1场 闭卷测试《党建专题测试》 已结束，3月2日 09:00 ~ 3月2日 18:00，已作答 2/3 人');
+    expect(list!.text).toContain('第2场 补考《党建闭卷测试》 已结束，3月2日 18:00 ~ 3月3日 18:00，已作答 1/1 人');
+    expect(list!.text).toContain('第1场 闭卷测试《党建闭卷测试》 已结束，3月2日 09:00 ~ 3月2日 18:00，已作答 2/3 人');
   });
 
   it('refuses a click on the old test from someone who already took it, and a second start', async () => {

@@ -43,8 +43,7 @@ describe('typed answers during a contest', () => {
   const lastPrivate = async (user: string) => (await h.transcript(`dm-${user}`)).at(-1)?.text ?? '';
 
   it('takes 答b, 答：B, a bare Ｂ and 答 a on a single-choice question, each acknowledged privately', async () => {
-    const [card] = await h.say(G, 'sec-wang', '出题 1 单选');
-    expect(JSON.stringify(card!.card)).toContain('点击选项作答，或发送「答 B」（本题进行中也可以只发 B）');
+    await h.say(G, 'sec-wang', '出题 1 单选');
     for (const [user, typed] of [
       ['m-li', '答b'],
       ['m-zhang', '答：B'],
@@ -69,8 +68,7 @@ describe('typed answers during a contest', () => {
   });
 
   it('takes multi-choice answers with or without separators, in any case', async () => {
-    const [card] = await h.say(G, 'sec-wang', '出题 1 多选');
-    expect(JSON.stringify(card!.card)).toContain('或发送「答 ACD」');
+    await h.say(G, 'sec-wang', '出题 1 多选');
     for (const [user, typed] of [
       ['m-li', '答 ACD'],
       ['m-zhang', '答A,C,D'],
@@ -83,11 +81,8 @@ describe('typed answers during a contest', () => {
     expect(Object.values(await recorded())).toEqual(Array(4).fill('["A","C","D"] ✓'));
   });
 
-  it('takes 对/错, √/×, 正确/错误 and the buttons’ order A/B on a true/false card whose hint says so', async () => {
-    const [card] = await h.say(G, 'sec-wang', '出题 1 判断');
-    const shown = JSON.stringify(card!.card);
-    expect(shown).toContain('或发送「答 对」或「答 错」');
-    expect(shown).not.toContain('答 B');
+  it('takes 对/错, √/×, 正确/错误 and the buttons’ order A/B on a true/false question', async () => {
+    await h.say(G, 'sec-wang', '出题 1 判断');
     for (const [user, typed] of [
       ['m-li', '答 B'],
       ['m-zhang', '答 ×'],

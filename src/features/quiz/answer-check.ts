@@ -23,7 +23,9 @@ export const normalizeFill = normalizeAnswer;
 /** "对"/"错"/"√"/"false"... → "true" | "false" | null. */
 export function parseTrueFalse(text: string): 'true' | 'false' | null {
   const v = parseTrueFalseWord(text);
-  return v === null ? null : v ? 'true' : 'false';
+  if (v !== null) return v ? 'true' : 'false';
+  // The card's buttons read 正确, 错误 in that order: people who count them type A or B.
+  return TF_LETTERS[text.normalize('NFKC').trim().toUpperCase()] ?? null;
 }
 
 const TF_LETTERS: Record<string, 'true' | 'false'> = { A: 'true', B: 'false' };
@@ -53,9 +55,7 @@ export function parseResponse(q: CheckableQuestion, raw: string | string[]): str
     return normalizeFill(text).length > 0 ? [text.trim()] : null;
   }
   if (q.type === 'truefalse') {
-    const text = (Array.isArray(raw) ? (raw[0] ?? '') : raw).normalize('NFKC').trim();
-    // The card's buttons read 正确, 错误 in that order: people who count them type A or B.
-    const v = parseTrueFalse(text) ?? TF_LETTERS[text.toUpperCase()] ?? null;
+    const v = parseTrueFalse(Array.isArray(raw) ? (raw[0] ?? '') : raw);
     return v ? [v] : null;
   }
   const keys = parseChoiceKeys(Array.isArray(raw) ? raw.join('') : raw, q.optionKeys ?? []);

@@ -31,8 +31,6 @@ export interface QuestionCard {
   /** Seconds to answer and the clock time of the deadline, while open. */
   seconds: number;
   deadline: string;
-  /** How to answer, by click or typed, in the forms this question accepts. */
-  hint: string;
   controls: CardElement[];
   revealed: boolean;
   answer: string;

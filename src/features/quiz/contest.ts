@@ -24,14 +24,6 @@ export const CONTEST_CLOSE = 'quiz.contest.close';
 export const CLOSE_GRACE_MS = 1000;
 export const DEFAULT_SECONDS = 20;
 
-/** The card's line on how to answer: each names only forms the answer command accepts for that type. */
-const CARD_HINT: Record<QuizQuestion['type'], MessageKey> = {
-  single: 'quiz.card.hint.single',
-  multiple: 'quiz.card.hint.multiple',
-  truefalse: 'quiz.card.hint.truefalse',
-  fill: 'quiz.card.hint.fill',
-};
-
 export function contestLockKey(platform: string, chatId: string): string {
   return `contest:${platform}:${chatId}`;
 }
@@ -74,7 +66,6 @@ export function createContests(deps: QuizDeps) {
       options: q.options,
       seconds: input.seconds,
       deadline: clockTime(input.deadline, input.tz),
-      hint: t(CARD_HINT[q.type]),
       controls: answerControls(q, 'quiz.answer', { v: 1, r: input.roundId, p: input.position }, t),
       revealed: false,
       answer: '',
@@ -108,7 +99,6 @@ export function createContests(deps: QuizDeps) {
       options: q.options,
       seconds: 0,
       deadline: '',
-      hint: '',
       controls: [],
       revealed: true,
       answer: describeAnswer(q),

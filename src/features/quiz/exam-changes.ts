@@ -41,7 +41,8 @@ export function createExamChanges(deps: QuizDeps, exam: ExamJobs) {
 
   async function testRound(tx: Tx, orgId: string, seq: number): Promise<RoundRow> {
     const round = await tx.quizRound.findUnique({ where: { orgId_seq: { orgId, seq } } });
-    if (!round || (round.kind !== 'test' && round.kind !== 'makeup')) throw new UserError('quiz.test.unknown_seq', { seq });
+    if (!round || (round.kind !== 'test' && round.kind !== 'makeup'))
+      throw new UserError('quiz.test.unknown_seq', { seq });
     return round;
   }
 

@@ -101,7 +101,9 @@ export function createExamResults(deps: QuizDeps) {
       absent = absent.filter((a) => !late.some((x) => x.memberId === a.memberId));
     }
     const made = taken.filter((x) => x.makeup).length;
-    taken = [...taken].sort((a, b) => b.correct / (b.total || 1) - a.correct / (a.total || 1) || a.usedSeconds - b.usedSeconds);
+    taken = [...taken].sort(
+      (a, b) => b.correct / (b.total || 1) - a.correct / (a.total || 1) || a.usedSeconds - b.usedSeconds,
+    );
     return { taken, absent, total: own.total, makeups: made };
   }
 
@@ -217,7 +219,9 @@ export function createExamResults(deps: QuizDeps) {
         rows: r.taken.map((x) => [
           x.name,
           x.unit || '-',
-          x.makeup ? t('quiz.test.results.makeup_score', { correct: x.correct, total: x.total }) : `${x.correct}/${x.total}`,
+          x.makeup
+            ? t('quiz.test.results.makeup_score', { correct: x.correct, total: x.total })
+            : `${x.correct}/${x.total}`,
           usedText(x.usedSeconds),
         ]),
       },

@@ -77,10 +77,6 @@ export const quiz = {
   'quiz.answer.hint.multiple': '请从 {keys} 中选一项或多项，例如「答 AC」。',
   'quiz.answer.hint.truefalse': '请回答「对」或「错」（也可以写 √、×，或按按钮顺序写 A、B）。',
   'quiz.answer.hint.fill': '请直接写出答案。',
-  'quiz.card.hint.single': '点击选项作答，或发送「答 B」（本题进行中也可以只发 B）。',
-  'quiz.card.hint.multiple': '勾选后点「提交」，或发送「答 ACD」（本题进行中也可以只发 ACD）。',
-  'quiz.card.hint.truefalse': '点击「正确」或「错误」，或发送「答 对」或「答 错」（也可以写 √、×）。',
-  'quiz.card.hint.fill': '在输入框里填写后提交，或发送「答 」加上您的答案。',
   'quiz.answer.nothing_open_group': '本群现在没有正在进行的抢答题。每日一练请直接点击题卡上的选项作答。',
   'quiz.answer.nothing_open_direct': '您现在没有正在进行的测试。收到测试通知后，点击「开始答题」。',
 
@@ -129,7 +125,7 @@ export const quiz = {
   'quiz.test.title': '闭卷测试',
   'quiz.makeup.title': '补考',
   'quiz.test.default_title': '{date}学习测试',
-  'quiz.test.default_title_tag': '{tag}专题测试',
+  'quiz.test.default_title_tag': '{tag}闭卷测试',
   'quiz.test.invite': '《{title}》已开始。请独立作答，不要翻阅资料。点击「开始答题」后开始计时，中途不能暂停。',
   'quiz.makeup.invite':
     '您没有参加《{title}》，现为您开放补考。点击「开始答题」后开始计时，中途不能暂停，请在截止时间前完成。',

@@ -142,7 +142,13 @@ export function testChangeSubcommands({ deps, exams }: QuizParts): SubcommandSpe
       const time = (key: 'open' | 'close') => {
         const text = values[key]?.join(' ');
         if (text === undefined) return undefined;
-        return parseTestTime(ctx, text, now, tz, key === 'open' ? 'quiz.test.opens_in_past' : 'quiz.test.closes_in_past');
+        return parseTestTime(
+          ctx,
+          text,
+          now,
+          tz,
+          key === 'open' ? 'quiz.test.opens_in_past' : 'quiz.test.closes_in_past',
+        );
       };
       const opensAt = time('open');
       const closesAt = time('close');

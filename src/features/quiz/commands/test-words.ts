@@ -23,7 +23,10 @@ const KEYWORDS: Record<string, Keyword> = {
 };
 
 /** Free words before the first keyword, and each keyword's words. */
-export function splitKeywords(rest: string | undefined): { free: string[]; values: Partial<Record<Keyword, string[]>> } {
+export function splitKeywords(rest: string | undefined): {
+  free: string[];
+  values: Partial<Record<Keyword, string[]>>;
+} {
   const values: Partial<Record<Keyword, string[]>> = {};
   const free: string[] = [];
   let current: Keyword | null = null;

@@ -38,7 +38,7 @@ export function testCommand(parts: QuizParts) {
             seq: r.seq,
             kind: ctx.t(r.kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title'),
             title: r.title,
-            status: ctx.t(`quiz.status.${r.status as 'scheduled' | 'running' | 'closed' | 'cancelled'}`),
+            status: ctx.t(`quiz.status.${r.status as 'scheduled' | 'running' | 'closed'}`),
             opens: formatLocal(r.opensAt, tz),
             closes: r.closesAt ? formatLocal(r.closesAt, tz) : '-',
             taken,
@@ -67,7 +67,13 @@ export function testCommand(parts: QuizParts) {
       const when = (key: 'open' | 'close'): Date | null => {
         const text = values[key]?.join(' ');
         if (text === undefined) return null;
-        return parseTestTime(ctx, text, now, tz, key === 'open' ? 'quiz.test.opens_in_past' : 'quiz.test.closes_in_past');
+        return parseTestTime(
+          ctx,
+          text,
+          now,
+          tz,
+          key === 'open' ? 'quiz.test.opens_in_past' : 'quiz.test.closes_in_past',
+        );
       };
       const opensAt = when('open') ?? now;
       const closesAt = when('close');
@@ -88,7 +94,9 @@ export function testCommand(parts: QuizParts) {
       const makeupHours = num('makeup', 48, 0, 24 * 14);
       const title =
         values.title?.join(' ') ||
-        (tag ? ctx.t('quiz.test.default_title_tag', { tag }) : ctx.t('quiz.test.default_title', { date: dayOf(opensAt) }));
+        (tag
+          ? ctx.t('quiz.test.default_title_tag', { tag })
+          : ctx.t('quiz.test.default_title', { date: dayOf(opensAt) }));
       const { seq, opensNow } = await exams.schedule({
         orgId: ctx.identity.orgId,
         tz,
