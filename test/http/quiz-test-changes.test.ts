@@ -120,7 +120,11 @@ describe('closed-book tests: results privately, change and cancel', () => {
     await advance(h, 0);
     expect((await h.transcript(G)).length).toBe(groupBefore);
     expect(await h.shuxiang.db.prisma.quizRound.count()).toBe(1);
-    expect(JSON.stringify(await h.transcript(dm('sec-wang')))).not.toContain('成绩');
+    const secretary = await botSaid(h, dm('sec-wang'));
+    expect(secretary.some((m) => m.card?.header.title.includes('成绩'))).toBe(false);
+    // 李明's attempt time-out was cancelled with the test, so it is not reported as missed either.
+    expect(secretary.some((m) => m.text?.includes('错过'))).toBe(false);
+    expect(await h.shuxiang.db.prisma.scheduledItem.count({ where: { status: 'active' } })).toBe(0);
   });
 
   it('cancels a scheduled test by typing 确认, before anyone was invited', async () => {

@@ -16,6 +16,8 @@ import type { QuizDeps } from './shared.ts';
 export interface ExamJobs {
   openJob: JobSpec;
   closeKinds: string[];
+  /** The kind of an attempt's time-out, keyed by attempt id. */
+  attemptKind: string;
   scheduleClose(tx: Tx, round: { id: string; orgId: string; opensAt: Date; closesAt: Date }, tz: string): Promise<void>;
   finishAttempt(tx: Tx, attemptId: string, status: 'submitted' | 'expired', at: Date): Promise<boolean>;
 }
@@ -34,6 +36,15 @@ export function createExamChanges(deps: QuizDeps, exam: ExamJobs) {
         status: 'active',
         payload: JSON.stringify({ roundId: round.id }),
       },
+      select: { id: true },
+    });
+    for (const item of items) await jobs.cancel(item.id, tx);
+  }
+
+  /** An attempt's pending time-out: after a cancel it has nothing to hand in (and must not be reported missed). */
+  async function cancelAttemptJob(tx: Tx, orgId: string, attemptId: string): Promise<void> {
+    const items = await tx.scheduledItem.findMany({
+      where: { orgId, kind: exam.attemptKind, status: 'active', payload: JSON.stringify({ attemptId }) },
       select: { id: true },
     });
     for (const item of items) await jobs.cancel(item.id, tx);
@@ -76,8 +87,10 @@ export function createExamChanges(deps: QuizDeps, exam: ExamJobs) {
         }
         await cancelRoundJobs(tx, round);
         const now = clock.now();
-        for (const a of await tx.quizAttempt.findMany({ where: { roundId: round.id, status: 'open' } }))
+        for (const a of await tx.quizAttempt.findMany({ where: { roundId: round.id, status: 'open' } })) {
           await exam.finishAttempt(tx, a.id, 'expired', now);
+          await cancelAttemptJob(tx, round.orgId, a.id);
+        }
         const invites = await tx.quizInvite.findMany({ where: { roundId: round.id, notifiedAt: { not: null } } });
         const people = await tx.member.findMany({ where: { id: { in: invites.map((i) => i.memberId) } } });
         const params = { seq: round.seq, kind: kindTitle(round.kind), title: round.title };

@@ -8,7 +8,7 @@ import type { Card } from '../../platforms/types.ts';
 import { quizNoticeCard, type NoticeCard } from './cards.ts';
 import { createRound, nextSeq, pickQuestions, settingsOf, withNextSeq } from './rounds.ts';
 import type { QuizDeps } from './shared.ts';
-import { createAttempts } from './exam-attempts.ts';
+import { ATTEMPT_EXPIRE, createAttempts } from './exam-attempts.ts';
 import { createExamChanges } from './exam-changes.ts';
 import { createExamResults, type RoundRow } from './exam-results.ts';
 import { formatLocal } from './time.ts';
@@ -233,6 +233,7 @@ export function createExams(deps: QuizDeps) {
   const changes = createExamChanges(deps, {
     openJob,
     closeKinds: [TEST_CLOSE, TEST_REMIND],
+    attemptKind: ATTEMPT_EXPIRE,
     scheduleClose,
     finishAttempt,
   });
