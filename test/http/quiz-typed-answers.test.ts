@@ -20,6 +20,7 @@ const QUESTIONS: FixtureQuestion[] = [
     tags: ['多选'],
   },
   { stem: '党员的党龄从递交入党申请书之日算起。', type: 'truefalse', answer: ['false'], tags: ['判断'] },
+  { stem: '中国共产党的根本宗旨是全心全意为人民____。', type: 'fill', answer: ['服务'], tags: ['填空'] },
 ];
 
 describe('typed answers during a contest', () => {
@@ -98,5 +99,23 @@ describe('typed answers during a contest', () => {
       陈静: '["false"] ✓',
       王书记: '["true"] ✗',
     });
+  });
+
+  it('takes a fill-in answer only with 答 (glued or not); a lone word then is chatter', async () => {
+    await h.say(G, 'sec-wang', '出题 1 填空');
+    const [chatter] = await h.say(G, 'm-chen', 'B');
+    expect(chatter!.text).toContain('没有「B」这个命令');
+    expect(await h.say(G, 'm-li', '答服务')).toEqual([]);
+    expect(await lastPrivate('m-li')).toContain('已记录您的答案 服务');
+    expect(await h.say(G, 'm-zhang', '答：服务')).toEqual([]);
+    expect(Object.keys(await recorded()).sort()).toEqual(['张华', '李明']);
+  });
+
+  it('takes 答b glued in a private chat for the test question a member is on', async () => {
+    await h.say(G, 'sec-wang', '测试 安排 1 单选 截止 3-2 18:00');
+    const invite = (await h.transcript('dm-m-li')).filter((m) => m.card).at(-1)!;
+    await h.click('dm-m-li', 'm-li', invite, 'quiz.test.start');
+    const replies = await h.say('dm-m-li', 'm-li', '答b');
+    expect(JSON.stringify(replies)).toContain('已交卷，答对 1/1 题');
   });
 });

@@ -48,6 +48,13 @@ export function answerOtherText(parts: QuizParts): OtherTextHook {
     const open = await parts.contests.openQuestionIn(ctx.platform, ctx.event.chat.id);
     // Only while a question is open: at any other time a lone "B" is not meant for the quiz.
     if (!open || open.position === null) return false;
+    // A fill-in question is answered with 答 only: a lone word is too likely to be chatter.
+    const rq = await parts.deps.db.quizRoundQuestion.findUnique({
+      where: { roundId_position: { roundId: open.round.id, position: open.position } },
+      select: { questionId: true },
+    });
+    const q = rq && (await parts.deps.db.question.findUnique({ where: { id: rq.questionId }, select: { type: true } }));
+    if (!q || q.type === 'fill') return false;
     await answerTyped(ctx, text);
     return true;
   };
