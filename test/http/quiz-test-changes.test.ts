@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/lib/clock.ts';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
 import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
 import { advance, seedQuestions, QUIZ_ENV } from '../helpers/quiz-fixtures.ts';
 
@@ -19,14 +20,17 @@ async function secretarySays(h: Harness, text: string): Promise<string> {
 }
 const lastCard = async (h: Harness, chat: string) => (await botSaid(h, chat)).filter((m) => m.card).at(-1);
 
-describe('closed-book tests: results privately, change and cancel', () => {
+describe.each(providers)('closed-book tests: results privately, change and cancel, on $name', (provider) => {
   let h: Harness;
+  let database: TestDatabase;
   beforeEach(async () => {
-    h = await createHarness({ env: QUIZ_ENV }); // Monday 2026-03-02 09:00 in Shanghai
+    database = await provider.create();
+    h = await createHarness({ database, env: QUIZ_ENV }); // Monday 2026-03-02 09:00 in Shanghai
     await seedQuestions(h.shuxiang.db.prisma);
   });
   afterEach(async () => {
     await h.close();
+    await database.drop();
   });
 
   it('sends 测试 结果 and 测试 导出 typed in a group to the secretary privately; without a number, the latest', async () => {
