@@ -35,9 +35,11 @@ describe.each(providers)('closed-book tests: results privately, change and cance
 
   it('sends 测试 结果 and 测试 导出 typed in a group to the secretary privately; without a number, the latest', async () => {
     const [none] = await h.say(G, 'sec-wang', '测试 结果');
-    expect(none!.text).toBe('还没有安排过测试，没有成绩可看。');
+    expect(none!.text).toBe('还没有已开始的测试，没有成绩可看。');
     await h.say(G, 'sec-wang', '测试 安排 1 党史 截止 3-2 12:00 补考 0');
     await h.say(G, 'sec-wang', '测试 安排 1 党建 截止 3-2 18:00 补考 0');
+    // Not yet open, so not what "the latest" means.
+    await h.say(G, 'sec-wang', '测试 安排 1 党建 开始 3-5 09:00 截止 3-5 18:00');
     h.clock.set('2026-03-02T10:00:00Z');
     await advance(h, 0);
     const before = (await botSaid(h, dm('sec-wang'))).length;

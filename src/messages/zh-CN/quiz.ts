@@ -188,7 +188,7 @@ export const quiz = {
   'quiz.test.need_seq': '请写上测试的场次，例如：测试 结果 5',
   'quiz.test.unknown_seq': '没有第{seq}场测试。',
   'quiz.test.sent_private': '{name}，成绩含个人分数，已私信发给您。',
-  'quiz.test.none_yet': '还没有安排过测试，没有成绩可看。',
+  'quiz.test.none_yet': '还没有已开始的测试，没有成绩可看。',
   'quiz.test.already_cancelled': '第{seq}场已经取消了。',
   'quiz.test.cancel_closed': '第{seq}场已经结束，不能取消。成绩有误的题可以用「作废 场次 题号」作废。',
   'quiz.test.cancel_confirm_title': '取消第{seq}场{kind}？',

@@ -32,12 +32,13 @@ export function testChangeSubcommands({ deps, exams }: QuizParts): SubcommandSpe
     await ctx.reply(ctx.t('quiz.test.sent_private', { name: ctx.identity.displayName }));
   }
 
-  /** The test a secretary means: the number typed, or without one the latest test; a make-up means its test. */
+  /** The test a secretary means: the number typed, or without one the latest opened test; a make-up means its test. */
   async function chosenRound(ctx: CommandContext, words: string | undefined): Promise<RoundRow> {
     const tokens = wordsOf(words);
     if (tokens.length === 0) {
       const latest = await db.quizRound.findFirst({
-        where: { orgId: ctx.identity.orgId, kind: 'test' },
+        // The latest with anything to show: opened, and not cancelled.
+        where: { orgId: ctx.identity.orgId, kind: 'test', status: { in: ['running', 'closed'] } },
         orderBy: { seq: 'desc' },
       });
       if (!latest) throw new UserError('quiz.test.none_yet');
