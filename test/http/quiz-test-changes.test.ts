@@ -133,6 +133,28 @@ describe.each(providers)('closed-book tests: results privately, change and cance
     expect(await h.shuxiang.db.prisma.scheduledItem.count({ where: { status: 'active' } })).toBe(0);
   });
 
+  it('answers bad change and cancel input precisely and changes nothing', async () => {
+    await h.say(G, 'sec-wang', '测试 安排 1 党史 开始 3-3 09:00 截止 3-3 18:00');
+    const cases: [string, string, string][] = [
+      ['sec-wang', '测试 安排 1 截止 每周五 18:00', '「每周五 18:00」是重复的时间'],
+      ['sec-wang', '测试 安排 1 截止 改天吧', '看不懂时间「改天吧」'],
+      ['sec-wang', '测试 修改 9 截止 3-4 18:00', '没有第9场测试'],
+      ['sec-wang', '测试 修改 1 时长 0', '限时要写 1 到 240 之间的分钟数'],
+      ['sec-wang', '测试 修改 1 开始 3-1 09:00', '开始时间已经过去了'],
+      ['sec-wang', '测试 修改 1 标题 新名字', '请写上要改的内容'],
+      ['sec-wang', '测试 取消', '请写上测试的场次'],
+      ['sec-wang', '测试 取消 1 马上', '请写上测试的场次'],
+      ['m-li', '测试 取消 1 确认', '需要「书记」权限'],
+    ];
+    for (const [user, input, expected] of cases) {
+      const [reply] = await h.say(G, user, input);
+      expect(reply!.text, input).toContain(expected);
+    }
+    const round = await h.shuxiang.db.prisma.quizRound.findFirstOrThrow();
+    expect(round).toMatchObject({ status: 'scheduled', opensAt: new Date('2026-03-03T01:00:00Z') });
+    expect(await h.shuxiang.db.prisma.quizRound.count()).toBe(1);
+  });
+
   it('cancels a scheduled test by typing 确认, before anyone was invited', async () => {
     await h.say(G, 'sec-wang', '测试 安排 2 党史 开始 3-3 09:00 截止 3-3 18:00');
     const done = await h.say(G, 'sec-wang', '测试 取消 1 确认');
