@@ -27,8 +27,12 @@ export const normalizeFill = normalizeAnswer;
 /** "对"/"错"/"√"/"false"... → "true" | "false" | null. */
 export function parseTrueFalse(text: string): 'true' | 'false' | null {
   const v = parseTrueFalseWord(text);
-  return v === null ? null : v ? 'true' : 'false';
+  if (v !== null) return v ? 'true' : 'false';
+  // The card's buttons read 正确, 错误 in that order: people who count them type A or B.
+  return TF_LETTERS[text.normalize('NFKC').trim().toUpperCase()] ?? null;
 }
+
+const TF_LETTERS: Record<string, 'true' | 'false'> = { A: 'true', B: 'false' };
 
 /**
  * Option letters from typed text: "B", "ｂ", "A,C", "A C", "ac", "A、C".
@@ -38,7 +42,7 @@ export function parseChoiceKeys(text: string, optionKeys: string[]): string[] | 
   const cleaned = text
     .normalize('NFKC')
     .toUpperCase()
-    .replace(/[\s,，、;；.。/]+/g, '');
+    .replace(/[\s,，、;；.。/:：|]+/g, '');
   if (cleaned.length === 0) return null;
   const keys = [...cleaned];
   if (!keys.every((k) => optionKeys.includes(k))) return null;

@@ -29,6 +29,8 @@ export interface AnswerReply {
   ack: AckReply;
   /** Replace the card the member answered on (private test cards). */
   replaceCard?: Card;
+  /** A contest answer as recorded (what was read from the input, and how fast), for a typed answer's private note. */
+  recorded?: { answer: string; seconds: string };
 }
 
 export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
@@ -127,17 +129,8 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     if (result.status === 'duplicate') throw new UserError('quiz.answer.duplicate');
 
     if (round.kind === 'contest') {
-      return {
-        ack: {
-          toast: {
-            kind: 'info',
-            text: t('quiz.contest.recorded', {
-              answer: describeAnswer(q, response),
-              seconds: (elapsedMs / 1000).toFixed(1),
-            }),
-          },
-        },
-      };
+      const recorded = { answer: describeAnswer(q, response), seconds: (elapsedMs / 1000).toFixed(1) };
+      return { ack: { toast: { kind: 'info', text: t('quiz.contest.recorded', recorded) } }, recorded };
     }
     if (round.kind === 'daily') {
       const head = correct

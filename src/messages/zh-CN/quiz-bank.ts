@@ -70,6 +70,7 @@ export const quizBank = {
   'bank.export.done_tag': '已导出标签「{tag}」下的 {count} 道题（含答案和解析），文件可以直接重新导入。',
   'bank.export.empty_tag': '标签「{tag}」下没有题目。发送「题库」查看各标签的题数。',
   'bank.export.one_tag': '一次只能按一个标签导出',
+  'bank.export.sent_private': '{name}，题库文件含答案，已私信发给您。',
 
   // the bank overview card
   'bank.stats.title': '题库概况',

@@ -166,14 +166,21 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
       bytes,
       buttonText: t('bank.export.download', { format: format.toUpperCase() }),
     });
-    await ctx.replyCard({
+    const card: Card = {
       header: { title: t('bank.export.title'), colour: 'green' },
       elements: [
         { type: 'markdown', text: t(tag ? 'bank.export.done_tag' : 'bank.export.done', { count, tag: tag ?? '' }) },
         ...(download.link ? [download.link] : []),
         { type: 'note', text: download.note },
       ],
-    });
+    };
+    // The file holds every answer: it goes to the secretary who asked, never to a group.
+    if (ctx.event.chat.kind === 'direct') {
+      await ctx.replyCard(card);
+      return;
+    }
+    await ctx.replyPrivately({ card });
+    await ctx.reply(t('bank.export.sent_private', { name: identity.displayName }));
   }
 
   /** 题库 模板: the format in short, then the template as XLSX and CSV files to fill in. */
