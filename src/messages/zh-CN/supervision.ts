@@ -211,4 +211,8 @@ export const supervision = {
   'supervision.report.too_long': '汇报请控制在 {max} 字以内（现在 {length} 字）。',
   'supervision.report.saved': '已收到{name}今天的汇报。',
   'supervision.report.updated': '已更新{name}今天的汇报。',
+
+  // the bot left a group
+  'supervision.left.standup': '· 本群的碰头会已停止；重新加入后发送「碰头会 开启 17:30 汇总 18:30」恢复',
+  'supervision.left.tasks': '· {count} 项进行中的任务原发在本群，之后的成效单和逾期通报改为私聊发给书记',
 } as const;
