@@ -30,3 +30,9 @@ export const cardText = (m: TranscriptMessage | undefined): string => JSON.strin
 export async function botSaid(h: Harness, chatId: string, needle: string): Promise<TranscriptMessage[]> {
   return (await h.transcript(chatId)).filter((m) => m.from === 'bot' && cardText(m).includes(needle));
 }
+
+/** What the bot answered in text to one message (card updates it caused left aside). */
+export async function answer(h: Harness, chatId: string, userId: string, text: string): Promise<string> {
+  const replies = await h.say(chatId, userId, text);
+  return replies.filter((m) => m.text !== undefined).map((m) => m.text).join('\n');
+}

@@ -127,7 +127,7 @@ export function createReports(deps: FeatureDeps) {
   function stateOf(task: TaskWithAssignees, row: AssigneeRow, now: Date): Share['state'] {
     const settledAt = row.doneAt ?? (row.parentId ? task.assignees.find((p) => p.id === row.parentId)?.doneAt : null);
     if (settledAt) return settledAt.getTime() <= task.dueAt.getTime() ? 'on_time' : 'late';
-    return now.getTime() > task.dueAt.getTime() ? 'open' : 'not_due';
+    return now.getTime() >= task.dueAt.getTime() ? 'open' : 'not_due';
   }
 
   const pct = (a: number, b: number) => (b === 0 ? '—' : `${Math.round((a / b) * 100)}%`);

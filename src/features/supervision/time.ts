@@ -78,7 +78,7 @@ export type Light = 'green' | 'yellow' | 'red' | 'done';
  */
 export function lightOf(dueAt: Date, done: boolean, now: Date, tz: string, wd: WorkingDays): Light {
   if (done) return 'done';
-  if (now.getTime() > dueAt.getTime()) return 'red';
+  if (now.getTime() >= dueAt.getTime()) return 'red';
   const warnFrom = workdayBefore(wd, localDate(dueAt, tz), WARNING_DAYS[0]);
   return localDate(now, tz) >= warnFrom ? 'yellow' : 'green';
 }
