@@ -34,5 +34,8 @@ export async function botSaid(h: Harness, chatId: string, needle: string): Promi
 /** What the bot answered in text to one message (card updates it caused left aside). */
 export async function answer(h: Harness, chatId: string, userId: string, text: string): Promise<string> {
   const replies = await h.say(chatId, userId, text);
-  return replies.filter((m) => m.text !== undefined).map((m) => m.text).join('\n');
+  return replies
+    .filter((m) => m.text !== undefined)
+    .map((m) => m.text)
+    .join('\n');
 }

@@ -107,7 +107,7 @@ describe('a month of supervision', () => {
     const forbidden = await answer(h, 'group-a', 'm-li', '任务 记录 1');
     expect(forbidden).toContain('需要「书记」权限');
     const log = await answer(h, 'dm-sec-wang', 'sec-wang', '任务 记录 1');
-    
+
     expect(log).toContain('12-07 07:30 王书记派发任务，截止 12-18（周五）18:00，对象：学习科、李明');
     expect(log).toContain('12-15 09:00 私聊提醒李明：距截止还有 3 个工作日');
     expect(log).toContain('12-16 11:00 张华完成（按时）：读完并写了心得（张华）');

@@ -30,7 +30,8 @@ describe('progress boards and cadence reports', () => {
     await h.close();
   });
 
-  const periodic = (name: string) => h.shuxiang.bot.features.find((f) => f.name === 'supervision')!.periodic!.find((p) => p.name === name)!;
+  const periodic = (name: string) =>
+    h.shuxiang.bot.features.find((f) => f.name === 'supervision')!.periodic!.find((p) => p.name === name)!;
 
   it('shows each task and each unit on the board, with bar charts', async () => {
     await runUntil(h, '2026-12-14T02:00:00Z');
@@ -40,9 +41,19 @@ describe('progress boards and cadence reports', () => {
     expect(charts).toHaveLength(2);
     const tables = board!.card!.elements.filter((e) => e.type === 'table');
     // Task 1: 李明 and 张华 on time, 陈静 pending; task 2: 李明 on time, 王书记 pending.
-    expect(tables[0]).toMatchObject({ rows: [['1. 学习党章', '12-11（周五）18:00', '2', '0', '1'], ['2. 学习条例', '12-18（周五）18:00', '1', '0', '1']] });
+    expect(tables[0]).toMatchObject({
+      rows: [
+        ['1. 学习党章', '12-11（周五）18:00', '2', '0', '1'],
+        ['2. 学习条例', '12-18（周五）18:00', '1', '0', '1'],
+      ],
+    });
     // 学习科: 2 shares due (张华 on time, 陈静 overdue) → 50%; 办公室: 李明 on time twice, 王书记's share not due yet → 100%.
-    expect(tables[1]).toMatchObject({ rows: [['办公室', '3', '2', '100%'], ['学习科', '2', '1', '50%']] });
+    expect(tables[1]).toMatchObject({
+      rows: [
+        ['办公室', '3', '2', '100%'],
+        ['学习科', '2', '1', '50%'],
+      ],
+    });
     expect(cardText(board)).toContain('🔴 任务 1：学习党章\\n🟢 任务 2：学习条例');
   });
 
@@ -65,7 +76,9 @@ describe('progress boards and cadence reports', () => {
     await periodic('monthly-inspection').run();
     await h.shuxiang.worker.drain();
     const [monthly] = await botSaid(h, 'dm-sec-wang', '月督查 · 2026-12');
-    expect(cardText(monthly)).toContain('2026-12截止的任务 2 项，应完成 5 份，按时完成 3 份（60%），逾期完成 0 份，未完成 2 份');
+    expect(cardText(monthly)).toContain(
+      '2026-12截止的任务 2 项，应完成 5 份，按时完成 3 份（60%），逾期完成 0 份，未完成 2 份',
+    );
     const file = (await h.transcript('dm-sec-wang')).find((m) => (m as FileMessage).file) as FileMessage;
     expect(file.file!.name).toMatch(/月督查.*\.xlsx$/);
     const rows = await sheetOf(h, file);
@@ -78,7 +91,9 @@ describe('progress boards and cadence reports', () => {
   it('exports a quarter to XLSX privately on request', async () => {
     expect(await answer(h, 'group-a', 'sec-wang', '任务 导出 季 2026Q4')).toBe('已私聊发送季普查 · 2026Q4的表格。');
     await h.shuxiang.worker.drain();
-    expect((await h.transcript('dm-sec-wang')).some((m) => (m as FileMessage).file?.name.includes('季普查'))).toBe(true);
+    expect((await h.transcript('dm-sec-wang')).some((m) => (m as FileMessage).file?.name.includes('季普查'))).toBe(
+      true,
+    );
     expect(await answer(h, 'group-a', 'sec-wang', '任务 导出 周 2026')).toContain('报表种类请写 日、月、季 或 年');
     expect(await answer(h, 'group-a', 'sec-wang', '任务 导出 月 2026-13')).toContain('「2026-13」不是有效的时期');
     expect(await answer(h, 'group-a', 'm-li', '任务 导出 年 2026')).toContain('需要「书记」权限');
@@ -98,7 +113,9 @@ describe('the daily stand-up (碰头会)', () => {
     // Everyone has spoken in the group once, so the bot knows who is in it.
     for (const u of ['m-li', 'm-zhang', 'm-chen']) await h.say('group-a', u, '帮助');
     expect(await answer(h, 'group-a', 'm-li', '碰头会 开启 17:30 汇总 18:30')).toContain('需要「书记」权限');
-    expect(await answer(h, 'group-a', 'sec-wang', '碰头会 开启 18:30 汇总 17:30')).toContain('汇总时间 17:30 应晚于开启时间 18:30');
+    expect(await answer(h, 'group-a', 'sec-wang', '碰头会 开启 18:30 汇总 17:30')).toContain(
+      '汇总时间 17:30 应晚于开启时间 18:30',
+    );
     expect(await answer(h, 'group-a', 'sec-wang', '碰头会 开启 25:00 汇总 18:30')).toContain('「25:00」不是有效的时刻');
     expect(await answer(h, 'group-a', 'sec-wang', '碰头会 开启 17:30 汇总 18:30')).toContain('下次：2026-12-07 17:30');
 

@@ -33,7 +33,12 @@ describe('task lists', () => {
     }
     expect(await botSaid(h, 'dm-m-zhang', '派给学习科')).toHaveLength(1);
     // English, @unit: and a time; numbers go on per organisation.
-    const en = await answer(h, 'group-a', 'sec-wang', 'task add "Read chapter 4" due 2026-12-22 17:00 @unit:办公室 @m-zhang escalate 5');
+    const en = await answer(
+      h,
+      'group-a',
+      'sec-wang',
+      'task add "Read chapter 4" due 2026-12-22 17:00 @unit:办公室 @m-zhang escalate 5',
+    );
     expect(en).toContain('已派发任务 2：Read chapter 4');
     expect(en).toContain('截止：12-22（周二）17:00');
     expect(en).toContain('逾期 5 个工作日报告');
@@ -71,7 +76,9 @@ describe('task lists', () => {
     expect(await answer(h, 'group-a', 'm-zhang', '完成 1')).not.toContain('任务办结');
     expect(await answer(h, 'group-a', 'm-chen', '完成 1')).toContain('任务 1 的全部对象都已完成，任务办结');
     // Task 2: the contact closes it for the unit; 张华 has nothing left to report.
-    expect(await answer(h, 'group-a', 'm-li', '完成 2 @学习科')).toBe('只有学习科的联络员或负责人可以为单位办结任务 2。');
+    expect(await answer(h, 'group-a', 'm-li', '完成 2 @学习科')).toBe(
+      '只有学习科的联络员或负责人可以为单位办结任务 2。',
+    );
     expect(await answer(h, 'group-a', 'm-chen', '完成 2 @学习科 已组织集中学习')).toContain('学习科完成，按时');
     expect(await answer(h, 'group-a', 'm-zhang', '完成 2')).toContain('任务 2 已全部办结');
     const log = await answer(h, 'dm-sec-wang', 'sec-wang', '任务 记录 2');
@@ -83,7 +90,9 @@ describe('task lists', () => {
     await h.say('group-a', 'm-li', '完成 1');
     await runUntil(h, '2026-12-08T10:00:30Z');
     expect(await answer(h, 'group-a', 'sec-wang', '任务 退回 1 @张华')).toBe('张华还没有完成任务 1，不需要退回。');
-    expect(await answer(h, 'group-a', 'sec-wang', '任务 退回 1 @李明')).toBe('已退回：李明的任务 1 需要重新完成，已私聊通知。');
+    expect(await answer(h, 'group-a', 'sec-wang', '任务 退回 1 @李明')).toBe(
+      '已退回：李明的任务 1 需要重新完成，已私聊通知。',
+    );
     await runUntil(h, '2026-12-09T01:00:30Z');
     expect(await botSaid(h, 'dm-m-li', '书记退回了您对任务 1')).toHaveLength(1);
     expect(cardText((await botSaid(h, 'dm-m-li', '督办单 · 任务 1')).at(-1))).toContain('逾期第 1 个工作日');
@@ -119,7 +128,9 @@ describe('task lists', () => {
     await h.say('group-a', 'sec-wang', `任务 新建 "${TITLE}" 截止 12-18 @李明`);
     const after = await counts();
     expect(await answer(h, 'group-a', 'm-zhang', '完成 1')).toBe('任务 1 不是派给您的，不能替别人完成或汇报进度。');
-    expect(await answer(h, 'group-a', 'm-zhang', '任务 进度 1 50%')).toBe('任务 1 不是派给您的，不能替别人完成或汇报进度。');
+    expect(await answer(h, 'group-a', 'm-zhang', '任务 进度 1 50%')).toBe(
+      '任务 1 不是派给您的，不能替别人完成或汇报进度。',
+    );
     expect(await answer(h, 'group-a', 'm-li', '任务 进度 1 150%')).toContain('进度请写 0 到 100 的百分比');
     expect(await answer(h, 'group-a', 'm-li', '任务 进度 1 2')).toContain('任务 1 没有清单');
     expect(await answer(h, 'group-a', 'm-li', '任务 认领 1')).toBe('任务 1 已指定对象，不需要认领。');
@@ -129,7 +140,11 @@ describe('task lists', () => {
   it('offers a form for step-by-step creation', async () => {
     const [form] = await h.say('group-a', 'sec-wang', '任务 新建');
     expect(form!.card!.header.title).toBe('新建任务单');
-    const refused = await h.click('group-a', 'sec-wang', form!, 'supervision.create', { title: TITLE, due: '2026-12-01', assignees: '李明' });
+    const refused = await h.click('group-a', 'sec-wang', form!, 'supervision.create', {
+      title: TITLE,
+      due: '2026-12-01',
+      assignees: '李明',
+    });
     expect(refused.toast?.text).toContain('已经过去了');
     const created = await h.click('group-a', 'sec-wang', form!, 'supervision.create', {
       title: TITLE,

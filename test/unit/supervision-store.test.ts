@@ -16,7 +16,17 @@ describe.each(providers)('supervision store on $name', (provider) => {
       });
       const task = { id: 'task-1', orgId: 'org' };
       await db.supervisionTask.create({
-        data: { ...task, seq: 1, title: 't', dueAt: now, timezone: 'Asia/Shanghai', claimable: true, platform: 'sandbox', createdBy: 'a', createdAt: now },
+        data: {
+          ...task,
+          seq: 1,
+          title: 't',
+          dueAt: now,
+          timezone: 'Asia/Shanghai',
+          claimable: true,
+          platform: 'sandbox',
+          createdBy: 'a',
+          createdAt: now,
+        },
       });
       // Two claims in two transactions at once: the unique claimOf key lets one through.
       const results = await Promise.allSettled(
@@ -30,12 +40,16 @@ describe.each(providers)('supervision store on $name', (provider) => {
       expect(await db.supervisionAssignee.count()).toBe(1);
 
       const once = (key: string) =>
-        db.$transaction((tx) => recordOnce(tx, { ...{ orgId: 'org', taskId: 'task-1' }, kind: 'warning', at: now, onceKey: key }));
+        db.$transaction((tx) =>
+          recordOnce(tx, { ...{ orgId: 'org', taskId: 'task-1' }, kind: 'warning', at: now, onceKey: key }),
+        );
       expect(await once('warning:3:x')).toBe(true);
       expect(await once('warning:3:x')).toBe(false);
       expect(await once('warning:1:x')).toBe(true);
       await expect(
-        db.supervisionEvent.create({ data: { id: 'dup', orgId: 'org', taskId: 'task-1', kind: 'warning', at: now, onceKey: 'warning:1:x' } }),
+        db.supervisionEvent.create({
+          data: { id: 'dup', orgId: 'org', taskId: 'task-1', kind: 'warning', at: now, onceKey: 'warning:1:x' },
+        }),
       ).rejects.toSatisfy(isUniqueViolation);
     } finally {
       await close();

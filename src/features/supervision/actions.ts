@@ -5,7 +5,7 @@ import type { ActionContext } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { FeatureDeps } from '../../bot/feature.ts';
 import type { AckReply } from '../../platforms/types.ts';
-import { checkTitle, DEFAULT_ESCALATE, splitChecklist } from './commands.ts';
+import { checkTitle, DEFAULT_ESCALATE, splitChecklist } from './parse.ts';
 import { taskById } from './store.ts';
 import type { Origin, TaskService } from './tasks.ts';
 import { formatDue, parseDeadline } from './time.ts';
@@ -50,7 +50,12 @@ export function createSupervisionActions(deps: FeatureDeps, service: TaskService
       async run(ctx, p, form) {
         const n = Number((form.progress ?? '').normalize('NFKC').replace(/%$/, '').trim());
         if (!Number.isInteger(n) || n < 0 || n > 100) throw new UserError('supervision.progress.invalid');
-        const { reply } = await service.progress(originOf(ctx), await seqOf(ctx, p.task), { percent: n }, form.note?.trim() || undefined);
+        const { reply } = await service.progress(
+          originOf(ctx),
+          await seqOf(ctx, p.task),
+          { percent: n },
+          form.note?.trim() || undefined,
+        );
         return ok(reply);
       },
     }),
@@ -89,11 +94,23 @@ export function createSupervisionActions(deps: FeatureDeps, service: TaskService
         const words = (form.assignees ?? '').split(/[\s,，、;；]+/).filter(Boolean);
         const assignees = await service.resolveAssignees(ctx.identity.orgId, ctx.platform, words, []);
         const checklist = form.checklist?.trim() ? splitChecklist(form.checklist) : [];
-        const task = await service.create(originOf(ctx), { title, dueAt, checklist, escalateAfter: DEFAULT_ESCALATE, assignees });
+        const task = await service.create(originOf(ctx), {
+          title,
+          dueAt,
+          checklist,
+          escalateAfter: DEFAULT_ESCALATE,
+          assignees,
+        });
         const due = formatDue(dueAt, tz, now);
         return ok(
           assignees.length
-            ? t('supervision.created', { seq: task.seq, title, due, names: assignees.map((a) => a.name).join('、'), escalate: DEFAULT_ESCALATE })
+            ? t('supervision.created', {
+                seq: task.seq,
+                title,
+                due,
+                names: assignees.map((a) => a.name).join('、'),
+                escalate: DEFAULT_ESCALATE,
+              })
             : t('supervision.created.claimable', { seq: task.seq, title, due }),
         );
       },

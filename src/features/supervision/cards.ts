@@ -56,7 +56,9 @@ export function rowState(deps: CardDeps, task: TaskWithAssignees, row: AssigneeR
     return t(settledAt.getTime() <= task.dueAt.getTime() ? 'supervision.row.on_time' : 'supervision.row.late', { at });
   }
   const light = lightOf(task.dueAt, false, now, task.timezone, deps.workingDays);
-  return t(light === 'red' ? 'supervision.row.red' : light === 'yellow' ? 'supervision.row.yellow' : 'supervision.row.green');
+  return t(
+    light === 'red' ? 'supervision.row.red' : light === 'yellow' ? 'supervision.row.yellow' : 'supervision.row.green',
+  );
 }
 
 /** How far a top-level assignee is: a unit counts its members, a member shows a percentage. */
@@ -84,14 +86,31 @@ export function taskCard(deps: CardDeps, task: TaskWithAssignees, now: Date): Ca
     controls.push({
       type: 'buttons',
       buttons: [
-        { text: t('supervision.card.button.claim'), style: 'primary', actionId: 'supervision.claim', payload: taskPayload(task) },
-        { text: t('supervision.card.button.claim_unit'), style: 'default', actionId: 'supervision.claim_unit', payload: taskPayload(task) },
+        {
+          text: t('supervision.card.button.claim'),
+          style: 'primary',
+          actionId: 'supervision.claim',
+          payload: taskPayload(task),
+        },
+        {
+          text: t('supervision.card.button.claim_unit'),
+          style: 'default',
+          actionId: 'supervision.claim_unit',
+          payload: taskPayload(task),
+        },
       ],
     });
   } else if (!closed) {
     controls.push({
       type: 'buttons',
-      buttons: [{ text: t('supervision.card.button.done'), style: 'primary', actionId: 'supervision.done', payload: taskPayload(task) }],
+      buttons: [
+        {
+          text: t('supervision.card.button.done'),
+          style: 'primary',
+          actionId: 'supervision.done',
+          payload: taskPayload(task),
+        },
+      ],
     });
     if (checklist.length) {
       controls.push({

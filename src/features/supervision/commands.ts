@@ -4,88 +4,20 @@ import { defineCommand, defineSubcommand, type CommandSpec } from '../../bot/com
 import type { CommandContext } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import type { FeatureDeps } from '../../bot/feature.ts';
-import type { MessageKey } from '../../bot/messages.ts';
 import { noticeCard, taskCard } from './cards.ts';
 import type { Notices } from './notices.ts';
 import type { Reports } from './reports.ts';
-import { detailColumn, isSettled, topLevel } from './store.ts';
-import { MAX_CHECKLIST, MAX_TITLE, type NewTask, type Origin, type TaskService } from './tasks.ts';
-import { formatDue, formatTime, lightOf, parseDeadline } from './time.ts';
-
-const DUE_WORDS = new Set(['截止', '截至', '期限', 'due', 'deadline', 'by']);
-const CHECKLIST_WORDS = new Set(['清单', 'items', 'checklist']);
-const ESCALATE_WORDS = new Set(['升级', 'escalate']);
-export const DEFAULT_ESCALATE = 3;
+import { taskHistory } from './history.ts';
+import { parseTaskWords } from './parse.ts';
+import { isSettled, topLevel } from './store.ts';
+import type { NewTask, Origin, TaskService } from './tasks.ts';
+import { formatDue, lightOf } from './time.ts';
 
 export const originOf = (ctx: CommandContext): Origin => ({
   identity: ctx.identity,
   platform: ctx.platform,
   chat: { id: ctx.event.chat.id, kind: ctx.event.chat.kind },
 });
-
-export function splitChecklist(text: string): string[] {
-  const items = text
-    .split(/[;；|\n]/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (items.length > MAX_CHECKLIST || items.some((i) => i.length > 50)) {
-    throw new UserError('supervision.checklist.invalid', { max: MAX_CHECKLIST });
-  }
-  return items;
-}
-
-export function checkTitle(title: string): string {
-  const trimmed = title.trim();
-  if (!trimmed) throw new UserError('supervision.title.missing');
-  if (trimmed.length > MAX_TITLE) throw new UserError('supervision.title.too_long', { length: trimmed.length, max: MAX_TITLE });
-  return trimmed;
-}
-
-export function parseEscalate(word: string | undefined): number {
-  const n = Number(word?.normalize('NFKC'));
-  if (!Number.isInteger(n) || n < 1 || n > 30) throw new UserError('supervision.escalate.invalid');
-  return n;
-}
-
-/** `"标题" 截止 12-20 [17:00] @单位 @成员 [清单 "a；b"] [升级 3]`, in any order after the title. */
-export function parseTaskWords(
-  tokens: string[],
-  now: Date,
-  tz: string,
-  usage: string,
-): { title: string; due: Date; checklist: string[]; escalateAfter: number; who: string[] } {
-  const titleWords: string[] = [];
-  const who: string[] = [];
-  const stray: string[] = [];
-  let due: Date | undefined;
-  let checklist: string[] = [];
-  let escalateAfter = DEFAULT_ESCALATE;
-  for (let i = 0; i < tokens.length; i++) {
-    const word = tokens[i]!;
-    const key = word.normalize('NFKC').toLowerCase();
-    if (DUE_WORDS.has(key)) {
-      const parsed = parseDeadline(tokens.slice(i + 1), now, tz);
-      due = parsed.at;
-      i += parsed.used;
-    } else if (CHECKLIST_WORDS.has(key)) {
-      checklist = splitChecklist(tokens[i + 1] ?? '');
-      i += 1;
-    } else if (ESCALATE_WORDS.has(key)) {
-      escalateAfter = parseEscalate(tokens[i + 1]);
-      i += 1;
-    } else if (/^[@＠]/.test(word)) {
-      who.push(word);
-    } else if (due === undefined && who.length === 0 && stray.length === 0) {
-      titleWords.push(word);
-    } else {
-      stray.push(word);
-    }
-  }
-  const title = checkTitle(titleWords.join(' '));
-  if (stray.length) throw new UserError('supervision.extra', { words: stray.join(' ').slice(0, 40), usage });
-  if (!due) throw new UserError('supervision.due.missing');
-  return { title, due, checklist, escalateAfter, who };
-}
 
 const seqArg = z.object({
   n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
@@ -129,7 +61,13 @@ export function createSupervisionCommands(
     const now = clock.now();
     const parsed = parseTaskWords(tokens, now, ctx.identity.timezone, t('cmd.tasks.add.usage'));
     const assignees = await service.resolveAssignees(ctx.identity.orgId, ctx.platform, parsed.who, ctx.event.mentions);
-    const input: NewTask = { title: parsed.title, dueAt: parsed.due, checklist: parsed.checklist, escalateAfter: parsed.escalateAfter, assignees };
+    const input: NewTask = {
+      title: parsed.title,
+      dueAt: parsed.due,
+      checklist: parsed.checklist,
+      escalateAfter: parsed.escalateAfter,
+      assignees,
+    };
     const task = await service.create(originOf(ctx), input);
     await ctx.reply(confirmation(task.seq, input, ctx.identity.timezone));
   }
@@ -159,11 +97,14 @@ export function createSupervisionCommands(
     const unitIds = new Set(identity.unitRoles.map((u) => u.unitId));
     const mine = tasks.filter((task) =>
       task.assignees.some(
-        (r) => !isSettled(r, task.assignees) && (r.memberId === identity.memberId || (r.kind === 'unit' && r.unitId && unitIds.has(r.unitId))),
+        (r) =>
+          !isSettled(r, task.assignees) &&
+          (r.memberId === identity.memberId || (r.kind === 'unit' && r.unitId && unitIds.has(r.unitId))),
       ),
     );
     const shown = secretary ? tasks : mine;
-    if (shown.length === 0) return void (await ctx.reply(t(secretary ? 'supervision.all.empty' : 'supervision.mine.empty')));
+    if (shown.length === 0)
+      return void (await ctx.reply(t(secretary ? 'supervision.all.empty' : 'supervision.mine.empty')));
     const lines = shown.map((task) => {
       const tops = topLevel(task.assignees);
       const light = lightOf(task.dueAt, false, now, task.timezone, deps.workingDays);
@@ -181,73 +122,15 @@ export function createSupervisionCommands(
       });
     });
     await ctx.reply(
-      secretary ? t('supervision.all', { count: shown.length, lines: lines.join('\n') }) : t('supervision.mine', { lines: lines.join('\n') }),
+      secretary
+        ? t('supervision.all', { count: shown.length, lines: lines.join('\n') })
+        : t('supervision.mine', { lines: lines.join('\n') }),
     );
   }
 
   async function show(ctx: CommandContext, seq: number): Promise<void> {
     const task = await service.load(ctx.identity.orgId, seq);
     await ctx.replyCard(taskCard(notices.cardDeps, task, clock.now()));
-  }
-
-  /** A task's whole record, for a secretary. */
-  async function history(ctx: CommandContext, seq: number): Promise<void> {
-    const task = await service.load(ctx.identity.orgId, seq);
-    const events = await db.supervisionEvent.findMany({ where: { taskId: task.id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
-    const actorIds = [...new Set(events.map((e) => e.actorId).filter((a): a is string => Boolean(a)))];
-    const actors = new Map(
-      (await db.member.findMany({ where: { id: { in: actorIds } }, select: { id: true, displayName: true } })).map((m) => [m.id, m.displayName]),
-    );
-    const tz = task.timezone;
-    const lines = events.map((e) => {
-      const d = detailColumn.parse(e.detail);
-      const s = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : Array.isArray(d[k]) ? (d[k] as string[]).join('、') : String(d[k] ?? ''));
-      const timing = d.onTime === undefined ? '' : t(d.onTime ? 'supervision.log.timing.on_time' : 'supervision.log.timing.late');
-      let key: MessageKey;
-      const params: Record<string, string | number> = { name: s('name'), names: s('names') || '—', timing };
-      switch (e.kind) {
-        case 'created':
-          key = 'supervision.log.created';
-          params.who = actors.get(e.actorId ?? '') ?? '';
-          params.due = formatDue(new Date(s('due')), tz, clock.now());
-          break;
-        case 'progress':
-          key = 'supervision.log.progress';
-          params.progress = s('progress');
-          break;
-        case 'done':
-          key = d.via === 'contact' ? 'supervision.log.done.contact' : d.via === 'members' ? 'supervision.log.done.members' : 'supervision.log.done';
-          params.note = d.note ? t('supervision.log.note', { note: s('note') }) : '';
-          break;
-        case 'reopened':
-          key = 'supervision.log.reopened';
-          break;
-        case 'claimed':
-          key = 'supervision.log.claimed';
-          break;
-        case 'warning':
-          key = 'supervision.log.warning';
-          params.days = s('days');
-          break;
-        case 'achievement':
-          key = 'supervision.log.achievement';
-          break;
-        case 'overdue':
-          key = 'supervision.log.overdue';
-          params.days = s('days');
-          break;
-        case 'named':
-          key = 'supervision.log.named';
-          break;
-        default:
-          key = 'supervision.log.escalated';
-          params.days = s('days');
-          params.to = s('to') || t('supervision.log.bot');
-      }
-      const who = e.actorId && e.kind !== 'created' ? t('supervision.log.by', { who: actors.get(e.actorId) ?? '' }) : '';
-      return t('supervision.log.line', { at: formatTime(e.at, tz), what: t(key, params) + who });
-    });
-    await ctx.reply(t('supervision.log.title', { seq, title: task.title }) + '\n' + lines.join('\n'));
   }
 
   /** `60%`, `60`, or checklist numbers `1 2 3`. */
@@ -276,7 +159,13 @@ export function createSupervisionCommands(
     scope: 'any',
     role: 'member',
     positionals: ['n'],
-    args: z.object({ n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }).optional() }),
+    args: z.object({
+      n: z.coerce
+        .number({ message: 'usage.number_required' })
+        .int()
+        .positive({ message: 'usage.number_positive' })
+        .optional(),
+    }),
     async run(ctx, { n }) {
       if (n !== undefined) return show(ctx, n);
       await list(ctx);
@@ -293,7 +182,13 @@ export function createSupervisionCommands(
         run: (ctx) => createFromWords(ctx),
       }),
       defineSubcommand({ name: 'list', zh: '列表', aliases: ['我的'], run: (ctx) => list(ctx) }),
-      defineSubcommand({ name: 'show', zh: '查看', positionals: ['n'], args: seqArg, run: (ctx, { n }) => show(ctx, n) }),
+      defineSubcommand({
+        name: 'show',
+        zh: '查看',
+        positionals: ['n'],
+        args: seqArg,
+        run: (ctx, { n }) => show(ctx, n),
+      }),
       defineSubcommand({
         name: 'progress',
         zh: '进度',
@@ -315,7 +210,12 @@ export function createSupervisionCommands(
           await ctx.reply(await service.claimBySeq(originOf(ctx), n, asUnit));
         },
       }),
-      defineSubcommand({ name: 'board', zh: '看板', aliases: ['进度板'], run: async (ctx) => void (await ctx.replyCard(await reports.board(ctx.identity.orgId, ctx.identity.timezone))) }),
+      defineSubcommand({
+        name: 'board',
+        zh: '看板',
+        aliases: ['进度板'],
+        run: async (ctx) => void (await ctx.replyCard(await reports.board(ctx.identity.orgId, ctx.identity.timezone))),
+      }),
       defineSubcommand({
         name: 'log',
         zh: '记录',
@@ -324,7 +224,7 @@ export function createSupervisionCommands(
         role: 'secretary',
         positionals: ['n'],
         args: seqArg,
-        run: (ctx, { n }) => history(ctx, n),
+        run: (ctx, { n }) => taskHistory({ db, clock, t, service }, ctx, n),
       }),
       defineSubcommand({
         name: 'reopen',
@@ -339,7 +239,11 @@ export function createSupervisionCommands(
           const name = (who ?? '').replace(/^[@＠]/, '').trim();
           if (!mention && !name) throw new UserError('supervision.reopen.need', { seq: n });
           await ctx.reply(
-            await service.sendBack(originOf(ctx), n, mention ? { memberPlatformId: mention.id, name: mention.name } : { name }),
+            await service.sendBack(
+              originOf(ctx),
+              n,
+              mention ? { memberPlatformId: mention.id, name: mention.name } : { name },
+            ),
           );
         },
       }),
@@ -353,7 +257,10 @@ export function createSupervisionCommands(
         args: z.object({ kind: z.string({ message: 'supervision.report.bad_kind' }), period: z.string().optional() }),
         async run(ctx, { kind, period }) {
           const report = await reports.build(ctx.identity.orgId, ctx.identity.timezone, reports.kindOf(kind), period);
-          await ctx.replyPrivately({ file: report.file, caption: t('supervision.report.caption', { title: report.title }) });
+          await ctx.replyPrivately({
+            file: report.file,
+            caption: t('supervision.report.caption', { title: report.title }),
+          });
           if (ctx.event.chat.kind === 'group') await ctx.reply(t('supervision.report.sent', { title: report.title }));
         },
       }),

@@ -41,7 +41,12 @@ export function createNotices(deps: FeatureDeps) {
   async function refreshCard(send: Sender, task: TaskWithAssignees, now: Date): Promise<void> {
     if (!task.chatId || !task.cardRef) return;
     await send.updateCard(
-      { platform: task.platform, orgId: task.orgId, target: { kind: 'chat', id: task.chatId }, messageId: task.cardRef },
+      {
+        platform: task.platform,
+        orgId: task.orgId,
+        target: { kind: 'chat', id: task.chatId },
+        messageId: task.cardRef,
+      },
       taskCard(cardDeps, task, now),
     );
   }
@@ -126,9 +131,9 @@ export function createNotices(deps: FeatureDeps) {
       unitId = (await tx.member.findUnique({ where: { id: row.memberId }, select: { unitId: true } }))?.unitId ?? null;
     }
     const secretaryIds = new Set(
-      (await tx.roleGrant.findMany({ where: { orgId: task.orgId, role: 'secretary' }, select: { memberId: true } })).map(
-        (g) => g.memberId,
-      ),
+      (
+        await tx.roleGrant.findMany({ where: { orgId: task.orgId, role: 'secretary' }, select: { memberId: true } })
+      ).map((g) => g.memberId),
     );
     const heads = unitId
       ? (await tx.unitRole.findMany({ where: { unitId, role: 'head' }, include: { member: true } })).filter(
@@ -210,14 +215,17 @@ export function createNotices(deps: FeatureDeps) {
       const group = task.chatId ? { platform: task.platform, orgId: task.orgId, chatId: task.chatId } : null;
 
       // 成效单: who finished on time, to the group (or the secretaries when there is none).
-      if (tops.length && (await recordOnce(tx, {
-        orgId: task.orgId,
-        taskId: task.id,
-        kind: 'achievement',
-        at: now,
-        detail: { names: onTime.map((r) => r.name) },
-        onceKey: 'achievement',
-      }))) {
+      if (
+        tops.length &&
+        (await recordOnce(tx, {
+          orgId: task.orgId,
+          taskId: task.id,
+          kind: 'achievement',
+          at: now,
+          detail: { names: onTime.map((r) => r.name) },
+          onceKey: 'achievement',
+        }))
+      ) {
         const card = noticeCard(cards, {
           title: t('supervision.achievement.title', { seq: task.seq }),
           colour: 'green',
@@ -269,7 +277,17 @@ export function createNotices(deps: FeatureDeps) {
           });
         }
         const names = pending.map((r) => r.name);
-        if (group && (await recordOnce(tx, { orgId: task.orgId, taskId: task.id, kind: 'named', at: now, detail: { names }, onceKey: 'named' }))) {
+        if (
+          group &&
+          (await recordOnce(tx, {
+            orgId: task.orgId,
+            taskId: task.id,
+            kind: 'named',
+            at: now,
+            detail: { names },
+            onceKey: 'named',
+          }))
+        ) {
           const people = await tx.member.findMany({
             where: { id: { in: pending.map((r) => r.memberId).filter((m): m is string => Boolean(m)) } },
           });

@@ -6,7 +6,8 @@ import type { MessageKey } from '../../bot/messages.ts';
 import type { Card, CardElement } from '../../platforms/types.ts';
 import { sheetBytes } from '../quiz/export-xlsx.ts';
 import { noticeCard } from './cards.ts';
-import { isSettled, topLevel, type AssigneeRow, type TaskWithAssignees } from './store.ts';
+import type { Prisma } from '../../generated/sqlite/client.ts';
+import { detailColumn, isSettled, type AssigneeRow, type TaskWithAssignees } from './store.ts';
 import { formatDue, isWorkday, lightOf, localDate, workdayBefore } from './time.ts';
 
 export type ReportKind = 'day' | 'month' | 'quarter' | 'year';
@@ -80,7 +81,15 @@ export function createReports(deps: FeatureDeps) {
       }
       if (!start.isValid) throw bad();
     }
-    const end = start.plus(kind === 'day' ? { days: 1 } : kind === 'month' ? { months: 1 } : kind === 'quarter' ? { months: 3 } : { years: 1 });
+    const end = start.plus(
+      kind === 'day'
+        ? { days: 1 }
+        : kind === 'month'
+          ? { months: 1 }
+          : kind === 'quarter'
+            ? { months: 3 }
+            : { years: 1 },
+    );
     const label =
       kind === 'day'
         ? start.toFormat('yyyy-MM-dd')
@@ -93,12 +102,20 @@ export function createReports(deps: FeatureDeps) {
   }
 
   async function sharesOf(tasks: TaskWithAssignees[], now: Date): Promise<Share[]> {
-    const memberIds = [...new Set(tasks.flatMap((task) => task.assignees.map((r) => r.memberId).filter((m): m is string => Boolean(m))))];
+    const memberIds = [
+      ...new Set(tasks.flatMap((task) => task.assignees.map((r) => r.memberId).filter((m): m is string => Boolean(m)))),
+    ];
     const members = new Map(
-      (await db.member.findMany({ where: { id: { in: memberIds } }, select: { id: true, unitId: true } })).map((m) => [m.id, m.unitId]),
+      (await db.member.findMany({ where: { id: { in: memberIds } }, select: { id: true, unitId: true } })).map((m) => [
+        m.id,
+        m.unitId,
+      ]),
     );
     const units = new Map(
-      (await db.unit.findMany({ where: { orgId: { in: [...new Set(tasks.map((x) => x.orgId))] } } })).map((u) => [u.id, u.name]),
+      (await db.unit.findMany({ where: { orgId: { in: [...new Set(tasks.map((x) => x.orgId))] } } })).map((u) => [
+        u.id,
+        u.name,
+      ]),
     );
     const overdue = await db.supervisionEvent.groupBy({
       by: ['assigneeId'],
@@ -139,20 +156,30 @@ export function createReports(deps: FeatureDeps) {
     return { onTime, late, open, due: onTime + late + open, notices: shares.reduce((n, s) => n + s.notices, 0) };
   }
 
-  const loadTasks = (where: Parameters<typeof db.supervisionTask.findMany>[0] extends infer A ? A extends { where?: infer W } ? W : never : never) =>
+  const loadTasks = (where: Prisma.SupervisionTaskWhereInput) =>
     db.supervisionTask.findMany({ where, include: { assignees: true }, orderBy: [{ seq: 'asc' }] });
 
   /** `任务 看板`: per task (done on time, late, pending) and per unit (on-time rate), with bar charts. */
   async function board(orgId: string, tz: string): Promise<Card> {
     const now = clock.now();
     const tasks = (await loadTasks({ orgId })).slice(-20);
-    if (tasks.length === 0) return noticeCard(cards, { title: t('supervision.board.title'), text: t('supervision.board.empty') });
+    if (tasks.length === 0)
+      return noticeCard(cards, { title: t('supervision.board.title'), text: t('supervision.board.empty') });
     const taskRows: string[][] = [];
     const taskBars: { label: string; value: number }[] = [];
     for (const task of tasks) {
       const s = tally(await sharesOf([task], now));
-      const pending = task.assignees.filter((r) => (r.kind === 'member' || !task.assignees.some((c) => c.parentId === r.id)) && !isSettled(r, task.assignees)).length;
-      taskRows.push([`${task.seq}. ${task.title}`, formatDue(task.dueAt, tz, now), String(s.onTime), String(s.late), String(pending)]);
+      const pending = task.assignees.filter(
+        (r) =>
+          (r.kind === 'member' || !task.assignees.some((c) => c.parentId === r.id)) && !isSettled(r, task.assignees),
+      ).length;
+      taskRows.push([
+        `${task.seq}. ${task.title}`,
+        formatDue(task.dueAt, tz, now),
+        String(s.onTime),
+        String(s.late),
+        String(pending),
+      ]);
       taskBars.push({ label: `任务${task.seq}`, value: s.onTime + s.late });
     }
     const all = await sharesOf(tasks, now);
@@ -171,7 +198,13 @@ export function createReports(deps: FeatureDeps) {
     ];
     const lights = tasks
       .filter((x) => x.status === 'open')
-      .map((x) => t('supervision.board.text', { light: t(`supervision.light.${lightOf(x.dueAt, false, now, x.timezone, workingDays)}`).slice(0, 2), seq: x.seq, title: x.title }));
+      .map((x) =>
+        t('supervision.board.text', {
+          light: t(`supervision.light.${lightOf(x.dueAt, false, now, x.timezone, workingDays)}`).slice(0, 2),
+          seq: x.seq,
+          title: x.title,
+        }),
+      );
     return noticeCard(cards, {
       title: t('supervision.board.title'),
       text: lights.join('\n'),
@@ -190,7 +223,8 @@ export function createReports(deps: FeatureDeps) {
     const shares = await sharesOf(tasks, now);
     const title = t(TITLE[kind], { period: period.label, date: period.label });
     const byKey = new Map<string, Share[]>();
-    for (const s of shares) byKey.set(`${s.unit}\u0000${s.member}`, [...(byKey.get(`${s.unit}\u0000${s.member}`) ?? []), s]);
+    for (const s of shares)
+      byKey.set(`${s.unit}\u0000${s.member}`, [...(byKey.get(`${s.unit}\u0000${s.member}`) ?? []), s]);
     const rows: (string | number)[][] = [];
     const units = [...new Set(shares.map((s) => s.unit))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
     for (const unit of units) {
@@ -199,7 +233,16 @@ export function createReports(deps: FeatureDeps) {
       rows.push([unit, '（合计）', mine.length, u.onTime, u.late, u.open, pct(u.onTime, u.due), u.notices]);
       for (const [key, list] of [...byKey].filter(([k]) => k.startsWith(`${unit}\u0000`))) {
         const m = tally(list);
-        rows.push([unit, key.split('\u0000')[1]!, list.length, m.onTime, m.late, m.open, pct(m.onTime, m.due), m.notices]);
+        rows.push([
+          unit,
+          key.split('\u0000')[1]!,
+          list.length,
+          m.onTime,
+          m.late,
+          m.open,
+          pct(m.onTime, m.due),
+          m.notices,
+        ]);
       }
     }
     const total = tally(shares);
@@ -223,7 +266,10 @@ export function createReports(deps: FeatureDeps) {
         notices: total.notices,
       }),
       table: { columns, rows: rows.filter((r) => r[1] === '（合计）').map((r) => r.map(String)) },
-      note: t('supervision.report.note', { kind: { day: '日', month: '月', quarter: '季', year: '年' }[kind], period: period.label }),
+      note: t('supervision.report.note', {
+        kind: { day: '日', month: '月', quarter: '季', year: '年' }[kind],
+        period: period.label,
+      }),
     });
     return { title, card, file: { name: `${safeFileName(title)}.xlsx`, contentType: XLSX_CONTENT_TYPE, bytes } };
   }
@@ -244,9 +290,12 @@ export function createReports(deps: FeatureDeps) {
       orderBy: { at: 'asc' },
     });
     const seqOf = new Map(
-      (await db.supervisionTask.findMany({ where: { id: { in: [...new Set(doneEvents.map((e) => e.taskId))] } }, select: { id: true, seq: true } })).map(
-        (x) => [x.id, x.seq],
-      ),
+      (
+        await db.supervisionTask.findMany({
+          where: { id: { in: [...new Set(doneEvents.map((e) => e.taskId))] } },
+          select: { id: true, seq: true },
+        })
+      ).map((x) => [x.id, x.seq]),
     );
     const none = t('supervision.report.daily.none');
     const list = (xs: string[]) => (xs.length ? xs.join('；') : none);
@@ -255,8 +304,8 @@ export function createReports(deps: FeatureDeps) {
       return `任务${x.seq}「${x.title}」${names.length ? `（${names.join('、')}）` : ''}`;
     });
     const doneLine = doneEvents.map((e) => {
-      const name = (JSON.parse(e.detail) as { name?: string }).name ?? '';
-      return `任务${seqOf.get(e.taskId) ?? '?'} ${name}`;
+      const name = detailColumn.parse(e.detail).name;
+      return `任务${seqOf.get(e.taskId) ?? '?'} ${typeof name === 'string' ? name : ''}`;
     });
     return noticeCard(cards, {
       title: t('supervision.report.daily.title', { date: today }),
@@ -272,21 +321,30 @@ export function createReports(deps: FeatureDeps) {
 
   /** Organisations with any task, with their time zones. */
   async function orgsWithTasks() {
-    const ids = (await db.supervisionTask.findMany({ distinct: ['orgId'], select: { orgId: true } })).map((r) => r.orgId);
+    const ids = (await db.supervisionTask.findMany({ distinct: ['orgId'], select: { orgId: true } })).map(
+      (r) => r.orgId,
+    );
     return db.organisation.findMany({ where: { id: { in: ids } }, select: { id: true, timezone: true } });
   }
 
   /** The previous period's label, for the pushes on its first day. */
   function previousLabel(kind: Exclude<ReportKind, 'day'>, tz: string): string {
     const before = DateTime.fromJSDate(clock.now(), { zone: tz }).startOf(kind).minus({ days: 1 });
-    return kind === 'month' ? before.toFormat('yyyy-MM') : kind === 'quarter' ? `${before.year}Q${before.quarter}` : String(before.year);
+    return kind === 'month'
+      ? before.toFormat('yyyy-MM')
+      : kind === 'quarter'
+        ? `${before.year}Q${before.quarter}`
+        : String(before.year);
   }
 
   async function pushReport(kind: Exclude<ReportKind, 'day'>) {
     for (const org of await orgsWithTasks()) {
       const report = await build(org.id, org.timezone, kind, previousLabel(kind, org.timezone));
       await send.toSecretaries(org.id, { card: report.card }, { meta: { report: `supervision.${kind}` } });
-      await send.toSecretaries(org.id, { file: report.file, caption: t('supervision.report.caption', { title: report.title }) });
+      await send.toSecretaries(org.id, {
+        file: report.file,
+        caption: t('supervision.report.caption', { title: report.title }),
+      });
     }
   }
 

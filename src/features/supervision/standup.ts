@@ -19,7 +19,10 @@ export const MAX_REPORT = 300;
 
 function parseTime(word: string | undefined): string {
   const m = word ? TIME.exec(word.normalize('NFKC')) : null;
-  if (!m) throw new UserError(word ? 'supervision.standup.bad_time' : 'supervision.standup.need_times', { input: (word ?? '').slice(0, 20) });
+  if (!m)
+    throw new UserError(word ? 'supervision.standup.bad_time' : 'supervision.standup.need_times', {
+      input: (word ?? '').slice(0, 20),
+    });
   return `${m[1]!.padStart(2, '0')}:${m[2]}`;
 }
 
@@ -55,7 +58,10 @@ export function createStandups(deps: FeatureDeps) {
     async run({ tx, send, item }, p) {
       const s = await tx.supervisionStandup.findUnique({ where: { id: p.standup } });
       if (!s || s.status !== 'active') return;
-      await send.toChat({ platform: s.platform, orgId: s.orgId, chatId: s.chatId }, { card: askCard(s, localDate(item.dueAt, s.timezone)) });
+      await send.toChat(
+        { platform: s.platform, orgId: s.orgId, chatId: s.chatId },
+        { card: askCard(s, localDate(item.dueAt, s.timezone)) },
+      );
     },
   });
 
@@ -66,24 +72,36 @@ export function createStandups(deps: FeatureDeps) {
       const s = await tx.supervisionStandup.findUnique({ where: { id: p.standup } });
       if (!s || s.status !== 'active') return;
       const date = localDate(item.dueAt, s.timezone);
-      const reports = await tx.supervisionStandupReport.findMany({ where: { standupId: s.id, date }, orderBy: { at: 'asc' } });
+      const reports = await tx.supervisionStandupReport.findMany({
+        where: { standupId: s.id, date },
+        orderBy: { at: 'asc' },
+      });
       await send.toChat(
         { platform: s.platform, orgId: s.orgId, chatId: s.chatId },
         {
           card: noticeCard(cards, {
             title: t('supervision.standup.digest.title', { date }),
             colour: 'blue',
-            text: reports.length ? t('supervision.standup.digest.text', { count: reports.length }) : t('supervision.standup.digest.empty'),
-            table: { columns: t('supervision.standup.digest.columns').split('|'), rows: reports.map((r) => [r.name, r.text]) },
+            text: reports.length
+              ? t('supervision.standup.digest.text', { count: reports.length })
+              : t('supervision.standup.digest.empty'),
+            table: {
+              columns: t('supervision.standup.digest.columns').split('|'),
+              rows: reports.map((r) => [r.name, r.text]),
+            },
           }),
         },
       );
       // Who is expected: the group's members, secretaries aside.
-      const secretaries = new Set((await tx.roleGrant.findMany({ where: { orgId: s.orgId, role: 'secretary' } })).map((g) => g.memberId));
+      const secretaries = new Set(
+        (await tx.roleGrant.findMany({ where: { orgId: s.orgId, role: 'secretary' } })).map((g) => g.memberId),
+      );
       const members = await directory.chatMembers(s.orgId, asPlatform(s.platform), s.chatId);
       const answered = new Set(reports.map((r) => r.memberId));
       const missing = members.filter((m) => !secretaries.has(m.id) && !answered.has(m.id)).map((m) => m.displayName);
-      const chat = await tx.chat.findUnique({ where: { platform_platformChatId: { platform: s.platform, platformChatId: s.chatId } } });
+      const chat = await tx.chat.findUnique({
+        where: { platform_platformChatId: { platform: s.platform, platformChatId: s.chatId } },
+      });
       await send.toSecretaries(s.orgId, {
         key: missing.length ? 'supervision.standup.missing' : 'supervision.standup.missing.none',
         params: { chat: chat?.title ?? s.chatId, date, names: missing.join('、') },
@@ -111,13 +129,20 @@ export function createStandups(deps: FeatureDeps) {
     throw new Error('no working day within 400 days');
   }
 
-  async function save(identity: Identity, platform: string, chat: { id: string; kind: string }, text: string): Promise<string> {
+  async function save(
+    identity: Identity,
+    platform: string,
+    chat: { id: string; kind: string },
+    text: string,
+  ): Promise<string> {
     const line = text.trim();
     if (!line) throw new UserError('supervision.report.empty');
-    if (line.length > MAX_REPORT) throw new UserError('supervision.report.too_long', { max: MAX_REPORT, length: line.length });
-    let standup = chat.kind === 'group'
-      ? await db.supervisionStandup.findUnique({ where: { platform_chatId: { platform, chatId: chat.id } } })
-      : null;
+    if (line.length > MAX_REPORT)
+      throw new UserError('supervision.report.too_long', { max: MAX_REPORT, length: line.length });
+    let standup =
+      chat.kind === 'group'
+        ? await db.supervisionStandup.findUnique({ where: { platform_chatId: { platform, chatId: chat.id } } })
+        : null;
     if (chat.kind !== 'group') {
       // In a private chat: the stand-up of a group this member is in.
       const groups = await db.chatMember.findMany({ where: { memberId: identity.memberId }, include: { chat: true } });
@@ -132,7 +157,16 @@ export function createStandups(deps: FeatureDeps) {
     const before = await db.supervisionStandupReport.findUnique({ where: key });
     await db.supervisionStandupReport.upsert({
       where: key,
-      create: { id: newId(), standupId: standup.id, orgId: standup.orgId, date, memberId: identity.memberId, name: identity.displayName, text: line, at: now },
+      create: {
+        id: newId(),
+        standupId: standup.id,
+        orgId: standup.orgId,
+        date,
+        memberId: identity.memberId,
+        name: identity.displayName,
+        text: line,
+        at: now,
+      },
       update: { text: line, at: now },
     });
     return t(before ? 'supervision.report.updated' : 'supervision.report.saved', { name: identity.displayName });
@@ -150,7 +184,9 @@ export function createStandups(deps: FeatureDeps) {
         where: { platform_chatId: { platform: ctx.platform, chatId: ctx.event.chat.id } },
       });
       if (!s || s.status !== 'active') return void (await ctx.reply(t('supervision.standup.none')));
-      const count = await db.supervisionStandupReport.count({ where: { standupId: s.id, date: localDate(clock.now(), s.timezone) } });
+      const count = await db.supervisionStandupReport.count({
+        where: { standupId: s.id, date: localDate(clock.now(), s.timezone) },
+      });
       await ctx.reply(t('supervision.standup.status', { ask: s.askAt, summary: s.summaryAt, count }));
     },
     subcommands: [
@@ -175,21 +211,57 @@ export function createStandups(deps: FeatureDeps) {
           const firstAsk = nextAt(ask, tz);
           await db.$transaction(async (tx) => {
             await stop(tx, platform, chatId);
-            const existing = await tx.supervisionStandup.findUnique({ where: { platform_chatId: { platform, chatId } } });
+            const existing = await tx.supervisionStandup.findUnique({
+              where: { platform_chatId: { platform, chatId } },
+            });
             const id = existing?.id ?? newId();
-            const data = { askAt: ask, summaryAt: summary, timezone: tz, status: 'active', createdBy: identity.memberId };
+            const data = {
+              askAt: ask,
+              summaryAt: summary,
+              timezone: tz,
+              status: 'active',
+              createdBy: identity.memberId,
+            };
             if (existing) await tx.supervisionStandup.update({ where: { id }, data });
-            else await tx.supervisionStandup.create({ data: { id, orgId: identity.orgId, platform, chatId, createdAt: clock.now(), ...data } });
-            const askItem = await jobs.schedule(askJob, { orgId: identity.orgId, dueAt: firstAsk, payload: { v: 1, standup: id }, recurrence: rule(ask), timezone: tz, createdBy: identity.memberId }, tx);
-            const summaryItem = await jobs.schedule(
-              summaryJob,
-              { orgId: identity.orgId, dueAt: nextAt(summary, tz), payload: { v: 1, standup: id }, recurrence: rule(summary), timezone: tz, createdBy: identity.memberId },
+            else
+              await tx.supervisionStandup.create({
+                data: { id, orgId: identity.orgId, platform, chatId, createdAt: clock.now(), ...data },
+              });
+            const askItem = await jobs.schedule(
+              askJob,
+              {
+                orgId: identity.orgId,
+                dueAt: firstAsk,
+                payload: { v: 1, standup: id },
+                recurrence: rule(ask),
+                timezone: tz,
+                createdBy: identity.memberId,
+              },
               tx,
             );
-            await tx.supervisionStandup.update({ where: { id }, data: { askItemId: askItem.id, summaryItemId: summaryItem.id } });
+            const summaryItem = await jobs.schedule(
+              summaryJob,
+              {
+                orgId: identity.orgId,
+                dueAt: nextAt(summary, tz),
+                payload: { v: 1, standup: id },
+                recurrence: rule(summary),
+                timezone: tz,
+                createdBy: identity.memberId,
+              },
+              tx,
+            );
+            await tx.supervisionStandup.update({
+              where: { id },
+              data: { askItemId: askItem.id, summaryItemId: summaryItem.id },
+            });
           });
           await ctx.reply(
-            t('supervision.standup.started', { ask, summary, next: DateTime.fromJSDate(firstAsk, { zone: tz }).toFormat('yyyy-MM-dd HH:mm') }),
+            t('supervision.standup.started', {
+              ask,
+              summary,
+              next: DateTime.fromJSDate(firstAsk, { zone: tz }).toFormat('yyyy-MM-dd HH:mm'),
+            }),
           );
         },
       }),
@@ -225,7 +297,9 @@ export function createStandups(deps: FeatureDeps) {
     payload: ref,
     form: z.object({ text: z.string().max(2000).optional() }),
     async run(ctx, _p, form) {
-      return { toast: { kind: 'success', text: await save(ctx.identity, ctx.platform, ctx.event.chat, form.text ?? '') } };
+      return {
+        toast: { kind: 'success', text: await save(ctx.identity, ctx.platform, ctx.event.chat, form.text ?? '') },
+      };
     },
   });
 

@@ -50,7 +50,15 @@ export async function addAssignee(
   const base = { orgId: task.orgId, taskId: task.id, createdAt: now };
   if (a.kind === 'member') {
     return tx.supervisionAssignee.create({
-      data: { ...base, id: newId(), kind: 'member', memberId: a.memberId, subject: `m:${a.memberId}`, name: a.name, claimOf },
+      data: {
+        ...base,
+        id: newId(),
+        kind: 'member',
+        memberId: a.memberId,
+        subject: `m:${a.memberId}`,
+        name: a.name,
+        claimOf,
+      },
     });
   }
   const unitRow = await tx.supervisionAssignee.create({
@@ -148,8 +156,7 @@ export const topLevel = (rows: AssigneeRow[]): AssigneeRow[] => rows.filter((r) 
 export function pendingPeople(rows: AssigneeRow[]): AssigneeRow[] {
   return rows.filter(
     (r) =>
-      !isSettled(r, rows) &&
-      (r.kind === 'member' || (r.kind === 'unit' && !rows.some((c) => c.parentId === r.id))),
+      !isSettled(r, rows) && (r.kind === 'member' || (r.kind === 'unit' && !rows.some((c) => c.parentId === r.id))),
   );
 }
 
@@ -249,11 +256,25 @@ export async function setProgress(
 }
 
 /** A secretary sends a completion back: the row (and its unit, and the task) are open again. */
-export async function reopen(tx: Tx, task: TaskWithAssignees, row: AssigneeRow, actorId: string, now: Date): Promise<void> {
+export async function reopen(
+  tx: Tx,
+  task: TaskWithAssignees,
+  row: AssigneeRow,
+  actorId: string,
+  now: Date,
+): Promise<void> {
   await tx.supervisionAssignee.update({ where: { id: row.id }, data: { doneAt: null, doneBy: null, progress: 0 } });
   if (row.parentId) {
     await tx.supervisionAssignee.updateMany({ where: { id: row.parentId }, data: { doneAt: null, doneBy: null } });
   }
   await tx.supervisionTask.update({ where: { id: task.id }, data: { status: 'open', closedAt: null } });
-  await recordEvent(tx, { orgId: task.orgId, taskId: task.id, kind: 'reopened', at: now, assigneeId: row.id, actorId, detail: { name: row.name } });
+  await recordEvent(tx, {
+    orgId: task.orgId,
+    taskId: task.id,
+    kind: 'reopened',
+    at: now,
+    assigneeId: row.id,
+    actorId,
+    detail: { name: row.name },
+  });
 }

@@ -4,8 +4,7 @@ import type { FeatureDeps } from '../../bot/feature.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
-import { asPlatform } from '../../bot/send.ts';
-import type { Mention } from '../../platforms/types.ts';
+import { createAssigneeResolver } from './assignees.ts';
 import { taskCard } from './cards.ts';
 import type { Notices } from './notices.ts';
 import {
@@ -50,73 +49,10 @@ export interface NewTask {
  * nothing half-written.
  */
 export function createTaskService(deps: FeatureDeps, notices: Notices) {
-  const { db, clock, send, messages, directory } = deps;
+  const { db, clock, send, messages } = deps;
   const t = messages.t;
 
-  /** `@办公室`, `@unit:办公室`, `@李明` (a platform mention), or plain names from the card form. */
-  async function resolveAssignees(
-    orgId: string,
-    platform: string,
-    words: string[],
-    mentions: Mention[],
-  ): Promise<NewAssignee[]> {
-    const out: NewAssignee[] = [];
-    const seen = new Set<string>();
-    const units = await directory.units(orgId);
-    const unitNames = () => units.map((u) => u.name).join('、') || '—';
-    const addUnit = async (name: string) => {
-      const unit = units.find((u) => u.name === name);
-      if (!unit) return false;
-      if (seen.has(`u:${unit.id}`)) return true;
-      seen.add(`u:${unit.id}`);
-      const members = await db.member.findMany({
-        where: { unitId: unit.id },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        select: { id: true, displayName: true },
-      });
-      out.push({ kind: 'unit', unitId: unit.id, name: unit.name, members: members.map((m) => ({ id: m.id, name: m.displayName })) });
-      return true;
-    };
-    const addMember = async (m: { id: string; name: string }) => {
-      const member = await directory.ensureMember(orgId, asPlatform(platform), m.id, m.name);
-      if (seen.has(`m:${member.id}`)) return;
-      seen.add(`m:${member.id}`);
-      out.push({ kind: 'member', memberId: member.id, name: member.displayName });
-    };
-    const mentioned = new Set<string>();
-    for (const raw of words) {
-      const word = raw.replace(/^[@＠]/, '').trim();
-      if (!word) continue;
-      const unitTag = /^(?:unit|单位)[:：](.+)$/i.exec(word);
-      if (unitTag) {
-        if (!(await addUnit(unitTag[1]!.trim()))) {
-          throw new UserError('supervision.assignee.unknown_unit', { name: unitTag[1]!.slice(0, 30), units: unitNames() });
-        }
-        continue;
-      }
-      const mention = mentions.find((m) => m.name === word || m.id === word);
-      if (mention) {
-        mentioned.add(mention.id);
-        await addMember(mention);
-        continue;
-      }
-      if (await addUnit(word)) continue;
-      // A name typed in the card form: a member of the organisation by display name.
-      const byName = await db.member.findMany({ where: { orgId, displayName: word }, take: 2 });
-      if (byName.length === 1) {
-        const m = byName[0]!;
-        if (!seen.has(`m:${m.id}`)) {
-          seen.add(`m:${m.id}`);
-          out.push({ kind: 'member', memberId: m.id, name: m.displayName });
-        }
-        continue;
-      }
-      throw new UserError('supervision.assignee.unknown', { name: raw.slice(0, 30), units: unitNames() });
-    }
-    // Platforms that put mentions beside the text rather than in it.
-    for (const m of mentions) if (!mentioned.has(m.id)) await addMember(m);
-    return out;
-  }
+  const resolveAssignees = createAssigneeResolver(deps);
 
   /** Runs `work` with the next task number; two secretaries creating at once both get one. */
   async function withNextSeq<T>(orgId: string, work: (tx: Tx, seq: number) => Promise<T>): Promise<T> {
@@ -167,7 +103,10 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
       const out = send.in(tx);
       const card = taskCard(notices.cardDeps, task, now);
       if (inGroup) {
-        const ref = await out.toChat({ platform: origin.platform, orgId: identity.orgId, chatId: origin.chat.id }, { card });
+        const ref = await out.toChat(
+          { platform: origin.platform, orgId: identity.orgId, chatId: origin.chat.id },
+          { card },
+        );
         await tx.supervisionTask.update({ where: { id }, data: { cardRef: ref.id } });
         task.cardRef = ref.id;
       } else {
@@ -231,7 +170,8 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
         if (!identity.unitRoles.some((u) => u.unitId === unit.unitId)) {
           throw new UserError('supervision.not_contact', { unit: unit.name, seq });
         }
-        if (unit.doneAt) throw new UserError('supervision.already_done', { seq, at: formatTime(unit.doneAt, task.timezone) });
+        if (unit.doneAt)
+          throw new UserError('supervision.already_done', { seq, at: formatTime(unit.doneAt, task.timezone) });
         rows = [unit];
         via = 'contact';
         who = t('supervision.done.unit', { unit: unit.name });
@@ -241,13 +181,22 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
           throw new UserError('supervision.already_done', { seq, at: formatTime(mine[0]!.doneAt!, task.timezone) });
         }
       }
-      await markDone(tx, task, rows.map((r) => r.id), { actorId: identity.memberId, note: words || undefined, via }, now);
+      await markDone(
+        tx,
+        task,
+        rows.map((r) => r.id),
+        { actorId: identity.memberId, note: words || undefined, via },
+        now,
+      );
       const fresh = (await taskById(tx, task.id))!;
       await notices.refreshCard(send.in(tx), fresh, now);
       const late = now.getTime() > task.dueAt.getTime();
       const timing = late
         ? t('supervision.done.late', {
-            days: Math.max(1, workdaysAfter(deps.workingDays, localDate(task.dueAt, task.timezone), localDate(now, task.timezone))),
+            days: Math.max(
+              1,
+              workdaysAfter(deps.workingDays, localDate(task.dueAt, task.timezone), localDate(now, task.timezone)),
+            ),
           })
         : t('supervision.done.on_time');
       return (
@@ -279,7 +228,8 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
     if ('items' in value) {
       if (checklist.length === 0) throw new UserError('supervision.progress.no_checklist', { seq });
       const bad = value.items.find((n) => n < 1 || n > checklist.length);
-      if (bad !== undefined) throw new UserError('supervision.progress.bad_item', { seq, count: checklist.length, n: bad });
+      if (bad !== undefined)
+        throw new UserError('supervision.progress.bad_item', { seq, count: checklist.length, n: bad });
       items = [...new Set(value.items)].sort((a, b) => a - b);
       percent = Math.round((items.length / checklist.length) * 100);
     } else {
@@ -288,7 +238,8 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
     if (percent >= 100) return { reply: await complete(origin, seq, note), progress: 100 };
     const now = clock.now();
     await db.$transaction(async (tx) => {
-      for (const row of mine) await setProgress(tx, task, row, { progress: percent, checked: items }, identity.memberId, now);
+      for (const row of mine)
+        await setProgress(tx, task, row, { progress: percent, checked: items }, identity.memberId, now);
       await notices.refreshCard(send.in(tx), (await taskById(tx, task.id))!, now);
     });
     return { reply: t('supervision.progress.saved', { seq, progress: percent }), progress: percent };
@@ -323,19 +274,35 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         select: { id: true, displayName: true },
       });
-      who = { kind: 'unit', unitId: role.unitId, name: role.unitName, members: members.map((m) => ({ id: m.id, name: m.displayName })) };
+      who = {
+        kind: 'unit',
+        unitId: role.unitId,
+        name: role.unitName,
+        members: members.map((m) => ({ id: m.id, name: m.displayName })),
+      };
     } else {
       who = { kind: 'member', memberId: identity.memberId, name: identity.displayName };
     }
     try {
       await db.$transaction(async (tx) => {
         const row = await addAssignee(tx, task, who, now, task.id);
-        await recordEvent(tx, { orgId: task.orgId, taskId: task.id, kind: 'claimed', at: now, assigneeId: row.id, actorId: identity.memberId, detail: { name: who.name } });
+        await recordEvent(tx, {
+          orgId: task.orgId,
+          taskId: task.id,
+          kind: 'claimed',
+          at: now,
+          assigneeId: row.id,
+          actorId: identity.memberId,
+          detail: { name: who.name },
+        });
         const fresh = (await taskById(tx, task.id))!;
         const out = send.in(tx);
         await notices.refreshCard(out, fresh, now);
         if (fresh.chatId) {
-          await out.toChat({ platform: fresh.platform, orgId: fresh.orgId, chatId: fresh.chatId }, { key: 'supervision.claim.group', params: { seq, name: who.name } });
+          await out.toChat(
+            { platform: fresh.platform, orgId: fresh.orgId, chatId: fresh.chatId },
+            { key: 'supervision.claim.group', params: { seq, name: who.name } },
+          );
         }
       });
     } catch (err) {
@@ -354,7 +321,11 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
   }
 
   /** A secretary sends a completion back (`任务 退回 N @李明`). */
-  async function sendBack(origin: Origin, seq: number, target: { memberPlatformId?: string; name: string }): Promise<string> {
+  async function sendBack(
+    origin: Origin,
+    seq: number,
+    target: { memberPlatformId?: string; name: string },
+  ): Promise<string> {
     const { identity } = origin;
     const now = clock.now();
     return db.$transaction(async (tx) => {
@@ -364,7 +335,8 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
         const member = await tx.member.findFirst({
           where: { orgId: identity.orgId, platform: origin.platform, platformUserId: target.memberPlatformId },
         });
-        row = task.assignees.find((r) => member && r.memberId === member.id && r.doneAt) ??
+        row =
+          task.assignees.find((r) => member && r.memberId === member.id && r.doneAt) ??
           task.assignees.find((r) => member && r.memberId === member.id);
       } else {
         row = task.assignees.find((r) => r.kind === 'unit' && r.name === target.name);
@@ -377,7 +349,9 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
       await notices.refreshCard(out, fresh, now);
       const notice = { key: 'supervision.reopen.notice' as const, params: { seq, title: task.title } };
       if (row.memberId) await out.toMember(row.memberId, notice);
-      else if (row.unitId) for (const h of await tx.unitRole.findMany({ where: { unitId: row.unitId }, include: { member: true } })) await out.toMember(h.member, notice);
+      else if (row.unitId)
+        for (const h of await tx.unitRole.findMany({ where: { unitId: row.unitId }, include: { member: true } }))
+          await out.toMember(h.member, notice);
       // Past the deadline, the chasing resumes.
       if (now.getTime() > task.dueAt.getTime()) await notices.ensureChase(tx, task, now);
       return t('supervision.reopen.done', { name: row.name, seq });

@@ -27,7 +27,8 @@ export function formatDue(at: Date, tz: string, now: Date): string {
   return `${d.toFormat(sameYear ? 'MM-dd' : 'yyyy-MM-dd')}（${WEEKDAY[d.weekday]}）${d.toFormat('HH:mm')}`;
 }
 
-export const formatTime = (at: Date, tz: string): string => DateTime.fromJSDate(at, { zone: tz }).toFormat('MM-dd HH:mm');
+export const formatTime = (at: Date, tz: string): string =>
+  DateTime.fromJSDate(at, { zone: tz }).toFormat('MM-dd HH:mm');
 
 /**
  * Whether a local date is a working day. A year without holiday data falls
@@ -47,7 +48,7 @@ export function isWorkday(wd: WorkingDays, date: string): boolean {
 /** The n-th working day before a local date (not counting the date itself). */
 export function workdayBefore(wd: WorkingDays, date: string, n: number): string {
   let d = DateTime.fromISO(date);
-  for (let found = 0; found < n; ) {
+  for (let found = 0; found < n;) {
     d = d.minus({ days: 1 });
     if (isWorkday(wd, d.toISODate()!)) found++;
   }
@@ -101,7 +102,7 @@ export function parseDeadline(words: string[], now: Date, tz: string): { at: Dat
   const used = timeMatch ? 2 : 1;
   const word = first.normalize('NFKC');
 
-  let date: DateTime | null = null;
+  let date: DateTime;
   const full = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(word);
   const short = /^(\d{1,2})[-/.月](\d{1,2})[日号]?$/.exec(word);
   if (full || short) {
@@ -124,7 +125,9 @@ export function parseDeadline(words: string[], now: Date, tz: string): { at: Dat
   }
   const at = atLocal(date.toISODate()!, time, tz);
   if (at.getTime() <= now.getTime()) {
-    throw new UserError('supervision.due.past', { when: DateTime.fromJSDate(at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm') });
+    throw new UserError('supervision.due.past', {
+      when: DateTime.fromJSDate(at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm'),
+    });
   }
   return { at, used };
 }

@@ -6,10 +6,12 @@ export const supervision = {
     '任务 | 任务 新建 "任务内容" 截止 12-20 [17:00] [@单位] [@成员] [清单 "事项1；事项2"] [升级 3] | 任务 查看 <编号> | 任务 进度 <编号> <百分比或清单序号> | 任务 认领 <编号> | 任务 看板 | 任务 记录 <编号> | 任务 退回 <编号> @成员 | 任务 导出 <日|月|季|年> [时期]',
   'cmd.tasks.add.usage':
     '任务 新建 "任务内容" 截止 <日期> [时刻] [@单位] [@成员] [清单 "事项1；事项2"] [升级 <工作日数>]，例如：任务 新建 "学习《中国共产党简史》第1-3章" 截止 12-20 @办公室 @李明；不写对象即为待认领任务；只发「任务 新建」可按卡片一步步填写',
-  'cmd.tasks.progress.usage': '任务 进度 <编号> <百分比>，或 任务 进度 <编号> <清单序号…>，例如：任务 进度 3 60%；任务 进度 3 1 2',
+  'cmd.tasks.progress.usage':
+    '任务 进度 <编号> <百分比>，或 任务 进度 <编号> <清单序号…>，例如：任务 进度 3 60%；任务 进度 3 1 2',
   'cmd.tasks.log.usage': '任务 记录 <编号>',
   'cmd.tasks.reopen.usage': '任务 退回 <编号> @成员（或 @单位）',
-  'cmd.tasks.export.usage': '任务 导出 <日|月|季|年> [时期]，例如：任务 导出 月 2026-11；任务 导出 季 2026Q4；任务 导出 年 2026',
+  'cmd.tasks.export.usage':
+    '任务 导出 <日|月|季|年> [时期]，例如：任务 导出 月 2026-11；任务 导出 季 2026Q4；任务 导出 年 2026',
   'cmd.done.summary': '报告任务完成，可附一句说明；单位联络员可为本单位办结',
   'cmd.done.usage': '完成 <编号> [说明]，例如：完成 3 已读完并写了心得；联络员为单位办结：完成 3 @办公室',
   'cmd.standup.summary': '碰头会：工作日定时请群里每人汇报一句，到点汇总',
@@ -18,15 +20,18 @@ export const supervision = {
   'cmd.report.usage': '汇报 <今天完成的工作>，例如：汇报 完成第二章学习并整理笔记',
 
   // creating
-  'supervision.title.missing': '请写上任务内容（用引号括起来），例如：任务 新建 "学习《中国共产党简史》第1-3章" 截止 12-20 @办公室',
+  'supervision.title.missing':
+    '请写上任务内容（用引号括起来），例如：任务 新建 "学习《中国共产党简史》第1-3章" 截止 12-20 @办公室',
   'supervision.title.too_long': '任务内容太长了（{length} 字），请控制在 {max} 字以内。',
   'supervision.due.missing': '请写上截止日期，例如：截止 12-20，或 截止 2026-12-20 17:00',
   'supervision.due.invalid': '「{input}」不是有效的日期，请写成 12-20、2026-12-20 或 12月20日。',
   'supervision.due.past': '截止时间 {when} 已经过去了，请写一个将来的日期。',
-  'supervision.assignee.unknown': '「{name}」不是本组织的成员或单位，请检查后重写（单位可写 @unit:办公室）。现有单位：{units}',
+  'supervision.assignee.unknown':
+    '「{name}」不是本组织的成员或单位，请检查后重写（单位可写 @unit:办公室）。现有单位：{units}',
   'supervision.assignee.unknown_unit': '没有叫「{name}」的单位。现有单位：{units}',
   'supervision.checklist.invalid': '清单最多 {max} 项，每项不超过 50 字，各项之间用「；」分开。',
-  'supervision.escalate.invalid': '升级天数应是 1 到 30 之间的整数（逾期多少个工作日后报告书记和单位负责人），例如：升级 3',
+  'supervision.escalate.invalid':
+    '升级天数应是 1 到 30 之间的整数（逾期多少个工作日后报告书记和单位负责人），例如：升级 3',
   'supervision.extra': '看不懂「{words}」。{usage}',
   'supervision.need_group_or_direct': '请在要发布任务的群里新建任务。',
   'supervision.created':
@@ -177,7 +182,8 @@ export const supervision = {
   'supervision.report.monthly.title': '月督查 · {period}',
   'supervision.report.quarterly.title': '季普查 · {period}',
   'supervision.report.annual.title': '年评议 · {period}',
-  'supervision.report.text': '{period}截止的任务 {tasks} 项，应完成 {due} 份，按时完成 {onTime} 份（{rate}），逾期完成 {late} 份，未完成 {open} 份；发出督办单 {notices} 次。',
+  'supervision.report.text':
+    '{period}截止的任务 {tasks} 项，应完成 {due} 份，按时完成 {onTime} 份（{rate}），逾期完成 {late} 份，未完成 {open} 份；发出督办单 {notices} 次。',
   'supervision.report.columns': '单位|成员|任务数|按时完成|逾期完成|未完成|按时率|督办单',
   'supervision.report.note': '完整表格见附件（XLSX），也可以发送「任务 导出 {kind} {period}」再次获取。',
   'supervision.report.file': '{title}',
@@ -188,7 +194,8 @@ export const supervision = {
   'supervision.report.caption': '{title}（XLSX）',
 
   // stand-ups
-  'supervision.standup.bad_time': '「{input}」不是有效的时刻，请写 00:00 到 23:59 之间的时间，例如：碰头会 开启 17:30 汇总 18:30',
+  'supervision.standup.bad_time':
+    '「{input}」不是有效的时刻，请写 00:00 到 23:59 之间的时间，例如：碰头会 开启 17:30 汇总 18:30',
   'supervision.standup.order': '汇总时间 {summary} 应晚于开启时间 {ask}。',
   'supervision.standup.need_times': '请写开启和汇总时间，例如：碰头会 开启 17:30 汇总 18:30',
   'supervision.standup.started':
