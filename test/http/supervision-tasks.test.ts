@@ -137,6 +137,23 @@ describe('task lists', () => {
     expect(await counts()).toEqual(after);
   });
 
+  it("reads deadlines in Beijing time at 07:30, when the UTC date is still yesterday's", async () => {
+    // Friday 12-18 07:30 in Beijing is Thursday 12-17 23:30 UTC.
+    h.clock.set('2026-12-17T23:30:00Z');
+    expect(await answer(h, 'group-a', 'sec-wang', '任务 新建 "当天任务" 截止 12-17 @李明')).toContain(
+      '截止时间 2026-12-17 18:00 已经过去了',
+    );
+    const today = await answer(h, 'group-a', 'sec-wang', '任务 新建 "当天任务" 截止 12-18 @李明');
+    expect(today).toContain('截止：12-18（周五）18:00');
+    // Due today: already inside the warning window, so the light is yellow at once.
+    const [list] = await h.say('dm-m-li', 'm-li', '任务');
+    expect(list!.text).toContain('🟡 任务 1：当天任务');
+    // A date without a year long past means next year's.
+    expect(await answer(h, 'group-a', 'sec-wang', '任务 新建 "年初任务" 截止 01-08 @李明')).toContain(
+      '截止：2027-01-08（周五）18:00',
+    );
+  });
+
   it('offers a form for step-by-step creation', async () => {
     const [form] = await h.say('group-a', 'sec-wang', '任务 新建');
     expect(form!.card!.header.title).toBe('新建任务单');

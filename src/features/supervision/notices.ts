@@ -185,7 +185,12 @@ export function createNotices(deps: FeatureDeps) {
   /** Starts chasing a task every working day (at the deadline, or when a late task is reopened). */
   async function ensureChase(tx: Tx, task: { id: string; orgId: string; timezone: string }, after: Date) {
     const active = await tx.scheduledItem.findFirst({
-      where: { orgId: task.orgId, kind: CHASE_KIND, status: 'active', payload: { contains: task.id } },
+      where: {
+        orgId: task.orgId,
+        kind: CHASE_KIND,
+        status: { in: ['active', 'stalled'] },
+        payload: { contains: task.id },
+      },
       select: { id: true },
     });
     if (active) return;
