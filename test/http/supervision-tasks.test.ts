@@ -99,6 +99,31 @@ describe('task lists', () => {
     expect(await answer(h, 'dm-sec-wang', 'sec-wang', '任务 记录 1')).toContain('退回李明的完成报告（王书记）');
   });
 
+  it('takes a file with a completion and hands it to the secretary who assigned the task', async () => {
+    await h.say('group-a', 'sec-wang', `任务 新建 "${TITLE}" 截止 12-18 @李明`);
+    const res = await h.shuxiang.app.request('/sandbox/api/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        chatId: 'dm-m-li',
+        userId: 'm-li',
+        text: '完成 1 心得见附件',
+        file: { name: '学习心得.docx', contentBase64: Buffer.from('心得').toString('base64') },
+      }),
+    });
+    expect(res.status).toBe(202);
+    await h.shuxiang.worker.drain();
+    expect(await botSaid(h, 'dm-m-li', '完成，按时')).toHaveLength(1);
+    const file = (await h.transcript('dm-sec-wang')).find((m) => (m as { file?: { name: string } }).file) as
+      { file: { name: string; url: string } } | undefined;
+    expect(file?.file.name).toBe('学习心得.docx');
+    const download = await h.shuxiang.app.request(file!.file.url);
+    expect(Buffer.from(await download.arrayBuffer()).toString()).toBe('心得');
+    expect(await answer(h, 'dm-sec-wang', 'sec-wang', '任务 记录 1')).toContain(
+      '李明完成（按时）：心得见附件，附件：学习心得.docx',
+    );
+  });
+
   it('refuses bad input precisely and writes nothing', async () => {
     const counts = async () => ({
       tasks: await db().supervisionTask.count(),

@@ -10,7 +10,7 @@ import type { Reports } from './reports.ts';
 import { taskHistory } from './history.ts';
 import { parseTaskWords } from './parse.ts';
 import { isSettled, topLevel } from './store.ts';
-import type { NewTask, Origin, TaskService } from './tasks.ts';
+import type { Attachment, NewTask, Origin, TaskService } from './tasks.ts';
 import { formatDue, lightOf } from './time.ts';
 
 export const originOf = (ctx: CommandContext): Origin => ({
@@ -18,6 +18,36 @@ export const originOf = (ctx: CommandContext): Origin => ({
   platform: ctx.platform,
   chat: { id: ctx.event.chat.id, kind: ctx.event.chat.kind },
 });
+
+const MB = 1024 * 1024;
+/** A completion's attachment goes to the secretary as a file message; this keeps it one. */
+export const MAX_ATTACHMENT_MB = 20;
+
+/** The file sent with `完成 N`, read and checked before anything is written. */
+async function attachmentOf(ctx: CommandContext): Promise<Attachment | undefined> {
+  const file = ctx.event.files?.[0];
+  if (!file) return undefined;
+  if (file.size !== undefined && file.size > MAX_ATTACHMENT_MB * MB) {
+    throw new UserError('supervision.done.file_too_large', {
+      size: (file.size / MB).toFixed(1),
+      max: MAX_ATTACHMENT_MB,
+    });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await file.read();
+  } catch (err) {
+    ctx.log.warn({ err, file: file.name }, 'could not read a completion attachment');
+    throw new UserError('supervision.done.file_unreadable', { name: file.name.slice(0, 60) });
+  }
+  if (bytes.byteLength > MAX_ATTACHMENT_MB * MB) {
+    throw new UserError('supervision.done.file_too_large', {
+      size: (bytes.byteLength / MB).toFixed(1),
+      max: MAX_ATTACHMENT_MB,
+    });
+  }
+  return { name: file.name.slice(0, 120), bytes };
+}
 
 const seqArg = z.object({
   n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
@@ -278,7 +308,7 @@ export function createSupervisionCommands(
     positionals: ['n', '...note'],
     args: seqArg.extend({ note: z.string().max(500).optional() }),
     async run(ctx, { n, note }) {
-      await ctx.reply(await service.complete(originOf(ctx), n, note));
+      await ctx.reply(await service.complete(originOf(ctx), n, note, await attachmentOf(ctx)));
     },
   });
 

@@ -58,6 +58,7 @@ export async function taskHistory(deps: HistoryDeps, ctx: CommandContext, seq: n
               ? 'supervision.log.done.members'
               : 'supervision.log.done';
         params.note = d.note ? t('supervision.log.note', { note: s('note') }) : '';
+        params.file = d.file ? t('supervision.log.file', { file: s('file') }) : '';
         break;
       case 'reopened':
         key = 'supervision.log.reopened';

@@ -169,7 +169,7 @@ export async function markDone(
   tx: Tx,
   task: TaskWithAssignees,
   rowIds: string[],
-  by: { actorId: string; note?: string; via?: 'contact' },
+  by: { actorId: string; note?: string; via?: 'contact'; file?: string },
   now: Date,
 ): Promise<AssigneeRow[]> {
   const completed: AssigneeRow[] = [];
@@ -192,6 +192,7 @@ export async function markDone(
         name: row.name,
         onTime: now.getTime() <= task.dueAt.getTime(),
         ...(by.note ? { note: by.note } : {}),
+        ...(by.file ? { file: by.file } : {}),
         ...(by.via ? { via: by.via } : {}),
       },
     });

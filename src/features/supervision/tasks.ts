@@ -34,6 +34,12 @@ export interface Origin {
   chat: { id: string; kind: 'group' | 'direct' };
 }
 
+/** A file sent with a completion (`完成 N` with an attachment). */
+export interface Attachment {
+  name: string;
+  bytes: Uint8Array;
+}
+
 export interface NewTask {
   title: string;
   dueAt: Date;
@@ -147,7 +153,12 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
    * unit's contact or head naming the unit (`完成 3 @办公室`) or holding no
    * row of their own, the unit's row. Returns the reply.
    */
-  async function complete(origin: Origin, seq: number, note: string | undefined): Promise<string> {
+  async function complete(
+    origin: Origin,
+    seq: number,
+    note: string | undefined,
+    attachment?: Attachment,
+  ): Promise<string> {
     const { identity } = origin;
     const now = clock.now();
     return db.$transaction(async (tx) => {
@@ -185,9 +196,16 @@ export function createTaskService(deps: FeatureDeps, notices: Notices) {
         tx,
         task,
         rows.map((r) => r.id),
-        { actorId: identity.memberId, note: words || undefined, via },
+        { actorId: identity.memberId, note: words || undefined, via, file: attachment?.name },
         now,
       );
+      if (attachment) {
+        // The file goes to the secretary who assigned the task, where it stays in the chat.
+        await send.in(tx).toMember(task.createdBy, {
+          file: { name: attachment.name, contentType: 'application/octet-stream', bytes: attachment.bytes },
+          caption: t('supervision.done.file_caption', { seq, name: identity.displayName, file: attachment.name }),
+        });
+      }
       const fresh = (await taskById(tx, task.id))!;
       await notices.refreshCard(send.in(tx), fresh, now);
       const late = now.getTime() > task.dueAt.getTime();
