@@ -86,6 +86,15 @@ describe('progress boards and cadence reports', () => {
     // 陈静: the deadline notice on 12-11 and one every working day 12-14..12-31; 王书记: 12-18 and 12-21..12-31.
     expect(rows).toContainEqual(['学习科', '陈静', 1, 0, 0, 1, '0%', 15]);
     expect(rows).toContainEqual(['办公室', '（合计）', 3, 2, 0, 1, '67%', 10]);
+
+    // The quarterly census and the annual review go out the same morning, each with its sheet.
+    await periodic('quarterly-census').run();
+    await periodic('annual-review').run();
+    await h.shuxiang.worker.drain();
+    expect(cardText((await botSaid(h, 'dm-sec-wang', '季普查 · 2026Q4'))[0])).toContain('2026Q4截止的任务 2 项');
+    expect(cardText((await botSaid(h, 'dm-sec-wang', '年评议 · 2026'))[0])).toContain('2026截止的任务 2 项');
+    const files = (await h.transcript('dm-sec-wang')).filter((m) => (m as FileMessage).file) as FileMessage[];
+    expect(files.map((f) => f.file!.name.replace(/[^月季年]/g, ''))).toEqual(['月', '季', '年']);
   });
 
   it('exports a quarter to XLSX privately on request', async () => {
@@ -97,6 +106,7 @@ describe('progress boards and cadence reports', () => {
     expect(await answer(h, 'group-a', 'sec-wang', '任务 导出 周 2026')).toContain('报表种类请写 日、月、季 或 年');
     expect(await answer(h, 'group-a', 'sec-wang', '任务 导出 月 2026-13')).toContain('「2026-13」不是有效的时期');
     expect(await answer(h, 'group-a', 'm-li', '任务 导出 年 2026')).toContain('需要「书记」权限');
+    expect(await answer(h, 'group-a', 'm-li', '帮助 任务')).toContain('任务 新建');
   });
 });
 
