@@ -144,7 +144,7 @@ export function createSupervisionCommands(
           : t('supervision.list.extra.done', { done: tops.filter((r) => r.doneAt).length, total: tops.length })
         : '';
       return t('supervision.list.line', {
-        light: t(`supervision.light.${light}`).slice(0, 2),
+        light: t(`supervision.icon.${light}`),
         seq: task.seq,
         title: task.title,
         due: formatDue(task.dueAt, task.timezone, now),

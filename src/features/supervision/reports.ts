@@ -180,7 +180,7 @@ export function createReports(deps: FeatureDeps) {
         String(s.late),
         String(pending),
       ]);
-      taskBars.push({ label: `任务${task.seq}`, value: s.onTime + s.late });
+      taskBars.push({ label: t('supervision.board.bar', { seq: task.seq }), value: s.onTime + s.late });
     }
     const all = await sharesOf(tasks, now);
     const byUnit = new Map<string, Share[]>();
@@ -200,7 +200,7 @@ export function createReports(deps: FeatureDeps) {
       .filter((x) => x.status === 'open')
       .map((x) =>
         t('supervision.board.text', {
-          light: t(`supervision.light.${lightOf(x.dueAt, false, now, x.timezone, workingDays)}`).slice(0, 2),
+          light: t(`supervision.icon.${lightOf(x.dueAt, false, now, x.timezone, workingDays)}`),
           seq: x.seq,
           title: x.title,
         }),
@@ -226,11 +226,12 @@ export function createReports(deps: FeatureDeps) {
     for (const s of shares)
       byKey.set(`${s.unit}\u0000${s.member}`, [...(byKey.get(`${s.unit}\u0000${s.member}`) ?? []), s]);
     const rows: (string | number)[][] = [];
+    const total = t('supervision.report.total');
     const units = [...new Set(shares.map((s) => s.unit))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
     for (const unit of units) {
       const mine = shares.filter((s) => s.unit === unit);
       const u = tally(mine);
-      rows.push([unit, '（合计）', mine.length, u.onTime, u.late, u.open, pct(u.onTime, u.due), u.notices]);
+      rows.push([unit, total, mine.length, u.onTime, u.late, u.open, pct(u.onTime, u.due), u.notices]);
       for (const [key, list] of [...byKey].filter(([k]) => k.startsWith(`${unit}\u0000`))) {
         const m = tally(list);
         rows.push([
@@ -245,7 +246,7 @@ export function createReports(deps: FeatureDeps) {
         ]);
       }
     }
-    const total = tally(shares);
+    const all = tally(shares);
     const columns = t('supervision.report.columns').split('|');
     const bytes = await sheetBytes(
       t('supervision.report.sheet'),
@@ -258,16 +259,16 @@ export function createReports(deps: FeatureDeps) {
       text: t('supervision.report.text', {
         period: period.label,
         tasks: tasks.length,
-        due: total.due,
-        onTime: total.onTime,
-        rate: pct(total.onTime, total.due),
-        late: total.late,
-        open: total.open,
-        notices: total.notices,
+        due: all.due,
+        onTime: all.onTime,
+        rate: pct(all.onTime, all.due),
+        late: all.late,
+        open: all.open,
+        notices: all.notices,
       }),
-      table: { columns, rows: rows.filter((r) => r[1] === '（合计）').map((r) => r.map(String)) },
+      table: { columns, rows: rows.filter((r) => r[1] === total).map((r) => r.map(String)) },
       note: t('supervision.report.note', {
-        kind: { day: '日', month: '月', quarter: '季', year: '年' }[kind],
+        kind: t(`supervision.report.kind.${kind}`),
         period: period.label,
       }),
     });
@@ -298,21 +299,28 @@ export function createReports(deps: FeatureDeps) {
       ).map((x) => [x.id, x.seq]),
     );
     const none = t('supervision.report.daily.none');
-    const list = (xs: string[]) => (xs.length ? xs.join('；') : none);
+    const list = (xs: string[]) => (xs.length ? xs.join(t('supervision.report.separator')) : none);
     const redLine = red.map((x) => {
       const names = x.assignees.filter((r) => !isSettled(r, x.assignees) && r.kind === 'member').map((r) => r.name);
-      return `任务${x.seq}「${x.title}」${names.length ? `（${names.join('、')}）` : ''}`;
+      return names.length
+        ? t('supervision.report.task_ref.names', { seq: x.seq, title: x.title, names: names.join('、') })
+        : t('supervision.report.task_ref', { seq: x.seq, title: x.title });
     });
     const doneLine = doneEvents.map((e) => {
       const name = detailColumn.parse(e.detail).name;
-      return `任务${seqOf.get(e.taskId) ?? '?'} ${typeof name === 'string' ? name : ''}`;
+      return t('supervision.report.done_ref', {
+        seq: seqOf.get(e.taskId) ?? '?',
+        name: typeof name === 'string' ? name : '',
+      });
     });
     return noticeCard(cards, {
       title: t('supervision.report.daily.title', { date: today }),
       colour: red.length ? 'red' : yellow.length ? 'orange' : 'green',
       text: [
         t('supervision.report.daily.text'),
-        t('supervision.report.daily.yellow', { list: list(yellow.map((x) => `任务${x.seq}「${x.title}」`)) }),
+        t('supervision.report.daily.yellow', {
+          list: list(yellow.map((x) => t('supervision.report.task_ref', { seq: x.seq, title: x.title }))),
+        }),
         t('supervision.report.daily.red', { list: list(redLine) }),
         t('supervision.report.daily.done', { list: list(doneLine) }),
       ].join('\n'),
