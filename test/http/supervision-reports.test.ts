@@ -155,4 +155,24 @@ describe('the daily stand-up (碰头会)', () => {
     await runUntil(h, '2026-12-14T12:00:00Z');
     expect(await botSaid(h, 'group-a', '碰头会 · 2026-12-14')).toHaveLength(0);
   });
+
+  it('stops the stand-up and sends group notices to the secretaries when the bot leaves the group', async () => {
+    await h.say('group-a', 'sec-wang', '碰头会 开启 17:30 汇总 18:30');
+    await h.say('group-a', 'sec-wang', '任务 新建 "学习党章" 截止 12-08 @李明');
+    await h.shuxiang.bot.dispatcher.handleChatLeft({
+      type: 'chat_left',
+      platform: 'sandbox',
+      tenant: 'demo',
+      eventKey: 'left-1',
+      chat: { id: 'group-a' },
+      receivedAt: h.clock.now(),
+    });
+    await h.shuxiang.worker.drain();
+    const [notice] = await botSaid(h, 'dm-sec-wang', '本群的碰头会已停止');
+    expect(notice!.text).toContain('1 项进行中的任务原发在本群');
+    await runUntil(h, '2026-12-08T10:00:30Z');
+    expect(await botSaid(h, 'group-a', '碰头会 · 2026-12-07')).toHaveLength(0);
+    expect(await botSaid(h, 'dm-sec-wang', '成效单 · 任务 1')).toHaveLength(1);
+    expect(await botSaid(h, 'dm-m-li', '督办单 · 任务 1')).toHaveLength(1);
+  });
 });
