@@ -159,7 +159,7 @@ describe('the daily stand-up (碰头会)', () => {
   it('stops the stand-up and sends group notices to the secretaries when the bot leaves the group', async () => {
     await h.say('group-a', 'sec-wang', '碰头会 开启 17:30 汇总 18:30');
     await h.say('group-a', 'sec-wang', '任务 新建 "学习党章" 截止 12-08 @李明');
-    await h.shuxiang.bot.dispatcher.handleChatLeft({
+    await h.shuxiang.bot.dispatcher.handleChatLeft!({
       type: 'chat_left',
       platform: 'sandbox',
       tenant: 'demo',

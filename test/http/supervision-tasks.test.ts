@@ -231,6 +231,10 @@ describe.each(providers)('claiming on $name', (provider) => {
       expect(await answer(h, 'group-a', 'm-chen', '任务 认领 2 单位')).toContain('您不是任何单位的联络员或负责人');
       await h.say('group-a', 'sec-wang', '单位 联络员 学习科 @陈静');
       expect(await answer(h, 'group-a', 'm-chen', '任务 认领 2 单位')).toContain('您已为学习科认领任务 2');
+      // Nobody claims task 3 before its deadline: the secretary hears, once.
+      await h.say('group-a', 'sec-wang', '任务 新建 "第三项" 截止 12-08');
+      await runUntil(h, '2026-12-09T02:00:00Z');
+      expect(await botSaid(h, 'dm-sec-wang', '待认领任务 3「第三项」已到截止时间，仍没有人认领')).toHaveLength(1);
     } finally {
       await h.close();
       await database.drop();

@@ -219,6 +219,27 @@ export function createNotices(deps: FeatureDeps) {
       const pending = pendingPeople(task.assignees);
       const group = task.chatId ? { platform: task.platform, orgId: task.orgId, chatId: task.chatId } : null;
 
+      // Posted for claiming and nobody took it: the secretaries hear, once.
+      if (tops.length === 0) {
+        if (
+          await recordOnce(tx, {
+            orgId: task.orgId,
+            taskId: task.id,
+            kind: 'named',
+            at: now,
+            detail: { names: [] },
+            onceKey: 'unclaimed',
+          })
+        ) {
+          await send.toSecretaries(task.orgId, {
+            key: 'supervision.unclaimed',
+            params: { seq: task.seq, title: task.title },
+          });
+        }
+        await refreshCard(send, task, now);
+        return;
+      }
+
       // 成效单: who finished on time, to the group (or the secretaries when there is none).
       if (
         tops.length &&

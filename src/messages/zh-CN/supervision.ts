@@ -166,6 +166,8 @@ export const supervision = {
     '您的任务「{title}」已于 {due} 截止，目前尚未完成，请尽快完成并发送「完成 {seq}」。之后每个工作日督办一次，逾期 {escalate} 个工作日将报告书记和单位负责人。',
   'supervision.overdue.note': '督办单每个工作日发送一次，直到完成。',
   'supervision.named': '📢 任务 {seq}「{title}」已到截止时间，以下同志尚未完成，请抓紧：{names}',
+  'supervision.unclaimed':
+    '待认领任务 {seq}「{title}」已到截止时间，仍没有人认领。可以发送「任务 新建」直接派给成员或单位。',
   'supervision.escalation':
     '⚠️ 督办升级：{name}的任务 {seq}「{title}」已逾期 {days} 个工作日（截止 {due}），仍未完成，请督促。',
 
