@@ -33,7 +33,6 @@ export const supervision = {
   'supervision.escalate.invalid':
     '升级天数应是 1 到 30 之间的整数（逾期多少个工作日后报告书记和单位负责人），例如：升级 3',
   'supervision.extra': '看不懂「{words}」。{usage}',
-  'supervision.need_group_or_direct': '请在要发布任务的群里新建任务。',
   'supervision.created':
     '已派发任务 {seq}：{title}\n截止：{due}\n对象：{names}\n已私聊通知每位对象；截止前 3 个和 1 个工作日提醒，逾期每个工作日督办，逾期 {escalate} 个工作日报告书记和单位负责人。',
   'supervision.created.claimable':
@@ -102,8 +101,6 @@ export const supervision = {
   'supervision.progress.no_checklist': '任务 {seq} 没有清单，请写百分比，例如：任务 进度 {seq} 60%',
   'supervision.progress.bad_item': '任务 {seq} 的清单只有 {count} 项，没有第 {n} 项。',
   'supervision.progress.saved': '已记录任务 {seq} 的进度：{progress}%。',
-  'supervision.toast.done': '已记录完成',
-  'supervision.toast.progress': '已记录进度 {progress}%',
 
   // claiming
   'supervision.claim.not_claimable': '任务 {seq} 已指定对象，不需要认领。',
@@ -196,7 +193,6 @@ export const supervision = {
     '{period}截止的任务 {tasks} 项，应完成 {due} 份，按时完成 {onTime} 份（{rate}），逾期完成 {late} 份，未完成 {open} 份；发出督办单 {notices} 次。',
   'supervision.report.columns': '单位|成员|任务数|按时完成|逾期完成|未完成|按时率|督办单',
   'supervision.report.note': '完整表格见附件（XLSX），也可以发送「任务 导出 {kind} {period}」再次获取。',
-  'supervision.report.file': '{title}',
   'supervision.report.sheet': '明细',
   'supervision.report.bad_kind': '报表种类请写 日、月、季 或 年，例如：任务 导出 月 2026-11',
   'supervision.report.bad_period': '「{period}」不是有效的时期，例如：日 2026-11-30；月 2026-11；季 2026Q4；年 2026',
