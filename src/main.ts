@@ -18,6 +18,7 @@ import { createQuestionBank } from './features/quiz/bank/repository.ts';
 import { seedStarterBank } from './features/quiz/bank/starter-bank.ts';
 import { createQuizFeature } from './features/quiz/index.ts';
 import { createQuotaFeature } from './features/quota/commands.ts';
+import { createSupervisionFeature } from './features/supervision/index.ts';
 import { createCalendarFeature } from './features/calendar/commands.ts';
 import { nextOccurrence, ruleSchema } from './features/calendar/recurrence.ts';
 import { createDeadLetterNotice, createSchedulerReports } from './features/calendar/reports.ts';
@@ -48,6 +49,7 @@ export const FEATURES: FeatureFactory[] = [
   createQuizBankFeature,
   createQuizFeature,
   createQuotaFeature,
+  createSupervisionFeature,
 ];
 
 /** The repository root, where prisma/ and cards/ live. */
