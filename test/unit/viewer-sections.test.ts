@@ -82,11 +82,11 @@ describe('viewer sections of the neutral card', () => {
 
   it('Feishu: a group card shows everyone the default; a private card its one member’s section', () => {
     const sealer = createValueSealer('secret');
-    const group = JSON.stringify(renderFeishuCard(signIn, sealer));
+    const group = JSON.stringify(renderFeishuCard(signIn, sealer, { binding: 'chat:oc_1' }));
     expect(group).toContain('签到');
     expect(group).not.toContain('你已签到');
     expect(group).not.toContain('club.undo');
-    const own = JSON.stringify(renderFeishuCard(signIn, sealer, 'm-zhang'));
+    const own = JSON.stringify(renderFeishuCard(signIn, sealer, { binding: 'user:m-zhang', viewer: 'm-zhang' }));
     expect(own).toContain('club.undo');
     expect(own).not.toContain('"club.checkin"');
     // Member text reaches Feishu as JSON string content, never as card structure.

@@ -17,7 +17,7 @@ import type {
   PlatformMessenger,
 } from '../types.ts';
 import { createFeishuClient } from './client.ts';
-import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual } from './crypto.ts';
+import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual, sealBinding } from './crypto.ts';
 import { createFeishuMessenger, type FeishuMessenger } from './messenger.ts';
 import {
   botAddedSchema,
@@ -265,9 +265,8 @@ export function createFeishuAdapter(deps: {
     if (!parsed.success) throw new Rejected(400, 'malformed card.action.trigger');
     const { operator, action, context, token } = parsed.data;
     const value = buttonValueSchema.safeParse(action.value);
-    if (!value.success || !sealer.verify(value.data.a, value.data.p, value.data.s)) {
-      // Someone edited the value (another question, another action): refuse, write nothing.
-      log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value seal rejected');
+    if (!value.success) {
+      log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value malformed');
       return toast('error', texts['feishu.card.tampered']);
     }
     const card = await findCard(context.open_message_id);
@@ -280,6 +279,13 @@ export function createFeishuAdapter(deps: {
       // A group card clicked elsewhere, or a private card (a test paper, a reminder) forwarded to someone else.
       log.warn({ eventKey: env.header.event_id, chat: context.open_chat_id }, 'card clicked outside its chat');
       return toast('error', texts['feishu.card.unknown']);
+    }
+    const target = { kind: direct ? ('user' as const) : ('chat' as const), id: card.targetId };
+    if (!sealer.verify(value.data.a, value.data.p, value.data.s, sealBinding(target))) {
+      // Someone edited the value (another question, another action), or carried a value sealed for a
+      // card in another chat over to this one: refuse, write nothing.
+      log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value seal rejected');
+      return toast('error', texts['feishu.card.tampered']);
     }
     const name = operator.name ?? (direct ? undefined : messenger.cachedName(context.open_chat_id, operator.open_id));
     if (!direct && !name)
@@ -317,18 +323,21 @@ export function createFeishuAdapter(deps: {
       // Answer now; a replacement card that comes later goes through the callback token.
       tasks.run('feishu.late-ack', async () => {
         const ack = await work;
-        if (ack.card && token) await messenger.updateWithToken(token, ack.card, direct ? operator.open_id : undefined);
+        if (ack.card && token) await messenger.updateWithToken(token, ack.card, target);
       });
       return toast('info', texts['feishu.card.slow']);
     }
     // The replacement card is shown to everyone who has the card: only a private card shows the clicker's own section.
-    return renderAck(first, direct ? operator.open_id : undefined);
+    return renderAck(first, target);
   }
 
-  function renderAck(ack: AckReply, viewer: string | undefined): Record<string, unknown> {
+  function renderAck(ack: AckReply, target: { kind: 'user' | 'chat'; id: string }): Record<string, unknown> {
+    const viewer = target.kind === 'user' ? target.id : undefined;
     return {
       ...(ack.toast ? { toast: { type: ack.toast.kind, content: ack.toast.text } } : {}),
-      ...(ack.card ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer, viewer) } } : {}),
+      ...(ack.card
+        ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer, { binding: sealBinding(target), viewer }) } }
+        : {}),
     };
   }
 

@@ -41,13 +41,20 @@ export function formValuesFromFeishu(values: Record<string, unknown>): Record<st
 
 const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
 
-export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: string): FeishuCardJson {
-  const shown = cardForViewer(card, viewer);
+export interface RenderOptions {
+  /** Where the card goes (sealBinding of its target): every seal on it is bound there. */
+  binding: string;
+  /** The one member who sees the card (a private chat), whose own sections are shown. */
+  viewer?: string;
+}
+
+export function renderFeishuCard(card: Card, sealer: ValueSealer, opts: RenderOptions): FeishuCardJson {
+  const shown = cardForViewer(card, opts.viewer);
   let forms = 0;
   const value = (actionId: string, payload: Record<string, unknown>): ButtonValue => ({
     a: actionId,
     p: payload,
-    s: sealer.seal(actionId, payload),
+    s: sealer.seal(actionId, payload, opts.binding),
   });
   const callback = (actionId: string, payload: Record<string, unknown>) => [
     { type: 'callback', value: value(actionId, payload) },
