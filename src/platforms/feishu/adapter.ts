@@ -17,6 +17,7 @@ import type {
   PlatformMessenger,
 } from '../types.ts';
 import { createFeishuClient } from './client.ts';
+import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
 import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual, sealBinding } from './crypto.ts';
 import { createFeishuMessenger, type FeishuMessenger } from './messenger.ts';
 import {
@@ -74,9 +75,18 @@ class Rejected extends Error {
   constructor(
     readonly status: 400 | 401 | 403,
     reason: string,
+    /** The event's key when it is known, for the log line. */
+    readonly eventKey?: string,
   ) {
     super(reason);
   }
+}
+
+/** The event id of an envelope that has not been validated yet (for the log line), read without recursing. */
+function eventIdOf(plain: Record<string, unknown>): string | undefined {
+  const header = plain.header;
+  const id = header && typeof header === 'object' ? (header as { event_id?: unknown }).event_id : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /**
@@ -264,6 +274,10 @@ export function createFeishuAdapter(deps: {
     const parsed = cardActionSchema.safeParse(env.event);
     if (!parsed.success) throw new Rejected(400, 'malformed card.action.trigger');
     const { operator, action, context, token } = parsed.data;
+    // Bounded before anything recurses over them (zod, the seal's canonical JSON, the dispatcher).
+    const excess =
+      exceedsJsonLimits(action.value, CARD_VALUE_LIMITS) ?? exceedsJsonLimits(action.form_value, CARD_VALUE_LIMITS);
+    if (excess) throw new Rejected(400, `card value ${excess}`, env.header.event_id);
     const value = buttonValueSchema.safeParse(action.value);
     if (!value.success) {
       log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value malformed');
@@ -383,6 +397,8 @@ export function createFeishuAdapter(deps: {
       if (encrypted !== undefined) throw new Rejected(400, 'encrypted body but FEISHU_ENCRYPT_KEY is not set');
       plain = body as Record<string, unknown>;
     }
+    const excess = exceedsJsonLimits(plain, BODY_LIMITS);
+    if (excess) throw new Rejected(400, `payload ${excess}`, eventIdOf(plain));
     if (config.verificationToken) {
       const header = plain.header as { token?: unknown } | undefined;
       const token = plain.schema === '2.0' ? header?.token : plain.token;
@@ -416,7 +432,7 @@ export function createFeishuAdapter(deps: {
         return c.json(reply.body, reply.status);
       } catch (err) {
         if (err instanceof Rejected) {
-          log.warn({ status: err.status, reason: err.message }, 'feishu request rejected');
+          log.warn({ status: err.status, reason: err.message, eventKey: err.eventKey }, 'feishu request rejected');
           return c.json({ error: 'rejected', message: err.message }, err.status);
         }
         throw err;
@@ -450,7 +466,7 @@ export function createFeishuAdapter(deps: {
         return reply.body;
       } catch (err) {
         if (err instanceof Rejected) {
-          log.warn({ reason: err.message, eventType }, 'feishu ws event rejected');
+          log.warn({ reason: err.message, eventType, eventKey: err.eventKey }, 'feishu ws event rejected');
           return {};
         }
         throw err;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { HTTPException } from 'hono/http-exception';
+import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits, withinJsonLimits } from '../json-bounds.ts';
 import { z } from 'zod';
 import {
   cardActions,
@@ -51,8 +52,14 @@ const actionBody = z.object({
   userId: z.string().min(1).max(200),
   messageId: z.string().min(1).max(200),
   actionId: z.string().min(1).max(64),
-  payload: z.record(z.string(), z.unknown()).default({}),
-  formValues: z.record(z.string(), z.unknown()).optional(),
+  payload: z
+    .record(z.string(), z.unknown())
+    .refine((v) => withinJsonLimits(v, CARD_VALUE_LIMITS), 'nested too deeply or too large')
+    .default({}),
+  formValues: z
+    .record(z.string(), z.unknown())
+    .refine((v) => withinJsonLimits(v, CARD_VALUE_LIMITS), 'nested too deeply or too large')
+    .optional(),
 });
 
 interface SandboxMember {
@@ -154,11 +161,16 @@ export function createSandboxAdapter(deps: {
   }
 
   async function readJson(c: { req: { json: () => Promise<unknown> } }): Promise<unknown> {
+    let body: unknown;
     try {
-      return await c.req.json();
+      body = await c.req.json();
     } catch {
       throw new HTTPException(400, { message: 'body is not valid JSON' });
     }
+    // Bounded before zod or anything else recurses over it (a RangeError would be a 500).
+    const excess = exceedsJsonLimits(body, BODY_LIMITS);
+    if (excess) throw new HTTPException(400, { message: `body ${excess}` });
+    return body;
   }
 
   function validate<T>(schema: z.ZodType<T>, body: unknown): T {
