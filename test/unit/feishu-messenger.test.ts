@@ -139,7 +139,7 @@ describe('textWithMentions', () => {
         { id: 'ou_zh', name: '张华' },
       ]),
     ).toBe('<at user_id="ou_zh">张华</at> 已将 <at user_id="ou_li">李明</at> 设为书记。');
-    expect(textWithMentions('<at user_id="all"></at> hi', [])).toBe('&lt;at user_id="all"></at> hi');
+    expect(textWithMentions('<at user_id="all"></at> hi', [])).toBe('&lt;at user_id="all">&lt;/at> hi');
   });
 });
 

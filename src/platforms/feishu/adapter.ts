@@ -18,6 +18,7 @@ import type {
 } from '../types.ts';
 import { createFeishuClient } from './client.ts';
 import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
+import { plainText } from '../text.ts';
 import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual, sealBinding } from './crypto.ts';
 import { createFeishuMessenger, type FeishuMessenger } from './messenger.ts';
 import {
@@ -348,7 +349,7 @@ export function createFeishuAdapter(deps: {
   function renderAck(ack: AckReply, target: { kind: 'user' | 'chat'; id: string }): Record<string, unknown> {
     const viewer = target.kind === 'user' ? target.id : undefined;
     return {
-      ...(ack.toast ? { toast: { type: ack.toast.kind, content: ack.toast.text } } : {}),
+      ...(ack.toast ? { toast: { type: ack.toast.kind, content: plainText(ack.toast.text) } } : {}),
       ...(ack.card
         ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer, { binding: sealBinding(target), viewer }) } }
         : {}),

@@ -12,6 +12,7 @@ import {
   type Target,
 } from '../types.ts';
 import { ok, toDeliveryError } from './client.ts';
+import { stripMarks, withoutBidi } from '../text.ts';
 import { sealBinding, type ValueSealer } from './crypto.ts';
 import { CARD_MAX_BYTES, renderFeishuCard } from './render-card.ts';
 
@@ -324,9 +325,19 @@ export function textWithMentions(text: string, mentions: Mention[]): string {
   return leading.length ? `${leading.join(' ')} ${out}` : out;
 }
 
-/** Only a literal `<at` could be misread as a mention tag; everything else is shown as typed. */
-function escapeText(s: string): string {
-  return s.replace(/<at\b/gi, '&lt;at');
+/**
+ * Feishu text messages read `<at …>`, `<i>`/`<u>`/`<s>`, `**bold**` and
+ * `[text](url)`. None of that may come from text the bot sends (names,
+ * notes, stems): a tag-like `<` is written as `&lt;`, and bold and link
+ * syntax is broken with an invisible word joiner (U+2060), so the text
+ * shows as typed. The bot's own mentions are added after this, from
+ * SendOptions.mentions. Card-template marks, if any, are dropped.
+ */
+export function escapeText(s: string): string {
+  return withoutBidi(stripMarks(s))
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
+    .replace(/\*(?=\*)/g, '*\u2060')
+    .replace(/\](?=\()/g, ']\u2060');
 }
 
 function escapeAttr(s: string): string {

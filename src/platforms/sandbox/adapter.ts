@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { HTTPException } from 'hono/http-exception';
 import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits, withinJsonLimits } from '../json-bounds.ts';
+import { stripMarksDeep } from '../text.ts';
 import { z } from 'zod';
 import {
   cardActions,
@@ -205,7 +206,9 @@ export function createSandboxAdapter(deps: {
     await next();
   });
 
-  routes.get('/sandbox', (c) => c.html(page));
+  // The page never loads an image from elsewhere, whatever a card holds (defence in depth for
+  // render-html, which already renders no markdown images).
+  routes.get('/sandbox', (c) => c.html(page, 200, { 'content-security-policy': "img-src 'self' data:" }));
 
   routes.get('/sandbox/api/chats', async (c) => c.json(await listChats()));
 
@@ -221,7 +224,8 @@ export function createSandboxAdapter(deps: {
     return c.json(
       list.map((m: TranscriptEntry) => {
         if (!m.card) return m;
-        const card = viewer === undefined ? m.card : cardForViewer(m.card, viewer);
+        // As data, a card shows its text without the member-text marks (render-html uses them).
+        const card = stripMarksDeep(viewer === undefined ? m.card : cardForViewer(m.card, viewer));
         return { ...m, card, ...(withHtml ? { html: renderCardHtml(m.card, viewer) } : {}) };
       }),
     );
@@ -295,7 +299,7 @@ export function createSandboxAdapter(deps: {
     };
     const ack = await sink.handleAction(event);
     await settle();
-    return c.json(ack, 200);
+    return c.json(stripMarksDeep(ack), 200);
   });
 
   return { messenger, directory, routes };
