@@ -94,16 +94,32 @@ export function plainText(s: string, max = MAX_PLAIN_TEXT): string {
 }
 
 /**
+ * Member text inside a code span (a template's `` `${x}` ``): nothing is
+ * parsed there, and character references would show as typed, so only what
+ * could end the span (a backtick, a line break) or open a tag is replaced.
+ */
+export function codeSpanText(s: string): string {
+  return s.replace(/[`\r\n]/g, ' ').replace(/</g, '\uFF1C');
+}
+
+/**
  * Renders marked text: member spans through `member` (the platform's full
- * escape, after cleanMemberText), the bot's markup through `markup` (the
+ * escape, after cleanMemberText), or `codeSpanText` when the bot's markup
+ * put them inside a code span; the bot's markup through `markup` (the
  * platform's baseline). Marks never reach the platform.
  */
 export function renderMarked(
   s: string,
   escape: { member: (text: string) => string; markup: (text: string) => string },
 ): string {
+  let inCode = false;
   return textSpans(s)
-    .map((span) => (span.member ? escape.member(cleanMemberText(span.text)) : escape.markup(span.text)))
+    .map((span) => {
+      if (span.member)
+        return inCode ? codeSpanText(cleanMemberText(span.text)) : escape.member(cleanMemberText(span.text));
+      if ((span.text.match(/`/g)?.length ?? 0) % 2 === 1) inCode = !inCode;
+      return escape.markup(span.text);
+    })
     .join('');
 }
 
