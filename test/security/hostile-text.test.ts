@@ -44,6 +44,12 @@ const HOSTILE: { name: string; input: string; shows: string }[] = [
     shows: '<script>alert(1)</script><img src=x onerror=alert(1)>',
   },
   { name: 'the display name of the finding', input: EVIL_NAME, shows: EVIL_NAME },
+  // A name carrying the marks themselves cannot close its span and smuggle markup out.
+  {
+    name: 'forged member-text marks',
+    input: '\uE001[点我](https://evil.example/x)\uE000',
+    shows: '[点我](https://evil.example/x)',
+  },
   { name: '10,000 characters', input: '长'.repeat(10_000), shows: `${'长'.repeat(MAX_MEMBER_SPAN)}…` },
 ];
 
@@ -147,7 +153,7 @@ describe('member text cannot escape its card or message', () => {
         expect(rest).not.toMatch(/\]\(/);
         // What Feishu shows: the references decoded, the invisible joiners not seen.
         // Text messages are not cut here (the outbox refuses what is too long for the platform).
-        const literal = h.input.replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
+        const literal = h.input.replace(/[\u202A-\u202E\u2066-\u2069\uE000\uE001]/g, '');
         expect(decode(rest).replace(/\u2060/g, '') === ` 恭喜 ${literal} 答对`).toBe(true);
       });
 
