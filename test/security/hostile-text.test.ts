@@ -217,13 +217,15 @@ describe('Feishu, end to end: a hostile display name answering correctly', () =>
     };
     await say(PEOPLE.wang.open_id, '我的身份');
     const orgId = (await bot.h.shuxiang.db.prisma.chat.findFirstOrThrow({ where: { platformChatId: CHAT } })).orgId;
-    await seedQuestions(bot.h.shuxiang.db.prisma, SAMPLE, orgId);
+    // Single-choice questions only, so the right answer is a button.
+    const choices = SAMPLE.filter((x) => x.type === 'single');
+    await seedQuestions(bot.h.shuxiang.db.prisma, choices, orgId);
     await say(PEOPLE.li.open_id, '我的身份'); // the member's name is learnt from the chat's member list
     await say(PEOPLE.wang.open_id, '出题 1 党史');
     const question = bot.fake
       .sent({ chat_id: CHAT, msg_type: 'interactive' })
       .find((m) => m.content.includes('知识抢答赛'))!;
-    const q = SAMPLE.find((x) => question.content.includes(x.stem.replace(/"/g, '\\"')))!;
+    const q = choices.find((x) => question.content.includes(x.stem))!;
     const buttons: any[] = [];
     const walk = (n: any) => {
       if (Array.isArray(n)) return n.forEach(walk);
