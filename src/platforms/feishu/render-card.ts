@@ -44,13 +44,20 @@ export function formValuesFromFeishu(values: Record<string, unknown>): Record<st
 const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
 
 export interface RenderOptions {
-  /** Where the card goes (sealBinding of its target): every seal on it is bound there. */
+  /**
+   * Where the card goes (sealBinding of its target): every seal on it is bound there.
+   * Without one (a rendering looked at, never sent) the seals verify nowhere.
+   */
   binding: string;
   /** The one member who sees the card (a private chat), whose own sections are shown. */
   viewer?: string;
 }
 
-export function renderFeishuCard(card: Card, sealer: ValueSealer, opts: RenderOptions): FeishuCardJson {
+export function renderFeishuCard(
+  card: Card,
+  sealer: ValueSealer,
+  opts: RenderOptions = { binding: 'unsent' },
+): FeishuCardJson {
   const shown = cardForViewer(card, opts.viewer);
   let forms = 0;
   const value = (actionId: string, payload: Record<string, unknown>): ButtonValue => ({
