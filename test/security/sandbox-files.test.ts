@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -10,9 +11,11 @@ import { createHarness, type Harness } from '../helpers/harness.ts';
  */
 describe('the sandbox keeps a bounded set of files per organisation', () => {
   let h: Harness | undefined;
+  let database: TestDatabase | undefined;
   afterEach(async () => {
     await h?.close();
-    h = undefined;
+    await database?.drop(); // a database handed to the harness is ours to drop
+    h = database = undefined;
   });
 
   const linkOf = (card: { elements: { type: string; url?: string }[] } | undefined) =>
@@ -36,27 +39,31 @@ describe('the sandbox keeps a bounded set of files per organisation', () => {
     expect(await db.fileChunk.count({ where: { fileId: { notIn: kept } } })).toBe(0);
   });
 
-  it('a size cap keeps the organisation under it; a file larger than the cap is refused with a clear note', async () => {
-    h = await createHarness({ env: { SHUXIANG_SANDBOX_FILES_MB: '1' } });
-    const files = h.shuxiang.files;
-    const org = (await h.shuxiang.db.prisma.tenantLink.findFirstOrThrow({ where: { platform: 'sandbox' } })).orgId;
-    const mb = (n: number) => new Uint8Array(Math.round(n * 1024 * 1024));
-    for (const name of ['a.bin', 'b.bin', 'c.bin']) {
-      await files.put({ orgId: org, name, contentType: 'application/octet-stream', bytes: mb(0.4) });
-      h.clock.advance(60_000);
-    }
-    const names = (await h.shuxiang.db.prisma.downloadFile.findMany({ orderBy: { createdAt: 'asc' } })).map(
-      (f) => f.name,
-    );
-    expect(names).toEqual(['b.bin', 'c.bin']);
-    await expect(
-      files.put({ orgId: org, name: 'big.bin', contentType: 'application/octet-stream', bytes: mb(1.5) }),
-    ).rejects.toMatchObject({ name: 'FileTooLargeError', limit: 1024 * 1024 });
-    // Another organisation (not the sandbox's) is not capped.
-    await h.shuxiang.db.prisma.organisation.create({ data: { id: 'org-other', name: '别的组织' } });
-    await files.put({ orgId: 'org-other', name: 'x.bin', contentType: 'application/octet-stream', bytes: mb(1.5) });
-    expect(await h.shuxiang.db.prisma.downloadFile.count({ where: { orgId: 'org-other' } })).toBe(1);
-  });
+  it.each(providers.map((p) => [p.name, p] as const))(
+    '%s: a size cap keeps the organisation under it; a file larger than the cap is refused',
+    async (_name, provider) => {
+      database = await provider.create();
+      h = await createHarness({ database, env: { SHUXIANG_SANDBOX_FILES_MB: '1' } });
+      const files = h.shuxiang.files;
+      const org = (await h.shuxiang.db.prisma.tenantLink.findFirstOrThrow({ where: { platform: 'sandbox' } })).orgId;
+      const mb = (n: number) => new Uint8Array(Math.round(n * 1024 * 1024));
+      for (const name of ['a.bin', 'b.bin', 'c.bin']) {
+        await files.put({ orgId: org, name, contentType: 'application/octet-stream', bytes: mb(0.4) });
+        h.clock.advance(60_000);
+      }
+      const names = (await h.shuxiang.db.prisma.downloadFile.findMany({ orderBy: { createdAt: 'asc' } })).map(
+        (f) => f.name,
+      );
+      expect(names).toEqual(['b.bin', 'c.bin']);
+      await expect(
+        files.put({ orgId: org, name: 'big.bin', contentType: 'application/octet-stream', bytes: mb(1.5) }),
+      ).rejects.toMatchObject({ name: 'FileTooLargeError', limit: 1024 * 1024 });
+      // Another organisation (not the sandbox's) is not capped.
+      await h.shuxiang.db.prisma.organisation.create({ data: { id: 'org-other', name: '别的组织' } });
+      await files.put({ orgId: 'org-other', name: 'x.bin', contentType: 'application/octet-stream', bytes: mb(1.5) });
+      expect(await h.shuxiang.db.prisma.downloadFile.count({ where: { orgId: 'org-other' } })).toBe(1);
+    },
+  );
 
   it('config: capped by default only next to a real platform; the settings override', () => {
     const base = { DATABASE_URL: 'file:./x.db' };
