@@ -131,11 +131,31 @@ export async function createShuxiang(
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
   // file messages from here where a platform takes them.
+  const sandboxFiles = config.sandbox.enabled ? config.sandbox.files : undefined;
+  const sandboxOrgs = new Set<string>();
   const files = createFileStore({
     db: db.prisma,
     clock,
     publicUrl: config.publicUrl,
     maxBytes: config.maxFileBytes,
+    // The sandbox's organisations keep a bounded set of files (docs/security.md).
+    ...(sandboxFiles
+      ? {
+          quota: {
+            bytes: sandboxFiles.bytes,
+            files: sandboxFiles.count,
+            async appliesTo(orgId, tx) {
+              if (sandboxOrgs.has(orgId)) return true;
+              const link = await tx.tenantLink.findFirst({
+                where: { orgId, platform: 'sandbox' },
+                select: { orgId: true },
+              });
+              if (link) sandboxOrgs.add(orgId);
+              return link !== null;
+            },
+          },
+        }
+      : {}),
   });
   const send = createSendHub({
     db: db.prisma,
