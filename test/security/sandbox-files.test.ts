@@ -25,7 +25,7 @@ describe('the sandbox keeps a bounded set of files per organisation', () => {
     h = await createHarness({ env: { SHUXIANG_SANDBOX_FILES: '3' } });
     const links: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const [reply] = await h.say('group-a', 'sec-wang', '题库 导出 CSV');
+      const [reply] = await h.say('dm-sec-wang', 'sec-wang', '题库 导出 CSV');
       links.push(linkOf(reply?.card));
       h.clock.advance(60_000);
     }
