@@ -6,13 +6,14 @@ import { dingtalk } from './dingtalk.ts';
 import { quiz } from './quiz.ts';
 import { calendar } from './calendar.ts';
 import { files } from './files.ts';
+import { readingClub } from './reading-club.ts';
 
 /**
  * The zh-CN message catalogue: one object, assembled from one section per
  * feature so that features can be worked on side by side. A key may appear
  * in only one section (a test checks).
  */
-export const sections = { core, org, quizBank, quiz, calendar, files, feishu, dingtalk } as const;
+export const sections = { core, org, quizBank, quiz, calendar, readingClub, files, feishu, dingtalk } as const;
 
 export const zhCN = {
   ...core,
@@ -20,6 +21,7 @@ export const zhCN = {
   ...quizBank,
   ...quiz,
   ...calendar,
+  ...readingClub,
   ...files,
   ...feishu,
   ...dingtalk,
