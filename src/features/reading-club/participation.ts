@@ -14,8 +14,12 @@ import {
   type SessionRow,
 } from './sessions.ts';
 
-/** Longest note accepted, in characters (about five pages). */
-export const NOTE_MAX_CHARS = 5000;
+/**
+ * Longest note accepted, in characters (about three pages). Below the
+ * command parser's 4,000-character cut, so a note typed in the chat is
+ * refused whole rather than silently shortened.
+ */
+export const NOTE_MAX_CHARS = 3000;
 
 /**
  * What members do around a session: sign in, hand in a note, rate it,
@@ -33,6 +37,15 @@ export function createParticipation(club: Club) {
         ? await sessionBySeq(db, identity.orgId, seq)
         : await sessionOpenAt(db, identity.orgId, now, settings);
     if (!s) {
+      // Just after a session, say its window closed; otherwise when the next one opens.
+      const last = await latestStarted(db, identity.orgId, now);
+      if (last && now.getTime() - sessionEndsAt(last, settings).getTime() < 86_400_000) {
+        throw new UserError('club.checkin.outside', {
+          seq: last.seq,
+          opens: localTime(new Date(last.startsAt.getTime() - settings.checkinBeforeMin * 60_000), identity.timezone),
+          closes: localTime(sessionEndsAt(last, settings), identity.timezone),
+        });
+      }
       const next = await db.clubSession.findFirst({
         where: { orgId: identity.orgId, startsAt: { gt: now } },
         orderBy: { startsAt: 'asc' },

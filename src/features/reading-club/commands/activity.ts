@@ -491,13 +491,11 @@ export async function decide(
       orderBy: { at: 'desc' },
     });
     if (submitter?.byMemberId)
-      await ctx.send
-        .in(tx)
-        .toMember(submitter.byMemberId, {
-          text: t(state === 'approved' ? 'club.review.approved_notice' : 'club.review.returned_notice', {
-            seq,
-            comment,
-          }),
-        });
+      await ctx.send.in(tx).toMember(submitter.byMemberId, {
+        text: t(state === 'approved' ? 'club.review.approved_notice' : 'club.review.returned_notice', {
+          seq,
+          comment,
+        }),
+      });
   });
 }
