@@ -234,6 +234,7 @@ describe.each(providers)('a year of the reading club (%s)', (provider) => {
     expect(texts(await dm(h, 'm-li')).at(-1)).toContain('第68期学习心得已更新');
     const tooLong = await h.say('group-a', 'm-zhang', `心得 ${'学'.repeat(3500)}`);
     expect(tooLong[0]?.text?.slice(0, 80)).toContain('超过了 3000 字的上限');
+    h.clock.advance(60_000);
     await h.say('dm-m-zhang', 'm-zhang', '心得 学史明理，学史增信。');
     const before = await lastRev(h, 'dm-m-chen');
     await h.say('group-a', 'sec-wang', '读书会 心得情况 68');

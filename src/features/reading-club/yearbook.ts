@@ -140,7 +140,7 @@ export async function yearbookDocx(c: YearbookContent, t: T): Promise<Buffer> {
     }),
     new Paragraph({ children: [new PageBreak()] }),
     new Paragraph({ text: t('club.yearbook.toc'), heading: HeadingLevel.HEADING_1 }),
-    new TableOfContents(t('club.yearbook.toc'), { hyperlink: true, headingStyleRange: '1-2' }),
+    new TableOfContents(t('club.yearbook.toc'), { hyperlink: true, headingStyleRange: '1-1' }),
     new Paragraph({ children: [new PageBreak()] }),
   ];
   for (const ch of c.chapters) {
