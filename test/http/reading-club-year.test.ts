@@ -173,7 +173,7 @@ describe.each(providers)('a year of the reading club (%s)', (provider) => {
     // 学习科's plans come from its contact (联络员) unless a secretary names someone else.
     await h.say('group-a', 'sec-wang', '单位 联络员 学习科 @陈静');
     await advanceTo(h, '2027-01-03T01:00:00Z');
-    expect(texts(await dm(h, 'm-li')).some((x) => x.includes('请于 2027-01-05 周二 18:00 前送审'))).toBe(true);
+    expect((await dm(h, 'm-li')).some((m) => cardText(m).includes('请于 2027-01-05 周二 18:00 前送审'))).toBe(true);
     expect(texts(await h.say('group-a', 'm-zhang', '读书会 送审 72 方案'))[0]).toContain(
       '只有该单位的联系人或书记可以送审',
     );
@@ -271,12 +271,22 @@ describe.each(providers)('a year of the reading club (%s)', (provider) => {
     await advanceTo(h, '2027-01-29T07:00:00Z');
     expect(texts(await h.say('group-a', 'm-li', '心得 补一句'))[0]).toContain('已于 2027-01-29 周五 14:30 截止归档');
     await advanceTo(h, '2027-02-11T12:00:00Z');
-    const chen = () => dm(h, 'm-chen').then((ms) => texts(ms).filter((x) => x.startsWith('催办：第69期')));
+    const chen = () => dm(h, 'm-chen').then((ms) => ms.filter((m) => cardText(m).includes('催办：第69期')));
     expect(await chen()).toEqual([]);
     await advanceTo(h, '2027-02-12T02:00:00Z');
     expect(await chen()).toHaveLength(1);
     await advanceTo(h, '2027-02-16T02:00:00Z');
     expect(await chen()).toHaveLength(3); // Friday 12th, Monday 15th, Tuesday 16th
+    // She submits from the last chase's card; the chasing stops.
+    const chase = (await chen()).at(-1)!;
+    expect(
+      (await h.click('dm-m-chen', 'm-chen', chase, 'club.review.submit', { plan: '2月19日 学史明理 议程' })).toast
+        ?.text,
+    ).toContain('已送审');
+    await advanceTo(h, '2027-02-18T02:00:00Z');
+    expect(await chen()).toHaveLength(3);
+    const plan69 = (await h.say('group-a', 'sec-wang', '读书会 计划 2027'))[0]!;
+    expect(cardText(plan69)).toMatch(/第69期[^\]]*待审核/);
 
     // The yearbook: DOCX (headings and every note, in order) and Markdown, privately.
     const sent = await lastRev(h, 'dm-sec-wang');

@@ -3,11 +3,11 @@ import { defineAction, type ActionSpec } from '../../bot/actions.ts';
 import { UserError } from '../../bot/errors.ts';
 import { DateTime } from 'luxon';
 import { editCard, noteFormCard, rateCard } from './cards.ts';
-import { decide } from './commands/activity.ts';
 import { exportPlan } from './commands/plan.ts';
 import type { Club } from './core.ts';
 import { loadSettings } from './model.ts';
 import type { Participation } from './participation.ts';
+import { decide, submitPlan } from './review.ts';
 import { insertSessions, sessionBySeq, type SessionDraft } from './sessions.ts';
 
 const seqPayload = z.object({ v: z.literal(1), seq: z.number().int().positive() });
@@ -179,6 +179,15 @@ export function clubActions(club: Club, part: Participation): ActionSpec[] {
             await ctx.send.in(tx).toMember(m, { text: t('club.notes.reminder', { seq: s.seq, theme: s.theme }) });
         });
         return ok(t('club.notes.reminded', { count: missing.length }));
+      },
+    }),
+    defineAction({
+      id: 'club.review.submit',
+      payload: seqPayload,
+      form: z.object({ plan: z.string().max(20_000).default('') }),
+      async run(ctx, p, form) {
+        await submitPlan(club, ctx, p.seq, form.plan);
+        return ok(t('club.review.submitted', { seq: p.seq }));
       },
     }),
     defineAction({

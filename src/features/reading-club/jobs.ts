@@ -14,6 +14,7 @@ import {
   reminderTime,
   type ClubSettings,
 } from './model.ts';
+import { reviewCard } from './review.ts';
 import { sessionEndsAt, type SessionRow } from './sessions.ts';
 
 /**
@@ -137,7 +138,7 @@ export function createClubJobs(deps: FeatureDeps) {
       theme: s.theme,
       due: localTime(review.dueAt, tz),
     });
-    if (contact) await send.toMember(contact, { text });
+    if (contact) await send.toMember(contact, { card: reviewCard(t, s, text) });
     else await send.toSecretaries(s.orgId, { key: 'club.review.no_contact', params: { seq: s.seq } });
     await tx.clubReviewEvent.create({
       data: { id: randomUUID(), sessionId: s.id, state: kind, byMemberId: null, at: clock.now(), comment: '' },

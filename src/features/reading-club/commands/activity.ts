@@ -7,6 +7,7 @@ import { UserError } from '../../../bot/errors.ts';
 import { percent, sessionAttendance, yearAttendance } from '../attendance.ts';
 import { absenceCard, build, checkinCard, rateCard } from '../cards.ts';
 import { yearArg, type Club } from '../core.ts';
+import { decide, submitPlan } from '../review.ts';
 import { loadSettings, localTime } from '../model.ts';
 import type { Participation } from '../participation.ts';
 import { latestStarted, sessionBySeq, sessionEndsAt } from '../sessions.ts';
@@ -266,72 +267,9 @@ export function activitySubcommands(club: Club, part: Participation): Subcommand
       text: z.string().optional(),
     }),
     async run(ctx, { seq, text }) {
-      const s = await sessionBySeq(db, ctx.identity.orgId, seq);
-      const file = ctx.event.files?.[0];
-      if (!text?.trim() && !file) throw new UserError('club.review.empty');
-      const contact = await club.jobs.reviewContact(
-        db,
-        s,
-        (await db.clubReview.findUnique({ where: { sessionId: s.id } }))?.contactMemberId ?? null,
-      );
-      const mayAct =
-        ctx.identity.role === 'secretary' ||
-        contact === ctx.identity.memberId ||
-        (s.unitId !== null && ctx.identity.unitRoles.some((r) => r.unitId === s.unitId));
-      if (!mayAct)
-        throw new UserError('club.review.not_yours', {
-          seq: s.seq,
-          unit: (await club.units(db, s.orgId)).name(s.unitId) || '—',
-        });
-      const now = clock.now();
-      await db.$transaction(async (tx) => {
-        const review = await tx.clubReview.findUnique({ where: { sessionId: s.id } });
-        if (!review) throw new UserError('club.no_session', { seq });
-        if (review.state === 'approved') throw new UserError('club.review.already_approved', { seq });
-        await tx.clubReview.update({
-          where: { sessionId: s.id },
-          data: { state: 'submitted', content: text?.trim() ?? '', fileName: file?.name ?? null, updatedAt: now },
-        });
-        await tx.clubReviewEvent.create({
-          data: { id: randomUUID(), sessionId: s.id, state: 'submitted', byMemberId: ctx.identity.memberId, at: now },
-        });
-        await ctx.send.in(tx).toSecretaries(s.orgId, {
-          card: build({
-            header: { title: t('club.review.submitted_title', { seq: s.seq }), colour: 'blue' },
-            elements: [
-              {
-                type: 'fields',
-                fields: [
-                  { label: t('club.field.theme'), value: s.theme },
-                  { label: t('club.review.by'), value: ctx.identity.displayName },
-                  {
-                    label: t('club.review.plan'),
-                    value: text?.trim() || t('club.review.file', { name: file?.name ?? '' }),
-                  },
-                ],
-              },
-              {
-                type: 'buttons',
-                buttons: [
-                  {
-                    text: t('club.review.approve_button'),
-                    style: 'primary',
-                    actionId: 'club.review.approve',
-                    payload: { v: 1, seq: s.seq },
-                  },
-                ],
-              },
-              {
-                type: 'form',
-                inputs: [{ name: 'comment', label: t('club.review.comment') }],
-                submitText: t('club.review.return_button'),
-                actionId: 'club.review.return',
-                payload: { v: 1, seq: s.seq },
-              },
-            ],
-          }),
-        });
-      });
+      const attached = ctx.event.files?.[0];
+      const file = attached ? { name: attached.name, bytes: new Uint8Array(await attached.read()) } : undefined;
+      const s = await submitPlan(club, ctx, seq, text ?? '', file);
       await ctx.reply(t('club.review.submitted', { seq: s.seq }));
     },
   });
@@ -461,41 +399,4 @@ export function activitySubcommands(club: Club, part: Participation): Subcommand
   });
 
   return [open, attendance, notes, topic, rate, ratings, submit, approve, sendBack, contact, history, yearbook];
-}
-
-/** A secretary approves or sends back a submitted plan; recorded, and the contact told. */
-export async function decide(
-  club: Club,
-  ctx: { identity: CommandContext['identity']; send: CommandContext['send'] },
-  seq: number,
-  state: 'approved' | 'returned',
-  comment: string,
-) {
-  const { db, clock } = club.deps;
-  const t = club.deps.messages.t;
-  const s = await sessionBySeq(db, ctx.identity.orgId, seq);
-  await db.$transaction(async (tx) => {
-    const review = await tx.clubReview.findUnique({ where: { sessionId: s.id } });
-    if (!review || review.state !== 'submitted')
-      throw new UserError('club.review.not_submitted', {
-        seq,
-        state: t(`club.review.state.${review?.state ?? 'pending'}` as 'club.review.state.pending'),
-      });
-    const now = clock.now();
-    await tx.clubReview.update({ where: { sessionId: s.id }, data: { state, updatedAt: now } });
-    await tx.clubReviewEvent.create({
-      data: { id: randomUUID(), sessionId: s.id, state, byMemberId: ctx.identity.memberId, at: now, comment },
-    });
-    const submitter = await tx.clubReviewEvent.findFirst({
-      where: { sessionId: s.id, state: 'submitted' },
-      orderBy: { at: 'desc' },
-    });
-    if (submitter?.byMemberId)
-      await ctx.send.in(tx).toMember(submitter.byMemberId, {
-        text: t(state === 'approved' ? 'club.review.approved_notice' : 'club.review.returned_notice', {
-          seq,
-          comment,
-        }),
-      });
-  });
 }
