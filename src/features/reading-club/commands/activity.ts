@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineSubcommand, type SubcommandSpec } from '../../../bot/commands.ts';
 import type { CommandContext } from '../../../bot/context.ts';
