@@ -1,0 +1,188 @@
+import ExcelJS from 'exceljs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWorkingDays } from '../../src/features/calendar/working-days.ts';
+import { createManualClock } from '../../src/lib/clock.ts';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
+import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
+
+/** The plan's other ways in and out, the quiz-contest button, settings, and once-keys under racing clicks. */
+
+type FileMessage = TranscriptMessage & { file?: { name: string; url: string } };
+const cardText = (m: TranscriptMessage | undefined) => JSON.stringify(m?.card ?? {});
+
+async function sayWithFile(h: Harness, chatId: string, userId: string, text: string, name: string, bytes: Buffer) {
+  const before = (await h.transcript(chatId)).reduce((m, x) => Math.max(m, x.rev), 0);
+  const res = await h.shuxiang.app.request('/sandbox/api/messages', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ chatId, userId, text, file: { name, contentBase64: bytes.toString('base64') } }),
+  });
+  if (res.status !== 202) throw new Error(`say ${res.status}`);
+  return (await h.transcript(chatId, before)).filter((m) => m.from === 'bot');
+}
+
+async function lastFile(h: Harness, chat: string): Promise<Buffer> {
+  const f = ((await h.transcript(chat)) as FileMessage[]).filter((m) => m.file).at(-1)!.file!;
+  return Buffer.from(await (await h.shuxiang.app.request(f.url)).arrayBuffer());
+}
+
+describe('reading club: plan in and out', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    // 2026-12-01 07:30 in Beijing; 2026 has holiday data, 2027 is taken as ordinary days here.
+    h = await createHarness({
+      clock: createManualClock('2026-11-30T23:30:00Z'),
+      workingDays: createWorkingDays({ years: new Set([2026, 2027]) }),
+    });
+  });
+  afterEach(async () => h.close());
+
+  it('builds a year from the guided card and edits one session from the plan card', async () => {
+    const [wizard] = await h.say('group-a', 'sec-wang', '读书会 计划 2027 新建');
+    expect(wizard?.card?.header.title).toBe('新建 2027 年读书会计划');
+    const bad = await h.click('group-a', 'sec-wang', wizard!, 'club.wizard', { day: '31', time: '14:30', m1: '学习' });
+    expect(bad.toast?.text).toContain('1 到 28');
+    const done = await h.click('group-a', 'sec-wang', wizard!, 'club.wizard', {
+      day: '15',
+      time: '14:30',
+      place: '三楼会议室',
+      m1: '学习《论中国共产党历史》',
+      m2: '学史明理',
+      m3: '学史增信',
+    });
+    expect(done.toast?.text).toBe('已生成 2027 年读书会计划，共 3 期。');
+    const db = h.shuxiang.db.prisma;
+    expect((await db.clubSession.findMany({ orderBy: { seq: 'asc' } })).map((s) => [s.seq, s.month, s.unitId])).toEqual(
+      [
+        [1, 1, 'demo-unit-office'],
+        [2, 2, 'demo-unit-study'],
+        [3, 3, 'demo-unit-office'],
+      ],
+    );
+    // A second plan for the year is refused; 第4期 follows in the next free month.
+    expect((await h.say('group-a', 'sec-wang', '读书会 计划 2027 新建'))[0]?.text).toContain('已经有读书会计划');
+
+    const [plan] = await h.say('group-a', 'sec-wang', '读书会 计划 2027');
+    await h.click('group-a', 'sec-wang', plan!, 'club.edit.open', { seq: '2' });
+    const edit = (await h.transcript('dm-sec-wang')).filter((m) => m.card?.header.title === '修改第2期读书会').at(-1)!;
+    const wrong = await h.click('dm-sec-wang', 'sec-wang', edit, 'club.edit', { unit: '组织部' });
+    expect(wrong.toast?.text).toContain('没有名为「组织部」的单位');
+    const ok = await h.click('dm-sec-wang', 'sec-wang', edit, 'club.edit', {
+      time: '2027-02-26 15:00',
+      format: '辩论赛',
+      unit: '办公室',
+    });
+    expect(ok.toast?.text).toBe('第2期读书会已修改。');
+    const s2 = await db.clubSession.findFirstOrThrow({ where: { seq: 2 } });
+    expect([s2.startsAt.toISOString(), s2.format, s2.unitId, s2.theme]).toEqual([
+      '2027-02-26T07:00:00.000Z',
+      'debate',
+      'demo-unit-office',
+      '学史明理',
+    ]);
+    // Moved to a month that has a session: refused, nothing changed.
+    expect((await h.say('group-a', 'sec-wang', '读书会 修改 2 时间 2027-03-02 15:00'))[0]?.text).toContain(
+      '2027 年 3 月已经安排了第3期',
+    );
+  });
+
+  it('exports the plan as XLSX that imports back into the next year, with the template offered', async () => {
+    await h.say(
+      'group-a',
+      'sec-wang',
+      '读书会 安排 2027-01-15 14:30 学习《论中国共产党历史》 承办 学习科 地点 三楼会议室 形式 知识抢答赛 标签 党史',
+    );
+    await h.say('group-a', 'sec-wang', '读书会 安排 2027-02-19 14:30 学史明理 环节 理论学习、领导讲话');
+    await h.say('group-a', 'sec-wang', '读书会 导出 2027');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await lastFile(h, 'dm-sec-wang')) as unknown as ArrayBuffer);
+    const rows = wb.worksheets[0]!.getSheetValues().slice(1) as unknown[][];
+    expect(rows.map((r) => r.slice(1))).toEqual([
+      ['期数', '日期', '时间', '主题', '形式', '承办单位', '地点', '环节', '标签'],
+      ['1', '2027-01-15', '14:30', '学习《论中国共产党历史》', '知识抢答赛', '学习科', '三楼会议室', '', '党史'],
+      ['2', '2027-02-19', '14:30', '学史明理', '常规会议', '办公室', '', '理论学习、领导讲话', ''],
+    ]);
+    // The same rows moved a year on (numbers left blank) import as 2028's 第3–4期.
+    for (const r of wb.worksheets[0]!.getRows(2, 2)!) {
+      r.getCell(1).value = '';
+      r.getCell(2).value = String(r.getCell(2).value).replace('2027', '2028');
+    }
+    const bytes = Buffer.from((await wb.xlsx.writeBuffer()) as ArrayBuffer);
+    const replies = await sayWithFile(h, 'group-a', 'sec-wang', '读书会 导入 2028', '2028.xlsx', bytes);
+    expect(replies[0]?.text).toContain('导入 2028 年读书会计划 2 期（第3期至第4期）');
+
+    await h.say('group-a', 'sec-wang', '读书会 模板');
+    const tpl = new ExcelJS.Workbook();
+    await tpl.xlsx.load((await lastFile(h, 'dm-sec-wang')) as unknown as ArrayBuffer);
+    expect(tpl.worksheets[0]!.getRow(1).getCell(4).value).toBe('主题');
+    // Members cannot export or import.
+    expect((await h.say('group-a', 'm-li', '读书会 导出 2027'))[0]?.text).toContain('书记');
+  });
+
+  it('offers the secretary a live-contest button an hour before a quiz-contest session', async () => {
+    await h.say('group-a', 'sec-wang', '读书会 安排 2026-12-04 14:30 党史知识抢答 形式 知识抢答赛');
+    const db = h.shuxiang.db.prisma;
+    const item = await db.scheduledItem.findFirstOrThrow({
+      where: { kind: 'club.remind', payload: { contains: '"last":true' } },
+    });
+    expect(item.dueAt.toISOString()).toBe('2026-12-04T05:30:00.000Z');
+    h.clock.set(item.dueAt);
+    await h.shuxiang.scheduler.tick();
+    await h.shuxiang.worker.drain(20);
+    const card = (await h.transcript('group-a')).filter((m) => m.card?.header.title.startsWith('读书会提醒')).at(-1)!;
+    expect((await h.click('group-a', 'm-li', card, 'quiz.contest.start')).toast?.text).toContain('书记');
+    const started = await h.click('group-a', 'sec-wang', card, 'quiz.contest.start');
+    expect(started.toast?.text).toContain('抢答赛开始了');
+    expect(await db.quizRound.count({ where: { kind: 'contest', status: 'running' } })).toBe(1);
+  });
+
+  it('keeps per-organisation settings and reschedules nothing already sent', async () => {
+    expect((await h.say('group-a', 'sec-wang', '读书会 设置 提醒 3天,2小时'))[0]?.text).toContain(
+      '开始前 3个工作日、2小时',
+    );
+    expect((await h.say('group-a', 'sec-wang', '读书会 设置 提醒 下周'))[0]?.text).toContain('没看懂「下周」');
+    expect((await h.say('group-a', 'sec-wang', '读书会 设置 签到提前 999'))[0]?.text).toContain('0 到 240');
+    await h.say('group-a', 'sec-wang', '读书会 安排 2026-12-18 14:30 学习');
+    const items = await h.shuxiang.db.prisma.scheduledItem.findMany({
+      where: { kind: 'club.remind' },
+      orderBy: { dueAt: 'asc' },
+    });
+    // 3 working days before Friday 18 December: Tuesday 15th at 09:00 Beijing.
+    expect(items.map((i) => i.dueAt.toISOString())).toEqual(['2026-12-15T01:00:00.000Z', '2026-12-18T04:30:00.000Z']);
+  });
+});
+
+describe.each(providers)('reading club once-keys (%s)', (provider) => {
+  let h: Harness;
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await provider.create();
+    h = await createHarness({ database, clock: createManualClock('2026-12-01T06:00:00Z') });
+  });
+  afterEach(async () => {
+    await h.close();
+    await database.drop();
+  });
+
+  it('signs a member in once when two clicks race, and counts a topic supporter once', async () => {
+    await h.say('group-a', 'sec-wang', '读书会 安排 2026-12-01 14:20 学习');
+    const [card] = await h.say('group-a', 'sec-wang', '读书会 开始');
+    const [a, b] = await Promise.all([
+      h.click('group-a', 'm-li', card!, 'club.checkin'),
+      h.click('group-a', 'm-li', card!, 'club.checkin'),
+    ]);
+    expect([a.toast?.text, b.toast?.text].filter((x) => x?.includes('签到成功'))).toHaveLength(1);
+    expect([a.toast?.text, b.toast?.text].filter((x) => x?.includes('不用重复签到'))).toHaveLength(1);
+    expect(await h.shuxiang.db.prisma.clubCheckin.count()).toBe(1);
+
+    await h.say('group-a', 'm-zhang', '读书会 点单 红色家书');
+    const [list] = await h.say('group-a', 'm-li', '读书会 点单');
+    const votes = await Promise.all([
+      h.click('group-a', 'm-li', list!, 'club.topic.support', { seq: '1' }),
+      h.click('group-a', 'm-li', list!, 'club.topic.support', { seq: '1' }),
+    ]);
+    expect(votes.filter((v) => v.toast?.kind === 'success')).toHaveLength(1);
+    expect(await h.shuxiang.db.prisma.clubTopicVote.count()).toBe(2);
+    expect(cardText((await h.say('group-a', 'm-li', '读书会 点单'))[0])).toContain('"红色家书","2"');
+  });
+});
