@@ -136,6 +136,26 @@ describe('reading club: plan in and out', () => {
     expect(await db.quizRound.count({ where: { kind: 'contest', status: 'running' } })).toBe(1);
   });
 
+  it('skips the group cards of a group the bot has left until the club is moved to another group', async () => {
+    await h.say('group-a', 'sec-wang', '读书会 安排 2026-12-04 14:30 学习');
+    const db = h.shuxiang.db.prisma;
+    const feature = h.shuxiang.bot.features.find((f) => f.name === 'reading-club')!;
+    const lines = await db.$transaction(async (tx) => {
+      await tx.chat.update({ where: { id: 'demo-chat-group-a' }, data: { leftAt: h.clock.now() } });
+      return feature.onChatLeft!(
+        { orgId: 'demo-org', chatId: 'demo-chat-group-a', platform: 'sandbox', platformChatId: 'group-a' },
+        tx,
+      );
+    });
+    expect(lines).toEqual([{ key: 'club.left', params: { count: 1 } }]);
+    h.clock.set('2026-12-04T06:00:00Z');
+    await h.shuxiang.scheduler.tick();
+    await h.shuxiang.worker.drain(20);
+    expect((await h.transcript('group-a')).some((m) => m.card?.header.title === '第1期读书会 · 签到')).toBe(false);
+    expect((await h.say('group-b', 'sec-wang', '读书会 本群'))[0]?.text).toContain('以后的 1 期');
+    expect((await db.clubSession.findFirstOrThrow()).chatId).toBe('group-b');
+  });
+
   it('keeps per-organisation settings and reschedules nothing already sent', async () => {
     expect((await h.say('group-a', 'sec-wang', '读书会 设置 提醒 3天,2小时'))[0]?.text).toContain(
       '开始前 3个工作日、2小时',

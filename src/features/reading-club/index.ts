@@ -1,5 +1,7 @@
 import { defineCommand } from '../../bot/commands.ts';
+import type { LeftChat, PausedLine } from '../../bot/context.ts';
 import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
+import type { Tx } from '../../lib/db.ts';
 import { readingClub as clubMessages } from '../../messages/zh-CN/reading-club.ts';
 import { clubActions } from './actions.ts';
 import { activitySubcommands } from './commands/activity.ts';
@@ -33,5 +35,18 @@ export function createReadingClubFeature(deps: FeatureDeps): Feature {
     commands: [clubCommand, checkinCommand(club, part), noteCommand(club, part)],
     actions: clubActions(club, part),
     jobs: jobs.jobs,
+    // The bot left the club's group: its upcoming sessions stay planned; their group
+    // cards are skipped until a secretary moves the club (读书会 本群) to another group.
+    async onChatLeft(chat: LeftChat, tx: Tx): Promise<PausedLine[]> {
+      const count = await tx.clubSession.count({
+        where: {
+          orgId: chat.orgId,
+          platform: chat.platform,
+          chatId: chat.platformChatId,
+          startsAt: { gt: deps.clock.now() },
+        },
+      });
+      return count ? [{ key: 'club.left', params: { count } }] : [];
+    },
   });
 }

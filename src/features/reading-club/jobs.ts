@@ -35,6 +35,14 @@ export function createClubJobs(deps: FeatureDeps) {
     return s && s.startsAt.toISOString() === p.startsAt ? s : null;
   }
 
+  /** The session's group, unless the bot has left it (then its group cards are skipped). */
+  async function inGroup(tx: Tx, s: SessionRow): Promise<boolean> {
+    const chat = await tx.chat.findUnique({
+      where: { platform_platformChatId: { platform: s.platform, platformChatId: s.chatId } },
+    });
+    return !chat?.leftAt;
+  }
+
   async function tzOf(tx: Tx, orgId: string): Promise<string> {
     return (await tx.organisation.findUnique({ where: { id: orgId } }))?.timezone ?? deps.defaultTimezone;
   }
@@ -49,7 +57,7 @@ export function createClubJobs(deps: FeatureDeps) {
     payload: remindPayload,
     async run({ tx, send, t }: JobContext, p) {
       const s = await current(tx, p);
-      if (!s) return;
+      if (!s || !(await inGroup(tx, s))) return;
       const tz = await tzOf(tx, s.orgId);
       const chat = { platform: s.platform, chatId: s.chatId, orgId: s.orgId };
       const card = build({
@@ -85,7 +93,7 @@ export function createClubJobs(deps: FeatureDeps) {
     payload: sessionPayload,
     async run({ tx, send, t }, p) {
       const s = await current(tx, p);
-      if (!s) return;
+      if (!s || !(await inGroup(tx, s))) return;
       const tz = await tzOf(tx, s.orgId);
       const settings = await loadSettings(tx, s.orgId);
       const until = DateTime.fromJSDate(sessionEndsAt(s, settings), { zone: tz }).toFormat('HH:mm');
@@ -103,7 +111,8 @@ export function createClubJobs(deps: FeatureDeps) {
       const s = await current(tx, p);
       if (!s) return;
       const a = await sessionAttendance(tx, s);
-      await send.toChat({ platform: s.platform, chatId: s.chatId, orgId: s.orgId }, { card: closingCard(t, s, a) });
+      if (await inGroup(tx, s))
+        await send.toChat({ platform: s.platform, chatId: s.chatId, orgId: s.orgId }, { card: closingCard(t, s, a) });
       await send.toSecretaries(s.orgId, { card: absenceCard(t, s, a) });
     },
   });

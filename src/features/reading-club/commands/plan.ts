@@ -346,7 +346,21 @@ export function planSubcommands(club: Club): SubcommandSpec[] {
     },
   });
 
-  return [plan, add, edit, swap, rotation, importSub, template, exportSub, settingsSub];
+  const here = defineSubcommand({
+    name: 'here',
+    zh: '本群',
+    role: 'secretary',
+    scope: 'group',
+    async run(ctx) {
+      const { count } = await db.clubSession.updateMany({
+        where: { orgId: ctx.identity.orgId, startsAt: { gt: clock.now() } },
+        data: { platform: ctx.platform, chatId: ctx.event.chat.id },
+      });
+      await ctx.reply(t('club.here.done', { count }));
+    },
+  });
+
+  return [plan, add, edit, swap, rotation, importSub, template, exportSub, settingsSub, here];
 }
 
 export async function exportPlan(
