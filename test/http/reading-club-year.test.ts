@@ -225,6 +225,11 @@ describe.each(providers)('a year of the reading club (%s)', (provider) => {
     expect(cardText(attendance)).toMatch(/书记代签[^}]*陈静/);
     expect(cardText(attendance)).toMatch(/迟到签到[^}]*张华/);
 
+    await h.say('group-a', 'sec-wang', '读书会 考勤 2027');
+    const year = (await dm(h, 'sec-wang')).at(-1)!;
+    expect(cardText(year)).toContain('已举办 1 场，累计 3 人次');
+    expect(cardText(year)).toContain('["王书记","办公室","0","0%"]');
+
     // Notes: handed in, edited, too long, then the archive closes.
     expect(texts(await h.say('group-a', 'm-li', '心得 读《论中国共产党历史》，体会到历史是最好的教科书。'))).toEqual(
       [],

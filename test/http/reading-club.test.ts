@@ -86,6 +86,27 @@ describe('reading club: plan in and out', () => {
     );
   });
 
+  it('rotates co-hosts past an excluded unit', async () => {
+    await h.say('group-a', 'sec-wang', '单位 新建 宣传科');
+    expect((await h.say('group-a', 'sec-wang', '读书会 轮换 排除 学习科'))[0]?.text).toBe(
+      '承办单位轮换顺序：办公室 → 宣传科\n不参加轮换：学习科',
+    );
+    expect((await h.say('group-a', 'sec-wang', '读书会 轮换 排除 组织部'))[0]?.text).toContain(
+      '没有名为「组织部」的单位',
+    );
+    const [wizard] = await h.say('group-a', 'sec-wang', '读书会 计划 2027 新建');
+    await h.click('group-a', 'sec-wang', wizard!, 'club.wizard', {
+      day: '10',
+      time: '09:30',
+      m1: '一',
+      m2: '二',
+      m3: '三',
+    });
+    const units = await h.shuxiang.db.prisma.clubSession.findMany({ orderBy: { seq: 'asc' } });
+    const names = await h.shuxiang.db.prisma.unit.findMany();
+    expect(units.map((s) => names.find((u) => u.id === s.unitId)?.name)).toEqual(['办公室', '宣传科', '办公室']);
+  });
+
   it('exports the plan as XLSX that imports back into the next year, with the template offered', async () => {
     await h.say(
       'group-a',
