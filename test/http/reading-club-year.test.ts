@@ -295,7 +295,7 @@ describe.each(providers)('a year of the reading club (%s)', (provider) => {
 
     // The yearbook: DOCX (headings and every note, in order) and Markdown, privately.
     const sent = await lastRev(h, 'dm-sec-wang');
-    await h.say('group-a', 'sec-wang', '读书会 年鉴 2027');
+    await h.say('group-a', 'sec-wang', '读书会 年鉴');
     const files = (await h.transcript('dm-sec-wang', sent)) as (TranscriptMessage & {
       file?: { name: string; url: string };
     })[];

@@ -38,6 +38,8 @@ describe('reading club: plan in and out', () => {
   afterEach(async () => h.close());
 
   it('builds a year from the guided card and edits one session from the plan card', async () => {
+    // 07:30 on 1 December in Beijing (30 November in UTC): the plan being made is next year's.
+    expect((await h.say('group-a', 'm-li', '读书会 计划'))[0]?.card?.header.title).toBe('2027 年读书会计划');
     const [wizard] = await h.say('group-a', 'sec-wang', '读书会 计划 2027 新建');
     expect(wizard?.card?.header.title).toBe('新建 2027 年读书会计划');
     const bad = await h.click('group-a', 'sec-wang', wizard!, 'club.wizard', { day: '31', time: '14:30', m1: '学习' });

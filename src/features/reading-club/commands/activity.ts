@@ -379,10 +379,11 @@ export function activitySubcommands(club: Club, part: Participation): Subcommand
     positionals: ['year'],
     args: z.object({ year: yearSchema.optional() }),
     async run(ctx, { year }) {
+      // Without a year: the year of the latest session held (in January, last year's book).
       const y =
         year ??
-        yearArg(ctx, club) -
-          (club.defaultYear(ctx.identity) > Number(localTime(clock.now(), ctx.identity.timezone).slice(0, 4)) ? 1 : 0);
+        (await latestStarted(db, ctx.identity.orgId, clock.now()))?.year ??
+        Number(localTime(clock.now(), ctx.identity.timezone).slice(0, 4));
       const content = await gatherYearbook(db, ctx.identity.orgId, y, clock.now(), t);
       if (content.chapters.length === 0) throw new UserError('club.plan.empty', { year: y });
       const docx = await yearbookDocx(content, t);
