@@ -5,7 +5,7 @@ import { DOCX_CONTENT_TYPE, MARKDOWN_CONTENT_TYPE } from '../../../bot/downloads
 import { UserError } from '../../../bot/errors.ts';
 import { percent, sessionAttendance, yearAttendance } from '../attendance.ts';
 import { absenceCard, build, checkinCard, rateCard } from '../cards.ts';
-import { yearArg, type Club } from '../core.ts';
+import type { Club } from '../core.ts';
 import { decide, submitPlan } from '../review.ts';
 import { loadSettings, localTime } from '../model.ts';
 import type { Participation } from '../participation.ts';
