@@ -7,6 +7,7 @@ import { clubActions } from './actions.ts';
 import { activitySubcommands } from './commands/activity.ts';
 import { checkinCommand, noteCommand } from './commands/member.ts';
 import { planSubcommands } from './commands/plan.ts';
+import { reviewSubcommands } from './commands/review.ts';
 import { createClub } from './core.ts';
 import { createClubJobs } from './jobs.ts';
 import { createParticipation } from './participation.ts';
@@ -27,7 +28,7 @@ export function createReadingClubFeature(deps: FeatureDeps): Feature {
     usageKey: 'cmd.club.usage',
     scope: 'any',
     role: 'member',
-    subcommands: [...planSubcommands(club), ...activitySubcommands(club, part)],
+    subcommands: [...planSubcommands(club), ...activitySubcommands(club, part), ...reviewSubcommands(club)],
   });
   return defineFeature({
     name: 'reading-club',
