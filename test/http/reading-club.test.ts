@@ -109,6 +109,24 @@ describe('reading club: plan in and out', () => {
     expect(units.map((s) => names.find((u) => u.id === s.unitId)?.name)).toEqual(['办公室', '宣传科', '办公室']);
   });
 
+  it('answers bad input with a precise message and writes nothing', async () => {
+    const say = async (user: string, text: string) => (await h.say('group-a', user, text))[0]?.text ?? '';
+    expect(await say('sec-wang', '读书会 安排 2027-01-15 14:30')).toContain('请写上这一期的主题');
+    expect(await say('sec-wang', '读书会 安排 2027-01-15 14:30 学习 形式 茶话会')).toContain('没有「茶话会」这种形式');
+    expect(await say('sec-wang', '读书会 安排 2027-01-15 14:30 学习 环节 唱歌')).toContain('没有「唱歌」这个环节');
+    expect(await say('sec-wang', '读书会 安排 2027-01-15 14:30 学习 承办 组织部')).toContain(
+      '没有名为「组织部」的单位',
+    );
+    expect(await say('sec-wang', '读书会 安排 2027-13-15 14:30 学习')).toContain('日期 2027-13-15 不存在');
+    expect(await say('sec-wang', '读书会 安排 2026-11-20 14:30 学习')).toContain('已经过去了');
+    expect(await say('sec-wang', '读书会 计划 2027 删除')).toContain('「删除」不是计划的操作');
+    expect(await say('sec-wang', '读书会 修改 9 地点 三楼')).toContain('没有第9期读书会');
+    expect(await say('m-li', '签到 代签 @张华')).toContain('书记');
+    expect(await say('m-li', '心得 提前写好的心得')).toContain('还没有举办过读书会');
+    expect(await say('m-li', '读书会 点单')).toContain('还没有人点单');
+    expect(await h.shuxiang.db.prisma.clubSession.count()).toBe(0);
+  });
+
   it('exports the plan as XLSX that imports back into the next year, with the template offered', async () => {
     await h.say(
       'group-a',

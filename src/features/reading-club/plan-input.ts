@@ -61,7 +61,12 @@ export function parseOneLiner(spec: string, now: Date, tz: string, units: UnitLo
   try {
     parsed = parseSchedule(spec, now, tz);
   } catch (err) {
-    if (err instanceof TimeParseError) throw new UserError('club.add.bad_time', { input: spec.slice(0, 40) });
+    if (err instanceof TimeParseError) {
+      if (err.key === 'calendar.parse.no_text') throw new UserError('club.add.no_theme');
+      if (err.key === 'calendar.parse.past')
+        throw new UserError('club.add.past', { when: String(err.params.when ?? '') });
+      throw new UserError('club.add.bad_time', { input: spec.slice(0, 40) });
+    }
     throw err;
   }
   if (parsed.kind !== 'once') throw new UserError('club.add.bad_time', { input: spec.slice(0, 40) });

@@ -77,6 +77,7 @@ export const readingClub = {
   'club.bad_parts': '{line}没有「{parts}」这个环节，可选：理论学习、专家辅导、心得分享、领导讲话。',
   'club.theme_too_long': '{line}主题太长了，请控制在 200 字以内。',
   'club.add.bad_time': '没看懂「{input}」里的日期和时间，例如：读书会 安排 2027-01-15 14:30 学习《论中国共产党历史》',
+  'club.add.past': '{when} 已经过去了，读书会只能安排在将来。',
   'club.add.no_theme': '请写上这一期的主题，例如：读书会 安排 2027-01-15 14:30 学习《论中国共产党历史》',
   'club.add.done': '已安排第{seq}期读书会：{time}「{theme}」，承办单位：{unit}。提醒、签到和送审会按时进行。',
 
