@@ -185,7 +185,7 @@ export function activitySubcommands(club: Club, part: Participation): Subcommand
               type: 'choice',
               name: 'seq',
               options: ranked
-                .slice(0, 30)
+                .slice(0, 10)
                 .map((r) => ({ value: String(r.seq), text: `${r.seq}. ${r.text}`.slice(0, 60) })),
               submitText: t('club.topic.support_button'),
               actionId: 'club.topic.support',
