@@ -11,7 +11,8 @@ type T = (key: MessageKey, params?: MessageParams) => string;
 /**
  * The club's cards. The plan card comes from cards/club-plan.json (its
  * wording and layout are the organisation's to change); the small cards are
- * built here from catalogue text. Member-written text (themes, notes) is
+ * built here from catalogue text (the
+ * sign-in and closing cards, which the group sees, are templates too). Member-written text (themes, notes) is
  * passed as card content, never as markup: the renderers escape it.
  */
 export interface CardDeps {
@@ -114,44 +115,26 @@ export function wizardCard(t: T, year: number): Card {
   });
 }
 
-export function checkinCard(t: T, s: SessionRow, tz: string, unitName: string, closesAt: string): Card {
-  return build({
-    header: { title: t('club.checkin.title', { seq: s.seq }), colour: 'green' },
-    elements: [
-      { type: 'fields', fields: sessionFields(t, s, tz, unitName) },
-      { type: 'note', text: t('club.checkin.window', { until: closesAt }) },
-      {
-        type: 'buttons',
-        buttons: [
-          { text: t('club.checkin.button'), style: 'primary', actionId: 'club.checkin', payload: { v: 1, seq: s.seq } },
-        ],
-      },
-    ],
+export function checkinCard(d: CardDeps, s: SessionRow, tz: string, unitName: string, closesAt: string): Card {
+  return d.cards.render('club-checkin', {
+    title: d.t('club.checkin.title', { seq: s.seq }),
+    fields: sessionFields(d.t, s, tz, unitName),
+    window: d.t('club.checkin.window', { until: closesAt }),
+    buttonText: d.t('club.checkin.button'),
+    seq: s.seq,
   });
 }
 
 /** For the group: counts only. Names of who was absent go to secretaries (absenceCard). */
-export function closingCard(t: T, s: SessionRow, a: SessionAttendance): Card {
-  return build({
-    header: { title: t('club.closing.title', { seq: s.seq }), colour: 'grey' },
-    elements: [
-      {
-        type: 'markdown',
-        text: t('club.closing.summary', { theme: '', present: a.present, expected: a.expected, rate: rate(a) }),
-      },
-      {
-        type: 'chart',
-        title: t('club.closing.chart'),
-        bars: a.byUnit.map((u) => ({ label: u.unit, value: u.present })),
-      },
-      {
-        type: 'buttons',
-        buttons: [
-          { text: t('club.note.button'), style: 'primary', actionId: 'club.note.open', payload: { v: 1, seq: s.seq } },
-          { text: t('club.rate.button'), style: 'default', actionId: 'club.rate.open', payload: { v: 1, seq: s.seq } },
-        ],
-      },
-    ],
+export function closingCard(d: CardDeps, s: SessionRow, a: SessionAttendance): Card {
+  return d.cards.render('club-closing', {
+    title: d.t('club.closing.title', { seq: s.seq }),
+    summary: d.t('club.closing.summary', { present: a.present, expected: a.expected, rate: rate(a) }),
+    chartTitle: d.t('club.closing.chart'),
+    bars: a.byUnit.map((u) => ({ label: u.unit, value: u.present })),
+    noteText: d.t('club.note.button'),
+    rateText: d.t('club.rate.button'),
+    seq: s.seq,
   });
 }
 

@@ -99,7 +99,7 @@ export function createClubJobs(deps: FeatureDeps) {
       const until = DateTime.fromJSDate(sessionEndsAt(s, settings), { zone: tz }).toFormat('HH:mm');
       await send.toChat(
         { platform: s.platform, chatId: s.chatId, orgId: s.orgId },
-        { card: checkinCard(t, s, tz, await unitName(tx, s.unitId), until) },
+        { card: checkinCard({ t, cards: deps.cards }, s, tz, await unitName(tx, s.unitId), until) },
       );
     },
   });
@@ -112,7 +112,10 @@ export function createClubJobs(deps: FeatureDeps) {
       if (!s) return;
       const a = await sessionAttendance(tx, s);
       if (await inGroup(tx, s))
-        await send.toChat({ platform: s.platform, chatId: s.chatId, orgId: s.orgId }, { card: closingCard(t, s, a) });
+        await send.toChat(
+          { platform: s.platform, chatId: s.chatId, orgId: s.orgId },
+          { card: closingCard({ t, cards: deps.cards }, s, a) },
+        );
       await send.toSecretaries(s.orgId, { card: absenceCard(t, s, a) });
     },
   });

@@ -48,7 +48,7 @@ export function activitySubcommands(club: Club, part: Participation): Subcommand
       const u = await club.units(db, ctx.identity.orgId);
       await ctx.replyCard(
         checkinCard(
-          t,
+          { t, cards: club.deps.cards },
           s,
           ctx.identity.timezone,
           u.name(s.unitId),
