@@ -160,6 +160,19 @@ describe('reading club: plan in and out', () => {
     expect((await h.say('group-a', 'm-li', '读书会 导出 2027'))[0]?.text).toContain('书记');
   });
 
+  it('takes a plan file sent without words (as Feishu and DingTalk send uploads) by its name', async () => {
+    const csv = Buffer.from('日期,时间,主题\n2027-01-15,14:30,学习《论中国共产党历史》\n');
+    const fromMember = await sayWithFile(h, 'group-a', 'm-li', '', '2027年读书会计划.csv', csv);
+    expect(fromMember[0]?.text).toContain('书记');
+    const taken = await sayWithFile(h, 'group-a', 'sec-wang', '', '2027年读书会计划.csv', csv);
+    expect(taken[0]?.text).toContain('导入 2027 年读书会计划 1 期');
+    // Any other file still goes to the question bank.
+    const bank = await sayWithFile(h, 'group-a', 'sec-wang', '', '题目.csv', csv);
+    expect(bank[0]?.text).not.toContain('读书会');
+    // 读书会 alone shows the plan.
+    expect((await h.say('group-a', 'm-li', '读书会'))[0]?.card?.header.title).toBe('2027 年读书会计划');
+  });
+
   it('offers the secretary a live-contest button an hour before a quiz-contest session', async () => {
     await h.say('group-a', 'sec-wang', '读书会 安排 2026-12-04 14:30 党史知识抢答 形式 知识抢答赛');
     const db = h.shuxiang.db.prisma;

@@ -21,6 +21,9 @@ export function createReadingClubFeature(deps: FeatureDeps): Feature {
   const jobs = createClubJobs(deps);
   const club = createClub(deps, jobs);
   const part = createParticipation(club);
+  const subcommands = [...planSubcommands(club), ...activitySubcommands(club, part), ...reviewSubcommands(club)];
+  const importPlan = subcommands.find((s) => s.name === 'import')!;
+  const showPlan = subcommands.find((s) => s.name === 'plan')!;
   const clubCommand = defineCommand({
     name: 'club',
     zh: '读书会',
@@ -28,7 +31,15 @@ export function createReadingClubFeature(deps: FeatureDeps): Feature {
     usageKey: 'cmd.club.usage',
     scope: 'any',
     role: 'member',
-    subcommands: [...planSubcommands(club), ...activitySubcommands(club, part), ...reviewSubcommands(club)],
+    subcommands,
+    // A plan file sent on its own (Feishu and DingTalk send uploads without text) is
+    // recognised by its name: the template and the export are called 读书会计划….
+    receivesFiles: (name) => /读书会|reading[-_ ]?club/i.test(name),
+    async run(ctx) {
+      if (!ctx.event.files?.length) return showPlan.run(ctx, {});
+      club.requireSecretary(ctx);
+      return importPlan.run(ctx, {});
+    },
   });
   return defineFeature({
     name: 'reading-club',
