@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorkingDays } from '../../src/features/calendar/working-days.ts';
+import { CalendarDataMissing, createWorkingDays, type WorkingDays } from '../../src/features/calendar/working-days.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
 import { providers, type TestDatabase } from '../helpers/databases.ts';
 import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
@@ -223,6 +223,54 @@ describe('reading club: plan in and out', () => {
     });
     // 3 working days before Friday 18 December: Tuesday 15th at 09:00 Beijing.
     expect(items.map((i) => i.dueAt.toISOString())).toEqual(['2026-12-15T01:00:00.000Z', '2026-12-18T04:30:00.000Z']);
+  });
+});
+
+describe("reading club reminders planned before next year's holidays are known", () => {
+  let h: Harness;
+  let known = false;
+  // 2027 has no data until the test imports it; then Monday 11 January is (for the test) a day off.
+  const calendar: WorkingDays = {
+    isWorkday(date) {
+      if (date.startsWith('2027') && !known) throw new CalendarDataMissing(2027);
+      if (date === '2027-01-11' || date === '2027-01-01') return false;
+      const d = new Date(`${date}T00:00:00Z`).getUTCDay();
+      return d !== 0 && d !== 6;
+    },
+    covers: (year) => year < 2027 || known,
+    get lastYear() {
+      return known ? 2027 : 2026;
+    },
+    year: () => null,
+    refresh: async () => {},
+    attach: () => {},
+    start: () => {},
+    stop: () => {},
+  };
+  beforeEach(async () => {
+    known = false;
+    h = await createHarness({ workingDays: calendar, clock: createManualClock('2026-12-10T02:00:00Z') });
+  });
+  afterEach(async () => h.close());
+
+  it('looks again ten days ahead and goes on the day the imported calendar gives', async () => {
+    await h.say('group-a', 'sec-wang', '读书会 安排 2027-01-15 14:30 学习');
+    const db = h.shuxiang.db.prisma;
+    const seven = async () =>
+      (
+        await db.scheduledItem.findMany({
+          where: { kind: 'club.remind', status: 'active', payload: { contains: '"n":7' } },
+        })
+      ).map((i) => i.dueAt.toISOString());
+    // Monday to Friday would say Wednesday 6 January; it looks again ten days before.
+    expect(await seven()).toEqual(['2026-12-27T01:00:00.000Z']);
+    known = true; // the secretary imports 2027's holidays
+    h.clock.set('2026-12-27T01:00:00Z');
+    await h.shuxiang.scheduler.tick();
+    await h.shuxiang.worker.drain(20);
+    expect((await h.transcript('group-a')).some((m) => m.card?.header.title.startsWith('读书会提醒'))).toBe(false);
+    // With 11 January off, seven working days before the 15th is Tuesday 5 January.
+    expect(await seven()).toEqual(['2027-01-05T01:00:00.000Z']);
   });
 });
 

@@ -9,10 +9,12 @@ import { absenceCard, build, checkinCard, closingCard, sessionFields } from './c
 import {
   describeOffsets,
   loadSettings,
+  reminderOffsetSchema,
   localTime,
   nextWorkingMorning,
   reminderTime,
   type ClubSettings,
+  type ReminderOffset,
 } from './model.ts';
 import { reviewCard } from './review.ts';
 import { sessionEndsAt, type SessionRow } from './sessions.ts';
@@ -23,12 +25,28 @@ import { sessionEndsAt, type SessionRow } from './sessions.ts';
  * do nothing (the move scheduled new ones), so no item ids need tracking.
  */
 const sessionPayload = z.object({ v: z.literal(1), sessionId: z.string(), startsAt: z.string() });
-const remindPayload = sessionPayload.extend({ label: z.string(), last: z.boolean().default(false) });
+const remindPayload = sessionPayload.extend({
+  label: z.string(),
+  last: z.boolean().default(false),
+  /** The offset, so a time estimated without the year's holiday data is checked again when it fires. */
+  offset: reminderOffsetSchema.optional(),
+});
+
+/** How early a reminder estimated without holiday data fires to look again. */
+const ESTIMATE_MARGIN_MS = 10 * 86_400_000;
 
 export const REVIEW_OPEN = ['pending', 'returned'];
 
 export function createClubJobs(deps: FeatureDeps) {
   const { db, jobs, clock, workingDays, directory } = deps;
+
+  function exactOrEstimate(startsAt: Date, tz: string, o: ReminderOffset): Date {
+    try {
+      return reminderTime(startsAt, tz, o, workingDays);
+    } catch {
+      return reminderTime(startsAt, tz, o, workingDays, true);
+    }
+  }
 
   async function current(tx: Tx, p: { sessionId: string; startsAt: string }): Promise<SessionRow | null> {
     const s = await tx.clubSession.findUnique({ where: { id: p.sessionId } });
@@ -55,10 +73,19 @@ export function createClubJobs(deps: FeatureDeps) {
   const remind = defineJob({
     kind: 'club.remind',
     payload: remindPayload,
-    async run({ tx, send, t }: JobContext, p) {
+    async run({ tx, send, t, item }: JobContext, p) {
       const s = await current(tx, p);
       if (!s || !(await inGroup(tx, s))) return;
       const tz = await tzOf(tx, s.orgId);
+      // Planned before the year's holidays were known (it fires early on purpose): go at the
+      // time the calendar gives now, or Monday to Friday's if it still has no data.
+      if (p.offset?.unit === 'workday') {
+        const exact = exactOrEstimate(s.startsAt, tz, p.offset);
+        if (exact.getTime() > item.dueAt.getTime() + 60_000 && exact > clock.now()) {
+          await jobs.schedule(remind, { orgId: s.orgId, dueAt: exact, payload: p, timezone: tz }, tx);
+          return;
+        }
+      }
       const chat = { platform: s.platform, chatId: s.chatId, orgId: s.orgId };
       const card = build({
         header: { title: t('club.remind.title', { seq: s.seq, when: p.label }), colour: 'blue' },
@@ -191,16 +218,20 @@ export function createClubJobs(deps: FeatureDeps) {
       (a, b) => (a.unit === 'hour' ? a.n : a.n * 24) - (b.unit === 'hour' ? b.n : b.n * 24),
     )[0];
     for (const o of cfg.reminders) {
+      // A year without holiday data yet (a plan made in December): the item fires ten days
+      // before the Monday-to-Friday estimate (more than any holiday week) and moves itself
+      // to the right time then, when the year is normally imported.
       let when: Date;
       try {
         when = reminderTime(s.startsAt, tz, o, workingDays);
       } catch {
-        continue; // no holiday data for that year yet: the calendar's own notice says so
+        when = new Date(reminderTime(s.startsAt, tz, o, workingDays, true).getTime() - ESTIMATE_MARGIN_MS);
+        if (when <= now) when = reminderTime(s.startsAt, tz, o, workingDays, true);
       }
       if (when <= now) continue;
       await jobs.schedule(
         remind,
-        { ...at(when), payload: { ...base, label: describeOffsets([o]), last: o === smallest } },
+        { ...at(when), payload: { ...base, label: describeOffsets([o]), last: o === smallest, offset: o } },
         tx,
       );
     }

@@ -168,13 +168,20 @@ export const REMINDER_HOUR = 9;
  * When a reminder fires: `n` working days before the session's local date at
  * 09:00 (a holiday in the way pushes it earlier), or `n` hours before the start.
  */
-export function reminderTime(startsAt: Date, tz: string, o: ReminderOffset, workingDays: WorkingDays): Date {
+export function reminderTime(
+  startsAt: Date,
+  tz: string,
+  o: ReminderOffset,
+  workingDays: WorkingDays,
+  /** Count Monday to Friday for a year without holiday data instead of throwing (an estimate, checked again when it fires). */
+  estimate = false,
+): Date {
   if (o.unit === 'hour') return new Date(startsAt.getTime() - o.n * 3_600_000);
   let day = DateTime.fromJSDate(startsAt, { zone: tz }).startOf('day');
   let left = o.n;
   while (left > 0) {
     day = day.minus({ days: 1 });
-    if (workingDays.isWorkday(day.toISODate()!)) left--;
+    if (estimate ? isWorkdayOr(workingDays, day) : workingDays.isWorkday(day.toISODate()!)) left--;
   }
   return day.set({ hour: REMINDER_HOUR }).toJSDate();
 }
