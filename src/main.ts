@@ -17,6 +17,7 @@ import { createQuizBankFeature } from './features/quiz/bank/commands.ts';
 import { createQuestionBank } from './features/quiz/bank/repository.ts';
 import { seedStarterBank } from './features/quiz/bank/starter-bank.ts';
 import { createQuizFeature } from './features/quiz/index.ts';
+import { createReadingClubFeature } from './features/reading-club/index.ts';
 import { createQuotaFeature } from './features/quota/commands.ts';
 import { createSupervisionFeature } from './features/supervision/index.ts';
 import { createCalendarFeature } from './features/calendar/commands.ts';
@@ -50,6 +51,7 @@ export const FEATURES: FeatureFactory[] = [
   createQuizFeature,
   createQuotaFeature,
   createSupervisionFeature,
+  createReadingClubFeature,
 ];
 
 /** The repository root, where prisma/ and cards/ live. */

@@ -7,13 +7,14 @@ import { quiz } from './quiz.ts';
 import { calendar } from './calendar.ts';
 import { files } from './files.ts';
 import { supervision } from './supervision.ts';
+import { readingClub } from './reading-club.ts';
 
 /**
  * The zh-CN message catalogue: one object, assembled from one section per
  * feature so that features can be worked on side by side. A key may appear
  * in only one section (a test checks).
  */
-export const sections = { core, org, quizBank, quiz, calendar, supervision, files, feishu, dingtalk } as const;
+export const sections = { core, org, quizBank, quiz, calendar, readingClub, supervision, files, feishu, dingtalk } as const;
 
 export const zhCN = {
   ...core,
@@ -22,6 +23,7 @@ export const zhCN = {
   ...quiz,
   ...calendar,
   ...supervision,
+  ...readingClub,
   ...files,
   ...feishu,
   ...dingtalk,
