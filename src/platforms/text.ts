@@ -132,3 +132,19 @@ export function stripMarksDeep<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The bot's own markup in a markdown block (Feishu lark_md, DingTalk
+ * markdown): emphasis, code and lists stay, but never a tag (HTML, a
+ * mention of everyone), an image, a link or a heading. The bot writes none
+ * of them in a text block, so any there came from text spliced in without a
+ * member mark; HTML character references show them as typed on both.
+ */
+export function safeMarkup(s: string): string {
+  return withoutBidi(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/!\[/g, '&#33;[')
+    .replace(/\]\(/g, '&#93;(')
+    .replace(/^(\s*)#/gm, '$1&#35;');
+}

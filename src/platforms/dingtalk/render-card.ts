@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { plainText, renderMarked, withoutBidi } from '../text.ts';
+import { plainText, renderMarked, safeMarkup } from '../text.ts';
 import { cardViewers, sectionFor, type Card, type SectionElement } from '../types.ts';
 import { safeEqual } from './verify.ts';
 
@@ -220,25 +220,11 @@ export function escapeDingTalkText(s: string): string {
 /** A plain field (label, value, cell, option, button) inside DingTalk markdown. */
 const text = (s: string) => escapeDingTalkText(plainText(s));
 
-/**
- * The bot's own markup keeps emphasis, code and lists, but never carries a
- * tag (HTML, a mention), an image, a link or a heading: the bot writes none
- * of them in a text block, so any there came from text spliced in unmarked.
- */
-function dingTalkMarkup(s: string): string {
-  return withoutBidi(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/!\[/g, '&#33;[')
-    .replace(/\]\(/g, '&#93;(')
-    .replace(/^(\s*)#/gm, '$1&#35;');
-}
-
 /** A markdown or note text: the bot's markup with member spans shown literally (newlines kept). */
 export function dingTalkMarkdown(s: string): string {
   return renderMarked(s, {
     member: (m) => m.split('\n').map(escapeDingTalkText).join('\n'),
-    markup: dingTalkMarkup,
+    markup: safeMarkup,
   });
 }
 

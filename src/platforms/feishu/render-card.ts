@@ -1,4 +1,4 @@
-import { plainText, renderMarked, withoutBidi } from '../text.ts';
+import { plainText, renderMarked, safeMarkup } from '../text.ts';
 import { cardForViewer, type Card, type SectionElement } from '../types.ts';
 import type { ValueSealer } from './crypto.ts';
 
@@ -262,24 +262,9 @@ export function escapeFeishuText(s: string): string {
     .replace(/:\/\//g, '&#58;//');
 }
 
-/**
- * The bot's own markup keeps emphasis, code and lists, but never carries a
- * tag (a mention of everyone, HTML), an image, a link or a heading: none of
- * them is written by the bot in a text block, so any there came from text
- * spliced in without a mark.
- */
-function feishuMarkup(s: string): string {
-  return withoutBidi(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/!\[/g, '&#33;[')
-    .replace(/\]\(/g, '&#93;(')
-    .replace(/^(\s*)#/gm, '$1&#35;');
-}
-
 /** A markdown or note text: the bot's markup with member spans shown literally. */
 export function feishuMarkdown(text: string): string {
-  return renderMarked(text, { member: escapeFeishuText, markup: feishuMarkup });
+  return renderMarked(text, { member: escapeFeishuText, markup: safeMarkup });
 }
 
 /** Feishu's own limits on a card: 30 KB of JSON and at most 200 components. */
