@@ -64,14 +64,18 @@ const EXAM_SEQ = 900;
 const PROBE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { base, click, every } = workerData;
-let samples = { ack: [], healthz: [] };
-let inFlight = new Set();
+// Only requests sent between 'begin' and 'end' count, each in its phase's bucket;
+// a backlog left by the set-up is drained before a phase begins.
+let epoch = 0;
+const buckets = new Map();
+const inFlight = new Set();
 function fire(kind, url, init) {
   const t0 = performance.now();
+  const bucket = buckets.get(epoch);
   const p = fetch(url, init)
     .then(async (res) => { await res.arrayBuffer(); return res.ok; })
     .catch(() => false)
-    .then((ok) => { samples[kind].push({ ms: performance.now() - t0, ok }); inFlight.delete(p); });
+    .then((ok) => { if (bucket) bucket[kind].push({ ms: performance.now() - t0, ok }); inFlight.delete(p); });
   inFlight.add(p);
 }
 const timer = setInterval(() => {
@@ -81,10 +85,17 @@ const timer = setInterval(() => {
   });
 }, every);
 parentPort.on('message', async (m) => {
-  if (m === 'begin') samples = { ack: [], healthz: [] };
+  if (m === 'begin') {
+    while (inFlight.size) await Promise.all([...inFlight]);
+    epoch++;
+    buckets.set(epoch, { ack: [], healthz: [] });
+    parentPort.postMessage('begun');
+  }
   if (m === 'end') {
+    const phase = epoch++;
     await Promise.all([...inFlight]);
-    parentPort.postMessage(samples);
+    parentPort.postMessage(buckets.get(phase));
+    buckets.delete(phase);
   }
   if (m === 'exit') { clearInterval(timer); await Promise.all([...inFlight]); process.exit(0); }
 });
@@ -101,7 +112,11 @@ function startProbes(base: string, click: unknown) {
   const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
   return {
     ready: next(),
-    begin: () => worker.postMessage('begin'),
+    async begin() {
+      const reply = next();
+      worker.postMessage('begin');
+      await reply;
+    },
     async end(): Promise<{ ack: Sample[]; healthz: Sample[] }> {
       const reply = next();
       worker.postMessage('end');
@@ -423,7 +438,7 @@ async function main(): Promise<void> {
     await op.prepare?.();
     // Let the outbox and the probes settle before measuring.
     await new Promise((r) => setTimeout(r, 500));
-    probes.begin();
+    await probes.begin();
     histogram.reset();
     histogram.enable();
     const t0 = performance.now();
