@@ -231,7 +231,12 @@ function bankDrafts(n: number): QuestionDraft[] {
   return Array.from({ length: n }, (_, i) => {
     const kind = i % 4;
     const tags = [`专题${i % 12}`];
-    const base = { explanation: `第${i}题的解析：依据党章和有关规定。`, tags, difficulty: (i % 3) + 1, source: '压测题库' };
+    const base = {
+      explanation: `第${i}题的解析：依据党章和有关规定。`,
+      tags,
+      difficulty: (i % 3) + 1,
+      source: '压测题库',
+    };
     if (kind === 0 || kind === 1) {
       return {
         ...base,
@@ -244,7 +249,13 @@ function bankDrafts(n: number): QuestionDraft[] {
     if (kind === 2) {
       return { ...base, type: 'truefalse', stem: `压测判断第${i}题：这个说法正确。`, options: [], answer: ['true'] };
     }
-    return { ...base, type: 'fill', stem: `压测填空第${i}题：____是根本宗旨。`, options: [], answer: ['全心全意为人民服务'] };
+    return {
+      ...base,
+      type: 'fill',
+      stem: `压测填空第${i}题：____是根本宗旨。`,
+      options: [],
+      answer: ['全心全意为人民服务'],
+    };
   });
 }
 
@@ -280,7 +291,13 @@ async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
     },
   });
   await db.quizRoundQuestion.createMany({
-    data: questions.map((q, i) => ({ roundId, position: i + 1, questionId: q.id, status: 'closed', openedAt: opensAt })),
+    data: questions.map((q, i) => ({
+      roundId,
+      position: i + 1,
+      questionId: q.id,
+      status: 'closed',
+      openedAt: opensAt,
+    })),
   });
   const units = ['demo-unit-office', 'demo-unit-study'];
   const chunk = 500;
@@ -419,7 +436,8 @@ async function main(): Promise<void> {
           await seedClosedTest(shuxiang, EXAM_MEMBERS);
       },
       run: () => bot.handleMessage(secretarySays(`作废 ${EXAM_SEQ} 1`)),
-      check: async () => `${await db.quizTally.count({ where: { orgId: ORG } })} tallies; bot: ${await lastBotText(base)}`,
+      check: async () =>
+        `${await db.quizTally.count({ where: { orgId: ORG } })} tallies; bot: ${await lastBotText(base)}`,
     },
   ];
 

@@ -188,7 +188,7 @@ export async function createShuxiang(
   });
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
-  const questionBank = createQuestionBank({ db: db.prisma, clock });
+  const questionBank = createQuestionBank({ db: db.prisma, clock, provider: db.provider });
   const usage = createPlatformUsage();
   const featureDeps: FeatureDeps = {
     ...services,

@@ -27,9 +27,7 @@ export function yieldToLoop(): Promise<void> {
 /** 20 ms: far under the 200 ms stall target, and a turn of the loop costs only microseconds. */
 export const DEFAULT_YIELD_BUDGET_MS = 20;
 
-export function createYielder(
-  options: { budgetMs?: number; now?: () => number } = {},
-): Yielder {
+export function createYielder(options: { budgetMs?: number; now?: () => number } = {}): Yielder {
   const budgetMs = options.budgetMs ?? DEFAULT_YIELD_BUDGET_MS;
   const now = options.now ?? (() => performance.now());
   let last = now();

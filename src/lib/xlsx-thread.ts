@@ -24,8 +24,7 @@ export interface SheetSpec {
 }
 
 export type ReadCells =
-  | { ok: true; rows: { line: number; cells: string[] }[] }
-  | { ok: false; reason: 'invalid' | 'empty' };
+  { ok: true; rows: { line: number; cells: string[] }[] } | { ok: false; reason: 'invalid' | 'empty' };
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

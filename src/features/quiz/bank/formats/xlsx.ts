@@ -10,7 +10,10 @@ export async function parseXlsx(bytes: Buffer): Promise<ParsedFile> {
   // Off the main thread: reading 20,000 rows held the event loop for seconds (docs/decisions/event-loop.md).
   const read = await readCellsInWorker(bytes, '题库');
   if (!read.ok) {
-    return { questions: [], problems: [{ key: read.reason === 'invalid' ? 'bank.file.xlsx_invalid' : 'bank.file.empty' }] };
+    return {
+      questions: [],
+      problems: [{ key: read.reason === 'invalid' ? 'bank.file.xlsx_invalid' : 'bank.file.empty' }],
+    };
   }
   return questionsFromTable(read.rows as TableRow[]);
 }
