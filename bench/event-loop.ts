@@ -192,11 +192,17 @@ async function api<T>(base: string, pathname: string, body?: unknown): Promise<T
 /** The help card's 「我是谁」 button, as m-li would click it. */
 async function probeClick(base: string) {
   await api(base, '/sandbox/api/messages', { chatId: GROUP, userId: 'm-li', text: '帮助' });
-  const list = await api<{ messageId: string; card?: Card; from: string }[]>(
-    base,
-    `/sandbox/api/chats/${GROUP}/messages`,
-  );
-  const card = list.findLast((m) => m.from === 'bot' && m.card)!;
+  // The card reaches the transcript through the outbox worker: wait for it.
+  let card: { messageId: string; card?: Card; from: string } | undefined;
+  for (let i = 0; i < 100 && !card; i++) {
+    const list = await api<{ messageId: string; card?: Card; from: string }[]>(
+      base,
+      `/sandbox/api/chats/${GROUP}/messages`,
+    );
+    card = list.findLast((m) => m.from === 'bot' && m.card);
+    if (!card) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!card) throw new Error('no help card in the transcript');
   const target = cardActions(card.card!).find((a) => a.actionId === 'org.whoami');
   if (!target) throw new Error('the help card has no 我是谁 button');
   return { chatId: GROUP, userId: 'm-li', messageId: card.messageId, ...target };
