@@ -172,7 +172,7 @@ export function createQuestionBank(deps: {
                   type: d.draft.type,
                   stem: d.draft.stem,
                   options: questionOptionsColumn.stringify(d.draft.options),
-                  answer: questionAnswerColumn.stringify(d.draft.answer),
+                  answer: encodeAnswer(d.draft.type, d.draft.answer),
                   explanation: d.draft.explanation,
                   difficulty: d.draft.difficulty,
                   source: d.draft.source,
@@ -189,7 +189,7 @@ export function createQuestionBank(deps: {
               await tagInsert.run(tx, part);
               await between();
             }
-            return { ok: true as const, imported: rows.length, skipped };
+            return { ok: true as const, imported: rows.length, skipped, repeats: [] };
           }
           for (const part of chunks(rows, 200)) {
             await tx.question.createMany({
