@@ -4,6 +4,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
+import { yieldToLoop } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
 import { createWriteBatcher } from '../../lib/write-batcher.ts';
 import { periodKeys, periodRange } from './time.ts';
@@ -471,6 +472,9 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
           );
           if (gone.length) await tx.quizTally.deleteMany({ where: { orgId, period, scope, subjectId: { in: gone } } });
           await tallySet.run(tx, rows);
+          // PostgreSQL: this transaction has its own connection, so let other requests run between
+          // chunks. Not on SQLite: there they would run inside this open transaction.
+          if (provider === 'postgresql') await yieldToLoop();
         }
       }
     }
