@@ -388,6 +388,7 @@ async function main(): Promise<void> {
     defaultTimezone: 'Asia/Shanghai',
     admins: [],
     defaultOrgName: '省直机关',
+    provider: shuxiang.db.provider,
     // The platform's list arrives as Feishu's paged API would return it, already fetched.
     listChatMembers: async () => listed,
   });

@@ -125,6 +125,7 @@ export async function createShuxiang(
     listChatMembers: (platform, chatId) => platformDirectories.get(platform)?.listChatMembers(chatId),
     clock,
     log,
+    provider: db.provider,
   });
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends

@@ -39,6 +39,7 @@ describe.each(providers)('first contact with a big group on $name', (provider) =
       defaultOrgName: '书香',
       listChatMembers: async () => listed,
       clock: createManualClock('2026-03-02T01:00:00Z'),
+      provider: opened.database.provider,
     });
     const { orgId } = await directory.registerChat({
       platform: 'feishu',
