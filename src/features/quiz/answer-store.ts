@@ -421,19 +421,23 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
         for (let i = 0; i < ids.length; i += RECOMPUTE_CHUNK) {
           const part = ids.slice(i, i + RECOMPUTE_CHUNK);
           const where = { orgId, voided: false, answeredAt: { gte: start, lt: end }, [by]: { in: part } };
-          const [all, right, before] = await Promise.all([
-            tx.quizAnswer.groupBy({ by: [by], where, _count: { _all: true }, _sum: { points: true } }),
-            tx.quizAnswer.groupBy({
-              by: [by],
-              where: { ...where, correct: true },
-              _count: { _all: true },
-              _max: { answeredAt: true },
-            }),
-            tx.quizTally.findMany({
-              where: { orgId, period, scope, subjectId: { in: part } },
-              select: { subjectId: true, correct: true },
-            }),
-          ]);
+          // One after another: a transaction is one connection (pg deprecates overlapping queries on it).
+          const all = await tx.quizAnswer.groupBy({
+            by: [by],
+            where,
+            _count: { _all: true },
+            _sum: { points: true },
+          });
+          const right = await tx.quizAnswer.groupBy({
+            by: [by],
+            where: { ...where, correct: true },
+            _count: { _all: true },
+            _max: { answeredAt: true },
+          });
+          const before = await tx.quizTally.findMany({
+            where: { orgId, period, scope, subjectId: { in: part } },
+            select: { subjectId: true, correct: true },
+          });
           const allOf = new Map(all.map((r) => [r[by]!, r]));
           const rightOf = new Map(right.map((r) => [r[by]!, r]));
           const beforeOf = new Map(before.map((r) => [r.subjectId, r.correct]));
