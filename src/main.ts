@@ -129,6 +129,7 @@ export async function createShuxiang(
     listChatMembers: (platform, chatId) => platformDirectories.get(platform)?.listChatMembers(chatId),
     clock,
     log,
+    provider: db.provider,
   });
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
@@ -212,7 +213,7 @@ export async function createShuxiang(
   });
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
-  const questionBank = createQuestionBank({ db: db.prisma, clock });
+  const questionBank = createQuestionBank({ db: db.prisma, clock, provider: db.provider });
   const usage = createPlatformUsage();
   const featureDeps: FeatureDeps = {
     ...services,
