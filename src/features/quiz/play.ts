@@ -219,18 +219,21 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         if (round.status === 'closed')
           await sender.toChat(chat, { card: await deps.contests.podiumCard(tx, round.id) });
       }
-      // Test results name people: they go to the secretary privately, never to the group.
-      if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
-        const download = await deps.exams.resultsDownload(tx, round, who.tz, who.platform);
-        await sender.toUser(
-          { platform: who.platform, userId: who.secretary.id, orgId: round.orgId },
-          { card: await deps.exams.resultsCard(tx, round, who.tz, null, download) },
-        );
-      }
       return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
     }, VOID_TX);
     // After the commit: a snapshot taken before it must not accept answers to the voided question.
     rounds.forget(round.id);
+    // Test results name people: they go to the secretary privately, never to the group. Built
+    // after the commit: the sheet for thousands of takers yields to other requests, which on
+    // SQLite must not run inside the void's open transaction. Lost in a crash right here, the
+    // secretary still has 测试 结果.
+    if ((round.kind === 'test' || round.kind === 'makeup') && round.status === 'closed') {
+      const download = await deps.exams.resultsDownload(db, round, who.tz, who.platform);
+      await send.toUser(
+        { platform: who.platform, userId: who.secretary.id, orgId: round.orgId },
+        { card: await deps.exams.resultsCard(db, round, who.tz, null, download) },
+      );
+    }
     return outcome;
   }
 
