@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { mentionSchema, storedCardSchema, type Platform, type Target } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { Db, Tx } from '../lib/db.ts';
+import { isUniqueViolation, type Db, type Tx } from '../lib/db.ts';
+import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
 import { jsonColumn } from '../lib/json-column.ts';
 
@@ -53,7 +54,12 @@ export interface Outbox {
   onEnqueued(listener: () => void): void;
 }
 
-export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
+export function createOutbox(deps: {
+  db: Db;
+  clock: Clock;
+  /** The inbound message being processed: its replies get derived ids (lib/event-scope.ts). */
+  scope?: EventScope;
+}): Outbox {
   const listeners: (() => void)[] = [];
 
   /**
@@ -85,8 +91,10 @@ export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
         const merged = await mergeIntoWaiting(input, tx ?? deps.db);
         if (merged) return merged;
       }
-      const id = input.id ?? newId();
-      await (tx ?? deps.db).outboxMessage.create({
+      // Card updates are state (merged above), not replies: only messages count as the event's output.
+      const derived = input.id || input.kind === 'card_update' ? undefined : deps.scope?.nextId();
+      const id = input.id ?? derived ?? newId();
+      const created = (tx ?? deps.db).outboxMessage.create({
         data: {
           id,
           platform: input.platform,
@@ -101,6 +109,14 @@ export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
           createdAt: now,
         },
       });
+      try {
+        await created;
+      } catch (err) {
+        // The same reply of the same inbound message: it was processed before a crash.
+        // Throwing rolls back the caller's transaction, so its writes are not repeated either.
+        if (derived && isUniqueViolation(err)) throw new AlreadyProcessed(id);
+        throw err;
+      }
       // Inside a caller's transaction the row is not visible yet; the caller's
       // commit is followed by the worker's next poll, or by an explicit kick.
       if (!tx) for (const l of listeners) l();
