@@ -16,8 +16,8 @@ import type { InboxHandler, MessageInbox, Platform } from '../platforms/types.ts
  * rows whose lease ran out (their instance died) are claimed and processed
  * by the recovery pass, at start-up and every `pollMs`. A row is marked
  * processed after its handler finished (group-committed too); a crash in
- * between processes it again, and its replies' derived ids
- * (lib/event-scope.ts) stop the second run at its first reply.
+ * between processes it again, and the receipt its first write stamped
+ * (lib/event-scope.ts) stops the second run at its first write.
  */
 export interface Inbox extends MessageInbox {
   /** Recovery: picks up what a crashed instance left (at once, then every pollMs). */
@@ -153,7 +153,8 @@ export function createInbox(deps: {
       return;
     }
     try {
-      await scope.run(row.id, () =>
+      // This run's receipt: stamped on the row with the first write the message causes.
+      await scope.run(row.id, newId(), () =>
         handler(JSON.parse(row.payload) as unknown, { eventKey: row.eventKey, durable: true }),
       );
     } catch (err) {

@@ -1,43 +1,52 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
+import type { Db, Tx } from './db.ts';
 
 /**
- * The inbound event being processed, for the writes it causes. While the
- * inbox processes a message, every outbox row written on its behalf gets an
- * id derived from the inbox row and a counter (the 1st, 2nd… reply), instead
- * of a random one. Processing the message again after a crash derives the
- * same ids, so the first reply that already exists proves the message was
- * processed: the outbox throws AlreadyProcessed, the transaction that would
- * have repeated the handler's writes rolls back, and nothing is said twice.
+ * The inbound message being processed, for the writes it causes. While the
+ * inbox processes a message, every outbox write made on its behalf first
+ * stamps the message's inbox row with this run's receipt, in the same
+ * transaction as the write. A run that finds another run's receipt there
+ * (the message was processed before a crash, only its "processed" mark was
+ * lost) throws AlreadyProcessed: the transaction that would have repeated
+ * the handler's writes rolls back, and nothing is said twice.
  */
 export interface EventScope {
-  /** Runs `work` as the processing of inbox row `key`. */
-  run<T>(key: string, work: () => Promise<T>): Promise<T>;
-  /** The next derived id inside a scope; undefined outside one. */
-  nextId(): string | undefined;
+  /** Runs `work` as the processing of inbox row `inboxId`, under the receipt `token`. */
+  run<T>(inboxId: string, token: string, work: () => Promise<T>): Promise<T>;
+  /** Inside a scope: stamps the receipt in `db` (the caller's transaction); throws AlreadyProcessed. */
+  stamp(db: Db | Tx): Promise<void>;
+  /** Whether the caller runs inside a scope. */
+  active(): boolean;
+  /** Runs `fn` outside any scope (work that serves everyone, e.g. waking the outbox worker). */
+  outside<T>(fn: () => T): T;
 }
 
-/** An outbox row this event would write exists already: the event was processed before. */
+/** The message this write belongs to was processed before (by another run). */
 export class AlreadyProcessed extends Error {
-  constructor(readonly rowId: string) {
-    super(`already processed (outbox row ${rowId} exists)`);
+  constructor(readonly inboxId: string) {
+    super(`inbox message ${inboxId} was processed before`);
     this.name = 'AlreadyProcessed';
   }
 }
 
-/** A UUID-shaped id (platforms take it as an idempotency key) derived from `key` and `n`. */
-export function derivedId(key: string, n: number): string {
-  const h = createHash('sha256').update(`${key}\u0000${n}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 export function createEventScope(): EventScope {
-  const storage = new AsyncLocalStorage<{ key: string; n: number }>();
+  const storage = new AsyncLocalStorage<{ inboxId: string; token: string }>();
   return {
-    run: (key, work) => storage.run({ key, n: 0 }, work),
-    nextId() {
+    run: (inboxId, token, work) => storage.run({ inboxId, token }, work),
+    active: () => storage.getStore() !== undefined,
+    outside: (fn) => storage.exit(fn),
+    async stamp(db) {
       const s = storage.getStore();
-      return s ? derivedId(s.key, s.n++) : undefined;
+      if (!s) return;
+      const { count } = await db.inboxMessage.updateMany({
+        where: { id: s.inboxId, OR: [{ receipt: null }, { receipt: s.token }] },
+        data: { receipt: s.token },
+      });
+      if (count === 1) return;
+      // Work that outlived its message (a timer started while handling it) may find the row
+      // cleaned up: only another run's receipt means "processed before".
+      const row = await db.inboxMessage.findUnique({ where: { id: s.inboxId }, select: { receipt: true } });
+      if (row) throw new AlreadyProcessed(s.inboxId);
     },
   };
 }

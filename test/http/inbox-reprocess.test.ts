@@ -64,6 +64,7 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
   async function recoverAll(): Promise<number> {
     const n = await h.shuxiang.inbox.recover();
     await h.shuxiang.inbox.drain();
+    await h.shuxiang.worker.drain(20);
     return n;
   }
 
@@ -85,6 +86,8 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
     const [card] = await h.say(G, 'sec-wang', '出题 1 党史');
     const typed = await h.say(G, 'm-li', `答 ${correctChoice(questionOn(card!))}`);
     expect(typed[0]!.text).toContain('已记录您的答案');
+    await h.shuxiang.worker.drain(20);
+    const before = (await h.transcript(G)).filter((m) => m.from === 'bot').length;
 
     await forgetProcessed();
     expect(await recoverAll()).toBe(2);
@@ -92,6 +95,8 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
     expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(1);
     const said = (await h.transcript(G)).filter((m) => m.from === 'bot' && m.text?.includes('已记录您的答案'));
     expect(said).toHaveLength(1);
+    // Neither "you already answered" nor "a contest is still running": nothing new at all.
+    expect((await h.transcript(G)).filter((m) => m.from === 'bot')).toHaveLength(before);
     // The contest was not started a second time either.
     expect(await h.shuxiang.db.prisma.quizRound.count()).toBe(1);
   });
@@ -123,7 +128,6 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
     }
     // …on SQLite (one process) rows from before the start are taken over at once.
     expect(await recoverAll()).toBe(1);
-    await h.shuxiang.worker.drain(20);
     const said = (await h.transcript(G)).filter((m) => m.from === 'bot').map((m) => m.text);
     expect(said).toEqual(['记下了', '第二条回复']);
   });

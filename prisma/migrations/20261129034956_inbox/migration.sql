@@ -9,7 +9,8 @@ CREATE TABLE "InboxMessage" (
     "leaseOwner" TEXT,
     "leaseUntil" DATETIME,
     "attempts" INTEGER NOT NULL DEFAULT 1,
-    "lastError" TEXT
+    "lastError" TEXT,
+    "receipt" TEXT
 );
 
 -- CreateIndex

@@ -10,6 +10,7 @@ CREATE TABLE "InboxMessage" (
     "leaseUntil" TIMESTAMP(3),
     "attempts" INTEGER NOT NULL DEFAULT 1,
     "lastError" TEXT,
+    "receipt" TEXT,
 
     CONSTRAINT "InboxMessage_pkey" PRIMARY KEY ("id")
 );
