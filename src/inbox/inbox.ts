@@ -47,9 +47,21 @@ export interface InboxOptions {
   maxAttempts: number;
   /** Rows one recovery pass claims. */
   batch: number;
+  /**
+   * Messages processed at once. The rest wait their turn: they are recorded
+   * already, so a burst costs latency of replies, never the platforms' acks
+   * (recording shares the event loop and the database with processing).
+   */
+  concurrency: number;
 }
 
-export const defaultInboxOptions: InboxOptions = { leaseMs: 60_000, pollMs: 5_000, maxAttempts: 5, batch: 100 };
+export const defaultInboxOptions: InboxOptions = {
+  leaseMs: 60_000,
+  pollMs: 5_000,
+  maxAttempts: 5,
+  batch: 100,
+  concurrency: 16,
+};
 
 type Row = { id: string; p: string; k: string; d: string };
 const INSERT = {
@@ -173,6 +185,20 @@ export function createInbox(deps: {
     stats.processed++;
   }
 
+  // Processing slots: at most opts.concurrency handlers run at once, the others wait in order.
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  async function inTurn(work: () => Promise<void>): Promise<void> {
+    if (busy >= opts.concurrency) await new Promise<void>((r) => waiting.push(r));
+    busy++;
+    try {
+      await work();
+    } finally {
+      busy--;
+      waiting.shift()?.();
+    }
+  }
+
   function track(work: Promise<void>): Promise<void> {
     const p = work.catch((err: unknown) => log.error({ err }, 'inbox processing failed'));
     inFlight.add(p);
@@ -219,7 +245,7 @@ export function createInbox(deps: {
     stats.recovered += claimed.length;
     // In order of arrival, a few at a time: one member's commands keep their order.
     for (let i = 0; i < claimed.length; i += 10) {
-      await Promise.all(claimed.slice(i, i + 10).map((row) => track(processRow(row, row.attempts))));
+      await Promise.all(claimed.slice(i, i + 10).map((row) => track(inTurn(() => processRow(row, row.attempts)))));
     }
     return claimed.length;
   }
@@ -260,7 +286,7 @@ export function createInbox(deps: {
       const processed = track(
         // After the caller has answered the platform.
         new Promise<void>((r) => setImmediate(r)).then(() =>
-          processRow({ id: row.id, platform, eventKey, payload: row.d }, 1),
+          inTurn(() => processRow({ id: row.id, platform, eventKey, payload: row.d }, 1)),
         ),
       );
       return { fresh, processed };
