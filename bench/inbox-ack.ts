@@ -100,6 +100,7 @@ const url = `http://127.0.0.1:${port}/dingtalk/webhook`;
 const total = RATE * SECONDS;
 const latencies: number[] = [];
 let failed = 0;
+const why = new Map<string, number>();
 const started = performance.now();
 const inFlight: Promise<void>[] = [];
 for (let i = 0; i < total; i++) {
@@ -112,9 +113,16 @@ for (let i = 0; i < total; i++) {
       async (res) => {
         await res.arrayBuffer();
         if (res.status === 200) latencies.push(performance.now() - t0);
-        else failed++;
+        else {
+          failed++;
+          why.set(String(res.status), (why.get(String(res.status)) ?? 0) + 1);
+        }
       },
-      () => void failed++,
+      (err: unknown) => {
+        failed++;
+        const k = String((err as { cause?: { code?: string } }).cause?.code ?? err);
+        why.set(k, (why.get(k) ?? 0) + 1);
+      },
     ),
   );
 }
@@ -123,7 +131,7 @@ const sentFor = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 console.log(
-  `${total} messages in ${sentFor.toFixed(1)} s (${(total / sentFor).toFixed(0)}/s); ack ms p50 ${pct(50).toFixed(1)} p90 ${pct(90).toFixed(1)} p99 ${pct(99).toFixed(1)} max ${pct(100).toFixed(1)}; failed ${failed}`,
+  `${total} messages in ${sentFor.toFixed(1)} s (${(total / sentFor).toFixed(0)}/s); ack ms p50 ${pct(50).toFixed(1)} p90 ${pct(90).toFixed(1)} p99 ${pct(99).toFixed(1)} max ${pct(100).toFixed(1)}; failed ${failed} ${JSON.stringify(Object.fromEntries(why))}`,
 );
 const db = await openDatabase(env.DATABASE_URL);
 const t1 = performance.now();
