@@ -218,11 +218,7 @@ export function createInbox(deps: {
   async function recover(): Promise<number> {
     const now = clock.now();
     const expired = {
-      OR: [
-        { leaseUntil: null },
-        { leaseUntil: { lt: now } },
-        ...(takeOver ? [{ receivedAt: { lt: startedAt } }] : []),
-      ],
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, ...(takeOver ? [{ receivedAt: { lt: startedAt } }] : [])],
     };
     const candidates = await db.inboxMessage.findMany({
       where: { processedAt: null, platform: { in: [...handlers.keys()] }, ...expired },
