@@ -141,6 +141,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const shown = lines.slice(0, 20).join(', ') + (lines.length > 20 ? ', …' : '');
         io.out(`Skipped ${lines.length} already in the bank (line${lines.length > 1 ? 's' : ''} ${shown}).`);
       }
+      if (result.repeats.length > 0) {
+        const lines = result.repeats.map((r) => `${r.line} (= ${r.other})`);
+        const shown = lines.slice(0, 20).join(', ') + (lines.length > 20 ? ', …' : '');
+        io.out(
+          `Skipped ${lines.length} repeating an earlier row of the file (line${lines.length > 1 ? 's' : ''} ${shown}).`,
+        );
+      }
       io.out(`The bank now holds ${await bank.count(org.id)} active question(s).`);
       return 0;
     }

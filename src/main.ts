@@ -35,6 +35,7 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { createMigrator, migrationsDir } from './lib/migrator.ts';
 import { createOutbox, type Outbox } from './outbox/outbox.ts';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
+import { createSharedRateLimiter } from './outbox/shared-rate-limiter.ts';
 import type { DingTalkAdapter, DingTalkAdapterDeps } from './platforms/dingtalk/adapter.ts';
 import type { FeishuAdapter } from './platforms/feishu/adapter.ts';
 import { createSandboxAdapter } from './platforms/sandbox/adapter.ts';
@@ -164,6 +165,15 @@ export async function createShuxiang(
     log,
     messengers,
     options: overrides.worker,
+    // Several instances share one PostgreSQL and so one send budget; SQLite is one process.
+    rateLimiter:
+      db.provider === 'postgresql'
+        ? createSharedRateLimiter({
+            db: db.prisma,
+            log,
+            limitsFor: (p) => messengers.get(p)?.rateLimits ?? undefined,
+          })
+        : undefined,
     onDead: createDeadLetterNotice({ db: db.prisma, clock, send, messages }),
     files,
   });

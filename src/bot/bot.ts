@@ -73,6 +73,7 @@ export function createBot(deps: {
     isSelf: deps.isSelf,
     dedupe: deps.dedupe,
     chatLeftHooks: features.flatMap((f) => (f.onChatLeft ? [f.onChatLeft] : [])),
+    otherTextHooks: features.flatMap((f) => (f.onOtherText ? [f.onOtherText] : [])),
   });
   return {
     dispatcher,

@@ -199,8 +199,14 @@ export function createCommandRegistry(
         const raw = issue?.message ?? '';
         // A catalogue key reads as a whole sentence; zod's own messages need the field named.
         if (messages?.has(raw)) throw new UsageProblem(messages.t(raw));
-        const field = issue?.path.join('.') ?? '';
-        throw new UsageProblem(field ? say('error.usage.field', { field, message: raw }) : raw);
+        // zod's own messages are English and field names are code: say which word is wrong instead.
+        const field = issue?.path[0];
+        const given = typeof field === 'string' ? values[field] : undefined;
+        throw new UsageProblem(
+          given === undefined || given === ''
+            ? say('error.usage.missing', { field: String(field ?? '') })
+            : say('error.usage.bad_value', { field: String(field), value: String(given).slice(0, 40) }),
+        );
       }
       return result.data;
     },

@@ -113,3 +113,6 @@ export interface ActionContext extends BaseContext {
  * it stopped. Private things (reminders to people, test attempts) stay.
  */
 export type ChatLeftHook = (chat: LeftChat, tx: Tx) => Promise<PausedLine[]>;
+
+/** A message whose first word is no command, offered to a feature (see Feature.onOtherText). */
+export type OtherTextHook = (ctx: CommandContext) => Promise<boolean>;

@@ -27,6 +27,7 @@ import type {
   Identity,
   IdentityResolver,
   LeftChat,
+  OtherTextHook,
   ReplyOptions,
 } from './context.ts';
 import { UserError } from './errors.ts';
@@ -51,6 +52,8 @@ export function createDispatcher(deps: {
   dedupe?: InboundDedupe;
   /** Every feature's onChatLeft, run in one transaction when the bot leaves a group. */
   chatLeftHooks?: ChatLeftHook[];
+  /** Every feature's onOtherText, tried in order on a message that names no command. */
+  otherTextHooks?: OtherTextHook[];
 }): Dispatcher {
   const { services, commands, actions } = deps;
   const { db, messages, log, send } = services;
@@ -160,6 +163,7 @@ export function createDispatcher(deps: {
       }
       const spec = commands.find(name);
       if (!spec) {
+        for (const hook of deps.otherTextHooks ?? []) if (await hook(ctx)) return { status: 'handled' };
         const names = commands.suggest(name);
         const suggestion = names.length ? messages.t('error.unknown_command.suggest', { names: names.join('、') }) : '';
         await ctx.reply(messages.t('error.unknown_command', { name: name.slice(0, 40), suggestion }));

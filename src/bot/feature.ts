@@ -6,7 +6,7 @@ import type { PlatformUsage } from '../lib/platform-usage.ts';
 import type { Platform } from '../platforms/types.ts';
 import type { ActionSpec } from './actions.ts';
 import type { CommandSpec } from './commands.ts';
-import type { BotServices, ChatLeftHook } from './context.ts';
+import type { BotServices, ChatLeftHook, OtherTextHook } from './context.ts';
 import type { JobSpec } from './jobs.ts';
 import type { MessageKey } from './messages.ts';
 
@@ -51,6 +51,14 @@ export interface Feature {
   periodic?: PeriodicJob[];
   /** The bot left a group: pause what this feature runs there (see ChatLeftHook). */
   onChatLeft?: ChatLeftHook;
+  /**
+   * A message that names no command: the feature may take it as its own (a bare
+   * `B` while a contest question is open, `答b` typed without a space). Returns
+   * true when it handled the message; the first feature that does wins, and
+   * when none does the sender hears "unknown command". UserErrors thrown here
+   * are answered like a command's.
+   */
+  onOtherText?: OtherTextHook;
   /**
    * The catalogue section this feature's text lives in (src/messages/zh-CN/<name>.ts).
    * The bot checks at start-up that each key is owned by one feature only.

@@ -1,3 +1,4 @@
+import type { Tx } from '../lib/db.ts';
 import type { Platform, RateLimit, RateLimits, Target } from '../platforms/types.ts';
 
 /**
@@ -18,9 +19,11 @@ export class Gcra {
   private readonly interval: number;
   /** How far ahead of the sustained schedule a burst may run, in ms. */
   private readonly tolerance: number;
-  private tat = -Infinity;
+  private tat: number;
 
-  constructor(limit: RateLimit) {
+  /** `tat`: a theoretical arrival time kept elsewhere (the shared limiter's row). */
+  constructor(limit: RateLimit, tat = -Infinity) {
+    this.tat = tat;
     if (!(limit.rate > 0) || !(limit.perMs > 0)) throw new Error(`bad rate limit ${JSON.stringify(limit)}`);
     this.interval = limit.perMs / limit.rate;
     // Undeclared burst: a tenth of the window. Sending a whole window's worth
@@ -49,25 +52,70 @@ export class Gcra {
   idle(now: number): boolean {
     return this.tat <= now;
   }
+
+  /** The bucket's whole state: one number. */
+  get state(): number {
+    return this.tat;
+  }
+}
+
+/**
+ * A sliding-window limit kept exactly: the times of the last `rate` sends
+ * (1,000 numbers for Feishu's per-minute limit, one such log per app).
+ */
+export class SlidingLog {
+  private readonly times: number[];
+  constructor(
+    private readonly limit: RateLimit,
+    times: number[] = [],
+  ) {
+    this.times = times.slice(-limit.rate).sort((a, b) => a - b);
+  }
+  availableAt(now: number): number {
+    const { rate, perMs } = this.limit;
+    return this.times.length < rate ? now : Math.max(now, this.times[this.times.length - rate]! + perMs);
+  }
+  take(at: number): void {
+    let i = this.times.length;
+    while (i > 0 && this.times[i - 1]! > at) i--;
+    this.times.splice(i, 0, at);
+    if (this.times.length > this.limit.rate) this.times.splice(0, this.times.length - this.limit.rate);
+  }
+  idle(now: number): boolean {
+    return this.times.length === 0 || this.times[this.times.length - 1]! + this.limit.perMs <= now;
+  }
+  get state(): number[] {
+    return [...this.times];
+  }
 }
 
 /** Several limits that must all hold (e.g. 50/s and 1000/min). */
-class BucketSet {
-  private readonly buckets: Gcra[];
+export class BucketSet {
+  readonly buckets: (Gcra | SlidingLog)[];
   /** Until when the platform told us to stop (a 429 with a reset time). */
-  blockedUntil = -Infinity;
-  constructor(limits: RateLimit[]) {
-    this.buckets = limits.map((l) => new Gcra(l));
+  blockedUntil: number;
+  constructor(limits: RateLimit[], state?: { tats: (number | number[])[]; blockedUntil: number }) {
+    this.buckets = limits.map((l, i) => {
+      const saved = state?.tats[i];
+      return l.sliding
+        ? new SlidingLog(l, Array.isArray(saved) ? saved : [])
+        : new Gcra(l, typeof saved === 'number' ? saved : -Infinity);
+    });
+    this.blockedUntil = state?.blockedUntil ?? -Infinity;
   }
   availableAt(now: number): number {
-    return this.buckets.reduce((t, b) => Math.max(t, b.availableAt(now)), now);
+    return this.buckets.reduce((t, b) => Math.max(t, b.availableAt(now)), Math.max(now, this.blockedUntil));
   }
   take(at: number): void {
     for (const b of this.buckets) b.take(at);
   }
+  /**
+   * A pause, not a spend: moving each bucket's arrival time past the reset
+   * (Gcra.blockUntil) would also empty its burst, so a 429 on the per-second
+   * limit cut Feishu to its per-minute pace (16.7/s) for a whole minute.
+   */
   blockUntil(until: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, until);
-    for (const b of this.buckets) b.blockUntil(until);
   }
   idle(now: number): boolean {
     return this.blockedUntil <= now && this.buckets.every((b) => b.idle(now));
@@ -76,7 +124,27 @@ class BucketSet {
 
 export type LimitScope = 'app' | 'chat' | 'user';
 
+/** What one delivery round plans with (see `RateLimiter.plan`). */
+export interface Planner {
+  /** Where the round reads and claims rows: the limiter's transaction when it has one. */
+  db?: Tx;
+  /** Loads the buckets these sends will use; call before `reserve`. */
+  prepare(sends: { platform: Platform; target: Target }[]): Promise<void>;
+  /** True when the platform's app budget has no slot left before `notAfter`. */
+  exhausted(platform: Platform, notAfter: number): boolean;
+  /** As `RateLimiter.reserve`, within this round's plan. */
+  reserve(platform: Platform, target: Target, notAfter: number): number | null;
+}
+
 export interface RateLimiter {
+  /**
+   * Plans one delivery round: `work` reads the due rows, reserves their slots
+   * through the planner and claims them. In memory this simply runs; the
+   * shared limiter (PostgreSQL, several instances) runs it in one transaction
+   * that holds the platforms' app buckets, so two instances never plan the
+   * same rows or spend the same slots.
+   */
+  plan<T>(platforms: Platform[], work: (planner: Planner) => Promise<T>): Promise<T>;
   /**
    * Reserves one send to `target` on `platform` at the earliest conforming
    * time, if that is no later than `notAfter`; returns the time or null
@@ -85,8 +153,9 @@ export interface RateLimiter {
   reserve(platform: Platform, target: Target, notAfter: number): number | null;
   /**
    * For a send reserved earlier: if the platform has since said "stop" for
-   * its app or target, a new slot after the block; otherwise `plannedAt`.
-   * Without this, sends planned before a 429 would all hit the same full window.
+   * its app or target, when the pause ends (the worker puts the send back to
+   * be planned again); otherwise `plannedAt`. Sends planned before a 429
+   * would otherwise all hit the same full window.
    */
   confirm(platform: Platform, target: Target, plannedAt: number): number;
   /** After a 429 with a reset time: nothing more in that scope until `until`. */
@@ -132,8 +201,14 @@ export function createRateLimiter(deps: {
     return [bucket(platform, 'app', ''), scoped].filter((b): b is BucketSet => b !== null);
   }
 
-  return {
+  const limiter: RateLimiter = {
     now,
+    plan: (_platforms, work) =>
+      work({
+        prepare: async () => {},
+        exhausted: (p, notAfter) => (bucket(p, 'app', '')?.availableAt(now()) ?? -Infinity) > notAfter,
+        reserve: (p, t, n) => limiter.reserve(p, t, n),
+      }),
     reserve(platform, target, notAfter) {
       const t = now();
       const set = bucketsFor(platform, target);
@@ -143,12 +218,8 @@ export function createRateLimiter(deps: {
       return at;
     },
     confirm(platform, target, plannedAt) {
-      const t = now();
-      const set = bucketsFor(platform, target);
-      if (!set.some((b) => b.blockedUntil > t)) return plannedAt;
-      const at = set.reduce((m, b) => Math.max(m, b.availableAt(t)), t);
-      for (const b of set) b.take(at);
-      return at;
+      const until = bucketsFor(platform, target).reduce((m, b) => Math.max(m, b.blockedUntil), -Infinity);
+      return until > now() ? Math.max(plannedAt, until) : plannedAt;
     },
     blockUntil(platform, target, scope, until) {
       const id = scope === 'app' ? '' : target.id;
@@ -156,4 +227,5 @@ export function createRateLimiter(deps: {
     },
     size: () => buckets.size,
   };
+  return limiter;
 }

@@ -25,6 +25,12 @@ export interface OutboxWorkerOptions {
    * rows for a throttled chat stay free for another instance.
    */
   horizonMs: number;
+  /**
+   * A send woken more than this many ms after its slot is planned again
+   * instead of sent (see sendQueue); the platform limits declare the
+   * headroom this lateness needs.
+   */
+  maxLateMs: number;
   /** Most results written back in one transaction. */
   flushSize: number;
   /**
@@ -42,6 +48,7 @@ export const defaultWorkerOptions: OutboxWorkerOptions = {
   baseBackoffMs: 1_000,
   maxBackoffMs: 10 * 60_000,
   horizonMs: 2_000,
+  maxLateMs: 30,
   flushSize: 200,
   flushDelayMs: 20,
 };
@@ -70,6 +77,9 @@ type Outcome =
   | { id: string; kind: 'sent'; platformMessageId: string | null; at: Date }
   | { id: string; kind: 'retry' | 'dead'; error: string; nextAttemptAt: Date }
   | { id: string; kind: 'wait'; attempts: number; nextAttemptAt: Date };
+
+/** Rows whose buckets one planning step loads at a time. */
+const planChunk = 200;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -283,43 +293,59 @@ export function createOutboxWorker(deps: {
         { status: 'sending', leaseUntil: { lt: now } },
       ],
     };
-    const rows = await deps.db.outboxMessage.findMany({
-      where: due,
-      orderBy: { createdAt: 'asc' },
-      take: opts.batchSize,
-    });
-    if (rows.length === 0) return 0;
-
-    // Plan: reserve a slot for each row in order; once one row of a target
-    // cannot go within the horizon, later rows of that target wait too, so
-    // one chat's messages keep their order.
-    const horizon = limiter.now() + opts.horizonMs;
-    const deferred = new Set<string>();
-    const planned = new Map<string, number>();
-    for (const row of rows) {
-      const key = `${row.platform}:${row.targetKind}:${row.targetId}`;
-      if (deferred.has(key) || busyTargets.has(key)) continue;
-      const at = limiter.reserve(row.platform as Platform, targetOf(row), horizon);
-      if (at === null) deferred.add(key);
-      else planned.set(row.id, at);
-    }
-    if (planned.size === 0) return 0;
-
-    // Claim: one conditional update; a second instance that read the same
-    // rows updates none of those we got (and vice versa).
+    // Read, plan and claim as one step of the rate limiter: with a shared
+    // limiter this is one transaction holding the app buckets, so instances
+    // never plan the same rows or spend the same slots.
     const claimToken = `${owner}:${newId().slice(0, 8)}`;
-    await deps.db.outboxMessage.updateMany({
-      where: { id: { in: [...planned.keys()] }, ...due },
-      data: {
-        status: 'sending',
-        leaseOwner: claimToken,
-        leaseUntil: new Date(now.getTime() + opts.leaseMs),
-        attempts: { increment: 1 },
-      },
-    });
-    const claimed = await deps.db.outboxMessage.findMany({
-      where: { leaseOwner: claimToken, status: 'sending' },
-      orderBy: { createdAt: 'asc' },
+    const { claimed, planned } = await limiter.plan([...deps.messengers.keys()], async (planner) => {
+      const db = planner.db ?? deps.db;
+      const rows = await db.outboxMessage.findMany({
+        where: due,
+        orderBy: { createdAt: 'asc' },
+        take: opts.batchSize,
+      });
+      const planned = new Map<string, number>();
+      const candidates = rows.filter((row) => !busyTargets.has(`${row.platform}:${row.targetKind}:${row.targetId}`));
+      if (candidates.length === 0) return { claimed: [], planned };
+
+      // Plan: reserve a slot for each row in order; once one row of a target
+      // cannot go within the horizon, later rows of that target wait too, so
+      // one chat's messages keep their order. Buckets are loaded a chunk at a
+      // time, and rows of a platform whose app budget is spent are skipped
+      // without loading theirs.
+      const horizon = limiter.now() + opts.horizonMs;
+      const deferred = new Set<string>();
+      for (let i = 0; i < candidates.length; i += planChunk) {
+        const chunk = candidates
+          .slice(i, i + planChunk)
+          .filter((row) => !planner.exhausted(row.platform as Platform, horizon));
+        await planner.prepare(chunk.map((row) => ({ platform: row.platform as Platform, target: targetOf(row) })));
+        for (const row of chunk) {
+          const key = `${row.platform}:${row.targetKind}:${row.targetId}`;
+          if (deferred.has(key)) continue;
+          const at = planner.reserve(row.platform as Platform, targetOf(row), horizon);
+          if (at === null) deferred.add(key);
+          else planned.set(row.id, at);
+        }
+      }
+      if (planned.size === 0) return { claimed: [], planned };
+
+      // Claim: one conditional update; a second instance that read the same
+      // rows updates none of those we got (and vice versa).
+      await db.outboxMessage.updateMany({
+        where: { id: { in: [...planned.keys()] }, ...due },
+        data: {
+          status: 'sending',
+          leaseOwner: claimToken,
+          leaseUntil: new Date(now.getTime() + opts.leaseMs),
+          attempts: { increment: 1 },
+        },
+      });
+      const claimed = await db.outboxMessage.findMany({
+        where: { leaseOwner: claimToken, status: 'sending' },
+        orderBy: { createdAt: 'asc' },
+      });
+      return { claimed, planned };
     });
     if (claimed.length === 0) return 0;
 
@@ -366,14 +392,24 @@ export function createOutboxWorker(deps: {
       }),
     );
     async function sendQueue(queue: OutboxMessage[]): Promise<void> {
-      for (const row of queue) {
+      for (const [i, row] of queue.entries()) {
         // The row was attempted `row.attempts` times before; the claim counted this one.
         const before = { ...row, attempts: row.attempts - 1 };
-        let wait = (planned.get(row.id) ?? limiter.now()) - limiter.now();
+        const slot = planned.get(row.id) ?? limiter.now();
+        const wait = slot - limiter.now();
         if (wait > 1) await sleep(wait);
-        const target = targetOf(row);
-        wait = limiter.confirm(row.platform as Platform, target, limiter.now()) - limiter.now();
-        if (wait > 1) await sleep(wait);
+        // A send that cannot leave in its slot goes back to be planned again:
+        // the platform paused us since the plan, or a busy event loop woke us
+        // late from the wait, and late sends bunch up with punctual ones into
+        // a window the platform refuses. (Slots that passed while the round
+        // was claiming go at once: a few, as the limits are paced.)
+        const pausedUntil = limiter.confirm(row.platform as Platform, targetOf(row), slot);
+        if (pausedUntil > slot || (wait > 1 && limiter.now() - slot > opts.maxLateMs)) {
+          const retryAt = new Date(deps.clock.now().getTime() + Math.max(0, pausedUntil - limiter.now()));
+          for (const r of queue.slice(i))
+            record({ id: r.id, kind: 'wait', attempts: r.attempts - 1, nextAttemptAt: retryAt });
+          break;
+        }
         const outcome = await send(before);
         record(outcome);
         if (outcome.kind !== 'sent') {

@@ -352,6 +352,13 @@ export interface RateLimit {
   rate: number;
   perMs: number;
   burst?: number;
+  /**
+   * "At most `rate` in any `perMs`", counted exactly (the last `rate` send
+   * times) instead of as a token bucket: for a long window such as Feishu's
+   * 1000 a minute, where any bucket either wastes most of the window or lets
+   * nearly twice the limit through in its first minute.
+   */
+  sliding?: boolean;
 }
 
 /** The platform's documented send limits; the outbox worker enforces them. */

@@ -31,6 +31,8 @@ export interface ScheduleInput {
   timezone?: string;
   createdBy?: string;
   id?: string;
+  /** The number people type for it (per organisation and kind), allocated by the feature in `tx`. */
+  seq?: number;
 }
 
 export interface FiredItem {
@@ -362,6 +364,7 @@ export function createScheduler(deps: {
           timezone: input.timezone ?? deps.defaultTimezone,
           dueAt: input.dueAt,
           createdBy: input.createdBy ?? null,
+          seq: input.seq ?? null,
         },
       });
       return { id };
@@ -369,7 +372,7 @@ export function createScheduler(deps: {
     async cancel(id, tx) {
       const { count } = await (tx ?? db).scheduledItem.updateMany({
         where: { id, status: { in: ['active', 'stalled'] } },
-        data: { status: 'cancelled' },
+        data: { status: 'cancelled', cancelledAt: clock.now() },
       });
       return count === 1;
     },

@@ -72,6 +72,8 @@ export interface FakeFeishu {
   addChat(chat: Partial<FakeChat> & { chat_id: string }): FakeChat;
   /** What Feishu would put in a card callback's `token` for this message. */
   issueCardToken(messageId: string): string;
+  /** Sends refused for going too fast: over the app's limits (429) or one chat's (230020). */
+  limited: { app: number; chat: number };
   /** Make the next n sends answer 429 (as if the app limit were hit elsewhere). */
   throttleNext(n: number, resetSeconds?: number): void;
   /** Invalidate every tenant token issued so far. */
@@ -96,6 +98,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   const files = new Map<string, Buffer>();
   const uploads = new Map<string, FakeUpload>();
   let throttle = { n: 0, reset: 1 };
+  const limited = { app: 0, chat: 0 };
   let tokensIssued = 0;
 
   const id = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
@@ -220,7 +223,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
       throttle.n--;
       return rateLimited(c, throttle.reset);
     }
-    if (!allow('app', appPerSecond) || !allow('app-min', 1000, 60_000)) return rateLimited(c);
+    if (!allow('app', appPerSecond) || !allow('app-min', 1000, 60_000)) {
+      limited.app++;
+      return rateLimited(c);
+    }
     if (!body.msg_type || typeof body.content !== 'string') return fail(c, 400, 230001, 'invalid message content');
     if (body.uuid && body.uuid.length > 50) return fail(c, 400, 230001, 'uuid longer than 50 characters');
     if (body.uuid) {
@@ -239,8 +245,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
         return fail(c, 400, 232009, 'Your request specified a chat which has already been dissolved.');
       if (!chat.botIn) return fail(c, 400, 230002, 'Bot/User can NOT be out of the chat.');
     }
-    if (!allow(`chat:${chatId}`, chatPerSecond))
+    if (!allow(`chat:${chatId}`, chatPerSecond)) {
+      limited.chat++;
       return fail(c, 400, 230020, 'This group has triggered the rate limit.');
+    }
     const bytes = Buffer.byteLength(body.content);
     if (body.msg_type === 'text' && bytes > 150 * 1024) return fail(c, 400, 230025, 'The message content is too long.');
     if (body.msg_type === 'interactive') {
@@ -440,6 +448,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   const fake: FakeFeishu = {
     url: `http://127.0.0.1:${port}`,
     requests,
+    limited,
     messages,
     chats,
     files,

@@ -71,10 +71,12 @@ describe('reminders through the sandbox', () => {
     expect(list!.text).toContain('2. 每季度第1个月第一个工作日 10:00 · 现场教学');
     expect(list!.text).toContain('下次：2026-04-01 周三 10:00');
     const [cancelled] = await h.say('group-a', 'sec-wang', 'reminders cancel 1');
-    expect(cancelled!.text).toBe('已取消提醒 1：学习强国打卡');
+    expect(cancelled!.card!.header.title).toBe('已取消提醒 1');
+    expect(JSON.stringify(cancelled!.card)).toContain('已取消提醒（编号 1）：学习强国打卡');
     const [after] = await h.say('group-a', 'sec-wang', 'reminders');
     expect(after!.text).not.toContain('学习强国打卡');
-    expect(after!.text).toContain('1. 每季度');
+    // Numbers are for the reminder's life: the other one keeps its 2.
+    expect(after!.text).toContain('2. 每季度');
     const [missing] = await h.say('group-a', 'sec-wang', '提醒列表 取消 9');
     expect(missing!.text).toContain('没有编号为 9 的提醒');
     // the cancelled one never fires

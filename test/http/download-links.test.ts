@@ -41,7 +41,8 @@ describe('download links (测试 导出)', () => {
   it('answers 测试 导出 with a link to the results sheet, which lives 7 days and then is gone', async () => {
     h = await createHarness({ env: QUIZ_ENV });
     await closedTest(h);
-    const [reply] = await h.say(G, 'sec-wang', '测试 导出 1');
+    // Asked in the private chat (typed in a group, the card comes here as well).
+    const [reply] = await h.say('dm-sec-wang', 'sec-wang', '测试 导出 1');
     expect(reply!.card!.header.title).toBe('闭卷测试 · 第1场 · 成绩表');
     expect(JSON.stringify(reply!.card)).toContain('下载链接 7 天内有效');
     const url = linkOf(reply!);

@@ -88,8 +88,8 @@ describe('the holiday calendar in chat', () => {
 
     const [again] = await h.say('group-a', 'sec-wang', '提醒列表');
     // 1 January 2027 is a Friday off; the first working day is Monday the 4th. January ends on a Sunday.
-    expect(again!.text).toContain('廉政教育日\n    下次：2027-01-04 周一 09:00');
-    expect(again!.text).toContain('提交本月学习记录\n    下次：2027-01-29 周五 17:00');
+    expect(again!.text).toMatch(/廉政教育日\n {4}发到：群「[^」]+」 · 下次：2027-01-04 周一 09:00/);
+    expect(again!.text).toMatch(/提交本月学习记录\n {4}发到：群「[^」]+」 · 下次：2027-01-29 周五 17:00/);
     expect(again!.text).not.toContain('等待');
   });
 

@@ -98,7 +98,11 @@ describe('题库 / questions in the sandbox, with an uploaded file', () => {
 
   it('exports the bank (or one tag) as a download link whose file imports again', async () => {
     await sayWithFile(h, 'group-a', 'sec-wang', '题库 导入', { name: '支部题库.xlsx', bytes: await workbook(GOOD) });
-    const [card] = await h.say('group-a', 'sec-wang', '题库 导出 CSV 沙盒测试');
+    // Typed in the group: the group hears one line; the file with every answer goes to the secretary privately.
+    const inGroup = await h.say('group-a', 'sec-wang', '题库 导出 CSV 沙盒测试');
+    expect(inGroup.map((m) => m.text)).toEqual(['王书记，题库文件含答案，已私信发给您。']);
+    expect(inGroup.some((m) => m.card)).toBe(false);
+    const [card] = (await h.transcript('dm-sec-wang')).filter((m) => m.from === 'bot' && m.card);
     expect(card!.card!.header.title).toBe('题库导出');
     expect(JSON.stringify(card!.card)).toContain('已导出标签「沙盒测试」下的 3 道题');
     const link = card!.card!.elements.find((e) => e.type === 'link');

@@ -36,6 +36,17 @@ async function playContest(h: Harness): Promise<TranscriptMessage[]> {
   return cards;
 }
 
+/** A member asks for a board in the group: one line there, the board itself in their private chat. */
+async function askBoard(h: Harness, user: string, text: string): Promise<TranscriptMessage> {
+  const inGroup = await h.say(G, user, text);
+  expect(
+    inGroup.map((m) => m.text),
+    text,
+  ).toEqual([expect.stringMatching(/，排行榜已私信发给您。书记可发送「排行榜 发布」在群里公示。$/)]);
+  const cards = (await h.transcript(`dm-${user}`)).filter((m) => m.from === 'bot' && m.card);
+  return cards[cards.length - 1]!;
+}
+
 describe('leaderboards, the star learner and voiding a question', () => {
   let h: Harness;
   beforeEach(async () => {
@@ -48,27 +59,27 @@ describe('leaderboards, the star learner and voiding a question', () => {
 
   it('shows week/month/year boards per member and per unit, and publishes one with a chart', async () => {
     await playContest(h);
-    const [week] = await h.say(G, 'm-zhang', '排行榜');
-    expect(week!.card!.header.title).toBe('学习排行榜 · 本周 · 个人');
+    const week = await askBoard(h, 'm-zhang', '排行榜');
+    expect(week.card!.header.title).toBe('学习排行榜 · 本周 · 个人');
     // Ties on correct answers (1 each for 张华 and 陈静, same number of answers): who got there first wins.
     expect(table(week).map((r) => r.slice(0, 4))).toEqual([
       ['1', '李明', '2', '2'],
       ['2', '张华', '1', '2'],
       ['3', '陈静', '1', '2'],
     ]);
-    expect(JSON.stringify(week!.card)).toContain('您本周排第 2 名，答对 1 题。');
-    expect(week!.card!.elements.some((e) => e.type === 'chart')).toBe(false);
+    expect(JSON.stringify(week.card)).toContain('您本周排第 2 名，答对 1 题。');
+    expect(week.card!.elements.some((e) => e.type === 'chart')).toBe(false);
 
-    const [month] = await h.say(G, 'm-li', 'rank month');
-    expect(month!.card!.header.title).toBe('学习排行榜 · 本月 · 个人');
-    const [units] = await h.say(G, 'm-chen', '排行榜 单位 年');
-    expect(units!.card!.header.title).toBe('学习排行榜 · 本年度 · 单位');
+    const month = await askBoard(h, 'm-li', 'rank month');
+    expect(month.card!.header.title).toBe('学习排行榜 · 本月 · 个人');
+    const units = await askBoard(h, 'm-chen', '排行榜 单位 年');
+    expect(units.card!.header.title).toBe('学习排行榜 · 本年度 · 单位');
     // 办公室 (李明 2 of 2) ahead of 学习科 (张华 + 陈静: 2 of 4).
     expect(table(units).map((r) => r.slice(0, 4))).toEqual([
       ['1', '办公室', '2', '2'],
       ['2', '学习科', '2', '4'],
     ]);
-    expect(JSON.stringify(units!.card)).toContain('您所在单位本年度排第 2 名');
+    expect(JSON.stringify(units.card)).toContain('您所在单位本年度排第 2 名');
 
     const [refused] = await h.say(G, 'm-li', '排行榜 年 发布');
     expect(refused!.text).toContain('需要「书记」权限');
@@ -82,11 +93,11 @@ describe('leaderboards, the star learner and voiding a question', () => {
     expect(JSON.stringify(published!.card)).not.toContain('您本');
 
     // Last month's board: nothing there yet; next month this month's answers are "last month".
-    const [lastMonth] = await h.say(G, 'm-li', '排行榜 上月');
-    expect(lastMonth!.card!.header.title).toBe('学习排行榜 · 上月 · 个人');
-    expect(JSON.stringify(lastMonth!.card)).toContain('这一时段还没有人答题');
+    const lastMonth = await askBoard(h, 'm-li', '排行榜 上月');
+    expect(lastMonth.card!.header.title).toBe('学习排行榜 · 上月 · 个人');
+    expect(JSON.stringify(lastMonth.card)).toContain('这一时段还没有人答题');
     h.clock.set('2026-04-01T02:00:00Z');
-    const [april] = await h.say(G, 'm-li', 'rank last month');
+    const april = await askBoard(h, 'm-li', 'rank last month');
     expect(table(april).map((r) => r[1])).toEqual(['李明', '张华', '陈静']);
 
     const [bad] = await h.say(G, 'm-li', '排行榜 季度');

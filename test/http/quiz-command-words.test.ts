@@ -42,7 +42,7 @@ describe.each(providers)('quiz sub-words on $name', (provider) => {
       expect(await reply(`测试 ${w} 9`), w).toContain('没有第9场测试');
     for (const w of ['安排', '新建', '发布', 'new', 'schedule', 'add'])
       expect(await reply(`测试 ${w} 3 党建`), w).toContain('请写上截止时间');
-    expect(await reply('测试')).toContain('请写明 安排、结果 或 导出');
+    expect(await reply('测试')).toContain('请写明 安排、列表、结果、导出、修改 或 取消');
     expect(await reply('出题')).toContain('请写明题数，例如：出题 10');
   });
 });

@@ -81,7 +81,9 @@ describe.each(providers)('live contest (知识抢答赛) through the sandbox HTT
     const q2 = questionOn(second);
     await advance(h, 1000);
     const typed = await h.say(G, 'm-chen', `答 ${correctChoice(q2)}`);
-    expect(typed[0]!.text).toContain('已记录您的答案');
+    // Acknowledged privately: the group sees nothing others could copy.
+    expect(typed).toEqual([]);
+    expect((await h.transcript('dm-m-chen')).at(-1)!.text).toContain('第1场第2题：已记录您的答案');
     await advance(h, 3000);
     await clickOption(h, G, 'm-li', second, wrongChoice(q2));
     await advance(h, 17_000);

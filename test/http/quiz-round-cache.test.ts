@@ -57,8 +57,9 @@ describe('answers against a cached round', () => {
       data: { status: 'open', openedAt: now, deadline: new Date(now.getTime() + 20_000) },
     });
     // Typed, because this instance never posted question 2's card.
-    const [second] = await h.say(G, 'm-zhang', '答 A');
-    expect(second!.text).toContain('已记录您的答案');
+    // Acknowledged in 张华's private chat, not in the group.
+    expect(await h.say(G, 'm-zhang', '答 A')).toEqual([]);
+    expect((await h.transcript('dm-m-zhang')).at(-1)!.text).toContain('第1场第2题：已记录您的答案');
     expect(await h.shuxiang.db.prisma.quizAnswer.count({ where: { roundId, position: 2 } })).toBe(1);
   });
 

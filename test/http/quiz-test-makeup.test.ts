@@ -64,8 +64,9 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
   });
 
   it('invites privately, times each attempt on the server, reports absentees and runs the make-up for exactly them', async () => {
-    const scheduled = await h.say(G, 'sec-wang', '测试 安排 3 党建 截止 3-2 18:00 限时 10 补考 24');
-    expect(scheduled.some((m) => m.text?.includes('第1场《党建闭卷测试》已开始：3 题'))).toBe(true);
+    await h.say(G, 'sec-wang', '测试 安排 3 党建 截止 3-2 18:00 限时 10 补考 24');
+    // The details are the secretary's (results go to them): privately, not to the group.
+    expect((await texts(h, dm('sec-wang'))).some((t) => t.includes('第1场《党建闭卷测试》已开始：3 题'))).toBe(true);
     expect((await texts(h, G)).some((t) => t.includes('已私聊通知 3 位成员'))).toBe(true);
     for (const u of ['m-li', 'm-zhang', 'm-chen']) {
       expect(JSON.stringify((await lastCard(h, dm(u), '闭卷测试')).card)).toContain('开始答题');
@@ -142,11 +143,34 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
     const makeupDone = await takeTest(h, 'm-chen', '补考', [true, true, true]);
     expect(JSON.stringify(makeupDone.card)).toContain('已交卷，答对 3/3 题');
 
-    // The make-up closes 24 h later: the secretary gets its results, nobody left absent, no further make-up.
+    // The make-up closes 24 h later. It belongs to its test: the secretary gets the test's results again,
+    // now with 陈静's make-up score in the same table and the same sheet; nobody is left absent.
     await advance(h, 24 * 3600_000);
-    const makeupResults = await lastCard(h, dm('sec-wang'), '补考 · 第2场 · 成绩');
-    expect(JSON.stringify(makeupResults.card)).toContain('参加 1 人，未参加 0 人');
+    const combined = await lastCard(h, dm('sec-wang'), '成绩');
+    expect(combined.messageId).not.toBe(results.messageId);
+    expect(combined.card!.header.title).toBe('闭卷测试 · 第1场 · 成绩');
+    expect(JSON.stringify(combined.card)).toContain('参加 2 人，补考 1 人，未参加 0 人');
+    const both = combined.card!.elements.find((e) => e.type === 'table');
+    expect(both?.type === 'table' && both.rows.map((row) => [row[0], row[2]])).toEqual([
+      ['陈静', '3/3（补考）'],
+      ['李明', '2/3'],
+      ['张华', '1/3'],
+    ]);
+    const sheet = await downloadSheet(h, combined);
+    expect(sheet.map((row) => [row[1], row[3], row[4]])).toEqual([
+      ['姓名', '状态', '答对'],
+      ['陈静', '补考', 3],
+      ['李明', '已参加', 2],
+      ['张华', '已参加', 1],
+    ]);
     expect(await h.shuxiang.db.prisma.quizRound.count({ where: { kind: 'makeup' } })).toBe(1);
+    // Asking for the make-up by its own number, or for the latest test, gives the same combined results.
+    for (const ask of ['测试 结果 2', '测试 结果']) {
+      await h.say(dm('sec-wang'), 'sec-wang', ask);
+      const card = await lastCard(h, dm('sec-wang'), '成绩');
+      expect(card.card!.header.title, ask).toBe('闭卷测试 · 第1场 · 成绩');
+      expect(JSON.stringify(card.card), ask).toContain('参加 2 人，补考 1 人，未参加 0 人');
+    }
 
     const [list] = await h.say(G, 'sec-wang', '测试 列表');
     expect(list!.text).toContain('第2场 补考《党建闭卷测试》 已结束，3月2日 18:00 ~ 3月3日 18:00，已作答 1/1 人');

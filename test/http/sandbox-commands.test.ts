@@ -66,8 +66,11 @@ describe('sandbox: commands through the HTTP API', () => {
     const [list] = await h.say('group-a', 'm-li', 'admin list');
     expect(list!.text).toContain('王书记');
     expect(list!.text).toContain('李明');
-    const [removed] = await h.say('group-a', 'm-li', 'admin remove @王书记');
-    expect(removed!.text).toContain('已取消 王书记 的书记权限');
+    // Removing asks first (docs/reminders.md, "Secretaries"); the click removes.
+    const [ask] = await h.say('group-a', 'm-li', 'admin remove @王书记');
+    expect(JSON.stringify(ask!.card)).toContain('确定要取消 王书记 的书记权限吗');
+    const removed = await h.click('group-a', 'm-li', ask!, 'org.admin.remove.confirm');
+    expect(removed.toast?.text).toContain('已取消 王书记 的书记权限');
     const [refused] = await h.say('group-a', 'sec-wang', 'admin list');
     expect(refused!.text).toContain('需要「书记」权限');
   });

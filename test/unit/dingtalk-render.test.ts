@@ -65,7 +65,7 @@ describe('DingTalk card rendering', () => {
     expect(params.body1).toContain('**截止**：3月5日');
     expect(params.body1).toContain('办公室 ▇▇▇▇▇▇▇▇▇▇ 8');
     expect(params.body1).toContain('| 李明 | 90 |');
-    expect(params.body1).toContain('提交心得：按 abcd 2 <note>');
+    expect(params.body1).toContain('提交心得：按 abcd 2 <心得>');
     const buttons = JSON.parse(params.buttons!) as { text: string; color: string; d: string; s: string }[];
     expect(buttons.map((b) => b.text)).toEqual(['A. 上海', 'B. 北京', '完成']);
     expect(buttons[2]!.color).toBe('blue');
@@ -92,7 +92,7 @@ describe('DingTalk card rendering', () => {
     expect(md.title).toBe('学习进度');
     expect(md.text).toContain('第一行  \n第二行');
     expect(md.text).toContain('提交：按 abcd 1 A');
-    expect(md.text).toContain('提交心得：按 abcd 2 <note>');
+    expect(md.text).toContain('提交心得：按 abcd 2 <心得>');
     expect(md.text).toContain('完成：按 abcd 3');
   });
 

@@ -186,7 +186,8 @@ describe.each(providers)('dispatcher on $name', ({ create }) => {
 
   it('answers bad arguments with the usage line', async () => {
     await dispatch(message('probe sideways'));
-    expect(fake.sent[0]!.text).toMatch(/^命令格式不对：what/);
+    // The wrong word is named; the field name and zod's English are not shown.
+    expect(fake.sent[0]!.text).toMatch(/^命令格式不对：「sideways」不符合要求\n/);
     expect(fake.sent[0]!.text).toContain('用法：');
   });
 

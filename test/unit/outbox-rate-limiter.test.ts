@@ -93,3 +93,51 @@ describe('rate limiter per app, chat and user', () => {
     expect(limiter.size()).toBeLessThanOrEqual(1001);
   });
 });
+
+describe('a platform pause (429 with a reset time)', () => {
+  it('holds every send until the reset, then keeps the full rate instead of the per-minute pace', () => {
+    let now = 0;
+    const limiter = createRateLimiter({
+      limitsFor: () => ({
+        perApp: [
+          { rate: 50, perMs: 1000, burst: 1 },
+          { rate: 1000, perMs: 60_000, burst: 1000 },
+        ],
+      }),
+      now: () => now,
+    });
+    const target = { kind: 'chat' as const, id: 'c' };
+    limiter.blockUntil('feishu', target, 'app', 1000);
+    now = 10;
+    expect(limiter.reserve('feishu', target, 500)).toBeNull();
+    now = 1000;
+    const times = Array.from({ length: 5 }, () => limiter.reserve('feishu', target, Infinity));
+    // 50/s after the pause (20 ms apart), not 1000/min (60 ms apart)
+    expect(times).toEqual([1000, 1020, 1040, 1060, 1080]);
+  });
+});
+
+describe('a sliding limit (Feishu: 1000 in any minute)', () => {
+  it('lets the first 1000 go at the per-second pace, then holds each send until one leaves the window', () => {
+    let now = 0;
+    const limiter = createRateLimiter({
+      limitsFor: () => ({
+        perApp: [
+          { rate: 50, perMs: 1000, burst: 1 },
+          { rate: 1000, perMs: 60_000, sliding: true },
+        ],
+      }),
+      now: () => now,
+    });
+    const target = { kind: 'chat' as const, id: 'c' };
+    const times = Array.from({ length: 1002 }, () => limiter.reserve('feishu', target, Infinity)!);
+    expect(times[999]).toBe(19_980);
+    // the 1001st waits for the first to be a minute old, the 1002nd for the second
+    expect(times[1000]).toBe(60_000);
+    expect(times[1001]).toBe(60_020);
+    // any minute holds at most 1000
+    for (let i = 1000; i < times.length; i++) expect(times[i]! - times[i - 1000]!).toBeGreaterThanOrEqual(60_000);
+    now = 10;
+    expect(limiter.reserve('feishu', target, 59_000)).toBeNull();
+  });
+});

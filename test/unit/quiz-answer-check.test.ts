@@ -11,7 +11,7 @@ import { contestPoints } from '../../src/features/quiz/scoring.ts';
 const single = { type: 'single' as const, answer: ['B'], optionKeys: ['A', 'B', 'C', 'D'] };
 const multiple = { type: 'multiple' as const, answer: ['A', 'C'], optionKeys: ['A', 'B', 'C', 'D'] };
 const tf = { type: 'truefalse' as const, answer: ['false'] };
-const fill = { type: 'fill' as const, answer: ['1921年', '一九二一年'] };
+const fill = { type: 'fill' as const, answer: ['1921年|一九二一年'] };
 
 describe('answer checking', () => {
   it('normalises fill-in answers: full-width, case, spaces and punctuation', () => {

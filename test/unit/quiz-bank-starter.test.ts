@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createMessages } from '../../src/bot/messages.ts';
 import { readBankFile } from '../../src/features/quiz/bank/file-format.ts';
 import { renderProblems } from '../../src/features/quiz/bank/problems.ts';
@@ -45,12 +46,27 @@ describe('the starter bank', () => {
     }
   });
 
-  it('names an existing seed document as the source of every question', async () => {
+  /** The file under data-seed/ each source names (the bank's `documents`, which the importer ignores). */
+  const documents = z
+    .object({ documents: z.record(z.string(), z.string()) })
+    .parse(JSON.parse(readStarterBank().toString('utf8'))).documents;
+  const seedFile = (source: string) => path.join(dataSeed, documents[source] ?? `missing: ${source}`);
+
+  it('names every source as a reader would, each an existing seed document', async () => {
     const plan = await readBankFile('starter-bank.json', readStarterBank());
     if (!('drafts' in plan)) throw new Error('starter bank refused');
     for (const { draft } of plan.drafts) {
-      expect(draft.source, draft.stem).toMatch(/^seeds\/\d{3}_[0-9a-f]{16}\.txt$/);
-      expect(existsSync(path.join(dataSeed, draft.source)), draft.source).toBe(true);
+      // The 来源 column of an export is read by secretaries: no file paths.
+      expect(draft.source, draft.stem).not.toMatch(/seeds|\.txt|\//);
+      expect(existsSync(seedFile(draft.source)), draft.source).toBe(true);
+    }
+  });
+
+  it('has explanations for members, without editing notes', async () => {
+    const plan = await readBankFile('starter-bank.json', readStarterBank());
+    if (!('drafts' in plan)) throw new Error('starter bank refused');
+    for (const { draft } of plan.drafts) {
+      expect(draft.explanation, draft.stem).not.toMatch(/^原文|文中|出自.*报道|seeds|出题|本题/);
     }
   });
 
@@ -61,7 +77,7 @@ describe('the starter bank', () => {
     if (!('drafts' in plan)) throw new Error('starter bank refused');
     let checked = 0;
     for (const { draft } of plan.drafts) {
-      const seed = readFileSync(path.join(dataSeed, draft.source), 'utf8');
+      const seed = readFileSync(seedFile(draft.source), 'utf8');
       const correct =
         draft.type === 'fill'
           ? [draft.answer[0]!]

@@ -71,14 +71,24 @@ describe('validateQuestion: good rows', () => {
       { answer: ['false'], options: [] },
     ],
     [
-      'fill-in with several accepted answers, duplicates after normalisation dropped',
-      { type: '填空', stem: '____', answer: '两 | 2 ；２' },
-      { type: 'fill', answer: ['两', '2'] },
+      'fill-in with several accepted answers (|, ｜, ／), duplicates after normalisation dropped',
+      { type: '填空', stem: '____', answer: '两 | 2 ｜２／二' },
+      { type: 'fill', answer: ['两|2|二'] },
     ],
     [
-      'fill-in from a JSON array',
+      'fill-in with two blanks separated by ；, each with its accepted answers',
+      { type: '填空', stem: '要____、____地学', answer: '全面的|全面；系统的' },
+      { type: 'fill', answer: ['全面的|全面', '系统的'] },
+    ],
+    [
+      'fill-in blanks from a JSON list of lists',
+      { type: 'fill', stem: 'x', answer: [['全面的', '全面'], ['系统的']] },
+      { type: 'fill', answer: ['全面的|全面', '系统的'] },
+    ],
+    [
+      'fill-in from a JSON array: one blank, these are its accepted answers',
       { type: 'fill', stem: 'x', answer: ['长征路', '长征'] },
-      { answer: ['长征路', '长征'] },
+      { answer: ['长征路|长征'] },
     ],
     [
       'tags split on Chinese and ASCII separators, difficulty as a word',
@@ -207,7 +217,8 @@ describe('isCorrect', () => {
   };
   const multiple = { type: 'multiple' as const, options: opts('a', 'b', 'c', 'd'), answer: ['A', 'C'] };
   const tf = { type: 'truefalse' as const, options: [], answer: ['false'] };
-  const fill = { type: 'fill' as const, options: [], answer: ['三会一课', '“三会一课”制度'] };
+  const fill = { type: 'fill' as const, options: [], answer: ['三会一课|“三会一课”制度'] };
+  const twoBlanks = { type: 'fill' as const, options: [], answer: ['全面的|全面', '系统的'] };
   it.each<[string, Pick<QuestionDraft, 'type' | 'answer' | 'options'>, string | string[], boolean]>([
     ['single, lower case', single, 'b', true],
     ['single, full width', single, 'Ｂ', true],
@@ -221,6 +232,9 @@ describe('isCorrect', () => {
     ['fill, spaces and punctuation ignored', fill, ' 三会 一课。', true],
     ['fill, the second accepted answer', fill, '三会一课制度', true],
     ['fill, wrong', fill, '三会', false],
+    ['fill, two blanks both right', twoBlanks, '全面；系统的', true],
+    ['fill, two blanks, half an answer', twoBlanks, '全面的', false],
+    ['fill, two blanks, the second wrong', twoBlanks, '全面的；深入的', false],
     ['unknown letter is not correct', single, 'Z', false],
   ])('%s', (_label, q, response, expected) => {
     expect(isCorrect(q, response)).toBe(expected);

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { defineCommand, defineSubcommand } from '../../bot/commands.ts';
+import { defineCommand } from '../../bot/commands.ts';
 import type { CommandContext, LeftChat, PausedLine } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
@@ -8,7 +8,6 @@ import { defineJob } from '../../bot/jobs.ts';
 import type { Tx } from '../../lib/db.ts';
 import { parseJsonValue } from '../../lib/json-column.ts';
 import { calendar } from '../../messages/zh-CN/calendar.ts';
-import { outboxBodyColumn } from '../../outbox/outbox.ts';
 import type { Mention, Target } from '../../platforms/types.ts';
 import { parseSchedule, TimeParseError } from './parse-time.ts';
 import {
@@ -24,30 +23,21 @@ import { createHolidays, type DescribeItem } from './holidays.ts';
 import { missingYearOf, waitForWorkingDays } from './waiting.ts';
 import { CalendarDataMissing } from './working-days.ts';
 
-export const REMINDER_KIND = 'reminder';
+import {
+  formatLocal,
+  nextReminderSeq,
+  retryOnUniqueViolation,
+  REMINDER_KIND,
+  reminderPayloadSchema,
+  type ReminderPayload,
+} from './reminder-payload.ts';
+import { createReminderList } from './reminder-list.ts';
+import { createDeadLetters } from './dead-letters.ts';
 
-/** What a reminder item carries (ScheduledItem.payload). */
-export const reminderPayloadSchema = z.object({
-  v: z.literal(1),
-  text: z.string(),
-  platform: z.string(),
-  targets: z.array(z.object({ kind: z.enum(['chat', 'user']), id: z.string() })).min(1),
-  mentions: z.array(z.object({ id: z.string(), name: z.string() })).default([]),
-  /** Names of the private recipients, for the list. */
-  targetNames: z.array(z.string()).default([]),
-  /** The fixed activity this reminder is (fixed-activities.ts), when switched on as one. */
-  activity: z.string().optional(),
-});
-export type ReminderPayload = z.infer<typeof reminderPayloadSchema>;
+// Where other modules have always found them.
+export { formatLocal, REMINDER_KIND, reminderPayloadSchema, type ReminderPayload };
 
 const PRIVATE = ['私聊', '私信', 'private', 'dm'];
-
-const WEEKDAY = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'];
-
-export function formatLocal(at: Date, tz: string): string {
-  const d = DateTime.fromJSDate(at, { zone: tz });
-  return `${d.toFormat('yyyy-MM-dd')} ${WEEKDAY[d.weekday]} ${d.toFormat('HH:mm')}`;
-}
 
 /** Reminders (`提醒`, `提醒列表`) and the dead-letter list (`发送失败`). */
 export function createCalendarFeature(deps: FeatureDeps): Feature {
@@ -56,14 +46,6 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
 
   function render(text: string, late: { due: string } | null): string {
     return late ? t('calendar.reminder.late', { text, due: late.due }) : t('calendar.reminder.text', { text });
-  }
-
-  /** The reminders of an organisation in list order (the numbers people type). */
-  async function listReminders(ctx: CommandContext) {
-    return ctx.services.db.scheduledItem.findMany({
-      where: { orgId: ctx.identity.orgId, kind: REMINDER_KIND, status: { in: ['active', 'stalled'] } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
   }
 
   function whenOf(recurrence: string | null, dueAt: Date, tz: string): string {
@@ -181,32 +163,42 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
       targetNames,
       ...(activity ? { activity } : {}),
     };
-    if (rule && upcoming.length === 0) {
-      // Nothing is known yet (the first time is in a year without data): it waits, and resumes on import.
-      reminderPayloadSchema.parse(payload);
-      await deps.db.$transaction((tx) =>
-        waitForWorkingDays(tx, {
-          orgId: identity.orgId,
-          kind: REMINDER_KIND,
-          payload,
-          rule: rule,
-          timezone: tz,
-          year: waitsFor!,
-          createdBy: identity.memberId,
-          dueAt: now,
-        }),
-      );
-    } else {
-      await jobs.schedule(reminderJob, {
-        orgId: identity.orgId,
-        dueAt: upcoming[0]!,
-        payload,
-        recurrence: rule ?? undefined,
-        timezone: tz,
-        createdBy: identity.memberId,
-      });
-    }
-    const n = (await listReminders(ctx)).length;
+    // The number (编号) is taken in the creating transaction; a race on it goes again.
+    const n = await retryOnUniqueViolation(() =>
+      deps.db.$transaction(async (tx) => {
+        const seq = await nextReminderSeq(tx, identity.orgId);
+        if (rule && upcoming.length === 0) {
+          // Nothing is known yet (the first time is in a year without data): it waits, and resumes on import.
+          reminderPayloadSchema.parse(payload);
+          await waitForWorkingDays(tx, {
+            orgId: identity.orgId,
+            kind: REMINDER_KIND,
+            payload,
+            rule,
+            timezone: tz,
+            year: waitsFor!,
+            createdBy: identity.memberId,
+            dueAt: now,
+            seq,
+          });
+        } else {
+          await jobs.schedule(
+            reminderJob,
+            {
+              orgId: identity.orgId,
+              dueAt: upcoming[0]!,
+              payload,
+              recurrence: rule ?? undefined,
+              timezone: tz,
+              createdBy: identity.memberId,
+              seq,
+            },
+            tx,
+          );
+        }
+        return seq;
+      }),
+    );
 
     const to =
       (targetNames.length && (isPrivate || event.chat.kind === 'group')
@@ -266,112 +258,10 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     return t('calendar.list.stalled', { reason: lastError ?? '' });
   }
 
-  const number = z.object({
-    n: z.coerce.number({ message: 'usage.number_required' }).int().positive({ message: 'usage.number_positive' }),
-  });
+  const reminderList = createReminderList(deps, { whenOf, stateOf });
+  const reminders = reminderList.command;
 
-  const reminders = defineCommand({
-    name: 'reminders',
-    zh: '提醒列表',
-    summaryKey: 'cmd.reminders.summary',
-    usageKey: 'cmd.reminders.usage',
-    scope: 'any',
-    role: 'secretary',
-    subcommands: [
-      defineSubcommand({
-        name: 'cancel',
-        zh: '取消',
-        aliases: ['删除', 'delete', 'remove'],
-        positionals: ['n'],
-        args: number,
-        async run(ctx, { n }) {
-          const row = (await listReminders(ctx))[n - 1];
-          if (!row) throw new UserError('calendar.no_such', { n });
-          await jobs.cancel(row.id);
-          const payload = reminderPayloadSchema.safeParse(parseJsonValue(row.payload, 'ScheduledItem.payload'));
-          await ctx.reply(t('calendar.cancelled', { n, text: payload.success ? payload.data.text : '' }));
-        },
-      }),
-    ],
-    async run(ctx) {
-      const list = await listReminders(ctx);
-      if (list.length === 0) return void (await ctx.reply(t('calendar.list.empty')));
-      const lines = list.map((row, i) => {
-        const payload = reminderPayloadSchema.safeParse(parseJsonValue(row.payload, 'ScheduledItem.payload'));
-        const text = payload.success ? payload.data.text : row.kind;
-        const names =
-          payload.success && payload.data.targetNames.length ? ` → ${payload.data.targetNames.join('、')}` : '';
-        return t('calendar.list.line', {
-          n: i + 1,
-          when: whenOf(row.recurrence, row.dueAt, row.timezone),
-          text: text + names,
-          state: stateOf(row.status, row.lastError),
-          next: row.status === 'stalled' ? '—' : formatLocal(row.dueAt, row.timezone),
-        });
-      });
-      await ctx.reply(t('calendar.list', { lines: lines.join('\n') }));
-    },
-  });
-
-  /** The newest dead letters of the organisation, in the order `发送失败` numbers them. */
-  const deadLetters = (ctx: CommandContext) =>
-    ctx.services.db.outboxMessage.findMany({
-      where: { orgId: ctx.identity.orgId, status: 'dead' },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      take: 20,
-    });
-
-  const outboxCommand = defineCommand({
-    name: 'outbox',
-    zh: '发送失败',
-    summaryKey: 'cmd.outbox.summary',
-    usageKey: 'cmd.outbox.usage',
-    scope: 'any',
-    role: 'secretary',
-    subcommands: [
-      defineSubcommand({
-        name: 'retry',
-        zh: '重试',
-        aliases: ['重发', '重新发送'],
-        positionals: ['n'],
-        args: number,
-        async run(ctx, { n }) {
-          const row = (await deadLetters(ctx))[n - 1];
-          if (!row) throw new UserError('outbox.dead.no_such', { n });
-          await ctx.services.db.outboxMessage.updateMany({
-            where: { id: row.id, status: 'dead' },
-            data: { status: 'pending', attempts: 0, nextAttemptAt: ctx.services.clock.now(), lastError: null },
-          });
-          await ctx.reply(t('outbox.dead.retried', { n }));
-        },
-      }),
-      // `发送失败 列表` reads as naturally as `发送失败`.
-      defineSubcommand({ name: 'list', zh: '列表', aliases: ['dead', '查看'], run: (ctx) => listDead(ctx) }),
-    ],
-    run: (ctx) => listDead(ctx),
-  });
-
-  async function listDead(ctx: CommandContext): Promise<void> {
-    const dead = await deadLetters(ctx);
-    if (dead.length === 0) return void (await ctx.reply(t('outbox.dead.empty')));
-    const lines = dead.map((row, i) => {
-      let preview = row.kind;
-      try {
-        const body = outboxBodyColumn.parse(row.body);
-        preview = 'text' in body ? body.text : body.card.header.title;
-      } catch {
-        // a malformed body is itself a reason it died; show the kind
-      }
-      return t('outbox.dead.line', {
-        n: i + 1,
-        time: formatLocal(row.createdAt, ctx.identity.timezone),
-        target: t(row.targetKind === 'user' ? 'outbox.target.user' : 'outbox.target.chat', { id: row.targetId }),
-        preview: preview.length > 40 ? `${preview.slice(0, 40)}…` : preview,
-        error: (row.lastError ?? '').slice(0, 120),
-      });
-    });
-    await ctx.reply(t('outbox.dead.list', { lines: lines.join('\n') }));
-  }
+  const outboxCommand = createDeadLetters(deps);
 
   /**
    * The bot left a group: its reminders for that group are cancelled, not
@@ -433,7 +323,7 @@ export function createCalendarFeature(deps: FeatureDeps): Feature {
     name: 'calendar',
     messages: calendar,
     commands: [remind, reminders, outboxCommand, ...holidays.commands, ...fixed.commands],
-    actions: holidays.actions,
+    actions: [...holidays.actions, ...reminderList.actions],
     jobs: [reminderJob],
     periodic: [...holidays.periodic, ...fixed.periodic],
     onChatLeft,

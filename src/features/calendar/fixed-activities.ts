@@ -8,6 +8,7 @@ import type { MessageKey } from '../../bot/messages.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { CardElement } from '../../platforms/types.ts';
+import { parseMoment } from './parse-time.ts';
 import { describeRule, ruleSchema } from './recurrence.ts';
 import { missingYearOf } from './waiting.ts';
 
@@ -234,7 +235,11 @@ export function createFixedActivities(
           if (!RED_BASE.names.includes(kind.normalize('NFKC'))) {
             throw new UserError('activity.record.kind', { kind });
           }
-          const d = DateTime.fromFormat(date.normalize('NFKC'), 'yyyy-MM-dd', { zone: ctx.identity.timezone });
+          const tz = ctx.identity.timezone;
+          let d = DateTime.fromFormat(date.normalize('NFKC'), 'yyyy-MM-dd', { zone: tz });
+          // A day word (今天, 昨天, 上周五) read on the organisation's clock like every date; digits stay strict.
+          const word = d.isValid || /\d/.test(date) ? null : parseMoment(date, clock.now(), tz);
+          if (word) d = DateTime.fromJSDate(word, { zone: tz }).startOf('day');
           if (!d.isValid) throw new UserError('activity.record.date', { date });
           const today = DateTime.fromJSDate(clock.now(), { zone: ctx.identity.timezone }).startOf('day');
           if (d > today) throw new UserError('activity.record.future', { date });

@@ -1,7 +1,6 @@
-// Only the two locales we read: the package root loads all of them (~12 MB more memory).
-import * as chronoEn from 'chrono-node/en';
-import * as chronoZhHans from 'chrono-node/zh/hans';
 import { DateTime } from 'luxon';
+import { cnNumber, NUM } from './cn-numbers.ts';
+import { readMoment } from './one-off.ts';
 import type { DaySel, Rule } from './recurrence.ts';
 
 /**
@@ -9,11 +8,11 @@ import type { DaySel, Rule } from './recurrence.ts';
  * "周一 09:00", "every monday 9am", "明天下午3点". The phrase must come first;
  * what follows is the reminder text.
  *
- * One-off dates go to chrono-node (its zh.hans and en parsers), which reads
- * them well. Recurrences, working days and the "N 小时后" family are parsed
- * here: chrono has no notion of repetition or of the Chinese working-day
- * calendar, and it reads "两小时后" as two hours *before* (see
- * docs/decisions/scheduling.md for the evaluation).
+ * One-off moments are read by one-off.ts, on the organisation's wall clock
+ * (Chinese relative days there, absolute dates and English through
+ * chrono-node). Recurrences and working days are parsed here: chrono has no
+ * notion of repetition or of the Chinese working-day calendar (see
+ * docs/decisions/scheduling.md and docs/decisions/relative-dates.md).
  */
 export class TimeParseError extends Error {
   constructor(
@@ -35,33 +34,7 @@ export type ParsedSchedule = { kind: 'rule'; rule: Rule; text: string } | { kind
 
 export const DEFAULT_TIME = '09:00';
 
-// ---- Chinese numbers and weekdays ---------------------------------------------
-
-const CN_DIGITS: Record<string, number> = {
-  零: 0,
-  〇: 0,
-  一: 1,
-  二: 2,
-  两: 2,
-  三: 3,
-  四: 4,
-  五: 5,
-  六: 6,
-  七: 7,
-  八: 8,
-  九: 9,
-};
-const NUM = '(?:\\d{1,2}|[零〇一二两三四五六七八九十]{1,3})';
-
-export function cnNumber(s: string): number {
-  if (/^\d+$/.test(s)) return Number(s);
-  if (s === '十') return 10;
-  const ten = s.indexOf('十');
-  if (ten === -1) return s.split('').reduce((n, ch) => n * 10 + (CN_DIGITS[ch] ?? NaN), 0);
-  const tens = ten === 0 ? 1 : (CN_DIGITS[s[0]!] ?? NaN);
-  const ones = ten === s.length - 1 ? 0 : (CN_DIGITS[s[ten + 1]!] ?? NaN);
-  return tens * 10 + ones;
-}
+// ---- Weekdays and months ------------------------------------------------------
 
 const ZH_WEEKDAY: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7, 七: 7 };
 const EN_WEEKDAY: Record<string, number> = {
@@ -358,39 +331,41 @@ function cleanText(rest: string): string {
   return rest.replace(/^[\s,，:：;；、。的]+/, '').trim();
 }
 
-function relative(s: string, now: Date): { at: Date; rest: string } | null {
-  let m = new RegExp(`^(${NUM}|半)\\s*(?:个)?\\s*(分钟|小时|钟头|天)(?:之)?后`).exec(s);
-  if (m) {
-    const n = m[1] === '半' ? 0.5 : cnNumber(m[1]!);
-    const unit = m[2] === '分钟' ? 60_000 : m[2] === '天' ? 86_400_000 : 3_600_000;
-    return { at: new Date(now.getTime() + n * unit), rest: s.slice(m[0].length) };
+/** A one-off moment at the front of normalised `s`, with what follows it; past moments included. */
+function momentAtFront(s: string, now: Date, tz: string): { at: Date; rest: string } | null {
+  // A bare time of day ("17:00 开会") means the next such time.
+  const bare = timeOfDay(s);
+  if (bare) {
+    const [h, min] = bare.time.split(':').map(Number);
+    let at = DateTime.fromJSDate(now, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 });
+    if (at.toJSDate().getTime() <= now.getTime()) at = at.plus({ days: 1 });
+    return { at: at.toJSDate(), rest: bare.rest };
   }
-  m = /^in\s+(\d+)\s*(minutes?|mins?|hours?|hrs?|days?)\b/.exec(s);
-  if (m) {
-    const unit = m[2]!.startsWith('m') ? 60_000 : m[2]!.startsWith('d') ? 86_400_000 : 3_600_000;
-    return { at: new Date(now.getTime() + Number(m[1]) * unit), rest: s.slice(m[0].length) };
+  const once = readMoment(s, now, tz, timeOfDay);
+  if (!once) return null;
+  // A separate time after a date ("3月5日 下午3点") is joined here.
+  let { at, rest } = once;
+  const tod = once.timed ? null : timeOfDay(rest.replace(/^\s+/, ''));
+  if (tod) {
+    const [h, min] = tod.time.split(':').map(Number);
+    at = DateTime.fromJSDate(at, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 }).toJSDate();
+    rest = tod.rest;
   }
-  return null;
+  return { at, rest };
 }
 
-function oneOff(s: string, now: Date, tz: string): { at: Date; rest: string } | null {
-  const rel = relative(s, now);
-  if (rel) return rel;
-  const offset = DateTime.fromJSDate(now, { zone: tz }).offset;
-  const ref = { instant: now, timezone: offset };
-  for (const parser of [chronoZhHans, chronoEn]) {
-    const [result] = parser.parse(s, ref, { forwardDate: true });
-    if (!result || result.index !== 0) continue;
-    const start = result.start;
-    // A bare time ("17:00") is not a date: chrono would read it as today.
-    if (!start.isCertain('day') && !start.isCertain('weekday') && !start.isCertain('month')) {
-      if (!/^(今天|今日|今晚|明天|明日|明晚|后天|大后天|today|tonight|tomorrow)/.test(s)) continue;
-    }
-    let at = DateTime.fromJSDate(start.date(), { zone: tz });
-    if (!start.isCertain('hour')) at = at.set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
-    return { at: at.toJSDate(), rest: s.slice(result.text.length) };
-  }
-  return null;
+/**
+ * A whole argument read as one moment, for any command that takes a date or
+ * a deadline (`截止 明天 18:00`, `开始 下周一 9点`, `2026-03-05 09:00`,
+ * `17:00`): the same words and the same organisation-time-zone reading as
+ * reminders. Null when the text is not exactly one moment; a past moment is
+ * returned as it is (the caller says whether that is wrong).
+ */
+export function parseMoment(input: string, now: Date, tz: string): Date | null {
+  const s = input.trim().normalize('NFKC').toLowerCase();
+  if (!s) return null;
+  const once = momentAtFront(s, now, tz);
+  return once && once.rest.trim() === '' ? once.at : null;
 }
 
 /**
@@ -416,30 +391,14 @@ export function parseSchedule(input: string, now: Date, tz: string): ParsedSched
     const rule = { ...head.rule, time: tod?.time ?? DEFAULT_TIME } as Rule;
     return { kind: 'rule', rule, text: textFrom(tod ? tod.rest : rest) };
   }
-  // A bare time of day ("17:00 开会") means the next such time.
-  const tod = timeOfDay(s);
-  if (tod) {
-    const [h, min] = tod.time.split(':').map(Number);
-    let at = DateTime.fromJSDate(now, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 });
-    if (at.toJSDate().getTime() <= now.getTime()) at = at.plus({ days: 1 });
-    return { kind: 'once', at: at.toJSDate(), text: textFrom(tod.rest) };
-  }
-  const once = oneOff(s, now, tz);
+  const once = momentAtFront(s, now, tz);
   if (once) {
-    // "明天 17:00" read by chrono in one go; a separate time after a date ("3月5日 下午3点") is joined here.
-    let { at, rest } = once;
-    const tod = timeOfDay(rest.replace(/^\s+/, ''));
-    if (tod) {
-      const [h, min] = tod.time.split(':').map(Number);
-      at = DateTime.fromJSDate(at, { zone: tz }).set({ hour: h, minute: min, second: 0, millisecond: 0 }).toJSDate();
-      rest = tod.rest;
-    }
-    if (at.getTime() <= now.getTime()) {
+    if (once.at.getTime() <= now.getTime()) {
       throw new TimeParseError('calendar.parse.past', {
-        when: DateTime.fromJSDate(at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm'),
+        when: DateTime.fromJSDate(once.at, { zone: tz }).toFormat('yyyy-MM-dd HH:mm'),
       });
     }
-    return { kind: 'once', at, text: textFrom(rest) };
+    return { kind: 'once', at: once.at, text: textFrom(once.rest) };
   }
   throw new TimeParseError('calendar.parse.unknown', {
     input: original.split(/\s+/).slice(0, 2).join(' ').slice(0, 30),

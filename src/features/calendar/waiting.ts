@@ -41,6 +41,8 @@ export async function waitForWorkingDays(
     /** One firing only: after resuming it is a one-off item again. */
     once?: boolean;
     createdBy?: string;
+    /** The number people type for it, when its kind numbers its items. */
+    seq?: number;
     /** Placeholder due time (shown nowhere; the item is not active). */
     dueAt: Date;
   },
@@ -58,6 +60,7 @@ export async function waitForWorkingDays(
       status: 'stalled',
       lastError: new CalendarDataMissing(input.year).message,
       createdBy: input.createdBy ?? null,
+      seq: input.seq ?? null,
     },
   });
   return { id };

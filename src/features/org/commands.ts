@@ -5,7 +5,14 @@ import type { ActionContext, CommandContext } from '../../bot/context.ts';
 import { UserError } from '../../bot/errors.ts';
 import { defineFeature, type Feature, type FeatureDeps } from '../../bot/feature.ts';
 import { org } from '../../messages/zh-CN/org.ts';
+import { createAdminRemoval } from './admin-remove.ts';
 import { createUnitsCommand } from './units-command.ts';
+
+/** The platform as members call it; an unknown id is shown as it is. */
+function platformName(ctx: CommandContext | ActionContext): string {
+  const p = ctx.platform;
+  return p === 'feishu' || p === 'dingtalk' || p === 'sandbox' ? ctx.t(`platform.${p}`) : p;
+}
 
 function whoamiText(ctx: CommandContext | ActionContext): string {
   const { identity, t } = ctx;
@@ -13,7 +20,7 @@ function whoamiText(ctx: CommandContext | ActionContext): string {
     name: identity.displayName,
     unit: identity.unitName ?? t('whoami.no_unit'),
     role: t(identity.role === 'secretary' ? 'role.secretary' : 'role.member'),
-    platform: ctx.platform,
+    platform: platformName(ctx),
   });
   if (identity.unitRoles.length === 0) return text;
   const roles = identity.unitRoles
@@ -25,6 +32,7 @@ function whoamiText(ctx: CommandContext | ActionContext): string {
 /** Who is who: `我是谁`, secretaries (`管理员`), units and their heads and contacts (`单位`). */
 export function createOrgFeature(deps: FeatureDeps): Feature {
   const { directory } = deps;
+  const removal = createAdminRemoval(deps);
 
   const whoami = defineCommand({
     name: 'whoami',
@@ -104,22 +112,7 @@ export function createOrgFeature(deps: FeatureDeps): Feature {
         name: 'remove',
         zh: '移除',
         aliases: ['删除', '取消'],
-        async run(ctx) {
-          const { identity, event, t } = ctx;
-          const parts: string[] = [];
-          for (const p of await mentioned(ctx)) {
-            if (p.member.id === identity.memberId) {
-              parts.push(t('admin.cannot_remove_self'));
-            } else if (directory.isConfiguredAdmin(event.platform, p.mention.id)) {
-              parts.push(t('admin.cannot_remove_config', { names: p.member.displayName }));
-            } else if (await directory.revokeSecretary(identity.orgId, p.member.id)) {
-              parts.push(t('admin.removed', { names: p.member.displayName }));
-            } else {
-              parts.push(t('admin.not_admin', { names: p.member.displayName }));
-            }
-          }
-          await ctx.reply(parts.join('\n'));
-        },
+        run: (ctx) => removal.ask(ctx),
       }),
     ],
   });
@@ -135,5 +128,10 @@ export function createOrgFeature(deps: FeatureDeps): Feature {
     },
   });
 
-  return defineFeature({ name: 'org', commands: [whoami, admin, units], actions: [whoamiAction], messages: org });
+  return defineFeature({
+    name: 'org',
+    commands: [whoami, admin, units],
+    actions: [whoamiAction, ...removal.actions],
+    messages: org,
+  });
 }

@@ -1,7 +1,7 @@
 import type { ActionEvent, ChatMemberInfo, MessageEvent, Platform } from '../../platforms/types.ts';
 import type { Identity, IdentityResolver, Role, UnitRoleName } from '../../bot/context.ts';
 import { createSystemClock, type Clock } from '../../lib/clock.ts';
-import type { Db } from '../../lib/db.ts';
+import type { Db, Tx } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -61,9 +61,14 @@ export interface Directory extends IdentityResolver {
     name?: string,
   ): Promise<{ id: string; displayName: string }>;
   grantSecretary(orgId: string, memberId: string, grantedBy: string): Promise<'granted' | 'already'>;
-  revokeSecretary(orgId: string, memberId: string): Promise<boolean>;
+  /** Inside `tx` when given; call `rolesChanged()` after that transaction commits. */
+  revokeSecretary(orgId: string, memberId: string, tx?: Tx): Promise<boolean>;
+  /** Drops cached identities after a role change committed in a caller's transaction. */
+  rolesChanged(): void;
+  /** Read inside `tx` when given (it then sees the transaction's own changes). */
   secretaries(
     orgId: string,
+    tx?: Tx,
   ): Promise<{ memberId: string; displayName: string; platformUserId: string; platform: string; viaConfig: boolean }[]>;
   registerChat: NonNullable<IdentityResolver['registerChat']>;
   /**
@@ -534,16 +539,18 @@ export function createDirectory(deps: {
         forget();
       }
     },
-    async revokeSecretary(orgId, memberId) {
+    async revokeSecretary(orgId, memberId, tx) {
       try {
-        const { count } = await db.roleGrant.deleteMany({ where: { orgId, memberId, role: 'secretary' } });
+        const { count } = await (tx ?? db).roleGrant.deleteMany({ where: { orgId, memberId, role: 'secretary' } });
         return count > 0;
       } finally {
         forget();
       }
     },
-    async secretaries(orgId) {
-      const grants = await db.roleGrant.findMany({
+    rolesChanged: forget,
+    async secretaries(orgId, tx) {
+      const reader = tx ?? db;
+      const grants = await reader.roleGrant.findMany({
         where: { orgId, role: 'secretary' },
         include: { member: true },
         orderBy: { createdAt: 'asc' },
@@ -555,7 +562,7 @@ export function createDirectory(deps: {
         platform: g.member.platform,
         viaConfig: isConfiguredAdmin(g.member.platform, g.member.platformUserId),
       }));
-      const configured = await db.member.findMany({
+      const configured = await reader.member.findMany({
         where: {
           orgId,
           OR: deps.admins.map((a) => ({ platform: a.platform, platformUserId: a.userId })),

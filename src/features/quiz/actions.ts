@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { defineAction } from '../../bot/actions.ts';
 import { who, type QuizParts } from './commands/parts.ts';
 import { rawChoice } from './shared.ts';
+import { testCancelAction } from './commands/test-manage.ts';
 
 /** The quiz's card buttons: answer a question, start a test attempt, re-answer a notebook question. */
-export function quizActions({ exams, mistakes, play }: QuizParts) {
+export function quizActions(parts: QuizParts) {
+  const { exams, mistakes, play } = parts;
   const answer = defineAction({
     id: 'quiz.answer',
     // The answer's batch writes the click's dedupe row: one commit per batch of answers, not two.
@@ -50,5 +52,5 @@ export function quizActions({ exams, mistakes, play }: QuizParts) {
     },
   });
 
-  return [answer, start, review];
+  return [answer, start, review, testCancelAction(parts)];
 }

@@ -5,14 +5,18 @@
  * match "1921年" while "3+5" stays different from "35": what the bank
  * accepts on import and what play marks correct are one rule.
  */
-import { parseTrueFalse as parseTrueFalseWord } from './bank/answer-check.ts';
+import { fillCorrect, fillResponse, parseTrueFalse as parseTrueFalseWord } from './bank/answer-check.ts';
 import { normalizeAnswer } from './bank/normalize.ts';
+import { fillBlanks } from './bank/types.ts';
 
 export type QuestionType = 'single' | 'multiple' | 'truefalse' | 'fill';
 
 export interface CheckableQuestion {
   type: QuestionType;
-  /** Option keys for choice questions, ["true"]/["false"], or accepted answers for fill. */
+  /**
+   * Option keys for choice questions, ["true"]/["false"], or for fill one
+   * string per blank with its accepted answers joined by | (bank/types.ts).
+   */
   answer: string[];
   /** Option keys offered, for choice questions. */
   optionKeys?: string[];
@@ -23,8 +27,12 @@ export const normalizeFill = normalizeAnswer;
 /** "对"/"错"/"√"/"false"... → "true" | "false" | null. */
 export function parseTrueFalse(text: string): 'true' | 'false' | null {
   const v = parseTrueFalseWord(text);
-  return v === null ? null : v ? 'true' : 'false';
+  if (v !== null) return v ? 'true' : 'false';
+  // The card's buttons read 正确, 错误 in that order: people who count them type A or B.
+  return TF_LETTERS[text.normalize('NFKC').trim().toUpperCase()] ?? null;
 }
+
+const TF_LETTERS: Record<string, 'true' | 'false'> = { A: 'true', B: 'false' };
 
 /**
  * Option letters from typed text: "B", "ｂ", "A,C", "A C", "ac", "A、C".
@@ -34,7 +42,7 @@ export function parseChoiceKeys(text: string, optionKeys: string[]): string[] | 
   const cleaned = text
     .normalize('NFKC')
     .toUpperCase()
-    .replace(/[\s,，、;；.。/]+/g, '');
+    .replace(/[\s,，、;；.。/:：|]+/g, '');
   if (cleaned.length === 0) return null;
   const keys = [...cleaned];
   if (!keys.every((k) => optionKeys.includes(k))) return null;
@@ -46,10 +54,7 @@ export function parseChoiceKeys(text: string, optionKeys: string[]): string[] | 
  * when it cannot be an answer to this question (e.g. "E" on an A–D question).
  */
 export function parseResponse(q: CheckableQuestion, raw: string | string[]): string[] | null {
-  if (q.type === 'fill') {
-    const text = Array.isArray(raw) ? raw.join(' ') : raw;
-    return normalizeFill(text).length > 0 ? [text.trim()] : null;
-  }
+  if (q.type === 'fill') return fillResponse(q.answer.length, raw);
   if (q.type === 'truefalse') {
     const v = parseTrueFalse(Array.isArray(raw) ? (raw[0] ?? '') : raw);
     return v ? [v] : null;
@@ -60,20 +65,23 @@ export function parseResponse(q: CheckableQuestion, raw: string | string[]): str
   return keys;
 }
 
-/** True when a parsed response is right: exact key set for choices, any accepted answer for fill. */
+/** True when a parsed response is right: exact key set for choices, an accepted answer in every blank for fill. */
 export function isCorrect(q: CheckableQuestion, response: string[]): boolean {
-  if (q.type === 'fill') {
-    const given = normalizeFill(response[0] ?? '');
-    return q.answer.some((a) => normalizeFill(a) === given);
-  }
+  if (q.type === 'fill') return fillCorrect(q.answer, response);
   const want = [...new Set(q.answer.map((a) => (q.type === 'truefalse' ? a.toLowerCase() : a.toUpperCase())))].sort();
   const got = [...new Set(response)].sort();
   return want.length === got.length && want.every((k, i) => k === got[i]);
 }
 
-/** Human form of an answer: "B", "A、C", "正确"/"错误", or the first accepted fill-in answer. */
+/**
+ * Human form of an answer: "B", "A、C", "正确"/"错误", or for fill the
+ * blanks separated by ；, each blank's accepted answers by " / ".
+ */
 export function describeAnswer(q: CheckableQuestion, answer: string[] = q.answer): string {
   if (q.type === 'truefalse') return answer[0] === 'true' ? '正确' : '错误';
-  if (q.type === 'fill') return answer.join(' / ');
+  if (q.type === 'fill')
+    return fillBlanks(answer)
+      .map((accepted) => accepted.join(' / '))
+      .join('；');
   return [...answer].sort().join('、');
 }

@@ -31,6 +31,8 @@ export interface QuestionCard {
   /** Seconds to answer and the clock time of the deadline, while open. */
   seconds: number;
   deadline: string;
+  /** How to answer, matching the controls (answerHint). */
+  hint: string;
   controls: CardElement[];
   revealed: boolean;
   answer: string;
@@ -48,8 +50,9 @@ export interface TestQuestionCard {
   typeLabel: string;
   stem: string;
   options: Option[];
+  /** When the attempt ends: a fixed time, since a sent card does not tick. */
   deadline: string;
-  remaining: string;
+  hint: string;
   feedback: string;
   controls: CardElement[];
 }

@@ -9,7 +9,7 @@ import { describeAnswer } from './answer-check.ts';
 import { quizPodiumCard, quizQuestionCard } from './cards.ts';
 import { loadQuestions, type QuizQuestion } from './questions.ts';
 import { createRound, pickQuestions, settingsOf, withNextSeq } from './rounds.ts';
-import { answerControls, namesOf, typeLabel, type QuizDeps } from './shared.ts';
+import { answerControls, answerHint, namesOf, typeLabel, type QuizDeps } from './shared.ts';
 import { formatLocal, localParts } from './time.ts';
 import { contestSettings } from './round-settings.ts';
 
@@ -66,6 +66,7 @@ export function createContests(deps: QuizDeps) {
       options: q.options,
       seconds: input.seconds,
       deadline: clockTime(input.deadline, input.tz),
+      hint: answerHint(t, q),
       controls: answerControls(q, 'quiz.answer', { v: 1, r: input.roundId, p: input.position }, t),
       revealed: false,
       answer: '',
@@ -99,6 +100,7 @@ export function createContests(deps: QuizDeps) {
       options: q.options,
       seconds: 0,
       deadline: '',
+      hint: '',
       controls: [],
       revealed: true,
       answer: describeAnswer(q),
@@ -184,7 +186,9 @@ export function createContests(deps: QuizDeps) {
       total: asked.length,
       voided: questions.filter((q) => q.status === 'void').length,
       empty: ranked.length === 0,
+      // A medal is for points scored: taking part with nothing right is no place on the podium.
       podium: ranked
+        .filter(([, s]) => s.points > 0)
         .slice(0, 3)
         .map(([id, s], i) => ({ place: medals[i], name: names.get(id) ?? '?', points: s.points, correct: s.correct })),
       rows: ranked.map(([id, s], i) => [String(i + 1), names.get(id) ?? '?', String(s.correct), String(s.points)]),

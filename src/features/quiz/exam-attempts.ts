@@ -8,7 +8,7 @@ import type { AckReply, Card } from '../../platforms/types.ts';
 import { quizNoticeCard, quizTestQuestionCard } from './cards.ts';
 import { createExamResults, type RoundRow } from './exam-results.ts';
 import { loadQuestions } from './questions.ts';
-import { answerControls, typeLabel, type QuizDeps } from './shared.ts';
+import { answerControls, answerHint, typeLabel, type QuizDeps } from './shared.ts';
 import { formatLocal } from './time.ts';
 import { testSettings } from './round-settings.ts';
 
@@ -45,8 +45,6 @@ export function createAttempts(deps: QuizDeps) {
     const next = rqs.find((r) => !answered.has(r.position) && r.status !== 'void');
     if (!next) return null;
     const q = (await loadQuestions(tx, [next.questionId])).get(next.questionId)!;
-    const left = Math.max(0, attempt.deadline.getTime() - clock.now().getTime());
-    const remaining = t('quiz.test.remaining', { m: Math.floor(left / 60000), s: Math.floor((left % 60000) / 1000) });
     return {
       position: next.position,
       card: quizTestQuestionCard(cards, {
@@ -58,7 +56,7 @@ export function createAttempts(deps: QuizDeps) {
         stem: q.stem,
         options: q.options,
         deadline: formatLocal(attempt.deadline, tz, false),
-        remaining,
+        hint: answerHint(t, q),
         feedback,
         controls: answerControls(q, 'quiz.answer', { v: 1, r: round.id, p: next.position }, t),
       }),

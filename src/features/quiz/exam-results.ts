@@ -39,7 +39,8 @@ export function createExamResults(deps: QuizDeps) {
     return { correct, total };
   }
 
-  async function results(tx: Tx | Db, round: RoundRow) {
+  /** One round's own results: who took it (score, time) and who was invited but did not. */
+  async function roundResults(tx: Tx | Db, round: RoundRow) {
     const invites = await tx.quizInvite.findMany({ where: { roundId: round.id } });
     const attempts = await tx.quizAttempt.findMany({ where: { roundId: round.id } });
     const memberIds = [...new Set([...invites.map((i) => i.memberId), ...attempts.map((a) => a.memberId)])];
@@ -65,6 +66,7 @@ export function createExamResults(deps: QuizDeps) {
           usedSeconds: used,
           status: a.status,
           startedAt: a.startedAt,
+          makeup: round.kind === 'makeup',
         };
       })
       .sort((a, b) => b.correct - a.correct || a.usedSeconds - b.usedSeconds);
@@ -78,18 +80,52 @@ export function createExamResults(deps: QuizDeps) {
     return { taken, absent, total };
   }
 
+  /**
+   * A test's results with its make-ups folded in (a make-up belongs to its test):
+   * whoever took the make-up counts as taken, marked as a make-up, and is no longer
+   * absent. A make-up asked for directly answers with its test's results.
+   */
+  async function results(tx: Tx | Db, round: RoundRow) {
+    const own = await roundResults(tx, round);
+    if (round.kind !== 'test') return { ...own, makeups: 0 };
+    const makeups = await tx.quizRound.findMany({
+      where: { parentId: round.id, kind: 'makeup', status: { not: 'cancelled' } },
+      orderBy: { seq: 'asc' },
+    });
+    let taken = own.taken;
+    let absent = own.absent;
+    for (const m of makeups) {
+      const r = await roundResults(tx, m);
+      const late = r.taken.filter((x) => absent.some((a) => a.memberId === x.memberId));
+      taken = [...taken, ...late];
+      absent = absent.filter((a) => !late.some((x) => x.memberId === a.memberId));
+    }
+    const made = taken.filter((x) => x.makeup).length;
+    taken = [...taken].sort(
+      (a, b) => b.correct / (b.total || 1) - a.correct / (a.total || 1) || a.usedSeconds - b.usedSeconds,
+    );
+    return { taken, absent, total: own.total, makeups: made };
+  }
+
+  /** The round whose results a secretary means: a make-up's are its test's. */
+  async function resultsRound(tx: Tx | Db, round: RoundRow): Promise<RoundRow> {
+    if (round.kind !== 'makeup' || !round.parentId) return round;
+    return (await tx.quizRound.findUnique({ where: { id: round.parentId } })) ?? round;
+  }
+
   function usedText(seconds: number): string {
     return t('quiz.test.used', { m: Math.floor(seconds / 60), s: seconds % 60 });
   }
 
   /** The results as an XLSX workbook: who took it with score and time, then the absentees. */
-  async function exportResults(tx: Tx | Db, round: RoundRow, tz: string): Promise<{ name: string; bytes: Buffer }> {
+  async function exportResults(tx: Tx | Db, asked: RoundRow, tz: string): Promise<{ name: string; bytes: Buffer }> {
+    const round = await resultsRound(tx, asked);
     const r = await results(tx, round);
     const rows: (string | number)[][] = [
       ...r.taken.map((x) => [
         x.name,
         x.unit,
-        t('quiz.test.status.taken'),
+        t(x.makeup ? 'quiz.test.status.makeup' : 'quiz.test.status.taken'),
         x.correct,
         x.total,
         x.total ? Math.round((x.correct / x.total) * 100) : 0,
@@ -150,14 +186,23 @@ export function createExamResults(deps: QuizDeps) {
 
   async function resultsCard(
     tx: Tx | Db,
-    round: RoundRow,
+    asked: RoundRow,
     tz: string,
     makeupCloses: Date | null,
     download: OfferedDownload | null,
   ): Promise<Card> {
+    const round = await resultsRound(tx, asked);
     const r = await results(tx, round);
     const lines: string[] = [];
-    lines.push(t('quiz.test.results.summary', { taken: r.taken.length, absent: r.absent.length }));
+    lines.push(
+      r.makeups > 0
+        ? t('quiz.test.results.summary_makeup', {
+            taken: r.taken.length - r.makeups,
+            makeup: r.makeups,
+            absent: r.absent.length,
+          })
+        : t('quiz.test.results.summary', { taken: r.taken.length, absent: r.absent.length }),
+    );
     if (makeupCloses) lines.push(t('quiz.test.results.makeup', { closes: formatLocal(makeupCloses, tz) }));
     return notice({
       title: t('quiz.test.results.title', { kind: kindTitle(round.kind), seq: round.seq }),
@@ -171,12 +216,19 @@ export function createExamResults(deps: QuizDeps) {
       ],
       table: {
         columns: [t('quiz.col.member'), t('quiz.col.unit'), t('quiz.col.score'), t('quiz.col.used')],
-        rows: r.taken.map((x) => [x.name, x.unit || '-', `${x.correct}/${x.total}`, usedText(x.usedSeconds)]),
+        rows: r.taken.map((x) => [
+          x.name,
+          x.unit || '-',
+          x.makeup
+            ? t('quiz.test.results.makeup_score', { correct: x.correct, total: x.total })
+            : `${x.correct}/${x.total}`,
+          usedText(x.usedSeconds),
+        ]),
       },
       note: download?.note ?? '',
       controls: download?.link ? [download.link] : [],
     });
   }
 
-  return { scoreOf, results, resultsDownload, exportCard, resultsCard };
+  return { scoreOf, results, resultsRound, resultsDownload, exportCard, resultsCard };
 }

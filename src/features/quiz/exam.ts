@@ -8,7 +8,8 @@ import type { Card } from '../../platforms/types.ts';
 import { quizNoticeCard, type NoticeCard } from './cards.ts';
 import { createRound, nextSeq, pickQuestions, settingsOf, withNextSeq } from './rounds.ts';
 import type { QuizDeps } from './shared.ts';
-import { createAttempts } from './exam-attempts.ts';
+import { ATTEMPT_EXPIRE, createAttempts } from './exam-attempts.ts';
+import { createExamChanges } from './exam-changes.ts';
 import { createExamResults, type RoundRow } from './exam-results.ts';
 import { formatLocal } from './time.ts';
 import { testSettings } from './round-settings.ts';
@@ -33,7 +34,7 @@ export function createExams(deps: QuizDeps) {
   const kindTitle = (kind: string) => t(kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title');
 
   const notice = (input: NoticeCard): Card => quizNoticeCard(cards, input);
-  const { results, resultsDownload, resultsCard, exportCard } = createExamResults(deps);
+  const { results, resultsRound, resultsDownload, resultsCard, exportCard } = createExamResults(deps);
   const toUser = (round: RoundRow, userId: string) => ({ platform: round.platform, userId, orgId: round.orgId });
   const attempts = createAttempts(deps);
   const { finishAttempt } = attempts;
@@ -166,6 +167,7 @@ export function createExams(deps: QuizDeps) {
       await openRound(tx, makeup.id, tz);
       await scheduleClose(tx, { id: makeup.id, orgId: round.orgId, opensAt: now, closesAt: makeupCloses }, tz);
     }
+    // A make-up's results are its test's: the secretary gets the test's card, make-up scores folded in.
     const creator = await tx.member.findUnique({ where: { id: round.createdBy } });
     if (creator) {
       const download = await resultsDownload(tx, round, tz, round.platform);
@@ -228,10 +230,20 @@ export function createExams(deps: QuizDeps) {
     },
   });
 
+  const changes = createExamChanges(deps, {
+    openJob,
+    closeKinds: [TEST_CLOSE, TEST_REMIND],
+    attemptKind: ATTEMPT_EXPIRE,
+    scheduleClose,
+    finishAttempt,
+  });
+
   return {
     ...attempts,
+    ...changes,
     jobs: [openJob, closeJob, remindJob, ...attempts.jobs],
     resultsDownload,
+    resultsRound,
     resultsCard,
 
     /**

@@ -5,7 +5,7 @@ import { quiz as quizMessages } from '../../messages/zh-CN/quiz.ts';
 import { quizActions } from './actions.ts';
 import { createAnswerStore } from './answer-store.ts';
 import { createBoards } from './board.ts';
-import { answerCommand } from './commands/answer.ts';
+import { answerCommand, answerOtherText } from './commands/answer.ts';
 import { dailyCommand } from './commands/daily.ts';
 import { mistakesCommand } from './commands/mistakes.ts';
 import type { QuizParts } from './commands/parts.ts';
@@ -56,6 +56,8 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
       voidCommand(parts),
     ],
     actions: quizActions(parts),
+    // `答b` and, while a contest question is open, a bare `B`: answers people type without the command word apart.
+    onOtherText: answerOtherText(parts),
     jobs: [...contests.jobs, ...daily.jobs, ...exams.jobs],
     // The bot left a group: its contest ends, its daily practice is switched off, its tests go on privately.
     async onChatLeft(chat: LeftChat, tx: Tx): Promise<PausedLine[]> {

@@ -8,7 +8,7 @@ import type { Exams } from './exam.ts';
 import type { QuizQuestion } from './questions.ts';
 import { createRoundCache, type RoundSnapshot } from './round-cache.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
-import type { QuizDeps } from './shared.ts';
+import { blankCount, type QuizDeps } from './shared.ts';
 import { periodKeys } from './time.ts';
 import { dailySettings } from './round-settings.ts';
 
@@ -29,6 +29,8 @@ export interface AnswerReply {
   ack: AckReply;
   /** Replace the card the member answered on (private test cards). */
   replaceCard?: Card;
+  /** A contest answer as recorded (what was read from the input, and how fast), for a typed answer's private note. */
+  recorded?: { answer: string; seconds: string };
 }
 
 export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
@@ -37,6 +39,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
 
   function invalidHint(q: QuizQuestion): string {
     if (q.type === 'truefalse') return t('quiz.answer.hint.truefalse');
+    if (q.type === 'fill' && blankCount(q) > 1) return t('quiz.answer.hint.fill_blanks', { n: blankCount(q) });
     if (q.type === 'fill') return t('quiz.answer.hint.fill');
     return t(q.type === 'single' ? 'quiz.answer.hint.single' : 'quiz.answer.hint.multiple', {
       keys: (q.optionKeys ?? []).join('、'),
@@ -126,17 +129,8 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     if (result.status === 'duplicate') throw new UserError('quiz.answer.duplicate');
 
     if (round.kind === 'contest') {
-      return {
-        ack: {
-          toast: {
-            kind: 'info',
-            text: t('quiz.contest.recorded', {
-              answer: describeAnswer(q, response),
-              seconds: (elapsedMs / 1000).toFixed(1),
-            }),
-          },
-        },
-      };
+      const recorded = { answer: describeAnswer(q, response), seconds: (elapsedMs / 1000).toFixed(1) };
+      return { ack: { toast: { kind: 'info', text: t('quiz.contest.recorded', recorded) } }, recorded };
     }
     if (round.kind === 'daily') {
       const head = correct

@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../../lib/db.ts';
 import type { CheckableQuestion, QuestionType } from './answer-check.ts';
-import { questionAnswerColumn, questionOptionsColumn } from './bank/types.ts';
+import { decodeAnswer, questionOptionsColumn } from './bank/types.ts';
 
 /** A bank question as the play side uses it (options and answer parsed from their JSON columns). */
 export interface QuizQuestion extends CheckableQuestion {
@@ -30,7 +30,7 @@ export function toQuizQuestion(row: QuestionRow): QuizQuestion {
     stem: row.stem,
     options,
     optionKeys: options.map((o) => o.key),
-    answer: questionAnswerColumn.parse(row.answer),
+    answer: decodeAnswer(type, row.answer),
     explanation: row.explanation,
   };
 }

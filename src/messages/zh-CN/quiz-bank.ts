@@ -53,6 +53,9 @@ export const quizBank = {
   'bank.import.refused.duplicates': '如果只想导入题库里还没有的题，请发送「题库 导入 跳过重复」并附上文件。',
   'bank.import.done': '已从「{name}」导入 {imported} 道题，题库现有 {total} 道题。',
   'bank.import.done.skipped': '已跳过题库中已有的 {skipped} 道题。',
+  'bank.import.done.repeats': '文件里有 {count} 行与前面的行重复，保留了第一次出现的题，未导入这些行：\n{lines}',
+  'bank.import.repeat_line': '第 {line} 行（与第 {other} 行相同）',
+  'bank.problem.more_repeats': '……另有 {count} 行重复未列出。',
   'bank.import.no_file':
     '请把题库文件（.xlsx、.csv 或 .json）作为附件和「题库 导入」一起发送。在沙盒页面中，点输入框旁的「📎」选择文件。发送「题库 模板」查看文件格式。',
   'bank.import.many_files': '一次只能导入一个文件，本次收到了 {count} 个。',
@@ -67,6 +70,7 @@ export const quizBank = {
   'bank.export.done_tag': '已导出标签「{tag}」下的 {count} 道题（含答案和解析），文件可以直接重新导入。',
   'bank.export.empty_tag': '标签「{tag}」下没有题目。发送「题库」查看各标签的题数。',
   'bank.export.one_tag': '一次只能按一个标签导出',
+  'bank.export.sent_private': '{name}，题库文件含答案，已私信发给您。',
 
   // the bank overview card
   'bank.stats.title': '题库概况',
@@ -84,12 +88,13 @@ export const quizBank = {
 
   // the file format help
   'bank.template':
-    '题库文件格式（Excel .xlsx 或 CSV 第一行为表头；JSON 为题目数组）：\n' +
+    '题库文件格式（下面附有 Excel 和 CSV 模板，照着示例填写后发送「题库 导入」并附上文件）：\n' +
     '· 题型：单选、多选、判断、填空\n' +
     '· 题干：题目内容\n' +
     '· 选项A ~ 选项H：选择题的选项（至少两个，中间不留空）\n' +
-    '· 答案：单选填一个字母（B），多选填几个字母（ACD），判断填 对/错，填空填参考答案，多个可接受的答案用 | 分隔\n' +
+    '· 答案：单选填一个字母（B），多选填几个字母（ACD），判断填 对/错\n' +
+    '· 填空的答案：一个空有几种写法都算对时用 | 隔开（1949|1949年）；有几个空就用；隔开各空（全面的；系统的），每空都答对才得分\n' +
     '· 解析、标签（多个用顿号或逗号分隔）、难度（易/中/难）、来源：可选\n' +
-    '例：单选 | 党的一大在哪一年召开？| 1919 | 1921 | 1927 | 1949 | B | 解析… | 党史 | 易 | 来源…\n' +
     '填空答案比较时忽略全角半角、空格和标点。有问题的行会逐行列出，全部正确才会导入。',
+  'bank.template.file_name': '题库模板',
 } as const;

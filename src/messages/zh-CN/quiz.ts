@@ -15,7 +15,7 @@ export const quiz = {
   'cmd.mistakes.usage': '错题',
   'cmd.test.summary': '安排闭卷测试（限时、每人一次），查看结果或导出成绩',
   'cmd.test.usage':
-    '测试 安排 题数 [标签] 截止 3-6 18:00 [开始 3-5 09:00] [限时 30] [补考 48] [标题 名称] | 测试 列表 | 测试 结果 场次 | 测试 导出 场次',
+    '测试 安排 题数 [标签] 截止 明天 18:00 [开始 3-5 09:00] [限时 30] [补考 48] [标题 名称] | 测试 列表 | 测试 结果 [场次] | 测试 导出 [场次] | 测试 修改 场次 [截止 …] [开始 …] [时长 分钟] | 测试 取消 场次',
   'cmd.void.summary': '作废某场的某道题（答案有误），并重新计算成绩',
   'cmd.void.usage': '作废 场次 题号，例如：作废 12 3',
 
@@ -24,7 +24,7 @@ export const quiz = {
   'quiz.usage.answer_required': '请写上答案，例如：答 B',
   'quiz.usage.year_digits': '年份写成四位数字，例如 2026',
   'quiz.usage.daily_verb_required': '请写明 开启、关闭 或 状态',
-  'quiz.usage.test_verb_required': '请写明 安排、结果 或 导出',
+  'quiz.usage.test_verb_required': '请写明 安排、列表、结果、导出、修改 或 取消',
   'quiz.usage.seq_number': '场次要写数字',
   'quiz.usage.position_number': '题号要写数字',
 
@@ -52,6 +52,14 @@ export const quiz = {
   'quiz.submit': '提交',
   'quiz.fill.label': '您的答案',
   'quiz.fill.placeholder': '在这里输入答案',
+  'quiz.fill.blank_label': '第{n}空',
+  'quiz.fill.blank_placeholder': '第{n}空的答案',
+  'quiz.card_hint.single': '点击选项作答，或发送「答 B」。',
+  'quiz.card_hint.multiple': '勾选全部正确选项后提交，或发送「答 AC」。',
+  'quiz.card_hint.truefalse': '点击「正确」或「错误」作答，或发送「答 对」。',
+  'quiz.card_hint.fill': '填写答案后提交，或发送「答 您的答案」。',
+  'quiz.card_hint.fill_blanks':
+    '本题有 {n} 个空，每空填一项后提交，或发送「答 第一空；第二空」（空与空之间用；隔开）。',
   'quiz.explanation': '解析：{text}',
   'quiz.none': '无',
   'quiz.all_tags': '全部题目',
@@ -75,8 +83,9 @@ export const quiz = {
   'quiz.answer.invalid': '没看懂这个答案。{hint}',
   'quiz.answer.hint.single': '请选 {keys} 中的一项。',
   'quiz.answer.hint.multiple': '请从 {keys} 中选一项或多项，例如「答 AC」。',
-  'quiz.answer.hint.truefalse': '请回答「对」或「错」。',
+  'quiz.answer.hint.truefalse': '请回答「对」或「错」（也可以写 √、×，或按按钮顺序写 A、B）。',
   'quiz.answer.hint.fill': '请直接写出答案。',
+  'quiz.answer.hint.fill_blanks': '本题有 {n} 个空，请每空都填写，空与空之间用；隔开，例如「答 第一空；第二空」。',
   'quiz.answer.nothing_open_group': '本群现在没有正在进行的抢答题。每日一练请直接点击题卡上的选项作答。',
   'quiz.answer.nothing_open_direct': '您现在没有正在进行的测试。收到测试通知后，点击「开始答题」。',
 
@@ -89,6 +98,8 @@ export const quiz = {
   'quiz.contest.bad_seconds': '每题时间要在 10 到 120 秒之间',
   'quiz.contest.extra': '多了「{token}」',
   'quiz.contest.recorded': '已记录您的答案：{answer}（用时 {seconds} 秒）。本题结束时公布结果。',
+  'quiz.contest.recorded_typed':
+    '第{seq}场第{position}题：已记录您的答案 {answer}（用时 {seconds} 秒）。本题结束时在群里公布结果。',
 
   // daily
   'quiz.daily.title': '每日一练',
@@ -122,7 +133,7 @@ export const quiz = {
   // tests
   'quiz.test.title': '闭卷测试',
   'quiz.makeup.title': '补考',
-  'quiz.test.default_title': '闭卷测试',
+  'quiz.test.default_title': '{date}学习测试',
   'quiz.test.default_title_tag': '{tag}闭卷测试',
   'quiz.test.invite': '《{title}》已开始。请独立作答，不要翻阅资料。点击「开始答题」后开始计时，中途不能暂停。',
   'quiz.makeup.invite':
@@ -133,7 +144,6 @@ export const quiz = {
   'quiz.test.field.limit': '限时',
   'quiz.test.field.closes': '截止',
   'quiz.test.minutes': '{n} 分钟',
-  'quiz.test.remaining': '{m} 分 {s} 秒',
   'quiz.test.used': '{m}分{s}秒',
   'quiz.test.saved': '上一题已提交。',
   'quiz.test.submitted_toast': '已交卷。',
@@ -152,6 +162,8 @@ export const quiz = {
     '已安排第{seq}场《{title}》：{count} 题，{opens} 开始，{closes} 截止，每人限时 {minutes} 分钟。开始时我会私聊通知每位成员；截止后把成绩和缺考名单发给您，并为缺考的人开放 {makeup} 小时补考。',
   'quiz.test.scheduled_now':
     '第{seq}场《{title}》已开始：{count} 题，{closes} 截止，每人限时 {minutes} 分钟，已私聊通知每位成员。截止后把成绩和缺考名单发给您，并为缺考的人开放 {makeup} 小时补考。',
+  'quiz.test.scheduled_group':
+    '已安排第{seq}场闭卷测试，{opens} 开始，{closes} 截止。开始时会私聊通知每位成员，请届时在私聊中作答。',
   'quiz.test.opened_group': '第{seq}场闭卷测试已开始，已私聊通知 {count} 位成员，{closes} 截止。请在私聊中作答。',
   'quiz.test.closed_group': '第{seq}场{kind}已结束：{taken} 人参加，{absent} 人未参加。成绩已发给书记。',
   'quiz.test.closed_group_makeup':
@@ -160,20 +172,25 @@ export const quiz = {
   'quiz.test.results.summary': '参加 {taken} 人，未参加 {absent} 人。',
   'quiz.test.results.makeup': '已为未参加的成员开放补考，{closes} 截止，并逐一私聊提醒。',
   'quiz.test.results.absent': '未参加',
+  'quiz.test.results.summary_makeup': '参加 {taken} 人，补考 {makeup} 人，未参加 {absent} 人。',
+  'quiz.test.results.makeup_score': '{correct}/{total}（补考）',
+  'quiz.test.status.makeup': '补考',
   'quiz.test.download': '下载成绩表（XLSX）',
   'quiz.test.file_name': '{kind}第{seq}场成绩-{title}',
   'quiz.test.export_title': '{kind} · 第{seq}场 · 成绩表',
   'quiz.test.status.taken': '已参加',
   'quiz.test.status.absent': '未参加',
-  'quiz.test.bad_verb': '不认识「{verb}」，请写 安排、列表、结果 或 导出',
+  'quiz.test.bad_verb': '不认识「{verb}」，请写 安排、列表、结果、导出、修改 或 取消',
   'quiz.test.list': '最近的测试：\n{lines}\n发送「测试 结果 场次」查看成绩。',
   'quiz.test.list_line': '第{seq}场 {kind}《{title}》 {status}，{opens} ~ {closes}，已作答 {taken}/{invited} 人',
+  'quiz.test.list_line_scheduled': '第{seq}场 {kind}《{title}》 未开始，{opens} 开始，{closes} 截止',
   'quiz.test.list_empty': '还没有安排过测试。',
   'quiz.status.scheduled': '未开始',
   'quiz.status.running': '进行中',
   'quiz.status.closed': '已结束',
+  'quiz.status.cancelled': '已取消',
   'quiz.test.bad_count': '题数要写 1 到 100 之间的整数',
-  'quiz.test.bad_time': '看不懂时间「{text}」，请写成 3-6 18:00 或 2026-03-06 18:00',
+  'quiz.test.bad_time': '看不懂时间「{text}」，请写成 明天 18:00、3-6 18:00 或 2026-03-06 18:00',
   'quiz.test.need_close': '请写上截止时间，例如：截止 3-6 18:00',
   'quiz.test.bad_minutes': '限时要写 1 到 240 之间的分钟数',
   'quiz.test.bad_makeup': '补考时长要写 0 到 336 之间的小时数（0 表示不安排补考）',
@@ -181,6 +198,23 @@ export const quiz = {
   'quiz.test.closes_in_past': '截止时间已经过去了，请写一个将来的时间。',
   'quiz.test.need_seq': '请写上测试的场次，例如：测试 结果 5',
   'quiz.test.unknown_seq': '没有第{seq}场测试。',
+  'quiz.test.sent_private': '{name}，成绩含个人分数，已私信发给您。',
+  'quiz.test.none_yet': '还没有已开始的测试，没有成绩可看。',
+  'quiz.test.already_cancelled': '第{seq}场已经取消了。',
+  'quiz.test.cancel_closed': '第{seq}场已经结束，不能取消。成绩有误的题可以用「作废 场次 题号」作废。',
+  'quiz.test.cancel_confirm_title': '取消第{seq}场{kind}？',
+  'quiz.test.cancel_confirm':
+    '《{title}》{status}，{opens} ~ {closes}。已通知 {invited} 人，{started} 人已开始作答。取消后不能恢复：成员不能再作答，已作答的不计成绩，收到过通知的成员会收到取消通知。',
+  'quiz.test.cancel_button': '确认取消',
+  'quiz.test.cancel_hint': '也可以发送「测试 取消 {seq} 确认」。',
+  'quiz.test.cancelled': '已取消第{seq}场测试，已通知 {told} 位收到过邀请的成员。',
+  'quiz.test.cancelled_member': '第{seq}场{kind}《{title}》已由书记取消，不用再作答了。',
+  'quiz.test.cancelled_group': '第{seq}场{kind}《{title}》已取消。',
+  'quiz.test.change_started': '第{seq}场已经开始，只能在开始前修改。如需停止，请发送「测试 取消 {seq}」。',
+  'quiz.test.opens_in_past': '开始时间已经过去了，请写一个将来的时间。',
+  'quiz.test.change_nothing': '请写上要改的内容：截止、开始 或 时长，例如：测试 修改 3 截止 明天 18:00',
+  'quiz.test.changed': '已修改第{seq}场《{title}》：{opens} 开始，{closes} 截止，每人限时 {minutes} 分钟。',
+  'quiz.test.bad_time_recurring': '「{text}」是重复的时间，测试只能写一个具体时间，例如 明天 18:00',
   'quiz.test.exported': '第{seq}场《{title}》的成绩表（XLSX）已生成，含全部参加和未参加的成员。',
 
   // boards
@@ -198,6 +232,7 @@ export const quiz = {
   'quiz.board.mine_none': '您{period}还没有答题记录。',
   'quiz.board.rule': '按答对题数排名；相同时答题次数少者在前，再相同时先达到者在前。',
   'quiz.board.bad_word': '不认识「{word}」',
+  'quiz.board.sent_private': '{name}，排行榜已私信发给您。书记可发送「排行榜 发布」在群里公示。',
   'quiz.star.title': '{year} 年度学习之星',
   'quiz.star.text': '🌟 **{name}**：全年答对 {correct} 题（共作答 {answered} 题）。',
   'quiz.star.none': '{year} 年还没有人答对题目，学习之星暂缺。',

@@ -307,7 +307,11 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       const parts = (rest ?? '').split('|').map((s) => s.trim());
       if (!rest || parts.length !== item.inputs!.length || parts.some((p) => !p)) {
         return answer(event, {
-          text: deps.t('dingtalk.card_command.form', { inputs: item.inputs!.join(' | '), code, n }),
+          text: deps.t('dingtalk.card_command.form', {
+            inputs: (item.inputLabels ?? item.inputs!).map((i) => `<${i}>`).join(' | '),
+            code,
+            n,
+          }),
         });
       }
       formValues = Object.fromEntries(item.inputs!.map((name, i) => [name, parts[i]]));

@@ -261,11 +261,13 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
 
   return {
     platform: 'dingtalk',
-    // 20 calls a second per API and app (DingTalk's standard edition); group
-    // robots are throttled at 20 a minute per chat, so stay below that.
+    // 20 calls a second per API and app (DingTalk's standard edition), paced
+    // as Feishu's are (19: the worker's 30 ms lateness allowance); group
+    // robots are throttled at 20 in any minute per chat, counted exactly
+    // (a bucket of 20 would let 39 through in its first minute).
     rateLimits: {
-      perApp: [{ rate: 20, perMs: 1_000, burst: 20 }],
-      perChat: [{ rate: 20, perMs: 60_000, burst: 20 }],
+      perApp: [{ rate: 19, perMs: 1_000, burst: 1 }],
+      perChat: [{ rate: 20, perMs: 60_030, sliding: true }],
     },
     maxTextLength: MAX_TEXT_LENGTH,
 

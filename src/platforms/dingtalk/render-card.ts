@@ -51,6 +51,8 @@ export interface CardActionable {
   values?: string[];
   multiple?: boolean;
   inputs?: string[];
+  /** For forms: what each input is called on the card, shown in the text command instead of its name. */
+  inputLabels?: string[];
 }
 
 function actionablesIn(elements: SectionElement[], out: CardActionable[]): void {
@@ -77,6 +79,7 @@ function actionablesIn(elements: SectionElement[], out: CardActionable[]): void 
         actionId: el.actionId,
         payload: el.payload,
         inputs: el.inputs.map((i) => i.name),
+        inputLabels: el.inputs.map((i) => i.label || i.name),
       });
     }
   }
@@ -119,7 +122,7 @@ function commandFor(hint: CommandHint, a: CardActionable): string {
   const base = `按 ${hint.code} ${a.n}`;
   if (a.kind === 'choice')
     return `${base} ${a.multiple ? (a.values ?? []).slice(0, 2).join(' ') : (a.values?.[0] ?? '')}`;
-  if (a.kind === 'form') return `${base} ${(a.inputs ?? []).map((i) => `<${i}>`).join(' | ')}`;
+  if (a.kind === 'form') return `${base} ${(a.inputLabels ?? a.inputs ?? []).map((i) => `<${i}>`).join(' | ')}`;
   return base;
 }
 

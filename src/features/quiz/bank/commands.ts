@@ -10,6 +10,7 @@ import { FORMATS, MAX_IMPORT_BYTES, type BankFormat } from './file-format.ts';
 import { renderProblems } from './problems.ts';
 import { createQuestionBank, type ImportResult } from './repository.ts';
 import { importStarterBank } from './starter-bank.ts';
+import { bankTemplateFiles } from './template.ts';
 
 const SKIP = ['跳过重复', '跳过', 'skip', 'skip-duplicates'];
 const STARTER = ['入门题库', '入门', 'starter'];
@@ -99,6 +100,20 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
     const total = await bank.count(ctx.identity.orgId);
     const lines = [t('bank.import.done', { name, imported: result.imported, total })];
     if (result.skipped.length > 0) lines.push(t('bank.import.done.skipped', { skipped: result.skipped.length }));
+    if (result.repeats.length > 0) {
+      lines.push(
+        t('bank.import.done.repeats', {
+          count: result.repeats.length,
+          lines: result.repeats
+            .slice(0, MAX_PROBLEMS_IN_CHAT)
+            .map((r) => t('bank.import.repeat_line', { line: r.line, other: r.other }))
+            .join('\n'),
+        }),
+      );
+      if (result.repeats.length > MAX_PROBLEMS_IN_CHAT) {
+        lines.push(t('bank.problem.more_repeats', { count: result.repeats.length - MAX_PROBLEMS_IN_CHAT }));
+      }
+    }
     await ctx.reply(lines.join('\n'));
   }
 
@@ -151,14 +166,31 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
       bytes,
       buttonText: t('bank.export.download', { format: format.toUpperCase() }),
     });
-    await ctx.replyCard({
+    const card: Card = {
       header: { title: t('bank.export.title'), colour: 'green' },
       elements: [
         { type: 'markdown', text: t(tag ? 'bank.export.done_tag' : 'bank.export.done', { count, tag: tag ?? '' }) },
         ...(download.link ? [download.link] : []),
         { type: 'note', text: download.note },
       ],
-    });
+    };
+    // The file holds every answer: it goes to the secretary who asked, never to a group.
+    if (ctx.event.chat.kind === 'direct') {
+      await ctx.replyCard(card);
+      return;
+    }
+    await ctx.replyPrivately({ card });
+    await ctx.reply(t('bank.export.sent_private', { name: identity.displayName }));
+  }
+
+  /** 题库 模板: the format in short, then the template as XLSX and CSV files to fill in. */
+  async function sendTemplate(ctx: CommandContext): Promise<void> {
+    const { t } = ctx;
+    const { xlsx, csv } = await bankTemplateFiles(deps.root);
+    await ctx.reply(t('bank.template'));
+    const name = t('bank.template.file_name');
+    await ctx.reply({ file: { name: `${name}.xlsx`, contentType: CONTENT_TYPES.xlsx, bytes: xlsx } });
+    await ctx.reply({ file: { name: `${name}.csv`, contentType: CONTENT_TYPES.csv, bytes: csv } });
   }
 
   const importSub = defineSubcommand({
@@ -218,7 +250,7 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
         name: 'template',
         zh: '模板',
         aliases: ['格式'],
-        run: async (ctx) => void (await ctx.reply(ctx.t('bank.template'))),
+        run: sendTemplate,
       }),
     ],
     async run(ctx) {

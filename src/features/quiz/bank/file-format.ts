@@ -41,6 +41,8 @@ export interface ImportPlan {
   format: BankFormat;
   drafts: DraftWithLine[];
   problems: ImportProblem[];
+  /** Rows repeating an earlier row, left out because duplicates are skipped (the first is kept). */
+  repeats: { line: number; other: number }[];
 }
 
 /**
@@ -48,7 +50,11 @@ export interface ImportPlan {
  * collected (not just the first), and rows repeating an earlier row are
  * reported. The caller imports only when `problems` is empty.
  */
-export async function readBankFile(name: string, bytes: Buffer): Promise<ImportPlan | { problems: ImportProblem[] }> {
+export async function readBankFile(
+  name: string,
+  bytes: Buffer,
+  opts: { skipDuplicates?: boolean } = {},
+): Promise<ImportPlan | { problems: ImportProblem[] }> {
   const format = detectFormat(name, bytes);
   if (!format) return { problems: [{ key: 'bank.file.unknown_format', params: { name: name.slice(0, 80) } }] };
   if (bytes.length > MAX_IMPORT_BYTES) {
@@ -64,6 +70,7 @@ export async function readBankFile(name: string, bytes: Buffer): Promise<ImportP
     return { problems: [{ key: 'bank.file.too_many_rows', params: { max: LIMITS.rows } }] };
   }
   const drafts: DraftWithLine[] = [];
+  const repeats: ImportPlan['repeats'] = [];
   const firstLine = new Map<string, number>();
   for (const raw of parsed.questions) {
     const v = validateQuestion(raw);
@@ -73,6 +80,10 @@ export async function readBankFile(name: string, bytes: Buffer): Promise<ImportP
     }
     const fp = fingerprint(v.draft);
     const other = firstLine.get(fp);
+    if (other !== undefined && opts.skipDuplicates) {
+      repeats.push({ line: raw.line, other });
+      continue;
+    }
     if (other !== undefined) {
       problems.push({ line: raw.line, key: 'bank.row.duplicate_in_file', params: { other } });
       continue;
@@ -80,7 +91,7 @@ export async function readBankFile(name: string, bytes: Buffer): Promise<ImportP
     firstLine.set(fp, raw.line);
     drafts.push({ line: raw.line, draft: v.draft, fingerprint: fp });
   }
-  return { format, drafts, problems: sortProblems(problems) };
+  return { format, drafts, problems: sortProblems(problems), repeats };
 }
 
 /** Writes questions in a format that `readBankFile` reads back to the same questions. */
@@ -105,7 +116,7 @@ export async function writeBankFile(
               ? '对'
               : '错'
             : d.type === 'fill'
-              ? d.answer.join('|')
+              ? d.answer.join('；') // blanks by ；, a blank's accepted answers already joined by |
               : d.answer.join('');
         case 'explanation':
           return d.explanation;

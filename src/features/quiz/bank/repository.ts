@@ -4,13 +4,7 @@ import { newId } from '../../../lib/ids.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import { readBankFile, writeBankFile, type BankFormat, type DraftWithLine } from './file-format.ts';
 import type { ImportProblem } from './problems.ts';
-import {
-  decodeQuestion,
-  questionAnswerColumn,
-  questionOptionsColumn,
-  type BankQuestion,
-  type QuestionType,
-} from './types.ts';
+import { decodeQuestion, encodeAnswer, questionOptionsColumn, type BankQuestion, type QuestionType } from './types.ts';
 
 export interface ImportOptions {
   /** Leave out questions the bank already has instead of refusing the file. */
@@ -18,7 +12,15 @@ export interface ImportOptions {
 }
 
 export type ImportResult =
-  { ok: true; imported: number; skipped: { line: number; stem: string }[] } | { ok: false; problems: ImportProblem[] };
+  | {
+      ok: true;
+      imported: number;
+      /** Questions the bank already had, left out (skipExisting). */
+      skipped: { line: number; stem: string }[];
+      /** Rows repeating an earlier row of the same file, left out (skipExisting); the first is kept. */
+      repeats: { line: number; other: number }[];
+    }
+  | { ok: false; problems: ImportProblem[] };
 
 export interface BankStats {
   total: number;
@@ -41,6 +43,8 @@ export interface QuestionBank {
   stats(orgId: string): Promise<BankStats>;
   list(orgId: string, filter?: { tag?: string; includeRetired?: boolean }): Promise<BankQuestion[]>;
   count(orgId: string): Promise<number>;
+  /** Renames a source on every question of an organisation that has it; returns how many changed. */
+  renameSource(orgId: string, from: string, to: string): Promise<number>;
 }
 
 /** SQLite allows 32,766 bound parameters; stay far below for IN lists. */
@@ -98,7 +102,7 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
                 type: d.draft.type,
                 stem: d.draft.stem,
                 options: questionOptionsColumn.stringify(d.draft.options),
-                answer: questionAnswerColumn.stringify(d.draft.answer),
+                answer: encodeAnswer(d.draft.type, d.draft.answer),
                 explanation: d.draft.explanation,
                 difficulty: d.draft.difficulty,
                 source: d.draft.source,
@@ -108,7 +112,7 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
           }
           const tags = rows.flatMap(({ id, d }) => d.draft.tags.map((tag) => ({ questionId: id, orgId, tag })));
           for (const part of chunks(tags)) await tx.questionTag.createMany({ data: part });
-          return { ok: true as const, imported: rows.length, skipped };
+          return { ok: true as const, imported: rows.length, skipped, repeats: [] };
         },
         { timeout: 120_000, maxWait: 30_000 },
       );
@@ -122,10 +126,11 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
   const bank: QuestionBank = {
     importDrafts,
     async importFile(orgId, file, opts) {
-      const plan = await readBankFile(file.name, file.bytes);
+      const plan = await readBankFile(file.name, file.bytes, { skipDuplicates: opts?.skipExisting });
       if (!('drafts' in plan)) return { ok: false, problems: plan.problems };
       if (plan.problems.length > 0) return { ok: false, problems: plan.problems, format: plan.format };
-      return { ...(await importDrafts(orgId, plan.drafts, opts)), format: plan.format };
+      const result = await importDrafts(orgId, plan.drafts, opts);
+      return result.ok ? { ...result, repeats: plan.repeats, format: plan.format } : { ...result, format: plan.format };
     },
     async exportFile(orgId, format, filter = {}) {
       const [org, questions] = await Promise.all([
@@ -171,6 +176,10 @@ export function createQuestionBank(deps: { db: Db; clock: Clock }): QuestionBank
       return rows.map(decodeQuestion);
     },
     count: (orgId) => db.question.count({ where: { orgId, status: 'active' } }),
+    async renameSource(orgId, from, to) {
+      const { count } = await db.question.updateMany({ where: { orgId, source: from }, data: { source: to } });
+      return count;
+    },
   };
   return bank;
 }

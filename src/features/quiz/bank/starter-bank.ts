@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { ImportResult, QuestionBank } from './repository.ts';
 
 /**
@@ -23,12 +24,19 @@ export function readStarterBank(root: string): Buffer {
   return readFileSync(starterBankPath(root));
 }
 
+/** The starter bank's `documents`: each source name and the seed file it stands for. */
+const documentsSchema = z.object({ documents: z.record(z.string(), z.string()).default({}) });
+
 /**
  * Imports the starter bank into an organisation, leaving out questions it
  * already has, so it is safe on every start and after a partial import.
+ * Questions imported when sources were seed file paths get the names.
  */
 export async function importStarterBank(bank: QuestionBank, orgId: string, root: string): Promise<ImportResult> {
-  return bank.importFile(orgId, { name: STARTER_BANK_NAME, bytes: readStarterBank(root) }, { skipExisting: true });
+  const bytes = readStarterBank(root);
+  const { documents } = documentsSchema.parse(JSON.parse(bytes.toString('utf8')));
+  for (const [name, file] of Object.entries(documents)) await bank.renameSource(orgId, file, name);
+  return bank.importFile(orgId, { name: STARTER_BANK_NAME, bytes }, { skipExisting: true });
 }
 
 /** For start-up: a broken shipped bank is a bug, so it stops start-up loudly. */

@@ -19,7 +19,44 @@ export type QuestionOption = z.infer<typeof questionOptionSchema>;
 
 /** Question.options and Question.answer, as the bank writes them. */
 export const questionOptionsColumn = jsonColumn(z.array(questionOptionSchema), 'Question.options');
-export const questionAnswerColumn = jsonColumn(z.array(z.string()), 'Question.answer');
+/**
+ * Question.answer: option keys or ["true"]/["false"]; for fill-in, the
+ * blanks, each a list of accepted answers (`[["全面的"],["系统的"]]`). Rows
+ * written before fill-ins had several blanks hold one flat list of accepted
+ * answers (`["两","2"]`): one blank.
+ */
+export const questionAnswerColumn = jsonColumn(
+  z.union([z.array(z.string()), z.array(z.array(z.string()).min(1))]),
+  'Question.answer',
+);
+
+/**
+ * In memory a fill-in answer is one string per blank, its accepted answers
+ * joined by `|` (the separator the bank files use, so no accepted answer
+ * contains it): `["全面的|全面", "系统的"]`.
+ */
+export const ALTERNATIVES_JOIN = '|';
+
+/** A fill-in answer's blanks, each with its accepted answers. */
+export function fillBlanks(answer: readonly string[]): string[][] {
+  return answer.map((blank) => blank.split(ALTERNATIVES_JOIN));
+}
+
+/** The answer column's text for a question's answer (see questionAnswerColumn). */
+export function encodeAnswer(type: string, answer: string[]): string {
+  return questionAnswerColumn.stringify(type === 'fill' ? fillBlanks(answer) : answer);
+}
+
+/** The answer as the bank and play use it, from the column's text. */
+export function decodeAnswer(type: string, text: string): string[] {
+  const value = questionAnswerColumn.parse(text);
+  if (value.length > 0 && Array.isArray(value[0])) {
+    return (value as string[][]).map((alternatives) => alternatives.join(ALTERNATIVES_JOIN));
+  }
+  const flat = value as string[];
+  // An older fill-in row: one blank, these are its accepted answers.
+  return type === 'fill' && flat.length > 0 ? [flat.join(ALTERNATIVES_JOIN)] : flat;
+}
 
 export interface QuestionDraft {
   type: QuestionType;
@@ -28,7 +65,8 @@ export interface QuestionDraft {
   options: QuestionOption[];
   /**
    * Option keys (sorted) for choice questions, ["true"] or ["false"] for
-   * truefalse, accepted answers as written for fill.
+   * truefalse; for fill, one string per blank with its accepted answers as
+   * written, joined by `|` (see fillBlanks).
    */
   answer: string[];
   explanation: string;
@@ -54,6 +92,8 @@ export const LIMITS = {
   tag: 30,
   tags: 10,
   answers: 20,
+  /** Blanks in one fill-in question. */
+  blanks: 10,
   /** Rows in one import; a bigger bank is imported in parts. */
   rows: 20_000,
 } as const;
@@ -82,7 +122,7 @@ export function decodeQuestion(row: QuestionRow): BankQuestion {
     type: row.type as QuestionType,
     stem: row.stem,
     options: questionOptionsColumn.parse(row.options),
-    answer: questionAnswerColumn.parse(row.answer),
+    answer: decodeAnswer(row.type, row.answer),
     explanation: row.explanation,
     tags: (row.tags ?? []).map((t) => t.tag).sort((a, b) => a.localeCompare(b, 'zh-CN')),
     difficulty: row.difficulty,

@@ -1,7 +1,14 @@
 import { parseTrueFalse } from './answer-check.ts';
 import { normalizeAnswer, normalizeForFingerprint, tidyText } from './normalize.ts';
 import type { ImportProblem } from './problems.ts';
-import { LIMITS, OPTION_KEYS, type QuestionDraft, type QuestionOption, type QuestionType } from './types.ts';
+import {
+  ALTERNATIVES_JOIN,
+  LIMITS,
+  OPTION_KEYS,
+  type QuestionDraft,
+  type QuestionOption,
+  type QuestionType,
+} from './types.ts';
 
 /**
  * One question as read from a file, before validation: cells as text (CSV,
@@ -90,6 +97,35 @@ function asText(value: unknown): string | null {
 }
 
 const LIST_SEPARATORS = /[,，、;；|｜\n]+/;
+
+/** Fill-in answers: blanks are separated by ； or ; (or a line break), a blank's accepted answers by |, ｜ or ／. */
+export const BLANK_SEPARATORS = /[;；\n]+/;
+export const ALTERNATIVE_SEPARATORS = /[|｜／]+/;
+
+/**
+ * A fill-in answer cell as blanks of accepted answers (not yet checked).
+ * Text: `全面的；系统的` is two blanks, `两|2` one blank with two answers.
+ * JSON: a list of strings is one blank's accepted answers (as before
+ * blanks existed); a list of lists is one list per blank.
+ */
+function fillAnswerCells(value: unknown, text: string): string[][] {
+  const split = (t: string) =>
+    t
+      .split(ALTERNATIVE_SEPARATORS)
+      .map((x) => x.trim())
+      .filter(Boolean);
+  let blanks: string[][];
+  if (Array.isArray(value) && value.some((v) => Array.isArray(v))) {
+    blanks = value.map((blank) =>
+      (Array.isArray(blank) ? blank : [blank]).flatMap((a: unknown) => split(asText(a) ?? '')),
+    );
+  } else if (Array.isArray(value)) {
+    blanks = [value.flatMap((a: unknown) => split(asText(a) ?? ''))];
+  } else {
+    blanks = text.split(BLANK_SEPARATORS).map(split);
+  }
+  return blanks.filter((b) => b.length > 0);
+}
 
 export function validateQuestion(raw: RawQuestion): Validated {
   const problems: ImportProblem[] = [];
@@ -197,23 +233,28 @@ export function validateQuestion(raw: RawQuestion): Validated {
     finalOptions = [];
   } else if (type === 'fill') {
     if (options.length > 0) problem('bank.row.options_not_allowed', { type: '填空题' });
-    const list = Array.isArray(answerValue) ? answerValue.map((a) => asText(a) ?? '') : answerText.split(/[|｜;；\n]+/);
-    const accepted: string[] = [];
-    const seen = new Set<string>();
-    for (const a of list.map((x) => x.trim()).filter(Boolean)) {
-      const n = normalizeAnswer(a);
-      if (n === '') {
-        problem('bank.row.fill_empty_answer', { value: a.slice(0, 20) });
-        continue;
+    const blanks = fillAnswerCells(answerValue, answerText);
+    if (blanks.length === 0) problem('bank.row.answer_missing');
+    if (blanks.length > LIMITS.blanks) problem('bank.row.too_many', { field: '空', max: LIMITS.blanks });
+    let count = 0;
+    for (const cells of blanks) {
+      const accepted: string[] = [];
+      const seen = new Set<string>();
+      for (const a of cells) {
+        const n = normalizeAnswer(a);
+        if (n === '') {
+          problem('bank.row.fill_empty_answer', { value: a.slice(0, 20) });
+          continue;
+        }
+        if (seen.has(n)) continue;
+        seen.add(n);
+        limit(a, '答案', LIMITS.option);
+        accepted.push(a);
       }
-      if (seen.has(n)) continue;
-      seen.add(n);
-      limit(a, '答案', LIMITS.option);
-      accepted.push(a);
+      count += accepted.length;
+      if (accepted.length > 0) answer.push(accepted.join(ALTERNATIVES_JOIN));
     }
-    if (list.every((x) => x.trim() === '')) problem('bank.row.answer_missing');
-    if (accepted.length > LIMITS.answers) problem('bank.row.too_many', { field: '参考答案', max: LIMITS.answers });
-    answer = accepted;
+    if (count > LIMITS.answers) problem('bank.row.too_many', { field: '参考答案', max: LIMITS.answers });
     finalOptions = [];
   }
 

@@ -79,7 +79,13 @@ export function rankCommand({ boards }: QuizParts) {
         publish,
         last,
       });
-      await ctx.replyCard(card);
+      // Everyone's scores reach a group only when a secretary publishes them (公示) on purpose.
+      if (publish || ctx.event.chat.kind === 'direct') {
+        await ctx.replyCard(card);
+        return;
+      }
+      await ctx.replyPrivately({ card });
+      await ctx.reply(ctx.t('quiz.board.sent_private', { name: ctx.identity.displayName }));
     },
   });
 }

@@ -1,60 +1,16 @@
 import { z } from 'zod';
-import { normalizeName } from '../../../bot/command-parser.ts';
 import { defineCommand, defineSubcommand } from '../../../bot/commands.ts';
-import type { CommandContext } from '../../../bot/context.ts';
-import { UserError } from '../../../bot/errors.ts';
-import { formatLocal, parseLocalDateTime } from '../time.ts';
-import { usage, wordsOf, type QuizParts } from './parts.ts';
-
-type Keyword = 'open' | 'close' | 'minutes' | 'makeup' | 'title';
-// The keywords of `测试 安排`, each followed by its value (input grammar).
-const KEYWORDS: Record<string, Keyword> = {
-  open: 'open',
-  开始: 'open',
-  close: 'close',
-  截止: 'close',
-  结束: 'close',
-  minutes: 'minutes',
-  限时: 'minutes',
-  makeup: 'makeup',
-  补考: 'makeup',
-  title: 'title',
-  标题: 'title',
-};
+import { formatLocal, localParts } from '../time.ts';
+import { usage, type QuizParts } from './parts.ts';
+import { testChangeSubcommands } from './test-manage.ts';
+import { parseTestTime, parseWholeNumber, splitKeywords } from './test-words.ts';
 
 const rest = { positionals: ['...rest'], args: z.object({ rest: z.string().optional() }) };
 
-/** 测试: schedule a closed-book test, list the recent ones, see or export a test's results. */
-export function testCommand({ deps, exams }: QuizParts) {
+/** 测试: schedule a closed-book test, list the recent ones; see, export, change or cancel one (test-manage.ts). */
+export function testCommand(parts: QuizParts) {
+  const { deps, exams } = parts;
   const { db, clock } = deps;
-
-  async function results(ctx: CommandContext, words: string | undefined, exportOnly: boolean) {
-    const tokens = wordsOf(words);
-    const seq = Number((tokens[0] ?? '').replace(/^第|场$/g, ''));
-    if (!Number.isInteger(seq) || seq < 1 || tokens.length !== 1)
-      throw usage(ctx, ctx.t('quiz.test.need_seq'), 'cmd.test.usage');
-    const round = await exams.findBySeq(ctx.identity.orgId, seq);
-    if (round.orgId !== ctx.identity.orgId) throw new UserError('quiz.test.unknown_seq', { seq });
-    const tz = ctx.identity.timezone;
-    // The sheet goes where the secretary asked, so the link must work on this platform.
-    const download = await exams.resultsDownload(db, round, tz, ctx.platform);
-    if (exportOnly) await ctx.replyCard(exams.exportCard(round, download));
-    else await ctx.replyCard(await exams.resultsCard(db, round, tz, null, download));
-  }
-
-  const resultsSub = defineSubcommand({
-    name: 'results',
-    zh: '结果',
-    aliases: ['result', '成绩'],
-    ...rest,
-    run: (ctx, args) => results(ctx, args.rest, false),
-  });
-  const exportSub = defineSubcommand({
-    name: 'export',
-    zh: '导出',
-    ...rest,
-    run: (ctx, args) => results(ctx, args.rest, true),
-  });
 
   const list = defineSubcommand({
     name: 'list',
@@ -78,6 +34,16 @@ export function testCommand({ deps, exams }: QuizParts) {
             db.quizInvite.count({ where: { roundId: r.id } }),
             db.quizAttempt.count({ where: { roundId: r.id } }),
           ]);
+          // Before it opens nobody is invited yet: "已作答 0/0 人" would say nothing.
+          if (r.status === 'scheduled') {
+            return ctx.t('quiz.test.list_line_scheduled', {
+              seq: r.seq,
+              kind: ctx.t(r.kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title'),
+              title: r.title,
+              opens: formatLocal(r.opensAt, tz),
+              closes: r.closesAt ? formatLocal(r.closesAt, tz) : '-',
+            });
+          }
           return ctx.t('quiz.test.list_line', {
             seq: r.seq,
             kind: ctx.t(r.kind === 'makeup' ? 'quiz.makeup.title' : 'quiz.test.title'),
@@ -102,17 +68,7 @@ export function testCommand({ deps, exams }: QuizParts) {
     async run(ctx, args) {
       const tz = ctx.identity.timezone;
       const bad = (problem: string) => usage(ctx, problem, 'cmd.test.usage');
-      const values: Partial<Record<Keyword, string[]>> = {};
-      const free: string[] = [];
-      let current: Keyword | null = null;
-      for (const token of wordsOf(args.rest)) {
-        const key = KEYWORDS[normalizeName(token)];
-        if (key) {
-          current = key;
-          values[key] = [];
-        } else if (current) values[current]!.push(token);
-        else free.push(token);
-      }
+      const { free, values } = splitKeywords(args.rest);
       const count = Number((free[0] ?? '').normalize('NFKC').replace(/(题|道)$/, ''));
       if (!Number.isInteger(count) || count < 1 || count > 100) throw bad(ctx.t('quiz.test.bad_count'));
       if (free.length > 2) throw bad(ctx.t('quiz.contest.extra', { token: free.slice(2).join(' ') }));
@@ -121,17 +77,25 @@ export function testCommand({ deps, exams }: QuizParts) {
       const when = (key: 'open' | 'close'): Date | null => {
         const text = values[key]?.join(' ');
         if (text === undefined) return null;
-        const at = parseLocalDateTime(text, now, tz);
-        if (!at) throw bad(ctx.t('quiz.test.bad_time', { text: text || ctx.t('quiz.test.empty_time') }));
-        return at;
+        return parseTestTime(
+          ctx,
+          text,
+          now,
+          tz,
+          key === 'open' ? 'quiz.test.opens_in_past' : 'quiz.test.closes_in_past',
+        );
       };
       const opensAt = when('open') ?? now;
       const closesAt = when('close');
+      // A title that says something ("3月2日学习测试"), not the kind again ("闭卷测试《闭卷测试》").
+      const dayOf = (at: Date) => {
+        const p = localParts(at, tz);
+        return `${p.month}月${p.day}日`;
+      };
       if (!closesAt) throw bad(ctx.t('quiz.test.need_close'));
       const num = (key: 'minutes' | 'makeup', dflt: number, min: number, max: number) => {
-        const text = values[key]?.join('');
-        if (text === undefined) return dflt;
-        const n = Number(text.normalize('NFKC').replace(/(分钟|分|小时|时|h|min)$/i, ''));
+        const n = parseWholeNumber(values[key]?.join(''));
+        if (n === undefined) return dflt;
         if (!Number.isInteger(n) || n < min || n > max)
           throw bad(ctx.t(key === 'minutes' ? 'quiz.test.bad_minutes' : 'quiz.test.bad_makeup'));
         return n;
@@ -140,7 +104,9 @@ export function testCommand({ deps, exams }: QuizParts) {
       const makeupHours = num('makeup', 48, 0, 24 * 14);
       const title =
         values.title?.join(' ') ||
-        (tag ? ctx.t('quiz.test.default_title_tag', { tag }) : ctx.t('quiz.test.default_title'));
+        (tag
+          ? ctx.t('quiz.test.default_title_tag', { tag })
+          : ctx.t('quiz.test.default_title', { date: dayOf(opensAt) }));
       const { seq, opensNow } = await exams.schedule({
         orgId: ctx.identity.orgId,
         tz,
@@ -155,17 +121,31 @@ export function testCommand({ deps, exams }: QuizParts) {
         minutes,
         makeupHours,
       });
-      await ctx.reply(
-        ctx.t(opensNow ? 'quiz.test.scheduled_now' : 'quiz.test.scheduled', {
-          seq,
-          title,
-          count,
-          opens: formatLocal(opensAt, tz),
-          closes: formatLocal(closesAt, tz),
-          minutes,
-          makeup: makeupHours,
-        }),
-      );
+      const details = ctx.t(opensNow ? 'quiz.test.scheduled_now' : 'quiz.test.scheduled', {
+        seq,
+        title,
+        count,
+        opens: formatLocal(opensAt, tz),
+        closes: formatLocal(closesAt, tz),
+        minutes,
+        makeup: makeupHours,
+      });
+      if (ctx.event.chat.kind !== 'group') {
+        await ctx.reply(details);
+        return;
+      }
+      // The details ("results go to you") are the secretary's; the group gets one announcement:
+      // the opening notice (sent as the test opens) or, for a later start, when it will open.
+      await ctx.replyPrivately(details);
+      if (!opensNow) {
+        await ctx.reply(
+          ctx.t('quiz.test.scheduled_group', {
+            seq,
+            opens: formatLocal(opensAt, tz),
+            closes: formatLocal(closesAt, tz),
+          }),
+        );
+      }
     },
   });
 
@@ -177,7 +157,7 @@ export function testCommand({ deps, exams }: QuizParts) {
     usageKey: 'cmd.test.usage',
     scope: 'any',
     role: 'secretary',
-    subcommands: [schedule, list, resultsSub, exportSub],
+    subcommands: [schedule, list, ...testChangeSubcommands(parts)],
     // No known sub-word: say which one was not understood.
     positionals: ['verb', '...rest'],
     args: z.object({ verb: z.string({ message: 'quiz.usage.test_verb_required' }), rest: z.string().optional() }),

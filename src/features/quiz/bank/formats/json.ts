@@ -1,7 +1,7 @@
 import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { fieldOf, normalizeHeader } from '../columns.ts';
 import type { ImportProblem } from '../problems.ts';
-import { OPTION_KEYS, type QuestionDraft } from '../types.ts';
+import { fillBlanks, OPTION_KEYS, type QuestionDraft } from '../types.ts';
 import type { RawQuestion } from '../validate.ts';
 import type { ParsedFile } from './table.ts';
 
@@ -143,7 +143,15 @@ export function writeJson(drafts: QuestionDraft[], meta: { exportedAt: Date; org
       type: d.type,
       stem: d.stem,
       ...(d.options.length > 0 ? { options: d.options } : {}),
-      answer: d.type === 'truefalse' ? d.answer[0] === 'true' : d.answer,
+      answer:
+        d.type === 'truefalse'
+          ? d.answer[0] === 'true'
+          : d.type === 'fill'
+            ? // One blank: its accepted answers, as before blanks existed; several: one list per blank.
+              d.answer.length === 1
+              ? fillBlanks(d.answer)[0]
+              : fillBlanks(d.answer)
+            : d.answer,
       explanation: d.explanation,
       tags: d.tags,
       difficulty: d.difficulty,
