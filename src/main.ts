@@ -310,6 +310,16 @@ export async function createShuxiang(
     async () => (await depth()).oldestPendingAgeSeconds,
   );
   metrics.gauge('shuxiang_outbox_dead', 'Outbound messages given up after retries', async () => (await depth()).dead);
+  metrics.gauge(
+    'shuxiang_inbox_pending',
+    'Inbound messages recorded but not yet processed',
+    async () => await db.prisma.inboxMessage.count({ where: { processedAt: null } }),
+  );
+  metrics.gauge(
+    'shuxiang_inbox_recovered',
+    'Inbound messages this instance picked up after another run left them',
+    () => inbox.stats().recovered,
+  );
   metrics.gauge('shuxiang_outbox_sent', 'Messages sent by this instance', () => worker.stats().sent);
   metrics.gauge('shuxiang_outbox_retried', 'Delivery retries by this instance', () => worker.stats().retried);
   metrics.gauge('shuxiang_outbox_failed', 'Messages dead-lettered by this instance', () => worker.stats().failed);
