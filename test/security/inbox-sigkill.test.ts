@@ -204,12 +204,16 @@ describe.each(providers)('inbox on $name: SIGKILL in the middle of a burst of ty
           const user = userOf.get(a.memberId)!;
           answers.set(user, (answers.get(user) ?? 0) + 1);
         }
-        const replies = (await db.prisma.outboxMessage.findMany({ select: { body: true } }))
-          .slice(0)
-          .map((r) => (JSON.parse(r.body) as { text?: string }).text ?? '');
+        const replies = (
+          await db.prisma.outboxMessage.findMany({ select: { body: true, targetKind: true, targetId: true } })
+        ).map((r) => ({ ...r, text: (JSON.parse(r.body) as { text?: string }).text ?? '' }));
+        // A typed answer is acknowledged privately (nothing others could copy); 我是谁 names the member.
         const repliesTo = (s: Sent) =>
-          replies.filter((t) => (s.kind === 'answer' ? t.startsWith(`@${s.nick} `) : t.startsWith(`${s.nick}，您好`)))
-            .length;
+          replies.filter((r) =>
+            s.kind === 'answer'
+              ? r.targetKind === 'user' && r.targetId === s.userId && r.text.includes('已记录您的答案')
+              : r.text.startsWith(`${s.nick}，您好`),
+          ).length;
 
         const problems: string[] = [];
         for (const s of sent) {
