@@ -374,9 +374,10 @@ export async function createShuxiang(
       feishu?.start().catch((err: unknown) => log.error({ err }, 'Feishu adapter failed to start'));
     },
     async stop() {
+      // First, so that messages still waiting their turn are left to the next start, not drained.
+      await inbox.stop();
       await dingtalk?.stop();
       await feishu?.stop();
-      await inbox.stop();
       await scheduler.stop();
       await bot.stop();
       await worker.stop();

@@ -185,11 +185,17 @@ export function createInbox(deps: {
     stats.processed++;
   }
 
+  let stopped = false;
   // Processing slots: at most opts.concurrency handlers run at once, the others wait in order.
   let busy = 0;
   const waiting: (() => void)[] = [];
   async function inTurn(work: () => Promise<void>): Promise<void> {
     if (busy >= opts.concurrency) await new Promise<void>((r) => waiting.push(r));
+    if (stopped) {
+      // Shutting down: the row is recorded and leased, a restart or another instance takes it.
+      waiting.shift()?.();
+      return;
+    }
     busy++;
     try {
       await work();
@@ -208,7 +214,6 @@ export function createInbox(deps: {
 
   let running = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
   // SQLite has one process: rows received before this one started were left by a
   // crashed run and are taken over at once. On PostgreSQL another instance may be
   // working on them; they wait for their lease.
