@@ -223,7 +223,7 @@ function buildCallbacks(n: number): Built[] {
   const sealer = createValueSealer(APP_SECRET);
   // The size and shape of a daily-practice button value.
   const payload = { v: 1, r: randomBytes(12).toString('hex'), p: 7, c: 'B' };
-  const value = { a: 'quiz.answer', p: payload, s: sealer.seal('quiz.answer', payload) };
+  const value = { a: 'quiz.answer', p: payload, s: sealer.seal('quiz.answer', payload, `chat:${CHAT}`) };
   const ts = String(Math.floor(Date.now() / 1000));
   const out: Built[] = [];
   for (let i = 0; i < n; i++) {

@@ -97,7 +97,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (typeof opened === 'number') return opened;
   const { db, messages } = opened;
   try {
-    const bank = createQuestionBank({ db: db.prisma, clock: createSystemClock() });
+    const bank = createQuestionBank({ db: db.prisma, clock: createSystemClock(), provider: db.provider });
 
     if (area === 'orgs') {
       const orgs = await listOrgs(db);

@@ -68,6 +68,13 @@ export const configSchema = z.object({
    * sandbox is on next to a real platform (exposed in production), unlimited in a local demo.
    */
   SHUXIANG_SANDBOX_RATE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).optional()),
+  /**
+   * MiB of files (exports, results) one sandbox organisation keeps; a new file deletes its oldest
+   * beyond that. Default: 20 when the sandbox is on next to a real platform, unlimited in a local demo.
+   */
+  SHUXIANG_SANDBOX_FILES_MB: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).optional()),
+  /** How many files one sandbox organisation keeps (same rule). Default: 20 next to a real platform. */
+  SHUXIANG_SANDBOX_FILES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).optional()),
   /** A bearer token /metrics requires; unset, /metrics is open (put it behind the firewall). */
   SHUXIANG_METRICS_TOKEN: optionalString,
   SHUXIANG_DEMO_SEED: z.enum(['on', 'off']).default('on'),
@@ -117,7 +124,14 @@ export interface Config {
   admins: { platform: string; userId: string }[];
   /** Base of absolute download links (no trailing slash); undefined means relative links. */
   publicUrl?: string;
-  sandbox: { enabled: boolean; demoSeed: boolean; demoQuestions: boolean; ratePerMinute?: number };
+  sandbox: {
+    enabled: boolean;
+    demoSeed: boolean;
+    demoQuestions: boolean;
+    ratePerMinute?: number;
+    /** What one sandbox organisation may keep in the file store; unset, no cap. */
+    files?: { bytes: number; count: number };
+  };
   /** Bearer token for GET /metrics, when set. */
   metricsToken?: string;
   /** The largest file the file store accepts, in bytes (SHUXIANG_MAX_FILE_MB). */
@@ -205,6 +219,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandbox: {
       enabled: (e.SHUXIANG_SANDBOX ?? (anyPlatform ? 'off' : 'on')) === 'on',
       ratePerMinute: e.SHUXIANG_SANDBOX_RATE ?? (anyPlatform ? 120 : undefined),
+      ...(e.SHUXIANG_SANDBOX_FILES_MB !== undefined || e.SHUXIANG_SANDBOX_FILES !== undefined || anyPlatform
+        ? {
+            files: {
+              bytes: (e.SHUXIANG_SANDBOX_FILES_MB ?? (anyPlatform ? 20 : 100_000)) * 1024 * 1024,
+              count: e.SHUXIANG_SANDBOX_FILES ?? (anyPlatform ? 20 : 100_000),
+            },
+          }
+        : {}),
       demoSeed: e.SHUXIANG_DEMO_SEED === 'on',
       demoQuestions: e.SHUXIANG_DEMO_QUESTIONS === 'on',
     },

@@ -18,7 +18,9 @@ import { createQuizBankFeature } from './features/quiz/bank/commands.ts';
 import { createQuestionBank } from './features/quiz/bank/repository.ts';
 import { seedStarterBank } from './features/quiz/bank/starter-bank.ts';
 import { createQuizFeature } from './features/quiz/index.ts';
+import { createReadingClubFeature } from './features/reading-club/index.ts';
 import { createQuotaFeature } from './features/quota/commands.ts';
+import { createSupervisionFeature } from './features/supervision/index.ts';
 import { createCalendarFeature } from './features/calendar/commands.ts';
 import { nextOccurrence, ruleSchema } from './features/calendar/recurrence.ts';
 import { createDeadLetterNotice, createSchedulerReports } from './features/calendar/reports.ts';
@@ -52,6 +54,8 @@ export const FEATURES: FeatureFactory[] = [
   createQuizBankFeature,
   createQuizFeature,
   createQuotaFeature,
+  createSupervisionFeature,
+  createReadingClubFeature,
 ];
 
 /** The repository root, where prisma/ and cards/ live. */
@@ -135,15 +139,36 @@ export async function createShuxiang(
     listChatMembers: (platform, chatId) => platformDirectories.get(platform)?.listChatMembers(chatId),
     clock,
     log,
+    provider: db.provider,
   });
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
   // file messages from here where a platform takes them.
+  const sandboxFiles = config.sandbox.enabled ? config.sandbox.files : undefined;
+  const sandboxOrgs = new Set<string>();
   const files = createFileStore({
     db: db.prisma,
     clock,
     publicUrl: config.publicUrl,
     maxBytes: config.maxFileBytes,
+    // The sandbox's organisations keep a bounded set of files (docs/security.md).
+    ...(sandboxFiles
+      ? {
+          quota: {
+            bytes: sandboxFiles.bytes,
+            files: sandboxFiles.count,
+            async appliesTo(orgId, tx) {
+              if (sandboxOrgs.has(orgId)) return true;
+              const link = await tx.tenantLink.findFirst({
+                where: { orgId, platform: 'sandbox' },
+                select: { orgId: true },
+              });
+              if (link) sandboxOrgs.add(orgId);
+              return link !== null;
+            },
+          },
+        }
+      : {}),
   });
   const send = createSendHub({
     db: db.prisma,
@@ -198,7 +223,7 @@ export async function createShuxiang(
   });
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
-  const questionBank = createQuestionBank({ db: db.prisma, clock });
+  const questionBank = createQuestionBank({ db: db.prisma, clock, provider: db.provider });
   const usage = createPlatformUsage();
   const featureDeps: FeatureDeps = {
     ...services,

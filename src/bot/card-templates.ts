@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsone from 'json-e';
-import { cardSchema, type Card } from '../platforms/types.ts';
+import { memberText, stripMarks } from '../platforms/text.ts';
+import { cardElementSchema, cardSchema, type Card } from '../platforms/types.ts';
 
 /**
  * Card templates live in cards/*.json as data, so an organisation can change
@@ -28,8 +29,47 @@ export class CardTemplateError extends Error {
   }
 }
 
+/**
+ * The template is the markup; its context is text. Every string in the
+ * context is marked as member text (platforms/text.ts) before json-e
+ * substitutes it, so a name or a stem spliced into `**${x.name}**` is shown
+ * literally by every renderer, and a template cannot forget to escape.
+ * Card elements passed in whole (answer controls built by a feature) are
+ * taken as built: features compose those like any card.
+ */
+const ELEMENT_TYPES = new Set<string>(cardElementSchema.options.map((o) => o.shape.type.value));
+
+function markContext(value: unknown): unknown {
+  if (typeof value === 'string') return memberText(value);
+  if (Array.isArray(value)) return value.map(markContext);
+  if (value && typeof value === 'object') {
+    const type = (value as { type?: unknown }).type;
+    if (typeof type === 'string' && ELEMENT_TYPES.has(type)) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markContext(v)]));
+  }
+  return value;
+}
+
+/**
+ * Marks stay only where a renderer reads markup (markdown and note texts);
+ * everywhere else (titles, colours, fields, tables) they are dropped, and
+ * renderers treat those strings as plain text.
+ */
+function settleMarks(value: unknown, key?: string, parentType?: string): unknown {
+  if (typeof value === 'string') {
+    return key === 'text' && (parentType === 'markdown' || parentType === 'note') ? value : stripMarks(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => settleMarks(v));
+  if (value && typeof value === 'object') {
+    const rawType = (value as { type?: unknown }).type;
+    const type = typeof rawType === 'string' ? stripMarks(rawType) : undefined;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, settleMarks(v, k, type)]));
+  }
+  return value;
+}
+
 function renderWith(file: TemplateFile, context: Record<string, unknown>): Card {
-  return cardSchema.parse(jsone(file.template as object, context));
+  return cardSchema.parse(settleMarks(jsone(file.template as object, markContext(context) as Record<string, unknown>)));
 }
 
 export function loadCardTemplates(dir: string): CardTemplates {

@@ -73,10 +73,11 @@ export interface CommandSpec<S extends z.ZodType = z.ZodType> {
   subcommands?: SubcommandSpec[];
   /**
    * A message that carries only a file (platforms send files without text)
-   * goes to this command, as if its name had been typed. At most one command
-   * may say so.
+   * goes to this command, as if its name had been typed. `true` takes any
+   * file, and at most one command may say so; a function takes the files it
+   * recognises by name and is asked first (the reading club's plan files).
    */
-  receivesFiles?: boolean;
+  receivesFiles?: boolean | ((fileName: string) => boolean);
   /** Validates `{...positionals, ...options}`; what it outputs reaches `run`. */
   args?: S;
   /** Optional when subcommands cover every use. */
@@ -92,7 +93,7 @@ export function defineCommand<S extends z.ZodType = z.ZodObject<Record<string, n
 export interface CommandRegistry {
   all(): CommandSpec[];
   /** The command a file-only message goes to, if any. */
-  fileReceiver(): CommandSpec | undefined;
+  fileReceiver(fileName?: string): CommandSpec | undefined;
   find(name: string): CommandSpec | undefined;
   suggest(name: string): string[];
   /** The command or subcommand the tokens after the name select, with the tokens left for its arguments. */
@@ -137,12 +138,16 @@ export function createCommandRegistry(
   }
   const say = (key: MessageKey, params: Record<string, string>) =>
     messages ? messages.t(key, params) : `${key} ${JSON.stringify(params)}`;
-  const receivers = specs.filter((s) => s.receivesFiles);
+  const receivers = specs.filter((s) => s.receivesFiles === true);
+  const byFileName = specs.filter((s) => typeof s.receivesFiles === 'function');
   if (receivers.length > 1)
     throw new Error(`only one command may receive files: ${receivers.map((r) => r.name).join(', ')}`);
   return {
     all: () => [...specs],
-    fileReceiver: () => receivers[0],
+    fileReceiver: (fileName) =>
+      (fileName === undefined
+        ? undefined
+        : byFileName.find((s) => typeof s.receivesFiles === 'function' && s.receivesFiles(fileName))) ?? receivers[0],
     find: (name) => byName.get(normalizeName(name)),
     suggest(name) {
       const key = normalizeName(name);

@@ -153,7 +153,7 @@ export function createDispatcher(deps: {
       // Object.assign, not a spread: a spread would run the lazy `log` getter.
       const ctx: CommandContext = Object.assign(baseContext(event, identity), { event });
       const tokens = tokenize(event.text);
-      const receiver = commands.fileReceiver();
+      const receiver = commands.fileReceiver(event.files?.[0]?.name);
       // A file with no words (how platforms deliver uploads) goes to the command that takes files.
       if (tokens.length === 0 && event.files?.length && receiver) tokens.push(receiver.name);
       const [name, ...rest] = tokens;

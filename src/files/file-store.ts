@@ -63,6 +63,21 @@ export class FileTooLargeError extends Error {
   }
 }
 
+/**
+ * A cap on what one organisation keeps in the store (count and bytes of
+ * unexpired files). Used for the sandbox (SHUXIANG_SANDBOX_FILES_MB and
+ * SHUXIANG_SANDBOX_FILES): anyone reaching the page can export as often as
+ * they like, so a new file makes room by deleting that organisation's
+ * oldest files; their links stop working. A single file larger than the
+ * cap is refused as too large.
+ */
+export interface FileQuota {
+  bytes: number;
+  files: number;
+  /** Whether the cap applies to this organisation (the sandbox's), asked once per put. */
+  appliesTo(orgId: string, db: Tx | Db): Promise<boolean>;
+}
+
 export interface FileStore {
   /** Stores a file and returns its link; pass `tx` to store it with the rest of a transaction. */
   put(file: PutFile, tx?: Tx | Db): Promise<FileLink>;
@@ -92,6 +107,7 @@ export interface FileStoreDeps {
   maxBytes?: number;
   /** e.g. https://bot.example.org (SHUXIANG_PUBLIC_URL); without it links are relative. */
   publicUrl?: string;
+  quota?: FileQuota;
 }
 
 /** 18 random bytes: 144 bits, 24 base64url characters with no padding. */
@@ -112,8 +128,33 @@ export function createFileStore(deps: FileStoreDeps): FileStore {
   const base = deps.publicUrl?.replace(/\/+$/, '');
   const link = (id: string, name: string) => (base ? `${base}${filePath(id, name)}` : filePath(id, name));
 
+  /**
+   * Deletes the organisation's oldest files until `size` more bytes and one
+   * more file fit its quota, in the writing transaction. Two puts at once
+   * may each keep one file too many; the next put trims again.
+   */
+  async function makeRoom(db: Tx | Db, orgId: string, size: number, now: Date): Promise<void> {
+    const quota = deps.quota;
+    if (!quota || !(await quota.appliesTo(orgId, db))) return;
+    const kept = await db.downloadFile.findMany({
+      where: { orgId, expiresAt: { gt: now } },
+      select: { id: true, size: true },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    });
+    let bytes = size;
+    const drop: string[] = [];
+    kept.forEach((f, i) => {
+      if (i + 1 >= quota.files || bytes + f.size > quota.bytes) drop.push(f.id);
+      else bytes += f.size;
+    });
+    if (drop.length === 0) return;
+    await db.fileChunk.deleteMany({ where: { fileId: { in: drop } } });
+    await db.downloadFile.deleteMany({ where: { id: { in: drop } } });
+  }
+
   /** The metadata row and its chunks, written by one transaction (the caller's, or our own). */
   async function write(db: Tx | Db, id: string, file: PutFile, now: Date, expiresAt: Date): Promise<void> {
+    await makeRoom(db, file.orgId, file.bytes.byteLength, now);
     await db.downloadFile.create({
       data: {
         id,
@@ -160,6 +201,10 @@ export function createFileStore(deps: FileStoreDeps): FileStore {
 
     async put(file, tx) {
       if (file.bytes.byteLength > maxBytes) throw new FileTooLargeError(file.bytes.byteLength, maxBytes);
+      const quota = deps.quota;
+      if (quota && file.bytes.byteLength > quota.bytes && (await quota.appliesTo(file.orgId, tx ?? deps.db))) {
+        throw new FileTooLargeError(file.bytes.byteLength, quota.bytes);
+      }
       const id = newFileId();
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + ttlMs);

@@ -78,3 +78,21 @@ export async function openDatabase(url: string): Promise<Database> {
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && (err as { code?: unknown }).code === 'P2002';
 }
+
+/**
+ * The same for a raw statement ($executeRaw / $queryRaw), which Prisma
+ * reports as P2010 with the driver's own code: SQLite's constraint name or
+ * PostgreSQL's SQLSTATE 23505.
+ */
+export function isRawUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null || (err as { code?: unknown }).code !== 'P2010') return false;
+  const meta = (err as { meta?: { code?: unknown; message?: unknown } }).meta;
+  const code = String(meta?.code ?? '');
+  const text = `${String(meta?.message ?? '')} ${(err as { message?: unknown }).message ?? ''}`;
+  return (
+    code === '23505' ||
+    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
+    code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') ||
+    /UNIQUE constraint failed|duplicate key value/.test(text)
+  );
+}

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Feishu card JSON is walked freely here */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHAT, PEOPLE, BOT, startFeishuBot, type FeishuBot } from '../helpers/fake-feishu-setup.ts';
+import { escapeFeishuText } from '../../src/platforms/feishu/render-card.ts';
 import { correctChoice, QUIZ_ENV, SAMPLE, seedQuestions, wrongChoice } from '../helpers/quiz-fixtures.ts';
 
 /**
@@ -9,6 +10,9 @@ import { correctChoice, QUIZ_ENV, SAMPLE, seedQuestions, wrongChoice } from '../
  * OpenAPI, and clicks built from that JSON (button values, form field names)
  * exactly as the Feishu client would post them.
  */
+/** A stem as it appears in the card JSON: escaped for Feishu markdown (member text), then JSON-quoted. */
+const shownStem = (stem: string) => escapeFeishuText(stem).replace(/"/g, '\\"');
+
 const sh = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:00`);
 
 interface Control {
@@ -87,9 +91,11 @@ describe('e2e: the quiz feature in a Feishu group', () => {
     expect(await bot.h.shuxiang.db.prisma.outboxMessage.count({ where: { status: 'dead' } })).toBe(0);
 
     const controls = controlsOf(daily!.content);
-    const stems = SAMPLE.filter((q) => daily!.content.includes(q.stem.replace(/"/g, '\\"')));
+    const stems = SAMPLE.filter((q) => daily!.content.includes(shownStem(q.stem)));
     const at = (position: number) =>
-      stems.sort((a, b) => daily!.content.indexOf(a.stem) - daily!.content.indexOf(b.stem))[position - 1]!;
+      stems.sort((a, b) => daily!.content.indexOf(shownStem(a.stem)) - daily!.content.indexOf(shownStem(b.stem)))[
+        position - 1
+      ]!;
     const button = controls.find((c) => c.field === undefined && c.text?.startsWith(correctChoice(at(c.position))))!;
     const fill = controls.find((c) => c.field && at(c.position).type === 'fill')!;
     expect(button && fill).toBeTruthy();
@@ -122,7 +128,7 @@ describe('e2e: the quiz feature in a Feishu group', () => {
     const [question] = cards('知识抢答赛');
     expect(question, 'question card delivered').toBeDefined();
     const controls = controlsOf(question!.content);
-    const q = SAMPLE.find((x) => question!.content.includes(x.stem.replace(/"/g, '\\"')))!;
+    const q = SAMPLE.find((x) => question!.content.includes(shownStem(x.stem)))!;
     const answerNow = async (openId: string, choice: string) => {
       const control = controls.find((c) => c.text?.startsWith(choice));
       if (control) return click(openId, question!.message_id, control);

@@ -81,7 +81,11 @@ describe('Feishu adapter → EventSink', () => {
     });
   }
 
-  const value = (a: string, p: Record<string, unknown>) => ({ a, p, s: sealer.seal(a, p) });
+  const value = (a: string, p: Record<string, unknown>, binding = `chat:${CHAT}`) => ({
+    a,
+    p,
+    s: sealer.seal(a, p, binding),
+  });
 
   it('turns a click into an ActionEvent: our message id, the callback token, the operator, form values', async () => {
     await sentCard('om_1');
@@ -113,12 +117,22 @@ describe('Feishu adapter → EventSink', () => {
   it('a card sent privately is clicked in a direct chat', async () => {
     await sentCard('om_2', 'user', 'ou_li');
     await post(
-      pusher.cardClick({ operatorOpenId: 'ou_li', messageId: 'om_2', chatId: 'oc_p2p', value: value('x.y', {}) }),
+      pusher.cardClick({
+        operatorOpenId: 'ou_li',
+        messageId: 'om_2',
+        chatId: 'oc_p2p',
+        value: value('x.y', {}, 'user:ou_li'),
+      }),
     );
     expect((seen[0] as ActionEvent).chat).toEqual({ id: 'oc_p2p', kind: 'direct' });
     // the same private card clicked by someone else (forwarded): refused, the sink never sees it
     const res = await post(
-      pusher.cardClick({ operatorOpenId: 'ou_other', messageId: 'om_2', chatId: 'oc_x', value: value('x.y', {}) }),
+      pusher.cardClick({
+        operatorOpenId: 'ou_other',
+        messageId: 'om_2',
+        chatId: 'oc_x',
+        value: value('x.y', {}, 'user:ou_li'),
+      }),
     );
     expect(((await res.json()) as { toast: { type: string } }).toast.type).toBe('error');
     expect(seen).toHaveLength(1);

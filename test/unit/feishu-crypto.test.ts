@@ -48,11 +48,14 @@ describe('Feishu encryption', () => {
 
   it('seals button values so that an edited action or payload no longer verifies', () => {
     const sealer = createValueSealer('app-secret');
-    const seal = sealer.seal('quiz.answer', { v: 1, q: 'q1', o: 'A' });
-    expect(sealer.verify('quiz.answer', { o: 'A', q: 'q1', v: 1 }, seal)).toBe(true); // key order is irrelevant
-    expect(sealer.verify('quiz.answer', { v: 1, q: 'q2', o: 'A' }, seal)).toBe(false);
-    expect(sealer.verify('quiz.other', { v: 1, q: 'q1', o: 'A' }, seal)).toBe(false);
-    expect(createValueSealer('another-app').verify('quiz.answer', { v: 1, q: 'q1', o: 'A' }, seal)).toBe(false);
+    const seal = sealer.seal('quiz.answer', { v: 1, q: 'q1', o: 'A' }, 'chat:oc_a');
+    expect(sealer.verify('quiz.answer', { o: 'A', q: 'q1', v: 1 }, seal, 'chat:oc_a')).toBe(true); // key order is irrelevant
+    expect(sealer.verify('quiz.answer', { v: 1, q: 'q2', o: 'A' }, seal, 'chat:oc_a')).toBe(false);
+    expect(sealer.verify('quiz.other', { v: 1, q: 'q1', o: 'A' }, seal, 'chat:oc_a')).toBe(false);
+    expect(sealer.verify('quiz.answer', { v: 1, q: 'q1', o: 'A' }, seal, 'chat:oc_b')).toBe(false); // another chat
+    expect(createValueSealer('another-app').verify('quiz.answer', { v: 1, q: 'q1', o: 'A' }, seal, 'chat:oc_a')).toBe(
+      false,
+    );
     expect(canonicalJson({ b: [1, { d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[1,{"c":2,"d":1}]}');
   });
 });

@@ -74,7 +74,7 @@ const everyElement: Card = cardSchema.parse({
 
 describe('Feishu card rendering (JSON 2.0)', () => {
   it('renders every neutral element into a shared 2.0 card with sealed callback values', () => {
-    const json = renderFeishuCard(everyElement, sealer) as Record<string, any>;
+    const json = renderFeishuCard(everyElement, sealer, { binding: 'chat:oc_1' }) as Record<string, any>;
     expect(json.schema).toBe('2.0');
     expect(json.config.update_multi).toBe(true);
     expect(json.header).toEqual({ title: { tag: 'plain_text', content: '第 3 题' }, template: 'orange' });
@@ -95,7 +95,7 @@ describe('Feishu card rendering (JSON 2.0)', () => {
     expect(button.type).toBe('primary');
     const value = button.behaviors[0].value;
     expect(value).toMatchObject({ a: 'quiz.answer', p: { v: 1, q: 'q3', o: 'B' } });
-    expect(sealer.verify(value.a, value.p, value.s)).toBe(true);
+    expect(sealer.verify(value.a, value.p, value.s, 'chat:oc_1')).toBe(true);
     const [choice, form] = [json.body.elements[5], json.body.elements[6]];
     expect(choice.elements[0]).toMatchObject({ tag: 'multi_select_static', name: 'f0_picked' });
     expect(choice.elements[1]).toMatchObject({ form_action_type: 'submit', name: 'submit_0' });
@@ -118,6 +118,7 @@ describe('Feishu link buttons', () => {
         elements: [{ type: 'link', text: '下载成绩表（XLSX）', url }],
       }),
       sealer,
+      { binding: 'chat:oc_1' },
     ) as Record<string, any>;
     expect(json.body.elements).toEqual([
       {
@@ -138,7 +139,7 @@ describe('textWithMentions', () => {
         { id: 'ou_zh', name: '张华' },
       ]),
     ).toBe('<at user_id="ou_zh">张华</at> 已将 <at user_id="ou_li">李明</at> 设为书记。');
-    expect(textWithMentions('<at user_id="all"></at> hi', [])).toBe('&lt;at user_id="all"></at> hi');
+    expect(textWithMentions('<at user_id="all"></at> hi', [])).toBe('&lt;at user_id="all">&lt;/at> hi');
   });
 });
 
@@ -284,10 +285,11 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
     await messenger.updateCard({ ...sent, target: { kind: 'chat', id: CHAT } }, closed, { idempotencyKey: 'u' });
     expect(fake.messages.get(sent.platformMessageId)!.content).toContain('正确答案：B');
     const token = fake.issueCardToken(sent.platformMessageId);
-    await messenger.updateWithToken(token, { ...closed, header: { title: '第二次', colour: 'grey' } });
-    await messenger.updateWithToken(token, { ...closed, header: { title: '第三次', colour: 'grey' } });
+    const group = { kind: 'chat' as const, id: CHAT };
+    await messenger.updateWithToken(token, { ...closed, header: { title: '第二次', colour: 'grey' } }, group);
+    await messenger.updateWithToken(token, { ...closed, header: { title: '第三次', colour: 'grey' } }, group);
     expect(fake.messages.get(sent.platformMessageId)!.content).toContain('第三次');
-    await expect(messenger.updateWithToken(token, closed)).rejects.toMatchObject({ kind: 'permanent' });
+    await expect(messenger.updateWithToken(token, closed, group)).rejects.toMatchObject({ kind: 'permanent' });
   });
 
   it('reads the bot open_id once and display names from the paginated member list, cached', async () => {

@@ -40,6 +40,8 @@ describe.each(providers)('org directory on $name', (provider) => {
       admins: [],
       defaultOrgName: '测试组织',
       clock,
+      // As main.ts wires it: first contact writes with JSON multi-row inserts.
+      provider: db.provider,
       // Feishu and the sandbox can list a chat; DingTalk cannot (undefined), as in main.ts.
       listChatMembers: (platform, chatId) => {
         if (platform === 'dingtalk') return undefined;

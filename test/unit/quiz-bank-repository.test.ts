@@ -39,7 +39,11 @@ describe.each(providers)('question bank repository on $name', (provider) => {
         { id: 'org-2', name: '第二支部' },
       ],
     });
-    bank = createQuestionBank({ db: db.prisma, clock: createManualClock('2026-03-02T01:00:00Z') });
+    bank = createQuestionBank({
+      db: db.prisma,
+      clock: createManualClock('2026-03-02T01:00:00Z'),
+      provider: db.provider,
+    });
   });
   afterEach(async () => {
     await db.close();

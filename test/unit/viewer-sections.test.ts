@@ -82,16 +82,16 @@ describe('viewer sections of the neutral card', () => {
 
   it('Feishu: a group card shows everyone the default; a private card its one member’s section', () => {
     const sealer = createValueSealer('secret');
-    const group = JSON.stringify(renderFeishuCard(signIn, sealer));
+    const group = JSON.stringify(renderFeishuCard(signIn, sealer, { binding: 'chat:oc_1' }));
     expect(group).toContain('签到');
     expect(group).not.toContain('你已签到');
     expect(group).not.toContain('club.undo');
-    const own = JSON.stringify(renderFeishuCard(signIn, sealer, 'm-zhang'));
+    const own = JSON.stringify(renderFeishuCard(signIn, sealer, { binding: 'user:m-zhang', viewer: 'm-zhang' }));
     expect(own).toContain('club.undo');
     expect(own).not.toContain('"club.checkin"');
-    // Member text reaches Feishu as JSON string content, never as card structure.
+    // Member text reaches Feishu as JSON string content, never as card structure, and no tag survives.
     expect((JSON.parse(own) as { body: { elements: { content?: string }[] } }).body.elements[1]!.content).toBe(
-      `你已签到 09:05 ${HOSTILE}`,
+      `你已签到 09:05 ${HOSTILE.replace(/</g, '&lt;')}`,
     );
   });
 
@@ -112,7 +112,7 @@ describe('viewer sections of the neutral card', () => {
     expect(priv['m-li']!.cardParamMap).toMatchObject({ hasMySection: 'true', mySection: '你已签到 09:02' });
     expect(priv['m-li']!.cardParamMap.hasMySectionButtons).toBe('false');
     const zhang = priv['m-zhang']!.cardParamMap;
-    expect(zhang.mySection).toBe(`你已签到 09:05 ${HOSTILE}`);
+    expect(zhang.mySection).toBe(`你已签到 09:05 ${HOSTILE.replace(/</g, '&lt;')}`);
     const own = JSON.parse(zhang.mySectionButtons!) as { text: string; d: string; s: string }[];
     expect(signer.open(outTrackId, own[0]!.d, own[0]!.s)?.a).toBe('club.undo');
     // Someone not listed (or no longer listed) is switched back to the default.

@@ -15,6 +15,7 @@ import { starCommand } from './commands/star.ts';
 import { testCommand } from './commands/test.ts';
 import { voidCommand } from './commands/void.ts';
 import { createContests } from './contest.ts';
+import { contestStartAction } from './contest-action.ts';
 import { createDaily } from './daily.ts';
 import { createExams } from './exam.ts';
 import { createMistakes } from './mistakes.ts';
@@ -55,7 +56,7 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
       testCommand(parts),
       voidCommand(parts),
     ],
-    actions: quizActions(parts),
+    actions: [...quizActions(parts), contestStartAction(contests)],
     // `答b` and, while a contest question is open, a bare `B`: answers people type without the command word apart.
     onOtherText: answerOtherText(parts),
     jobs: [...contests.jobs, ...daily.jobs, ...exams.jobs],

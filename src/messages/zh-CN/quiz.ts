@@ -91,6 +91,7 @@ export const quiz = {
 
   // contest
   'quiz.contest.title': '知识抢答赛',
+  'quiz.contest.started_from_card': '第{seq}场抢答赛开始了。',
   'quiz.contest.running': '本群第{seq}场抢答赛还在进行中，请等它结束，或发送「出题 停止」提前结束。',
   'quiz.contest.none_running': '本群现在没有进行中的抢答赛。',
   'quiz.contest.stopped': '第{seq}场抢答赛已提前结束。',

@@ -36,6 +36,7 @@ import { createStreamConnection, type StreamConnection, type StreamStatus } from
 import { createUsageRecorder, type QuotaCrossing, type UsageRecorder } from './usage.ts';
 import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
 import { verifyCardCallbackSignature, verifyRobotSignature } from './verify.ts';
+import { BODY_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
 
 /**
  * The DingTalk adapter: robot messages and card callbacks, over Stream mode
@@ -452,6 +453,12 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     } catch {
       throw new HTTPException(400, { message: 'body is not valid JSON' });
     }
+    // Before the signature is spent: a body nested past the limits is refused with nothing written.
+    const excess = exceedsJsonLimits(body, BODY_LIMITS);
+    if (excess) {
+      log.warn({ signature, excess }, 'DingTalk callback body refused');
+      throw new HTTPException(400, { message: `body ${excess}` });
+    }
     if (!(await replays.accept(signature!))) throw new HTTPException(409, { message: 'signature already used' });
     return { raw, body };
   }
@@ -498,6 +505,10 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
           log.warn({ messageId: frame.messageId }, 'DingTalk robot frame with broken JSON dropped');
           return;
         }
+        if (exceedsJsonLimits(body, BODY_LIMITS)) {
+          log.warn({ messageId: frame.messageId }, 'DingTalk robot frame nested too deeply or too large; dropped');
+          return;
+        }
         // The frame is acked once this resolves: recorded first.
         await recordRobotMessage(body);
       },
@@ -507,6 +518,13 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
           body = JSON.parse(frame.data);
         } catch {
           log.warn({ messageId: frame.messageId }, 'DingTalk card frame with broken JSON dropped');
+          return {};
+        }
+        if (exceedsJsonLimits(body, BODY_LIMITS)) {
+          log.warn(
+            { eventKey: `card:${frame.messageId}` },
+            'DingTalk card frame nested too deeply or too large; dropped',
+          );
           return {};
         }
         return onCardCallback(body, `card:${frame.messageId}`);

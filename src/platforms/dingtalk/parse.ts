@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BODY_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
 import { optional } from '../optional.ts';
 import type { Mention, MessageEvent } from '../types.ts';
 
@@ -194,6 +195,8 @@ export function parseCardCallback(body: unknown): { ok: true; click: CardClick }
     } catch {
       return { ok: false, reason: 'content is not JSON' };
     }
+    const excess = exceedsJsonLimits(inner, BODY_LIMITS);
+    if (excess) return { ok: false, reason: `content ${excess}` };
   }
   const priv = inner.cardPrivateData as { params?: unknown } | undefined;
   const params = (priv?.params ?? inner.params ?? {}) as unknown;

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { plainText, renderMarked, safeMarkup } from '../text.ts';
 import { cardViewers, sectionFor, type Card, type SectionElement } from '../types.ts';
 import { safeEqual } from './verify.ts';
 
@@ -168,41 +169,63 @@ const COMMANDS_HEADING = '**在群里 @我 发送以下命令操作（私聊直�
 function elementMarkdown(el: SectionElement): string | undefined {
   switch (el.type) {
     case 'markdown':
-      return el.text;
+      return dingTalkMarkdown(el.text);
     case 'fields':
-      return el.fields.map((f) => `**${f.label}**：${f.value}`).join('\n');
+      return el.fields.map((f) => `**${text(f.label)}**：${text(f.value)}`).join('\n');
     case 'divider':
       return '---';
     case 'note':
-      return `> ${el.text.replace(/\n/g, '\n> ')}`;
+      return `> ${dingTalkMarkdown(el.text).replace(/\n/g, '\n> ')}`;
     case 'chart': {
       const max = Math.max(1, ...el.bars.map((b) => b.value));
       const lines = el.bars.map(
-        (b) => `${b.label} ${BAR.repeat(Math.max(b.value > 0 ? 1 : 0, Math.round((b.value / max) * 10)))} ${b.value}`,
+        (b) =>
+          `${text(b.label)} ${BAR.repeat(Math.max(b.value > 0 ? 1 : 0, Math.round((b.value / max) * 10)))} ${b.value}`,
       );
-      return [el.title ? `**${el.title}**` : undefined, ...lines].filter(Boolean).join('\n');
+      return [el.title ? `**${text(el.title)}**` : undefined, ...lines].filter(Boolean).join('\n');
     }
     case 'table':
       return [
-        `| ${el.columns.join(' | ')} |`,
+        `| ${el.columns.map(text).join(' | ')} |`,
         `| ${el.columns.map(() => '---').join(' | ')} |`,
-        ...el.rows.map((r) => `| ${r.join(' | ')} |`),
+        ...el.rows.map((r) => `| ${r.map(text).join(' | ')} |`),
       ].join('\n');
     case 'link':
       // The generic template's buttons are callbacks only, so a link is a markdown link in the
       // body, in both renderings; DingTalk opens it in its browser, which downloads the file.
-      return `[${escapeLinkText(el.text)}](${el.url.replace(/[()\s]/g, encodeURIComponent)})`;
+      return `[${text(el.text)}](${el.url.replace(/[()\s]/g, encodeURIComponent)})`;
     case 'choice':
-      return el.options.map((o) => `- **${o.value}** ${o.text}`).join('\n');
+      return el.options.map((o) => `- **${text(o.value)}** ${text(o.text)}`).join('\n');
     case 'buttons':
     case 'form':
       return undefined;
   }
 }
 
-/** Brackets would end the link text early. */
-function escapeLinkText(text: string): string {
-  return text.replace(/[[\]]/g, (c) => `\\${c}`);
+/**
+ * DingTalk markdown reads links, images, headings, emphasis, lists, tables
+ * and some HTML (`<font>`, `<a atId=…>` mentions in cards). Member text is
+ * shown literally: each character that could start any of those is written
+ * as an HTML character reference.
+ */
+export function escapeDingTalkText(s: string): string {
+  return s
+    .replace(/[&<>*_~`[\]()#!|\\$]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/^(\s*)([-+])/gm, (_, sp: string, c: string) => `${sp}&#${c.charCodeAt(0)};`)
+    .replace(/^(\s*\d+)\./gm, '$1&#46;')
+    .replace(/:\/\//g, '&#58;//')
+    .replace(/\n/g, ' ');
+}
+
+/** A plain field (label, value, cell, option, button) inside DingTalk markdown. */
+const text = (s: string) => escapeDingTalkText(plainText(s));
+
+/** A markdown or note text: the bot's markup with member spans shown literally (newlines kept). */
+export function dingTalkMarkdown(s: string): string {
+  return renderMarked(s, {
+    member: (m) => m.split('\n').map(escapeDingTalkText).join('\n'),
+    markup: safeMarkup,
+  });
 }
 
 /** Readable markdown of some elements (links included), without any actions. */
@@ -236,11 +259,11 @@ export function toMessageMarkdown(text: string): string {
  */
 export function renderMarkdownMessage(card: Card, hint: CommandHint, viewer?: string): { title: string; text: string } {
   const actionables = listActionables(card, viewer);
-  const lines: string[] = [`#### ${card.header.title}`, cardBodyMarkdown(card, viewer)];
+  const lines: string[] = [`#### ${text(card.header.title)}`, cardBodyMarkdown(card, viewer)];
   if (actionables.length > 0) {
-    lines.push([COMMANDS_HEADING, ...actionables.map((a) => `- ${a.label}：${commandFor(hint, a)}`)].join('\n'));
+    lines.push([COMMANDS_HEADING, ...actionables.map((a) => `- ${text(a.label)}：${commandFor(hint, a)}`)].join('\n'));
   }
-  return { title: card.header.title, text: toMessageMarkdown(lines.filter(Boolean).join('\n\n')) };
+  return { title: plainText(card.header.title), text: toMessageMarkdown(lines.filter(Boolean).join('\n\n')) };
 }
 
 // ---- template variables --------------------------------------------------------
@@ -297,7 +320,7 @@ function templateButtons(
     if (el.type === 'buttons') {
       for (const b of el.buttons) {
         buttons.push({
-          text: b.text,
+          text: plainText(b.text),
           color: BUTTON_COLOURS[b.style] ?? 'gray',
           ...opts.signer.sign(opts.outTrackId, { a: b.actionId, p: b.payload }),
         });
@@ -306,7 +329,7 @@ function templateButtons(
       // A single choice is one button per option.
       for (const o of el.options) {
         buttons.push({
-          text: `${o.value}. ${o.text}`.slice(0, 40),
+          text: plainText(`${o.value}. ${o.text}`).slice(0, 40),
           color: 'gray',
           ...opts.signer.sign(opts.outTrackId, { a: el.actionId, p: el.payload, f: { [el.name]: o.value } }),
         });
@@ -320,7 +343,7 @@ function templateButtons(
 function commandBlock(actionables: CardActionable[], hint: CommandHint): string {
   const lines = actionables
     .filter((a) => a.kind === 'form' || (a.kind === 'choice' && a.multiple))
-    .map((a) => `- ${a.label}：${commandFor(hint, a)}`);
+    .map((a) => `- ${text(a.label)}：${commandFor(hint, a)}`);
   return lines.length ? [COMMANDS_HEADING, ...lines].join('\n') : '';
 }
 
@@ -360,7 +383,7 @@ export function renderTemplateParams(card: Card, opts: TemplateOptions): Record<
   const slots = splitIntoSlots(body);
   const section = renderSection(card, undefined, opts);
   const params: Record<string, string> = {
-    title: card.header.title,
+    title: plainText(card.header.title),
     colour: card.header.colour,
     buttons: JSON.stringify(buttons),
     hasButtons: String(buttons.length > 0),
@@ -408,5 +431,5 @@ export function renderViewerPrivateData(
 /** The private, per-member result line (from an AckReply toast). */
 export function renderPrivateResult(toast: { kind: string; text: string }): Record<string, string> {
   const icon = { success: '✅', info: 'ℹ️', warning: '⚠️', error: '❌' }[toast.kind] ?? '';
-  return { result: `${icon} ${toast.text}`.trim(), resultKind: toast.kind };
+  return { result: `${icon} ${plainText(toast.text)}`.trim(), resultKind: toast.kind };
 }

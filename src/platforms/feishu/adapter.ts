@@ -20,7 +20,9 @@ import type {
 } from '../types.ts';
 import { createDirectInbox } from '../types.ts';
 import { createFeishuClient } from './client.ts';
-import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual } from './crypto.ts';
+import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
+import { plainText } from '../text.ts';
+import { aesKey, createValueSealer, decryptFeishu, feishuSignature, safeEqual, sealBinding } from './crypto.ts';
 import { createFeishuMessenger, type FeishuMessenger } from './messenger.ts';
 import {
   botAddedSchema,
@@ -81,9 +83,18 @@ class Rejected extends Error {
   constructor(
     readonly status: 400 | 401 | 403,
     reason: string,
+    /** The event's key when it is known, for the log line. */
+    readonly eventKey?: string,
   ) {
     super(reason);
   }
+}
+
+/** The event id of an envelope that has not been validated yet (for the log line), read without recursing. */
+function eventIdOf(plain: Record<string, unknown>): string | undefined {
+  const header = plain.header;
+  const id = header && typeof header === 'object' ? (header as { event_id?: unknown }).event_id : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /**
@@ -288,10 +299,13 @@ export function createFeishuAdapter(deps: {
     const parsed = cardActionSchema.safeParse(env.event);
     if (!parsed.success) throw new Rejected(400, 'malformed card.action.trigger');
     const { operator, action, context, token } = parsed.data;
+    // Bounded before anything recurses over them (zod, the seal's canonical JSON, the dispatcher).
+    const excess =
+      exceedsJsonLimits(action.value, CARD_VALUE_LIMITS) ?? exceedsJsonLimits(action.form_value, CARD_VALUE_LIMITS);
+    if (excess) throw new Rejected(400, `card value ${excess}`, env.header.event_id);
     const value = buttonValueSchema.safeParse(action.value);
-    if (!value.success || !sealer.verify(value.data.a, value.data.p, value.data.s)) {
-      // Someone edited the value (another question, another action): refuse, write nothing.
-      log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value seal rejected');
+    if (!value.success) {
+      log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value malformed');
       return toast('error', texts['feishu.card.tampered']);
     }
     const card = await findCard(context.open_message_id);
@@ -304,6 +318,13 @@ export function createFeishuAdapter(deps: {
       // A group card clicked elsewhere, or a private card (a test paper, a reminder) forwarded to someone else.
       log.warn({ eventKey: env.header.event_id, chat: context.open_chat_id }, 'card clicked outside its chat');
       return toast('error', texts['feishu.card.unknown']);
+    }
+    const target = { kind: direct ? ('user' as const) : ('chat' as const), id: card.targetId };
+    if (!sealer.verify(value.data.a, value.data.p, value.data.s, sealBinding(target))) {
+      // Someone edited the value (another question, another action), or carried a value sealed for a
+      // card in another chat over to this one: refuse, write nothing.
+      log.warn({ eventKey: env.header.event_id, operator: operator.open_id }, 'card value seal rejected');
+      return toast('error', texts['feishu.card.tampered']);
     }
     const name = operator.name ?? (direct ? undefined : messenger.cachedName(context.open_chat_id, operator.open_id));
     if (!direct && !name)
@@ -341,18 +362,21 @@ export function createFeishuAdapter(deps: {
       // Answer now; a replacement card that comes later goes through the callback token.
       tasks.run('feishu.late-ack', async () => {
         const ack = await work;
-        if (ack.card && token) await messenger.updateWithToken(token, ack.card, direct ? operator.open_id : undefined);
+        if (ack.card && token) await messenger.updateWithToken(token, ack.card, target);
       });
       return toast('info', texts['feishu.card.slow']);
     }
     // The replacement card is shown to everyone who has the card: only a private card shows the clicker's own section.
-    return renderAck(first, direct ? operator.open_id : undefined);
+    return renderAck(first, target);
   }
 
-  function renderAck(ack: AckReply, viewer: string | undefined): Record<string, unknown> {
+  function renderAck(ack: AckReply, target: { kind: 'user' | 'chat'; id: string }): Record<string, unknown> {
+    const viewer = target.kind === 'user' ? target.id : undefined;
     return {
-      ...(ack.toast ? { toast: { type: ack.toast.kind, content: ack.toast.text } } : {}),
-      ...(ack.card ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer, viewer) } } : {}),
+      ...(ack.toast ? { toast: { type: ack.toast.kind, content: plainText(ack.toast.text) } } : {}),
+      ...(ack.card
+        ? { card: { type: 'raw', data: renderFeishuCard(ack.card, sealer, { binding: sealBinding(target), viewer }) } }
+        : {}),
     };
   }
 
@@ -398,6 +422,8 @@ export function createFeishuAdapter(deps: {
       if (encrypted !== undefined) throw new Rejected(400, 'encrypted body but FEISHU_ENCRYPT_KEY is not set');
       plain = body as Record<string, unknown>;
     }
+    const excess = exceedsJsonLimits(plain, BODY_LIMITS);
+    if (excess) throw new Rejected(400, `payload ${excess}`, eventIdOf(plain));
     if (config.verificationToken) {
       const header = plain.header as { token?: unknown } | undefined;
       const token = plain.schema === '2.0' ? header?.token : plain.token;
@@ -431,7 +457,7 @@ export function createFeishuAdapter(deps: {
         return c.json(reply.body, reply.status);
       } catch (err) {
         if (err instanceof Rejected) {
-          log.warn({ status: err.status, reason: err.message }, 'feishu request rejected');
+          log.warn({ status: err.status, reason: err.message, eventKey: err.eventKey }, 'feishu request rejected');
           return c.json({ error: 'rejected', message: err.message }, err.status);
         }
         throw err;
@@ -465,7 +491,7 @@ export function createFeishuAdapter(deps: {
         return reply.body;
       } catch (err) {
         if (err instanceof Rejected) {
-          log.warn({ reason: err.message, eventType }, 'feishu ws event rejected');
+          log.warn({ reason: err.message, eventType, eventKey: err.eventKey }, 'feishu ws event rejected');
           return {};
         }
         throw err;

@@ -49,15 +49,21 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Card button values are sealed with an HMAC over (actionId, payload) keyed
- * from the app secret. Without an Encrypt Key nothing else protects a
- * callback's body, so a member could otherwise edit a value to claim another
- * question; with the seal only values this bot rendered are accepted.
+ * Card button values are sealed with an HMAC over (binding, actionId,
+ * payload) keyed from the app secret. Without an Encrypt Key nothing else
+ * protects a callback's body, so a member could otherwise edit a value to
+ * claim another question; with the seal only values this bot rendered are
+ * accepted. The binding is where the card was sent (`chat:<chat_id>` or
+ * `user:<open_id>`, see sealBinding): a value copied from a card in one chat
+ * and clicked on a bot card in another does not verify there, as DingTalk's
+ * signature is bound to the card's outTrackId.
  */
 export function createValueSealer(appSecret: string) {
   const key = createHash('sha256').update(`shuxiang/feishu/card-value/${appSecret}`).digest();
-  const sealOf = (actionId: string, payload: unknown) =>
+  const sealOf = (actionId: string, payload: unknown, binding: string) =>
     createHmac('sha256', key)
+      .update(binding)
+      .update('\u0000')
       .update(actionId)
       .update('\u0000')
       .update(canonicalJson(payload))
@@ -68,10 +74,10 @@ export function createValueSealer(appSecret: string) {
   const verified = new Set<string>();
   return {
     seal: sealOf,
-    verify(actionId: string, payload: unknown, seal: string): boolean {
-      const key = `${actionId}\u0000${seal}\u0000${JSON.stringify(payload)}`;
+    verify(actionId: string, payload: unknown, seal: string, binding: string): boolean {
+      const key = `${binding}\u0000${actionId}\u0000${seal}\u0000${canonicalJson(payload)}`;
       if (verified.has(key)) return true;
-      if (!safeEqual(sealOf(actionId, payload), seal)) return false;
+      if (!safeEqual(sealOf(actionId, payload, binding), seal)) return false;
       if (verified.size >= 10_000) verified.clear();
       verified.add(key);
       return true;
@@ -80,6 +86,11 @@ export function createValueSealer(appSecret: string) {
 }
 
 export type ValueSealer = ReturnType<typeof createValueSealer>;
+
+/** What a seal is bound to: the chat a group card went to, or the member a private card went to. */
+export function sealBinding(target: { kind: string; id: string }): string {
+  return `${target.kind === 'user' ? 'user' : 'chat'}:${target.id}`;
+}
 
 /** JSON with sorted object keys, so a value that went through Feishu's JSON round trip seals the same. */
 export function canonicalJson(value: unknown): string {

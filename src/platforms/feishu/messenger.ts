@@ -12,7 +12,8 @@ import {
   type Target,
 } from '../types.ts';
 import { ok, toDeliveryError } from './client.ts';
-import type { ValueSealer } from './crypto.ts';
+import { stripMarks, withoutBidi } from '../text.ts';
+import { sealBinding, type ValueSealer } from './crypto.ts';
 import { CARD_MAX_BYTES, renderFeishuCard } from './render-card.ts';
 
 /**
@@ -74,9 +75,11 @@ export interface FeishuMessenger extends PlatformMessenger {
   displayName(chatId: string, openId: string): Promise<string | undefined>;
   /** The name if already cached; never waits for the network (card callbacks have 3 s). */
   cachedName(chatId: string, openId: string): string | undefined;
-  /** Delayed update with a callback token (30 min, two uses); call only after the callback was answered. */
-  /** `viewer`: the one member who sees the card (a private chat), whose own sections are shown. */
-  updateWithToken(token: string, card: Card, viewer?: string): Promise<void>;
+  /**
+   * Delayed update with a callback token (30 min, two uses); call only after the callback was answered.
+   * `target`: where the card was sent (its seals are bound there); a private card's member sees their own sections.
+   */
+  updateWithToken(token: string, card: Card, target: Target): Promise<void>;
   /** Everyone in a chat (the same paged, cached list the names come from); throws unless the whole list was read. */
   listChatMembers(chatId: string): Promise<ChatMemberInfo[]>;
 }
@@ -115,8 +118,11 @@ export function createFeishuMessenger(deps: {
   /** A private card has one viewer, who sees their own viewer sections; a group card shows the defaults. */
   const viewerOf = (target: Target) => (target.kind === 'user' ? target.id : undefined);
 
-  function cardContent(card: Card, viewer: string | undefined): string {
-    const content = JSON.stringify(renderFeishuCard(card, sealer, viewer));
+  const renderFor = (card: Card, target: Target) =>
+    renderFeishuCard(card, sealer, { binding: sealBinding(target), viewer: viewerOf(target) });
+
+  function cardContent(card: Card, target: Target): string {
+    const content = JSON.stringify(renderFor(card, target));
     if (Buffer.byteLength(content) > CARD_MAX_BYTES) {
       throw new DeliveryError(
         `card is ${Buffer.byteLength(content)} bytes, Feishu allows ${CARD_MAX_BYTES}`,
@@ -211,7 +217,7 @@ export function createFeishuMessenger(deps: {
     },
 
     async sendCard(target, card, opts) {
-      return send(target, 'interactive', cardContent(card, viewerOf(target)), opts.idempotencyKey);
+      return send(target, 'interactive', cardContent(card, target), opts.idempotencyKey);
     },
 
     maxFileBytes: FEISHU_MAX_FILE_BYTES,
@@ -244,7 +250,7 @@ export function createFeishuMessenger(deps: {
 
     async updateCard(ref, card) {
       // PATCH updates the shared card for everyone in the chat (update_multi).
-      const content = cardContent(card, viewerOf(ref.target));
+      const content = cardContent(card, ref.target);
       try {
         ok(await client.im.v1.message.patch({ path: { message_id: ref.platformMessageId }, data: { content } }));
       } catch (err) {
@@ -252,13 +258,13 @@ export function createFeishuMessenger(deps: {
       }
     },
 
-    async updateWithToken(token, card, viewer) {
+    async updateWithToken(token, card, target) {
       try {
         ok(
           await client.request<{ code?: number; msg?: string }>({
             method: 'POST',
             url: '/open-apis/interactive/v1/card/update',
-            data: { token, card: renderFeishuCard(card, sealer, viewer) },
+            data: { token, card: renderFor(card, target) },
           }),
         );
       } catch (err) {
@@ -328,9 +334,19 @@ export function textWithMentions(text: string, mentions: Mention[]): string {
   return leading.length ? `${leading.join(' ')} ${out}` : out;
 }
 
-/** Only a literal `<at` could be misread as a mention tag; everything else is shown as typed. */
-function escapeText(s: string): string {
-  return s.replace(/<at\b/gi, '&lt;at');
+/**
+ * Feishu text messages read `<at …>`, `<i>`/`<u>`/`<s>`, `**bold**` and
+ * `[text](url)`. None of that may come from text the bot sends (names,
+ * notes, stems): a tag-like `<` is written as `&lt;`, and bold and link
+ * syntax is broken with an invisible word joiner (U+2060), so the text
+ * shows as typed. The bot's own mentions are added after this, from
+ * SendOptions.mentions. Card-template marks, if any, are dropped.
+ */
+export function escapeText(s: string): string {
+  return withoutBidi(stripMarks(s))
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
+    .replace(/\*(?=\*)/g, '*\u2060')
+    .replace(/\](?=\()/g, ']\u2060');
 }
 
 function escapeAttr(s: string): string {

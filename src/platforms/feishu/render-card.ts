@@ -1,3 +1,4 @@
+import { plainText, renderMarked, safeMarkup } from '../text.ts';
 import { cardForViewer, type Card, type SectionElement } from '../types.ts';
 import type { ValueSealer } from './crypto.ts';
 
@@ -21,7 +22,8 @@ export interface ButtonValue {
   s: string;
 }
 
-const plain = (content: string) => ({ tag: 'plain_text', content });
+/** plain_text shows what it holds; only marks, bidi overrides and excess length are taken out. */
+const plain = (content: string, max?: number) => ({ tag: 'plain_text', content: plainText(content, max) });
 
 /**
  * Feishu wants every component name unique in the whole card, but a daily card
@@ -41,13 +43,27 @@ export function formValuesFromFeishu(values: Record<string, unknown>): Record<st
 
 const BUTTON_TYPE = { primary: 'primary', default: 'default', danger: 'danger' } as const;
 
-export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: string): FeishuCardJson {
-  const shown = cardForViewer(card, viewer);
+export interface RenderOptions {
+  /**
+   * Where the card goes (sealBinding of its target): every seal on it is bound there.
+   * Without one (a rendering looked at, never sent) the seals verify nowhere.
+   */
+  binding: string;
+  /** The one member who sees the card (a private chat), whose own sections are shown. */
+  viewer?: string;
+}
+
+export function renderFeishuCard(
+  card: Card,
+  sealer: ValueSealer,
+  opts: RenderOptions = { binding: 'unsent' },
+): FeishuCardJson {
+  const shown = cardForViewer(card, opts.viewer);
   let forms = 0;
   const value = (actionId: string, payload: Record<string, unknown>): ButtonValue => ({
     a: actionId,
     p: payload,
-    s: sealer.seal(actionId, payload),
+    s: sealer.seal(actionId, payload, opts.binding),
   });
   const callback = (actionId: string, payload: Record<string, unknown>) => [
     { type: 'callback', value: value(actionId, payload) },
@@ -56,9 +72,9 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
   function render(el: SectionElement): Record<string, unknown>[] {
     switch (el.type) {
       case 'markdown':
-        return [{ tag: 'markdown', content: el.text }];
+        return [{ tag: 'markdown', content: feishuMarkdown(el.text) }];
       case 'note':
-        return [{ tag: 'markdown', content: el.text, text_size: 'notation' }];
+        return [{ tag: 'markdown', content: feishuMarkdown(el.text), text_size: 'notation' }];
       case 'divider':
         return [{ tag: 'hr' }];
       case 'fields': {
@@ -73,7 +89,12 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
               tag: 'column',
               width: 'weighted',
               weight: 1,
-              elements: [{ tag: 'markdown', content: `**${escapeMd(f.label)}**\n${f.value}` }],
+              elements: [
+                {
+                  tag: 'markdown',
+                  content: `**${escapeFeishuText(plainText(f.label))}**\n${escapeFeishuText(plainText(f.value))}`,
+                },
+              ],
             })),
           });
         }
@@ -91,7 +112,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
               elements: [
                 {
                   tag: 'button',
-                  text: plain(b.text.slice(0, 100)),
+                  text: plain(b.text, 100),
                   type: BUTTON_TYPE[b.style],
                   behaviors: callback(b.actionId, b.payload),
                 },
@@ -104,7 +125,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
         return [
           {
             tag: 'button',
-            text: plain(el.text.slice(0, 100)),
+            text: plain(el.text, 100),
             type: BUTTON_TYPE[el.style],
             behaviors: [{ type: 'open_url', default_url: el.url }],
           },
@@ -126,7 +147,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
               {
                 tag: 'button',
                 name: `submit_${n}`,
-                text: plain(el.submitText.slice(0, 100)),
+                text: plain(el.submitText, 100),
                 type: 'primary',
                 form_action_type: 'submit',
                 behaviors: callback(el.actionId, el.payload),
@@ -154,7 +175,7 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
               {
                 tag: 'button',
                 name: `submit_${n}`,
-                text: plain(el.submitText.slice(0, 100)),
+                text: plain(el.submitText, 100),
                 type: 'primary',
                 form_action_type: 'submit',
                 behaviors: callback(el.actionId, el.payload),
@@ -171,8 +192,8 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
             color_theme: 'brand',
             chart_spec: {
               type: 'bar',
-              ...(el.title ? { title: { text: el.title } } : {}),
-              data: { values: el.bars.map((b) => ({ label: b.label, value: b.value })) },
+              ...(el.title ? { title: { text: plainText(el.title) } } : {}),
+              data: { values: el.bars.map((b) => ({ label: plainText(b.label), value: b.value })) },
               xField: 'label',
               yField: 'value',
               label: { visible: true },
@@ -186,8 +207,13 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
             page_size: Math.min(10, Math.max(1, el.rows.length)),
             row_height: 'low',
             header_style: { bold: true, background_style: 'grey' },
-            columns: el.columns.map((c, i) => ({ name: `c${i}`, display_name: c, data_type: 'text', width: 'auto' })),
-            rows: el.rows.map((r) => Object.fromEntries(el.columns.map((_, i) => [`c${i}`, r[i] ?? '']))),
+            columns: el.columns.map((c, i) => ({
+              name: `c${i}`,
+              display_name: plainText(c),
+              data_type: 'text',
+              width: 'auto',
+            })),
+            rows: el.rows.map((r) => Object.fromEntries(el.columns.map((_, i) => [`c${i}`, plainText(r[i] ?? '')]))),
           },
         ];
     }
@@ -195,14 +221,50 @@ export function renderFeishuCard(card: Card, sealer: ValueSealer, viewer?: strin
 
   return {
     schema: '2.0',
-    config: { update_multi: true, width_mode: 'fill', summary: { content: card.header.title } },
+    config: { update_multi: true, width_mode: 'fill', summary: { content: plainText(card.header.title) } },
     header: { title: plain(card.header.title), template: card.header.colour },
     body: { direction: 'vertical', vertical_spacing: '8px', elements: shown.elements.flatMap(render) },
   };
 }
 
-function escapeMd(s: string): string {
-  return s.replace(/([*_~`])/g, '\\$1');
+/**
+ * Feishu card markdown (lark_md) takes HTML character references for the
+ * characters it would read as syntax. Member text is shown literally: every
+ * character that could start a mention tag (`<at id=all>`), HTML, emphasis,
+ * a link or image, a heading, a list, a table or an autolink is written as
+ * a reference.
+ */
+const FEISHU_REFS: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '*': '&#42;',
+  _: '&#95;',
+  '~': '&#126;',
+  '`': '&#96;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '(': '&#40;',
+  ')': '&#41;',
+  '#': '&#35;',
+  '!': '&#33;',
+  '|': '&#124;',
+  '\\': '&#92;',
+  $: '&#36;',
+};
+
+/** Member or plain text for a Feishu markdown component: shown as typed. */
+export function escapeFeishuText(s: string): string {
+  return s
+    .replace(/[&<>*_~`[\]()#!|\\$]/g, (c) => FEISHU_REFS[c]!)
+    .replace(/^(\s*)([-+])/gm, (_, sp: string, c: string) => `${sp}&#${c.charCodeAt(0)};`)
+    .replace(/^(\s*\d+)\./gm, '$1&#46;')
+    .replace(/:\/\//g, '&#58;//');
+}
+
+/** A markdown or note text: the bot's markup with member spans shown literally. */
+export function feishuMarkdown(text: string): string {
+  return renderMarked(text, { member: escapeFeishuText, markup: safeMarkup });
 }
 
 /** Feishu's own limits on a card: 30 KB of JSON and at most 200 components. */

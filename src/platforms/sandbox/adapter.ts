@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { HTTPException } from 'hono/http-exception';
+import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits, withinJsonLimits } from '../json-bounds.ts';
+import { stripMarksDeep } from '../text.ts';
 import { z } from 'zod';
 import {
   cardActions,
@@ -54,8 +56,14 @@ const actionBody = z.object({
   userId: z.string().min(1).max(200),
   messageId: z.string().min(1).max(200),
   actionId: z.string().min(1).max(64),
-  payload: z.record(z.string(), z.unknown()).default({}),
-  formValues: z.record(z.string(), z.unknown()).optional(),
+  payload: z
+    .record(z.string(), z.unknown())
+    .refine((v) => withinJsonLimits(v, CARD_VALUE_LIMITS), 'nested too deeply or too large')
+    .default({}),
+  formValues: z
+    .record(z.string(), z.unknown())
+    .refine((v) => withinJsonLimits(v, CARD_VALUE_LIMITS), 'nested too deeply or too large')
+    .optional(),
 });
 
 interface SandboxMember {
@@ -197,11 +205,16 @@ export function createSandboxAdapter(deps: {
   }
 
   async function readJson(c: { req: { json: () => Promise<unknown> } }): Promise<unknown> {
+    let body: unknown;
     try {
-      return await c.req.json();
+      body = await c.req.json();
     } catch {
       throw new HTTPException(400, { message: 'body is not valid JSON' });
     }
+    // Bounded before zod or anything else recurses over it (a RangeError would be a 500).
+    const excess = exceedsJsonLimits(body, BODY_LIMITS);
+    if (excess) throw new HTTPException(400, { message: `body ${excess}` });
+    return body;
   }
 
   function validate<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -236,7 +249,9 @@ export function createSandboxAdapter(deps: {
     await next();
   });
 
-  routes.get('/sandbox', (c) => c.html(page));
+  // The page never loads an image from elsewhere, whatever a card holds (defence in depth for
+  // render-html, which already renders no markdown images).
+  routes.get('/sandbox', (c) => c.html(page, 200, { 'content-security-policy': "img-src 'self' data:" }));
 
   routes.get('/sandbox/api/chats', async (c) => c.json(await listChats()));
 
@@ -252,7 +267,8 @@ export function createSandboxAdapter(deps: {
     return c.json(
       list.map((m: TranscriptEntry) => {
         if (!m.card) return m;
-        const card = viewer === undefined ? m.card : cardForViewer(m.card, viewer);
+        // As data, a card shows its text without the member-text marks (render-html uses them).
+        const card = stripMarksDeep(viewer === undefined ? m.card : cardForViewer(m.card, viewer));
         return { ...m, card, ...(withHtml ? { html: renderCardHtml(m.card, viewer) } : {}) };
       }),
     );
@@ -317,7 +333,7 @@ export function createSandboxAdapter(deps: {
     };
     const ack = await sink.handleAction(event);
     await settle();
-    return c.json(ack, 200);
+    return c.json(stripMarksDeep(ack), 200);
   });
 
   return { messenger, directory, routes };

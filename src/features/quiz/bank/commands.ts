@@ -33,7 +33,7 @@ const MAX_PROBLEMS_IN_CHAT = 20;
  * download link. Secretaries only: the bank holds the answers.
  */
 export function createQuizBankFeature(deps: FeatureDeps): Feature {
-  const bank = createQuestionBank({ db: deps.db, clock: deps.clock });
+  const bank = createQuestionBank({ db: deps.db, clock: deps.clock, provider: deps.provider });
 
   async function showStats(ctx: CommandContext): Promise<void> {
     const { t, identity } = ctx;

@@ -1,3 +1,4 @@
+import { createYielder } from '../../../lib/loop-yield.ts';
 import { parseCsv, writeCsv } from './formats/csv.ts';
 import { parseJson, writeJson } from './formats/json.ts';
 import type { ParsedFile } from './formats/table.ts';
@@ -72,7 +73,10 @@ export async function readBankFile(
   const drafts: DraftWithLine[] = [];
   const repeats: ImportPlan['repeats'] = [];
   const firstLine = new Map<string, number>();
+  // 20,000 rows of validation is CPU work on the event loop: let webhooks in every 20 ms.
+  const yielder = createYielder();
   for (const raw of parsed.questions) {
+    await yielder.maybeYield();
     const v = validateQuestion(raw);
     if (!v.ok) {
       problems.push(...v.problems);

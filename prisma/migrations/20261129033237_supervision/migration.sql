@@ -1,0 +1,114 @@
+-- CreateTable
+CREATE TABLE "SupervisionTask" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "orgId" TEXT NOT NULL,
+    "seq" INTEGER NOT NULL,
+    "title" TEXT NOT NULL,
+    "checklist" TEXT NOT NULL DEFAULT '[]',
+    "dueAt" DATETIME NOT NULL,
+    "timezone" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'open',
+    "claimable" BOOLEAN NOT NULL DEFAULT false,
+    "escalateAfter" INTEGER NOT NULL DEFAULT 3,
+    "platform" TEXT NOT NULL,
+    "chatId" TEXT,
+    "cardRef" TEXT,
+    "createdBy" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL,
+    "closedAt" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "SupervisionAssignee" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "orgId" TEXT NOT NULL,
+    "taskId" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "memberId" TEXT,
+    "unitId" TEXT,
+    "parentId" TEXT,
+    "subject" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "progress" INTEGER NOT NULL DEFAULT 0,
+    "checked" TEXT NOT NULL DEFAULT '[]',
+    "doneAt" DATETIME,
+    "doneBy" TEXT,
+    "note" TEXT,
+    "claimOf" TEXT,
+    "createdAt" DATETIME NOT NULL,
+    CONSTRAINT "SupervisionAssignee_taskId_fkey" FOREIGN KEY ("taskId") REFERENCES "SupervisionTask" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "SupervisionEvent" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "orgId" TEXT NOT NULL,
+    "taskId" TEXT NOT NULL,
+    "assigneeId" TEXT,
+    "kind" TEXT NOT NULL,
+    "actorId" TEXT,
+    "detail" TEXT NOT NULL DEFAULT '{}',
+    "at" DATETIME NOT NULL,
+    "onceKey" TEXT
+);
+
+-- CreateTable
+CREATE TABLE "SupervisionStandup" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "orgId" TEXT NOT NULL,
+    "platform" TEXT NOT NULL,
+    "chatId" TEXT NOT NULL,
+    "askAt" TEXT NOT NULL,
+    "summaryAt" TEXT NOT NULL,
+    "timezone" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "askItemId" TEXT,
+    "summaryItemId" TEXT,
+    "createdBy" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "SupervisionStandupReport" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "standupId" TEXT NOT NULL,
+    "orgId" TEXT NOT NULL,
+    "date" TEXT NOT NULL,
+    "memberId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "text" TEXT NOT NULL,
+    "at" DATETIME NOT NULL
+);
+
+-- CreateIndex
+CREATE INDEX "SupervisionTask_orgId_status_idx" ON "SupervisionTask"("orgId", "status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SupervisionTask_orgId_seq_key" ON "SupervisionTask"("orgId", "seq");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SupervisionAssignee_claimOf_key" ON "SupervisionAssignee"("claimOf");
+
+-- CreateIndex
+CREATE INDEX "SupervisionAssignee_orgId_memberId_idx" ON "SupervisionAssignee"("orgId", "memberId");
+
+-- CreateIndex
+CREATE INDEX "SupervisionAssignee_parentId_idx" ON "SupervisionAssignee"("parentId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SupervisionAssignee_taskId_subject_key" ON "SupervisionAssignee"("taskId", "subject");
+
+-- CreateIndex
+CREATE INDEX "SupervisionEvent_taskId_at_idx" ON "SupervisionEvent"("taskId", "at");
+
+-- CreateIndex
+CREATE INDEX "SupervisionEvent_orgId_at_idx" ON "SupervisionEvent"("orgId", "at");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SupervisionEvent_taskId_onceKey_key" ON "SupervisionEvent"("taskId", "onceKey");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SupervisionStandup_platform_chatId_key" ON "SupervisionStandup"("platform", "chatId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SupervisionStandupReport_standupId_date_memberId_key" ON "SupervisionStandupReport"("standupId", "date", "memberId");

@@ -1,0 +1,41 @@
+import type { Harness, TranscriptMessage } from './harness.ts';
+
+/**
+ * Moves the manual clock to `until`, firing every scheduled item on the way
+ * at its own due time (as the one-second tick would), then delivers the outbox.
+ * Jumping straight there would make items older than the grace window "missed".
+ */
+export async function runUntil(h: Harness, until: string | Date): Promise<void> {
+  const end = new Date(until);
+  const db = h.shuxiang.db.prisma;
+  for (let i = 0; i < 500; i++) {
+    const next = await db.scheduledItem.findFirst({
+      where: { status: 'active', dueAt: { lte: end } },
+      orderBy: { dueAt: 'asc' },
+    });
+    if (!next) break;
+    if (next.dueAt.getTime() > h.clock.now().getTime()) h.clock.set(next.dueAt);
+    const fired = await h.shuxiang.scheduler.tick();
+    if (fired === 0) h.clock.advance(1000);
+    await h.shuxiang.worker.drain();
+  }
+  if (end.getTime() > h.clock.now().getTime()) h.clock.set(end);
+  await h.shuxiang.worker.drain();
+}
+
+/** Everything a card says, for `toContain` checks. */
+export const cardText = (m: TranscriptMessage | undefined): string => JSON.stringify(m?.card ?? m?.text ?? '');
+
+/** The bot's messages in a chat whose text or card mentions `needle`. */
+export async function botSaid(h: Harness, chatId: string, needle: string): Promise<TranscriptMessage[]> {
+  return (await h.transcript(chatId)).filter((m) => m.from === 'bot' && cardText(m).includes(needle));
+}
+
+/** What the bot answered in text to one message (card updates it caused left aside). */
+export async function answer(h: Harness, chatId: string, userId: string, text: string): Promise<string> {
+  const replies = await h.say(chatId, userId, text);
+  return replies
+    .filter((m) => m.text !== undefined)
+    .map((m) => m.text)
+    .join('\n');
+}
