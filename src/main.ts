@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
@@ -28,6 +29,9 @@ import { createSystemClock, type Clock } from './lib/clock.ts';
 import { createFileStore, type FileStore } from './files/file-store.ts';
 import { createFileRoutes } from './files/routes.ts';
 import { createInboundDedupe } from './lib/inbound-dedupe.ts';
+import { createEventScope } from './lib/event-scope.ts';
+import { newId } from './lib/ids.ts';
+import { createInbox, type Inbox, type InboxOptions } from './inbox/inbox.ts';
 import { openDatabase, type Database } from './lib/db.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMigrator, migrationsDir } from './lib/migrator.ts';
@@ -63,6 +67,8 @@ export interface Shuxiang {
   db: Database;
   bot: Bot;
   outbox: Outbox;
+  /** Inbound messages, recorded before the platform is answered (src/inbox/). */
+  inbox: Inbox;
   worker: OutboxWorker;
   scheduler: Scheduler;
   metrics: Metrics;
@@ -101,6 +107,8 @@ export async function createShuxiang(
     /** Test seams of the DingTalk adapter (allowed webhook hosts, reconnect backoff). */
     dingtalk?: Pick<DingTalkAdapterDeps, 'webhookHosts' | 'stream' | 'cardAckBudgetMs'>;
     scheduler?: Partial<SchedulerOptions>;
+    /** Inbox lease and recovery timing (the SIGKILL tests shorten them). */
+    inbox?: Partial<InboxOptions>;
     /** Lets tests and benchmarks observe or slow down what reaches a platform. */
     wrapMessenger?: (messenger: PlatformMessenger) => PlatformMessenger;
   } = {},
@@ -116,7 +124,9 @@ export async function createShuxiang(
   const applied = await migrator.migrate();
   if (applied.length) log.info({ applied }, 'database migrated');
 
-  const outbox = createOutbox({ db: db.prisma, clock });
+  // The inbound message being processed, so its replies get derived ids (lib/event-scope.ts).
+  const scope = createEventScope();
+  const outbox = createOutbox({ db: db.prisma, clock, scope });
   const metrics = createMetrics();
   // Platforms that can list a chat's members register here below; the others (a DingTalk
   // robot cannot list an ordinary group) fall back to the members seen in the chat.
@@ -239,6 +249,17 @@ export async function createShuxiang(
     ],
   });
 
+  // Inbound messages are recorded here before any platform is answered, then processed from here.
+  const inbox = createInbox({
+    db: db.prisma,
+    provider: db.provider,
+    clock,
+    log,
+    scope,
+    owner: `${hostname()}:${process.pid}:${newId().slice(0, 8)}`,
+    options: overrides.inbox,
+  });
+
   const routers: Hono[] = [createFileRoutes(files)];
 
   if (config.sandbox.enabled) {
@@ -260,6 +281,7 @@ export async function createShuxiang(
       clock,
       log,
       sink: bot.dispatcher,
+      inbox,
       settle: () => worker.drain(20),
       isConfiguredAdmin: directory.isConfiguredAdmin,
       ratePerMinute: config.sandbox.ratePerMinute,
@@ -279,6 +301,7 @@ export async function createShuxiang(
       clock,
       log: log.child({ platform: 'dingtalk' }),
       sink: bot.dispatcher,
+      inbox,
       timezone: config.timezone,
       monthlyQuota: config.dingtalk.monthlyQuota,
       onQuotaCrossing: usage.crossed,
@@ -293,7 +316,7 @@ export async function createShuxiang(
   let feishu: FeishuAdapter | undefined;
   if (config.feishu) {
     const { createFeishuAdapter } = await import('./platforms/feishu/adapter.ts');
-    feishu = createFeishuAdapter({ config: config.feishu, db: db.prisma, clock, log, sink: bot.dispatcher });
+    feishu = createFeishuAdapter({ config: config.feishu, db: db.prisma, clock, log, sink: bot.dispatcher, inbox });
     messengers.set('feishu', feishu.messenger);
     platformDirectories.set('feishu', feishu.directory);
     routers.push(feishu.routes);
@@ -312,6 +335,16 @@ export async function createShuxiang(
     async () => (await depth()).oldestPendingAgeSeconds,
   );
   metrics.gauge('shuxiang_outbox_dead', 'Outbound messages given up after retries', async () => (await depth()).dead);
+  metrics.gauge(
+    'shuxiang_inbox_pending',
+    'Inbound messages recorded but not yet processed',
+    async () => await db.prisma.inboxMessage.count({ where: { processedAt: null } }),
+  );
+  metrics.gauge(
+    'shuxiang_inbox_recovered',
+    'Inbound messages this instance picked up after another run left them',
+    () => inbox.stats().recovered,
+  );
   metrics.gauge('shuxiang_outbox_sent', 'Messages sent by this instance', () => worker.stats().sent);
   metrics.gauge('shuxiang_outbox_retried', 'Delivery retries by this instance', () => worker.stats().retried);
   metrics.gauge('shuxiang_outbox_failed', 'Messages dead-lettered by this instance', () => worker.stats().failed);
@@ -347,6 +380,7 @@ export async function createShuxiang(
     db,
     bot,
     outbox,
+    inbox,
     worker,
     scheduler,
     metrics,
@@ -359,11 +393,14 @@ export async function createShuxiang(
     start() {
       bot.start();
       worker.start();
+      inbox.start();
       scheduler.start();
       dingtalk?.start();
       feishu?.start().catch((err: unknown) => log.error({ err }, 'Feishu adapter failed to start'));
     },
     async stop() {
+      // First, so that messages still waiting their turn are left to the next start, not drained.
+      await inbox.stop();
       await dingtalk?.stop();
       await feishu?.stop();
       await scheduler.stop();

@@ -12,6 +12,7 @@ import type {
 } from '../platforms/types.ts';
 import type { Tx } from '../lib/db.ts';
 import { isUniqueViolation } from '../lib/db.ts';
+import { AlreadyProcessed } from '../lib/event-scope.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { InboundDedupe } from '../lib/inbound-dedupe.ts';
 import type { ActionSpec } from './actions.ts';
@@ -123,7 +124,8 @@ export function createDispatcher(deps: {
     // Real platforms deliver group messages only when the bot is mentioned;
     // anything else is chatter not meant for us.
     if (event.chat.kind === 'group' && !event.mentionedBot) return { status: 'ignored' };
-    if (!(await firstSeen(event))) {
+    // A message from the inbox was deduped when it was recorded.
+    if (!event.recorded && !(await firstSeen(event))) {
       log.info(
         { eventKey: event.eventKey, platform: event.platform },
         'message seen before (a platform retry); ignored',
@@ -201,6 +203,8 @@ export function createDispatcher(deps: {
       await target.run(ctx, args);
       return { status: 'handled' };
     } catch (err) {
+      // Processed before a crash (its first reply exists): the inbox marks it; nothing more to say.
+      if (err instanceof AlreadyProcessed) throw err;
       if (err instanceof UserError) {
         await sayRaw(messages.t(err.key, err.params), identity?.orgId);
         return { status: 'handled' };

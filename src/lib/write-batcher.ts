@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * Group commit: callers submit one item each and await their own result,
  * while the items are written together, one transaction per batch. Under load
@@ -23,6 +25,9 @@ export function createWriteBatcher<T, R>(opts: {
   let inFlight: Promise<void> | undefined;
   let scheduled = false;
   const stats = { batches: 0, items: 0, largest: 0 };
+  // A batch belongs to nobody's request: it runs in the context the batcher was made in,
+  // not in that of whoever submitted first (lib/event-scope.ts keeps the inbound message there).
+  const detached = AsyncLocalStorage.snapshot();
 
   async function run(): Promise<void> {
     while (queue.length > 0) {
@@ -46,13 +51,15 @@ export function createWriteBatcher<T, R>(opts: {
     if (inFlight || scheduled) return;
     scheduled = true;
     // Let everything submitted in this turn of the event loop join the first batch.
-    setImmediate(() => {
-      scheduled = false;
-      inFlight = run().finally(() => {
-        inFlight = undefined;
-        if (queue.length > 0) kick();
-      });
-    });
+    setImmediate(() =>
+      detached(() => {
+        scheduled = false;
+        inFlight = run().finally(() => {
+          inFlight = undefined;
+          if (queue.length > 0) kick();
+        });
+      }),
+    );
   }
 
   return {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { mentionSchema, storedCardSchema, type Platform, type Target } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
+import type { EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
 import { jsonColumn } from '../lib/json-column.ts';
 
@@ -53,7 +54,12 @@ export interface Outbox {
   onEnqueued(listener: () => void): void;
 }
 
-export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
+export function createOutbox(deps: {
+  db: Db;
+  clock: Clock;
+  /** The inbound message being processed: each write stamps its receipt (lib/event-scope.ts). */
+  scope?: EventScope;
+}): Outbox {
   const listeners: (() => void)[] = [];
 
   /**
@@ -78,33 +84,56 @@ export function createOutbox(deps: { db: Db; clock: Clock }): Outbox {
     return count === 1 ? { id: waiting.id } : null;
   }
 
+  async function write(input: EnqueueInput, db: Db | Tx): Promise<MessageRef> {
+    const now = deps.clock.now();
+    if (input.kind === 'card_update' && input.refId && !input.id && !input.notBefore) {
+      const merged = await mergeIntoWaiting(input, db);
+      if (merged) return merged;
+    }
+    const id = input.id ?? newId();
+    await db.outboxMessage.create({
+      data: {
+        id,
+        platform: input.platform,
+        orgId: input.orgId ?? null,
+        targetKind: input.target.kind,
+        targetId: input.target.id,
+        kind: input.kind,
+        body: outboxBodyColumn.stringify(input.body),
+        refId: input.refId ?? null,
+        nextAttemptAt: input.notBefore ?? now,
+        meta: input.meta ? outboxMetaColumn.stringify(input.meta) : null,
+        createdAt: now,
+      },
+    });
+    return { id };
+  }
+
   return {
     async enqueue(input, tx) {
-      const now = deps.clock.now();
-      if (input.kind === 'card_update' && input.refId && !input.id && !input.notBefore) {
-        const merged = await mergeIntoWaiting(input, tx ?? deps.db);
-        if (merged) return merged;
+      const scope = deps.scope;
+      if (scope?.active()) {
+        // Processing an inbound message: its receipt commits with this write (throws
+        // AlreadyProcessed when another run's effects committed first, rolling back the caller's).
+        if (tx) {
+          await scope.stamp(tx);
+          return write(input, tx);
+        }
+        const ref = await deps.db.$transaction(async (t) => {
+          await scope.stamp(t);
+          return write(input, t);
+        });
+        // The worker's loop serves every message, not this one.
+        scope.outside(() => {
+          for (const l of listeners) l();
+        });
+        return ref;
       }
-      const id = input.id ?? newId();
-      await (tx ?? deps.db).outboxMessage.create({
-        data: {
-          id,
-          platform: input.platform,
-          orgId: input.orgId ?? null,
-          targetKind: input.target.kind,
-          targetId: input.target.id,
-          kind: input.kind,
-          body: outboxBodyColumn.stringify(input.body),
-          refId: input.refId ?? null,
-          nextAttemptAt: input.notBefore ?? now,
-          meta: input.meta ? outboxMetaColumn.stringify(input.meta) : null,
-          createdAt: now,
-        },
-      });
+      const ref = await write(input, tx ?? deps.db);
       // Inside a caller's transaction the row is not visible yet; the caller's
       // commit is followed by the worker's next poll, or by an explicit kick.
       if (!tx) for (const l of listeners) l();
-      return { id };
+      return ref;
     },
     async depth() {
       const [pending, dead, oldest] = await Promise.all([

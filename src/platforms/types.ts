@@ -49,6 +49,8 @@ export interface MessageEvent extends EventBase {
   replyHandle?: string;
   /** Files attached to the message (e.g. a question bank to import). */
   files?: InboundFile[];
+  /** Its key is already recorded (in the inbox, MessageInbox): the dispatcher does not dedupe it again. */
+  recorded?: boolean;
 }
 
 export interface InboundFile {
@@ -414,6 +416,45 @@ export interface PlatformDirectory {
 }
 
 /** What an adapter hands inbound events to (the dispatcher). */
+/**
+ * Where an adapter records an inbound message before it acknowledges it (the
+ * transactional inbox, src/inbox/). `record` resolves once the message is
+ * durably stored (group-committed with others); only then may the platform
+ * be answered. `fresh` is false when its key was seen before (a re-push):
+ * nothing more happens. A fresh message is then processed by calling the
+ * handler its platform registered with the stored payload, on this instance
+ * at once, or after a crash on whichever instance picks it up. `processed`
+ * settles when this instance has processed it (the sandbox answers after that).
+ */
+export interface MessageInbox {
+  handle(platform: Platform, handler: InboxHandler): void;
+  record(platform: Platform, eventKey: string, payload: unknown): Promise<{ fresh: boolean; processed: Promise<void> }>;
+}
+
+/** Decodes a stored payload and hands the message to the sink; `durable`: the inbox recorded its key. */
+export type InboxHandler = (payload: unknown, meta: { eventKey: string; durable: boolean }) => Promise<void>;
+
+/**
+ * An inbox that keeps nothing: processes each message in the background at
+ * once (and lets the dispatcher dedupe it). For adapters built without the
+ * database inbox (unit tests of an adapter alone).
+ */
+export function createDirectInbox(onError: (err: unknown) => void): MessageInbox {
+  const handlers = new Map<Platform, InboxHandler>();
+  return {
+    handle(platform, handler) {
+      handlers.set(platform, handler);
+    },
+    record(platform, eventKey, payload) {
+      const handler = handlers.get(platform);
+      const processed = Promise.resolve()
+        .then(() => handler?.(JSON.parse(JSON.stringify(payload)) as unknown, { eventKey, durable: false }))
+        .catch(onError);
+      return Promise.resolve({ fresh: true, processed });
+    },
+  };
+}
+
 export interface EventSink {
   handleMessage(event: MessageEvent): Promise<void>;
   handleAction(event: ActionEvent): Promise<AckReply>;

@@ -17,6 +17,10 @@ export const CANCELLED_KEEP_MS = 7 * 86_400_000;
 export async function cleanUp(db: Db, clock: Clock) {
   const now = clock.now().getTime();
   const inbound = await db.inboundEvent.deleteMany({ where: { receivedAt: { lt: new Date(now - INBOUND_KEEP_MS) } } });
+  // Inbox rows are their messages' dedupe keys: kept as long, and never before they are processed.
+  const inbox = await db.inboxMessage.deleteMany({
+    where: { receivedAt: { lt: new Date(now - INBOUND_KEEP_MS) }, processedAt: { not: null } },
+  });
   const sent = await db.outboxMessage.deleteMany({
     where: { status: 'sent', sentAt: { lt: new Date(now - SENT_KEEP_MS) } },
   });
@@ -40,6 +44,7 @@ export async function cleanUp(db: Db, clock: Clock) {
   ]);
   return {
     inboundEvents: inbound.count,
+    inboxMessages: inbox.count,
     sentMessages: sent.count,
     unsentMessages: unsent.count,
     cronRuns: runs.count,

@@ -13,13 +13,15 @@ describe('DingTalk HTTP mode: POST /dingtalk/webhook and /dingtalk/card', () => 
 
   async function written() {
     const db = h.sx.db.prisma;
-    const [events, outbox, members] = await Promise.all([
+    const [events, messages, outbox, members] = await Promise.all([
       // Events, not the used-signature rows of the replay guard.
       db.inboundEvent.count({ where: { NOT: { platform: { startsWith: 'dingtalk:signature:' } } } }),
+      // Messages are recorded in the inbox.
+      db.inboxMessage.count(),
       db.outboxMessage.count(),
       db.member.count(),
     ]);
-    return { events, outbox, members };
+    return { events: events + messages, outbox, members };
   }
   const nothing = { events: 0, outbox: 0, members: 0 };
 

@@ -11,11 +11,13 @@ import { parseJsonColumn } from '../../lib/json-column.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import {
   cardSchema,
+  createDirectInbox,
   type AckReply,
   type ActionEvent,
   type Card,
   type EventSink,
   type MessageEvent,
+  type MessageInbox,
   type PlatformMessenger,
 } from '../types.ts';
 import { createDingTalkApi, type DingTalkApi } from './api-client.ts';
@@ -66,6 +68,8 @@ export interface DingTalkAdapterDeps {
   clock: Clock;
   log: Logger;
   sink: EventSink;
+  /** Where robot messages are recorded before DingTalk is answered; without it they are processed in memory. */
+  inbox?: MessageInbox;
   /** The organisation's time zone, for the calendar month of the quota. */
   timezone: string;
   /** OpenAPI calls a month the organisation may make (5,000 on the standard edition). */
@@ -92,6 +96,9 @@ export interface DingTalkAdapter {
   settle(): Promise<void>;
 }
 
+/** What the inbox keeps of a robot message: the body as DingTalk sent it and when it came. */
+const storedMessageSchema = z.object({ body: z.unknown(), receivedAt: z.iso.datetime() });
+
 interface CardResponse {
   cardData?: { cardParamMap: Record<string, string> };
   userPrivateData?: { cardParamMap: Record<string, string> };
@@ -101,6 +108,15 @@ interface CardResponse {
 export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapter {
   const { settings, db, clock, log, sink } = deps;
   const tasks = createBackgroundTasks(log);
+  const inbox = deps.inbox ?? createDirectInbox((err) => log.error({ err }, 'robot message handling failed'));
+  inbox.handle('dingtalk', async (payload, meta) => {
+    const stored = storedMessageSchema.safeParse(payload);
+    if (!stored.success) {
+      log.error({ eventKey: meta.eventKey }, 'stored DingTalk robot message unreadable; dropped');
+      return;
+    }
+    await onRobotMessage(stored.data.body, new Date(stored.data.receivedAt), meta.durable);
+  });
   const webhookHosts = deps.webhookHosts ?? DINGTALK_WEBHOOK_HOSTS;
   const robotCode = settings.robotCode ?? settings.clientId;
   const budgetMs = deps.cardAckBudgetMs ?? CARD_ACK_BUDGET_MS;
@@ -175,8 +191,27 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     return bytes;
   }
 
-  async function onRobotMessage(body: unknown): Promise<void> {
-    const parsed = parseRobotMessage(body, clock.now(), webhookHosts);
+  /**
+   * Records a robot message in the inbox; DingTalk may be answered once this
+   * resolves. What cannot be parsed is logged and not kept (DingTalk would
+   * only send it again the same); it is processed from the inbox.
+   */
+  async function recordRobotMessage(body: unknown): Promise<void> {
+    const receivedAt = clock.now();
+    const parsed = parseRobotMessage(body, receivedAt, webhookHosts);
+    if (!parsed.ok) {
+      log.warn({ reason: parsed.reason, eventKey: parsed.eventKey }, 'DingTalk robot message ignored');
+      return;
+    }
+    const { processed } = await inbox.record('dingtalk', parsed.event.eventKey, {
+      body,
+      receivedAt: receivedAt.toISOString(),
+    });
+    tasks.run('dingtalk robot message', () => processed);
+  }
+
+  async function onRobotMessage(body: unknown, receivedAt: Date, recorded: boolean): Promise<void> {
+    const parsed = parseRobotMessage(body, receivedAt, webhookHosts);
     if (!parsed.ok) {
       log.warn({ reason: parsed.reason, eventKey: parsed.eventKey }, 'DingTalk robot message ignored');
       return;
@@ -189,6 +224,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       log.warn({ eventKey: event.eventKey }, 'DingTalk robot message for another robot ignored');
       return;
     }
+    if (recorded) event.recorded = true;
     learnTenant(event.tenant);
     const command = CARD_COMMAND.exec(event.text);
     if (command) {
@@ -434,7 +470,8 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       const now = clock.now().getTime();
       const problem = verifyRobotSignature({ timestamp, sign }, settings.clientSecret, now);
       const { body } = await signedJson(c, problem, sign, robotReplays);
-      tasks.run('dingtalk robot message', () => onRobotMessage(body));
+      // Recorded before the 200: an acknowledged message is never lost.
+      await recordRobotMessage(body);
       return c.json({ msgtype: 'empty' });
     });
 
@@ -460,7 +497,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
       log,
       backoff: deps.stream?.backoff,
       pingMs: deps.stream?.pingMs,
-      onRobotMessage(frame) {
+      async onRobotMessage(frame) {
         let body: unknown;
         try {
           body = JSON.parse(frame.data);
@@ -472,7 +509,8 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
           log.warn({ messageId: frame.messageId }, 'DingTalk robot frame nested too deeply or too large; dropped');
           return;
         }
-        tasks.run('dingtalk robot message', () => onRobotMessage(body));
+        // The frame is acked once this resolves: recorded first.
+        await recordRobotMessage(body);
       },
       async onCardCallback(frame) {
         let body: unknown;

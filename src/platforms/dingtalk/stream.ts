@@ -45,8 +45,8 @@ export interface StreamOptions {
   clientSecret: string;
   gateway: string;
   log: Logger;
-  /** Robot message frames; acked before this is called. */
-  onRobotMessage(frame: StreamFrame): void;
+  /** Robot message frames; acked once the returned promise resolves (the message is recorded). */
+  onRobotMessage(frame: StreamFrame): Promise<void> | void;
   /** Card callback frames; the returned object is the callback response (within 2 s). */
   onCardCallback(frame: StreamFrame): Promise<unknown>;
   backoff?: { baseMs?: number; maxMs?: number };
@@ -176,13 +176,15 @@ export function createStreamConnection(options: StreamOptions): StreamConnection
       log.warn('DingTalk robot frame without messageId or data dropped');
       return;
     }
-    // Ack at once: a late ack makes DingTalk push the message again.
-    client.socketCallBackResponse(frame.messageId, null);
-    try {
-      options.onRobotMessage(frame);
-    } catch (err) {
-      log.error({ err, messageId: frame.messageId }, 'robot frame handler failed');
-    }
+    // Acked once the handler has recorded it (the inbox's group commit takes
+    // milliseconds); a frame that could not be recorded is not acked, so
+    // DingTalk pushes it again rather than it being lost.
+    Promise.resolve()
+      .then(() => options.onRobotMessage(frame))
+      .then(
+        () => client.socketCallBackResponse(frame.messageId, null),
+        (err: unknown) => log.error({ err, messageId: frame.messageId }, 'robot frame not recorded; not acked'),
+      );
   });
 
   client.registerCallbackListener(TOPIC_CARD, (msg) => {

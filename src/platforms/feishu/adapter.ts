@@ -1,5 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { Clock } from '../../lib/clock.ts';
 import type { Db } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -13,9 +14,11 @@ import type {
   EventSink,
   InboundFile,
   MessageEvent,
+  MessageInbox,
   PlatformDirectory,
   PlatformMessenger,
 } from '../types.ts';
+import { createDirectInbox } from '../types.ts';
 import { createFeishuClient } from './client.ts';
 import { BODY_LIMITS, CARD_VALUE_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
 import { plainText } from '../text.ts';
@@ -69,6 +72,10 @@ export interface FeishuAdapter {
   wsDispatcher: lark.EventDispatcher;
 }
 
+type FeishuMessageData = ReturnType<typeof messageEventSchema.parse>;
+/** What the inbox keeps of a message event: the parsed event and its tenant. */
+const storedMessageSchema = z.object({ tenant: z.string(), data: messageEventSchema });
+
 type Reply = { status: 200 | 400 | 401 | 403; body: Record<string, unknown> };
 
 /** Raised for requests that must be refused; the route turns it into a 4xx and a log line. */
@@ -101,6 +108,8 @@ export function createFeishuAdapter(deps: {
   clock: Clock;
   log: Logger;
   sink: EventSink;
+  /** Where messages are recorded before Feishu is answered; without it they are processed in memory. */
+  inbox?: MessageInbox;
   tasks?: BackgroundTasks;
   options?: Partial<FeishuAdapterOptions>;
 }): FeishuAdapter {
@@ -108,6 +117,15 @@ export function createFeishuAdapter(deps: {
   const log = deps.log.child({ platform: 'feishu' });
   const opts = { ...defaultFeishuOptions, ...deps.options };
   const tasks = deps.tasks ?? createBackgroundTasks(log);
+  const inbox = deps.inbox ?? createDirectInbox((err) => log.error({ err }, 'message handling failed'));
+  inbox.handle('feishu', async (payload, meta) => {
+    const stored = storedMessageSchema.safeParse(payload);
+    if (!stored.success) {
+      log.error({ eventKey: meta.eventKey }, 'stored Feishu message unreadable; dropped');
+      return;
+    }
+    await deliverMessage(stored.data.data, stored.data.tenant, meta.durable);
+  });
   if (config.mode === 'webhook' && !config.encryptKey && !config.verificationToken) {
     // Without either, anyone who finds the URL could act as any member.
     throw new Error(
@@ -151,8 +169,13 @@ export function createFeishuAdapter(deps: {
       case 'im.message.receive_v1': {
         const parsed = messageEventSchema.safeParse(env.event);
         if (!parsed.success) throw new Rejected(400, 'malformed im.message.receive_v1');
-        // Ack first: Feishu re-pushes anything not answered in 3 s.
-        tasks.run('feishu.message', () => deliverMessage(parsed.data, tenant));
+        // Recorded (group commit), then acknowledged, then processed: Feishu re-pushes
+        // anything not answered in 3 s, and never again what was answered.
+        const { processed } = await inbox.record('feishu', parsed.data.message.message_id, {
+          tenant,
+          data: parsed.data,
+        });
+        tasks.run('feishu.message', () => processed);
         return { status: 200, body: {} };
       }
       case 'card.action.trigger':
@@ -177,7 +200,7 @@ export function createFeishuAdapter(deps: {
     }
   }
 
-  async function deliverMessage(data: ReturnType<typeof messageEventSchema.parse>, tenant: string) {
+  async function deliverMessage(data: FeishuMessageData, tenant: string, recorded: boolean) {
     const botId = await messenger.botOpenId();
     const { text, mentions, mentionedBot } = parseMessageText(data, botId);
     const senderId = data.sender.sender_id.open_id ?? data.sender.sender_id.user_id;
@@ -200,6 +223,7 @@ export function createFeishuAdapter(deps: {
       mentionedBot,
       receivedAt: clock.now(),
       ...(data.message.message_type === 'file' ? { files: fileOf(data.message.message_id, data.message.content) } : {}),
+      ...(recorded ? { recorded } : {}),
     };
     await sink.handleMessage(event);
   }

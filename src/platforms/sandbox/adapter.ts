@@ -9,7 +9,10 @@ import { z } from 'zod';
 import {
   cardActions,
   cardForViewer,
+  createDirectInbox,
+  mentionSchema,
   type EventSink,
+  type MessageInbox,
   type InboundFile,
   type Mention,
   type MessageEvent,
@@ -84,11 +87,29 @@ export interface SandboxAdapter {
   routes: Hono;
 }
 
+/** What the inbox keeps of a sandbox message (an attached file with its bytes, as posted). */
+const storedMessageSchema = z.object({
+  chat: z.object({ id: z.string(), kind: z.enum(['group', 'direct']), title: z.string().optional() }),
+  sender: z.object({ id: z.string(), name: z.string().optional() }),
+  text: z.string(),
+  mentions: z.array(mentionSchema),
+  receivedAt: z.iso.datetime(),
+  file: z.object({ name: z.string(), contentBase64: z.string() }).optional(),
+});
+type StoredMessage = z.infer<typeof storedMessageSchema>;
+
+function fileOf(file: { name: string; contentBase64: string }): InboundFile {
+  const bytes = Buffer.from(file.contentBase64, 'base64');
+  return { name: file.name, size: bytes.length, read: async () => bytes };
+}
+
 export function createSandboxAdapter(deps: {
   db: Db;
   clock: Clock;
   log: Logger;
   sink: EventSink;
+  /** Where messages are recorded before they are processed; without it they are processed in memory. */
+  inbox?: MessageInbox;
   /** Lets a request wait until the replies it caused are in the transcript. */
   settle?: () => Promise<void>;
   isConfiguredAdmin?: (platform: string, userId: string) => boolean;
@@ -101,6 +122,28 @@ export function createSandboxAdapter(deps: {
   const messenger = createSandboxMessenger(transcript);
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
   const settle = deps.settle ?? (async () => {});
+  const inbox = deps.inbox ?? createDirectInbox((err) => deps.log.error({ err }, 'sandbox message handling failed'));
+  inbox.handle('sandbox', async (payload, meta) => {
+    const stored = storedMessageSchema.safeParse(payload);
+    if (!stored.success) {
+      deps.log.error({ eventKey: meta.eventKey }, 'stored sandbox message unreadable; dropped');
+      return;
+    }
+    const { file, receivedAt, ...rest } = stored.data;
+    const event: MessageEvent = {
+      type: 'message',
+      platform: 'sandbox',
+      tenant: SANDBOX_TENANT,
+      eventKey: meta.eventKey,
+      ...rest,
+      // Every sandbox message counts as addressed to the bot.
+      mentionedBot: true,
+      receivedAt: new Date(receivedAt),
+      ...(file ? { files: [fileOf(file)] } : {}),
+      ...(meta.durable ? { recorded: true } : {}),
+    };
+    await sink.handleMessage(event);
+  });
 
   async function listChats(): Promise<SandboxChat[]> {
     const chats = await db.chat.findMany({ where: { platform: 'sandbox' }, orderBy: { platformChatId: 'asc' } });
@@ -236,11 +279,6 @@ export function createSandboxAdapter(deps: {
     const { chat, member } = await findChat(body.chatId, body.userId);
     const { mentions, text } = parseMentions(body.text, chat);
     const eventKey = randomUUID();
-    let files: InboundFile[] | undefined;
-    if (body.file) {
-      const bytes = Buffer.from(body.file.contentBase64, 'base64');
-      files = [{ name: body.file.name, size: bytes.length, read: async () => bytes }];
-    }
     await transcript.append({
       chatId: chat.id,
       messageId: eventKey,
@@ -250,21 +288,17 @@ export function createSandboxAdapter(deps: {
       text: body.file ? `${body.text}\n📎 ${body.file.name}`.trim() : body.text,
       mentions,
     });
-    const event: MessageEvent = {
-      type: 'message',
-      platform: 'sandbox',
-      tenant: SANDBOX_TENANT,
-      eventKey,
+    const stored: StoredMessage = {
       chat: { id: chat.id, kind: chat.kind, title: chat.title },
       sender: { id: member.userId, name: member.name },
       text,
       mentions,
-      // Every sandbox message counts as addressed to the bot.
-      mentionedBot: true,
-      receivedAt: clock.now(),
-      ...(files ? { files } : {}),
+      receivedAt: clock.now().toISOString(),
+      ...(body.file ? { file: body.file } : {}),
     };
-    await sink.handleMessage(event);
+    // Recorded, then processed; the sandbox answers once the replies are in the transcript.
+    const { processed } = await inbox.record('sandbox', eventKey, stored);
+    await processed;
     await settle();
     return c.json({ eventKey }, 202);
   });

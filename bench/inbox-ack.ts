@@ -1,0 +1,148 @@
+// Ack latency of typed messages with the transactional inbox (issue 10 part 1):
+// the bot runs as a child process (test/security/fixtures/inbox-child.ts) in
+// DingTalk HTTP mode on a file SQLite database (or DATABASE_URL), a contest
+// question is open, and typed answers (`答 B`, each from another member) are
+// fired at RATE messages a second for SECONDS seconds. Prints the ack
+// latency percentiles and how long the backlog took to be processed.
+//
+//   npx tsx bench/inbox-ack.ts [--rate 1000] [--seconds 5]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/lib/db.ts';
+import { createSilentLogger } from '../src/lib/logger.ts';
+import { createShuxiang } from '../src/main.ts';
+import { robotSignature } from '../src/platforms/dingtalk/verify.ts';
+import { startFakeDingTalkApi } from '../test/helpers/fake-dingtalk-api.ts';
+import { seedQuestions } from '../test/helpers/quiz-fixtures.ts';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const RATE = arg('rate', 1000);
+const SECONDS = arg('seconds', 5);
+const SECRET = 'ding-client-secret-0123456789';
+const GROUP = 'cidGroupA0001';
+const base = JSON.parse(
+  readFileSync(new URL('../test/fixtures/dingtalk/robot-text-group.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
+
+const api = await startFakeDingTalkApi({
+  clientId: 'ding-client-id',
+  clientSecret: SECRET,
+  robotCode: 'ding-robot',
+  templates: ['a1b2c3d4-0000-4000-8000-000000000001.schema'],
+  quota: 10_000_000,
+  qpsPerApi: 10_000_000,
+});
+const dir = mkdtempSync(path.join(tmpdir(), 'shuxiang-inbox-bench-'));
+const env = {
+  DATABASE_URL: process.env.DATABASE_URL ?? `file:${path.join(dir, 'bench.db')}`,
+  LOG_LEVEL: 'silent',
+  NODE_ENV: 'production',
+  SHUXIANG_SANDBOX: 'off',
+  SHUXIANG_ADMINS: 'dingtalk:sec-wang',
+  DINGTALK_CLIENT_ID: 'ding-client-id',
+  DINGTALK_CLIENT_SECRET: SECRET,
+  DINGTALK_ROBOT_CODE: 'ding-robot',
+  DINGTALK_MODE: 'webhook',
+  DINGTALK_API_BASE: api.url,
+  DINGTALK_CARD_TEMPLATE_ID: 'a1b2c3d4-0000-4000-8000-000000000001.schema',
+  WEBHOOK_HOST: api.host,
+};
+let tick = Date.now() - 50 * 60_000;
+const session = api.openSession(GROUP);
+const body = (userId: string, text: string, n: number) =>
+  JSON.stringify({
+    ...base,
+    msgId: `msg-${userId}-${n}`,
+    senderStaffId: userId,
+    senderNick: `成员${userId}`,
+    senderId: `$:LWCP_v1:$sender-${userId}`,
+    text: { content: ` ${text}` },
+    ...session,
+  });
+const headers = () => {
+  const timestamp = String(tick++);
+  return { 'content-type': 'application/json', timestamp, sign: robotSignature(timestamp, SECRET) };
+};
+
+// Set-up: the organisation, the bank, a contest question open for two minutes.
+const setup = await createShuxiang(loadConfig(env), {
+  log: createSilentLogger(),
+  dingtalk: { webhookHosts: [api.host] },
+});
+const say = async (text: string, n: number) => {
+  await setup.app.request('/dingtalk/webhook', { method: 'POST', headers: headers(), body: body('sec-wang', text, n) });
+  await setup.dingtalk!.settle();
+  await setup.inbox.drain();
+};
+await say('我是谁', 0);
+const org = await setup.db.prisma.organisation.findFirstOrThrow();
+await seedQuestions(setup.db.prisma, undefined, org.id);
+await say('出题 1 党史 120秒', 1);
+await setup.stop();
+
+const child = spawn(process.execPath, ['--import', 'tsx', 'test/security/fixtures/inbox-child.ts'], {
+  env: { ...process.env, ...env },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const port = await new Promise<number>((resolve) =>
+  child.stdout!.on('data', (d: Buffer) => {
+    const m = /ready (\d+)/.exec(d.toString());
+    if (m) resolve(Number(m[1]));
+  }),
+);
+const url = `http://127.0.0.1:${port}/dingtalk/webhook`;
+const total = RATE * SECONDS;
+const latencies: number[] = [];
+let failed = 0;
+const why = new Map<string, number>();
+const started = performance.now();
+const inFlight: Promise<void>[] = [];
+for (let i = 0; i < total; i++) {
+  const due = started + (i * 1000) / RATE;
+  const wait = due - performance.now();
+  if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  const t0 = performance.now();
+  inFlight.push(
+    fetch(url, { method: 'POST', headers: headers(), body: body(`u${i}`, '答 B', i) }).then(
+      async (res) => {
+        await res.arrayBuffer();
+        if (res.status === 200) latencies.push(performance.now() - t0);
+        else {
+          failed++;
+          why.set(String(res.status), (why.get(String(res.status)) ?? 0) + 1);
+        }
+      },
+      (err: unknown) => {
+        failed++;
+        const k = String((err as { cause?: { code?: string } }).cause?.code ?? err);
+        why.set(k, (why.get(k) ?? 0) + 1);
+      },
+    ),
+  );
+}
+await Promise.all(inFlight);
+const sentFor = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+console.log(
+  `${total} messages in ${sentFor.toFixed(1)} s (${(total / sentFor).toFixed(0)}/s); ack ms p50 ${pct(50).toFixed(1)} p90 ${pct(90).toFixed(1)} p99 ${pct(99).toFixed(1)} max ${pct(100).toFixed(1)}; failed ${failed} ${JSON.stringify(Object.fromEntries(why))}`,
+);
+const db = await openDatabase(env.DATABASE_URL);
+const t1 = performance.now();
+while ((await db.prisma.inboxMessage.count({ where: { processedAt: null } })) > 0) {
+  await new Promise((r) => setTimeout(r, 100));
+}
+const answers = await db.prisma.quizAnswer.count();
+console.log(
+  `backlog processed ${((performance.now() - t1) / 1000).toFixed(1)} s after the last ack; ${answers} answers stored`,
+);
+await db.close();
+child.kill('SIGKILL');
+await api.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,313 @@
+import type { Clock } from '../lib/clock.ts';
+import type { Db, Provider } from '../lib/db.ts';
+import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
+import { newId } from '../lib/ids.ts';
+import type { Logger } from '../lib/logger.ts';
+import { jsonInsert, type JsonInsertSpec } from '../lib/sql-insert.ts';
+import { createWriteBatcher } from '../lib/write-batcher.ts';
+import type { InboxHandler, MessageInbox, Platform } from '../platforms/types.ts';
+
+/**
+ * The transactional inbox (docs/decisions/inbox.md). An adapter records each
+ * inbound message here and answers the platform only once the row is
+ * committed; rows are group-committed (one INSERT per burst, like the answer
+ * batches), so a thousand messages a second cost a handful of commits. The
+ * recording instance holds a lease on its rows and processes them at once;
+ * rows whose lease ran out (their instance died) are claimed and processed
+ * by the recovery pass, at start-up and every `pollMs`. A row is marked
+ * processed after its handler finished (group-committed too); a crash in
+ * between processes it again, and the receipt its first write stamped
+ * (lib/event-scope.ts) stops the second run at its first write.
+ */
+export interface Inbox extends MessageInbox {
+  /** Recovery: picks up what a crashed instance left (at once, then every pollMs). */
+  start(): void;
+  /** Stops recovery and waits for messages being processed and rows being written. */
+  stop(): Promise<void>;
+  /** One recovery pass now; returns how many rows it claimed (tests). */
+  recover(): Promise<number>;
+  /** Waits until everything recorded so far on this instance is processed and marked. */
+  drain(): Promise<void>;
+  stats(): {
+    recorded: number;
+    duplicates: number;
+    processed: number;
+    recovered: number;
+    batches: number;
+    slowPath: number;
+  };
+}
+
+export interface InboxOptions {
+  /** How long a row stays with the instance that took it before another may. */
+  leaseMs: number;
+  /** How often unprocessed rows with an expired lease are looked for. */
+  pollMs: number;
+  /** Attempts before a message that keeps failing is given up (marked with its error). */
+  maxAttempts: number;
+  /** Rows one recovery pass claims. */
+  batch: number;
+  /**
+   * Messages processed at once. The rest wait their turn: they are recorded
+   * already, so a burst costs latency of replies, never the platforms' acks
+   * (recording shares the event loop and the database with processing).
+   */
+  concurrency: number;
+}
+
+export const defaultInboxOptions: InboxOptions = {
+  leaseMs: 60_000,
+  pollMs: 5_000,
+  maxAttempts: 5,
+  batch: 100,
+  concurrency: 16,
+};
+
+type Row = { id: string; p: string; k: string; d: string };
+const INSERT = {
+  table: 'InboxMessage',
+  columns: [
+    ['id', 'text'],
+    ['platform', 'text', 'p'],
+    ['eventKey', 'text', 'k'],
+    ['payload', 'text', 'd'],
+  ],
+  constants: [
+    ['receivedAt', 'timestamp(3)'],
+    ['leaseOwner', 'text'],
+    ['leaseUntil', 'timestamp(3)'],
+  ],
+} as const satisfies JsonInsertSpec;
+
+export function createInbox(deps: {
+  db: Db;
+  provider: Provider;
+  clock: Clock;
+  log: Logger;
+  scope: EventScope;
+  /** This instance's name in leases. */
+  owner: string;
+  options?: Partial<InboxOptions>;
+}): Inbox {
+  const { db, clock, scope } = deps;
+  const log = deps.log.child({ component: 'inbox' });
+  const opts = { ...defaultInboxOptions, ...deps.options };
+  const plain = jsonInsert<Row>(deps.provider, INSERT);
+  const tolerant = jsonInsert<Row>(deps.provider, {
+    ...INSERT,
+    onConflict: 'ON CONFLICT DO NOTHING',
+    returning: '"id"',
+  });
+  const handlers = new Map<string, InboxHandler>();
+  const inFlight = new Set<Promise<void>>();
+  const stats = { recorded: 0, duplicates: 0, processed: 0, recovered: 0 };
+  let slowPath = 0;
+
+  const inserts = createWriteBatcher<Row, boolean>({
+    maxBatch: 500,
+    async write(rows) {
+      const now = clock.now();
+      const until = new Date(now.getTime() + opts.leaseMs);
+      // The same key twice in one batch: only the first can be new.
+      const seen = new Set<string>();
+      const unique = rows.filter((r) => {
+        const key = `${r.p}\u0000${r.k}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      try {
+        // Re-pushes are rare: the plain INSERT fails as a whole on any known key, then the slow path sorts it out.
+        await plain.run(db, unique, now, deps.owner, until);
+        const ids = new Set(unique.map((r) => r.id));
+        return rows.map((r) => ids.has(r.id));
+      } catch {
+        slowPath++;
+        const got = await tolerant.run<{ id: string }>(db, unique, now, deps.owner, until);
+        const ids = new Set(got.map((r) => r.id));
+        return rows.map((r) => ids.has(r.id));
+      }
+    },
+  });
+
+  const marks = createWriteBatcher<{ id: string; error?: string }, void>({
+    maxBatch: 1000,
+    async write(items) {
+      const now = clock.now();
+      const ok = items.filter((i) => i.error === undefined).map((i) => i.id);
+      if (ok.length) {
+        await db.inboxMessage.updateMany({
+          where: { id: { in: ok }, processedAt: null },
+          data: { processedAt: now, leaseOwner: null, leaseUntil: null },
+        });
+      }
+      for (const i of items.filter((x) => x.error !== undefined)) {
+        await db.inboxMessage.updateMany({
+          where: { id: i.id, processedAt: null },
+          data: { processedAt: now, leaseOwner: null, leaseUntil: null, lastError: i.error!.slice(0, 500) },
+        });
+      }
+      return items.map(() => undefined);
+    },
+  });
+
+  /**
+   * Runs the platform's handler for one row. A handler error leaves the row
+   * for the recovery pass (after its lease) until maxAttempts; a message
+   * processed before (AlreadyProcessed) is simply marked.
+   */
+  async function processRow(row: { id: string; platform: string; eventKey: string; payload: string }, attempt: number) {
+    const handler = handlers.get(row.platform);
+    const rowLog = { inboxId: row.id, eventKey: row.eventKey, platform: row.platform };
+    if (!handler) {
+      // The platform is not configured on this instance (any more): leave the row to one that has it.
+      log.warn(rowLog, 'no handler for an inbox message; left for later');
+      return;
+    }
+    try {
+      // This run's receipt: stamped on the row with the first write the message causes.
+      await scope.run(row.id, newId(), () =>
+        handler(JSON.parse(row.payload) as unknown, { eventKey: row.eventKey, durable: true }),
+      );
+    } catch (err) {
+      if (!(err instanceof AlreadyProcessed)) {
+        if (attempt < opts.maxAttempts) {
+          log.error({ ...rowLog, err, attempt }, 'processing an inbox message failed; it will be retried');
+          return;
+        }
+        log.error({ ...rowLog, err, attempt }, 'processing an inbox message failed too often; given up');
+        await marks.submit({ id: row.id, error: err instanceof Error ? err.message : String(err) });
+        return;
+      }
+      log.info(rowLog, 'inbox message was processed before a restart; not repeated');
+    }
+    await marks.submit({ id: row.id });
+    stats.processed++;
+  }
+
+  let stopped = false;
+  // Processing slots: at most opts.concurrency handlers run at once, the others wait in order.
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  async function inTurn(work: () => Promise<void>): Promise<void> {
+    if (busy >= opts.concurrency) await new Promise<void>((r) => waiting.push(r));
+    if (stopped) {
+      // Shutting down: the row is recorded and leased, a restart or another instance takes it.
+      waiting.shift()?.();
+      return;
+    }
+    busy++;
+    try {
+      await work();
+    } finally {
+      busy--;
+      waiting.shift()?.();
+    }
+  }
+
+  function track(work: Promise<void>): Promise<void> {
+    const p = work.catch((err: unknown) => log.error({ err }, 'inbox processing failed'));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    return p;
+  }
+
+  let running = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // SQLite has one process: rows received before this one started were left by a
+  // crashed run and are taken over at once. On PostgreSQL another instance may be
+  // working on them; they wait for their lease.
+  const startedAt = clock.now();
+  const takeOver = deps.provider === 'sqlite';
+
+  async function recover(): Promise<number> {
+    const now = clock.now();
+    const expired = {
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, ...(takeOver ? [{ receivedAt: { lt: startedAt } }] : [])],
+    };
+    const candidates = await db.inboxMessage.findMany({
+      where: { processedAt: null, platform: { in: [...handlers.keys()] }, ...expired },
+      orderBy: { receivedAt: 'asc' },
+      take: opts.batch,
+      select: { id: true },
+    });
+    if (candidates.length === 0) return 0;
+    // Claim: one conditional update; another instance that read the same rows gets none of ours.
+    const token = `${deps.owner}:${newId().slice(0, 8)}`;
+    await db.inboxMessage.updateMany({
+      where: { id: { in: candidates.map((c) => c.id) }, processedAt: null, ...expired },
+      data: { leaseOwner: token, leaseUntil: new Date(now.getTime() + opts.leaseMs), attempts: { increment: 1 } },
+    });
+    const claimed = await db.inboxMessage.findMany({
+      where: { leaseOwner: token, processedAt: null },
+      orderBy: { receivedAt: 'asc' },
+    });
+    if (claimed.length) log.info({ count: claimed.length }, 'processing inbox messages left unprocessed');
+    stats.recovered += claimed.length;
+    // In order of arrival, a few at a time: one member's commands keep their order.
+    for (let i = 0; i < claimed.length; i += 10) {
+      await Promise.all(claimed.slice(i, i + 10).map((row) => track(inTurn(() => processRow(row, row.attempts)))));
+    }
+    return claimed.length;
+  }
+
+  function schedule(ms: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      if (running) return schedule(opts.pollMs);
+      running = true;
+      recover()
+        .then((claimed) => {
+          running = false;
+          // A full pass may have left more behind it: look again at once.
+          schedule(claimed >= opts.batch ? 0 : opts.pollMs);
+        })
+        .catch((err: unknown) => {
+          running = false;
+          log.error({ err }, 'inbox recovery pass failed');
+          schedule(opts.pollMs);
+        });
+    }, ms);
+    timer.unref?.();
+  }
+
+  return {
+    handle(platform: Platform, handler: InboxHandler) {
+      handlers.set(platform, handler);
+    },
+    async record(platform, eventKey, payload) {
+      const row: Row = { id: newId(), p: platform, k: eventKey, d: JSON.stringify(payload ?? null) };
+      const fresh = await inserts.submit(row);
+      if (!fresh) {
+        stats.duplicates++;
+        log.info({ eventKey, platform }, 'message seen before (a platform re-push); ignored');
+        return { fresh, processed: Promise.resolve() };
+      }
+      stats.recorded++;
+      const processed = track(
+        // After the caller has answered the platform.
+        new Promise<void>((r) => setImmediate(r)).then(() =>
+          inTurn(() => processRow({ id: row.id, platform, eventKey, payload: row.d }, 1)),
+        ),
+      );
+      return { fresh, processed };
+    },
+    start() {
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      while (running) await new Promise((r) => setTimeout(r, 10));
+      await this.drain();
+    },
+    recover,
+    async drain() {
+      await inserts.flush();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await marks.flush();
+    },
+    stats: () => ({ ...stats, batches: inserts.stats().batches, slowPath }),
+  };
+}
