@@ -14,7 +14,18 @@ import { readingClub } from './reading-club.ts';
  * feature so that features can be worked on side by side. A key may appear
  * in only one section (a test checks).
  */
-export const sections = { core, org, quizBank, quiz, calendar, readingClub, supervision, files, feishu, dingtalk } as const;
+export const sections = {
+  core,
+  org,
+  quizBank,
+  quiz,
+  calendar,
+  readingClub,
+  supervision,
+  files,
+  feishu,
+  dingtalk,
+} as const;
 
 export const zhCN = {
   ...core,
