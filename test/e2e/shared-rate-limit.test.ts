@@ -81,8 +81,11 @@ describe('one send budget across instances (PostgreSQL; set TEST_DATABASE_URL)',
           `shared limit: ${refused} of ${sends.length} sends refused (app ${fake.limited.app}, chat ${fake.limited.chat})`,
         );
         expect(refused / sends.length).toBeLessThan(0.01);
-        // All three took part (the budget is shared, not held by one).
-        for (const s of instances) expect(s.worker.stats().sent).toBeGreaterThan(COUNT / 10);
+        // The instances shared the work (which one plans a round is a race for the lock, so no
+        // fixed share), and together sent each message once.
+        const sent = instances.map((s) => s.worker.stats().sent);
+        expect(sent.reduce((a, b) => a + b, 0)).toBe(COUNT);
+        expect(sent.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
       } finally {
         for (const s of instances) await s.stop();
         await fake.close();
