@@ -63,8 +63,10 @@ describe('progress boards and cadence reports', () => {
     await periodic('spot-check').run();
     await h.shuxiang.worker.drain();
     const [daily] = await botSaid(h, 'dm-sec-wang', '日抽查 · 2026-12-15');
-    expect(cardText(daily)).toContain('🟡 临近截止：任务2「学习条例」');
+    // Task 2 turned yellow today and is marked so; task 1 has been red since last week.
+    expect(cardText(daily)).toContain('🟡 临近截止：任务2「学习条例」（今日新增）');
     expect(cardText(daily)).toContain('🔴 逾期未完成：任务1「学习党章」（陈静）');
+    expect(cardText(daily)).not.toContain('（陈静）（今日新增）');
     await runUntil(h, '2026-12-19T01:00:00Z');
     await periodic('spot-check').run();
     await h.shuxiang.worker.drain();

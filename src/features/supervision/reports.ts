@@ -275,7 +275,10 @@ export function createReports(deps: FeatureDeps) {
     return { title, card, file: { name: `${safeFileName(title)}.xlsx`, contentType: XLSX_CONTENT_TYPE, bytes } };
   }
 
-  /** 日抽查: what is yellow or red today and what was done since the last working day, to the secretaries. */
+  /**
+   * 日抽查: what is yellow or red today (marked where it turned so since the last working day)
+   * and what was done since then, to the secretaries.
+   */
   async function spotCheck(orgId: string, tz: string): Promise<Card | null> {
     const now = clock.now();
     const today = localDate(now, tz);
@@ -300,11 +303,15 @@ export function createReports(deps: FeatureDeps) {
     );
     const none = t('supervision.report.daily.none');
     const list = (xs: string[]) => (xs.length ? xs.join(t('supervision.report.separator')) : none);
+    // What turned yellow or red since the last working day's check is marked, so the day's change stands out.
+    const turned = (x: (typeof open)[number], light: 'yellow' | 'red') =>
+      lightOf(x.dueAt, false, since, tz, workingDays) !== light ? t('supervision.report.daily.turned') : '';
     const redLine = red.map((x) => {
       const names = x.assignees.filter((r) => !isSettled(r, x.assignees) && r.kind === 'member').map((r) => r.name);
-      return names.length
+      const ref = names.length
         ? t('supervision.report.task_ref.names', { seq: x.seq, title: x.title, names: names.join('、') })
         : t('supervision.report.task_ref', { seq: x.seq, title: x.title });
+      return ref + turned(x, 'red');
     });
     const doneLine = doneEvents.map((e) => {
       const name = detailColumn.parse(e.detail).name;
@@ -319,7 +326,9 @@ export function createReports(deps: FeatureDeps) {
       text: [
         t('supervision.report.daily.text'),
         t('supervision.report.daily.yellow', {
-          list: list(yellow.map((x) => t('supervision.report.task_ref', { seq: x.seq, title: x.title }))),
+          list: list(
+            yellow.map((x) => t('supervision.report.task_ref', { seq: x.seq, title: x.title }) + turned(x, 'yellow')),
+          ),
         }),
         t('supervision.report.daily.red', { list: list(redLine) }),
         t('supervision.report.daily.done', { list: list(doneLine) }),

@@ -186,6 +186,7 @@ export const supervision = {
   'supervision.report.daily.red': '🔴 逾期未完成：{list}',
   'supervision.report.daily.done': '✅ 昨天以来完成：{list}',
   'supervision.report.daily.none': '无',
+  'supervision.report.daily.turned': '（今日新增）',
   'supervision.report.monthly.title': '月督查 · {period}',
   'supervision.report.quarterly.title': '季普查 · {period}',
   'supervision.report.annual.title': '年评议 · {period}',
