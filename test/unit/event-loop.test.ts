@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectory } from '../../src/features/org/directory.ts';
-import { sheetBytes } from '../../src/features/quiz/export-xlsx.ts';
+import { sheetBytes } from '../../src/lib/xlsx-thread.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
 import { providers } from '../helpers/databases.ts';
 import { openMigrated } from '../helpers/migrated-db.ts';

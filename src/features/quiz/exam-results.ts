@@ -3,7 +3,7 @@ import type { MessageKey, MessageParams } from '../../bot/messages.ts';
 import type { Db, Tx } from '../../lib/db.ts';
 import type { Card } from '../../platforms/types.ts';
 import { quizNoticeCard, type NoticeCard } from './cards.ts';
-import { sheetBytes } from './export-xlsx.ts';
+import { sheetBytes } from '../../lib/xlsx-thread.ts';
 import type { QuizDeps } from './shared.ts';
 import { formatLocal } from './time.ts';
 

@@ -4,7 +4,7 @@ import { UserError } from '../../bot/errors.ts';
 import type { FeatureDeps, PeriodicJob } from '../../bot/feature.ts';
 import type { MessageKey } from '../../bot/messages.ts';
 import type { Card, CardElement } from '../../platforms/types.ts';
-import { sheetBytes } from '../quiz/export-xlsx.ts';
+import { sheetBytes } from '../../lib/xlsx-thread.ts';
 import { noticeCard } from './cards.ts';
 import type { Prisma } from '../../generated/sqlite/client.ts';
 import { detailColumn, isSettled, type AssigneeRow, type TaskWithAssignees } from './store.ts';
