@@ -80,6 +80,18 @@ export interface AnswerStore {
 /** Subjects per statement when tallies are recounted (an IN list far below SQLite's parameter cap). */
 const RECOMPUTE_CHUNK = 500;
 
+/** QuizTally's columns as the incremental upsert and the recount both write them. */
+const TALLY_COLUMNS = [
+  ['orgId', 'text'],
+  ['period', 'text'],
+  ['scope', 'text'],
+  ['subjectId', 'text'],
+  ['correct', 'integer'],
+  ['answered', 'integer'],
+  ['points', 'integer'],
+  ['reachedAt', 'timestamp(3)'],
+] as const;
+
 function inKeyOrder<T>(byKey: Map<string, T>): T[] {
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
@@ -114,16 +126,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   });
   const tallyUpsert = jsonInsert(provider, {
     table: 'QuizTally',
-    columns: [
-      ['orgId', 'text'],
-      ['period', 'text'],
-      ['scope', 'text'],
-      ['subjectId', 'text'],
-      ['correct', 'integer'],
-      ['answered', 'integer'],
-      ['points', 'integer'],
-      ['reachedAt', 'timestamp(3)'],
-    ],
+    columns: TALLY_COLUMNS,
     onConflict: `ON CONFLICT ("orgId","period","scope","subjectId") DO UPDATE SET
              "correct" = "QuizTally"."correct" + excluded."correct",
              "answered" = "QuizTally"."answered" + excluded."answered",
@@ -384,16 +387,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
   /** Sets tallies to recounted values (recompute); the incremental tallyUpsert adds instead. */
   const tallySet = jsonInsert(provider, {
     table: 'QuizTally',
-    columns: [
-      ['orgId', 'text'],
-      ['period', 'text'],
-      ['scope', 'text'],
-      ['subjectId', 'text'],
-      ['correct', 'integer'],
-      ['answered', 'integer'],
-      ['points', 'integer'],
-      ['reachedAt', 'timestamp(3)'],
-    ],
+    columns: TALLY_COLUMNS,
     onConflict: `ON CONFLICT ("orgId","period","scope","subjectId") DO UPDATE SET
              "correct" = excluded."correct", "answered" = excluded."answered",
              "points" = excluded."points", "reachedAt" = excluded."reachedAt"`,

@@ -1,9 +1,9 @@
-import { parse } from 'csv-parse/sync';
 import { DateTime } from 'luxon';
 import type ExcelJS from 'exceljs';
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
-import { writeCsv, decodeText } from '../quiz/bank/formats/csv.ts';
+import { readCsvRows, writeCsv } from '../quiz/bank/formats/csv.ts';
+import type { TableRow } from '../quiz/bank/formats/table.ts';
 import type { ImportProblem } from '../quiz/bank/problems.ts';
 import { DEFAULT_TIME, parseSchedule, TimeParseError } from '../calendar/parse-time.ts';
 import { FORMAT_KEYS, formatOf, PART_KEYS, partsOf, type ClubFormat, type ClubPart } from './model.ts';
@@ -171,11 +171,6 @@ const COLUMN_ALIASES: Record<string, Column> = {
   tag: '标签',
 };
 
-export interface TableRow {
-  line: number;
-  cells: string[];
-}
-
 async function loadExcel(): Promise<typeof ExcelJS> {
   return (await import('exceljs')).default;
 }
@@ -207,27 +202,9 @@ export async function readTable(name: string, bytes: Buffer): Promise<TableRow[]
     return rows;
   }
   if (!/\.(csv|tsv|txt)$/i.test(name)) return { key: 'club.import.unknown_format', params: { name } };
-  const text = decodeText(bytes).replace(/\r\n?/g, '\n');
-  const first = text.split('\n', 1)[0] ?? '';
-  const delimiter = (first.match(/\t/g)?.length ?? 0) > (first.match(/,/g)?.length ?? 0) ? '\t' : ',';
-  try {
-    const records = parse(text, {
-      delimiter,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      bom: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-    return records.map(({ record, info }) => ({
-      line: info.lines - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0),
-      cells: record,
-    }));
-  } catch (err) {
-    const e = err as { code?: unknown; lines?: unknown };
-    if (typeof e.code === 'string')
-      return { key: 'club.import.csv_invalid', line: typeof e.lines === 'number' ? e.lines : undefined };
-    throw err;
-  }
+  const read = readCsvRows(bytes);
+  if ('error' in read) return { key: 'club.import.csv_invalid', line: read.error.line };
+  return read.rows;
 }
 
 /**

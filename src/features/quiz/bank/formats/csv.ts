@@ -18,7 +18,12 @@ export function decodeText(bytes: Buffer): string {
   }
 }
 
-export function parseCsv(bytes: Buffer): ParsedFile {
+/**
+ * The records of a CSV file as table rows, each with the text line it starts
+ * on (quoted cells may span lines), or csv-parse's syntax error as its code
+ * and line. Shared by every CSV import (question bank, reading-club plan).
+ */
+export function readCsvRows(bytes: Buffer): { rows: TableRow[] } | { error: { code: string; line?: number } } {
   const text = decodeText(bytes).replace(/\r\n?/g, '\n');
   const firstLine = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n'));
   const delimiter = (firstLine.match(/\t/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? '\t' : ',';
@@ -34,27 +39,35 @@ export function parseCsv(bytes: Buffer): ParsedFile {
   } catch (err) {
     // csv-parse's errors carry a code and the line; anything else is a bug.
     const csvError = err as { code?: unknown; lines?: unknown };
-    if (typeof csvError.code === 'string') {
-      const line = typeof csvError.lines === 'number' ? csvError.lines : undefined;
-      return {
-        questions: [],
-        problems: [
-          {
-            line,
-            key: 'bank.file.csv_invalid',
-            params: { reason: describeCsvError(csvError.code) },
-          },
-        ],
-      };
-    }
-    throw err;
+    if (typeof csvError.code !== 'string') throw err;
+    return {
+      error: { code: csvError.code, line: typeof csvError.lines === 'number' ? csvError.lines : undefined },
+    };
   }
-  const rows: TableRow[] = records.map(({ record, info }) => {
-    // info.lines is where the record ends; quoted cells may span lines.
-    const inner = record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
-    return { line: info.lines - inner, cells: record };
-  });
-  return questionsFromTable(rows);
+  return {
+    rows: records.map(({ record, info }) => {
+      // info.lines is where the record ends.
+      const inner = record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
+      return { line: info.lines - inner, cells: record };
+    }),
+  };
+}
+
+export function parseCsv(bytes: Buffer): ParsedFile {
+  const read = readCsvRows(bytes);
+  if ('error' in read) {
+    return {
+      questions: [],
+      problems: [
+        {
+          line: read.error.line,
+          key: 'bank.file.csv_invalid',
+          params: { reason: describeCsvError(read.error.code) },
+        },
+      ],
+    };
+  }
+  return questionsFromTable(read.rows);
 }
 
 function describeCsvError(code: string): string {
