@@ -228,7 +228,10 @@ export async function startQuizServer(
 
   // The bank: 20 questions through the bank's own import (validation, fingerprints, tags).
   const imported = await step('import 20 questions', () =>
-    createQuestionBank({ db: prisma, clock }).importFile(orgId, { name: 'bench-bank.json', bytes: benchBankFile(mix) }),
+    createQuestionBank({ db: prisma, clock, provider: shuxiang.db.provider }).importFile(orgId, {
+      name: 'bench-bank.json',
+      bytes: benchBankFile(mix),
+    }),
   );
   if (!imported.ok) throw new Error(`bank import failed: ${JSON.stringify(imported.problems.slice(0, 3))}`);
 

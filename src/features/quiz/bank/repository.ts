@@ -62,43 +62,39 @@ export function createQuestionBank(deps: {
   db: Db;
   clock: Clock;
   /**
-   * With it, an import is written with multi-row JSON inserts (2,000 rows a
-   * statement): Prisma's createMany costs about 0.7 ms a row on the main
-   * thread, 14 s of held event loop for a 20,000-question bank.
+   * An import is written with multi-row JSON inserts (2,000 rows a statement)
+   * in the provider's SQL: Prisma's createMany costs about 0.7 ms a row on the
+   * main thread, 14 s of held event loop for a 20,000-question bank.
    */
-  provider?: Provider;
+  provider: Provider;
 }): QuestionBank {
   const { db, clock, provider } = deps;
-  const questionInsert =
-    provider &&
-    jsonInsert<Record<string, unknown>>(provider, {
-      table: 'Question',
-      columns: [
-        ['id', 'text'],
-        ['orgId', 'text'],
-        ['type', 'text'],
-        ['stem', 'text'],
-        ['options', 'text'],
-        ['answer', 'text'],
-        ['explanation', 'text'],
-        ['difficulty', 'integer'],
-        ['source', 'text'],
-        ['fingerprint', 'text'],
-        ['status', 'text'],
-        ['createdAt', 'timestamp(3)'],
-        ['updatedAt', 'timestamp(3)'],
-      ],
-    });
-  const tagInsert =
-    provider &&
-    jsonInsert<Record<string, unknown>>(provider, {
-      table: 'QuestionTag',
-      columns: [
-        ['questionId', 'text'],
-        ['orgId', 'text'],
-        ['tag', 'text'],
-      ],
-    });
+  const questionInsert = jsonInsert<Record<string, unknown>>(provider, {
+    table: 'Question',
+    columns: [
+      ['id', 'text'],
+      ['orgId', 'text'],
+      ['type', 'text'],
+      ['stem', 'text'],
+      ['options', 'text'],
+      ['answer', 'text'],
+      ['explanation', 'text'],
+      ['difficulty', 'integer'],
+      ['source', 'text'],
+      ['fingerprint', 'text'],
+      ['status', 'text'],
+      ['createdAt', 'timestamp(3)'],
+      ['updatedAt', 'timestamp(3)'],
+    ],
+  });
+  const tagInsert = jsonInsert<Record<string, unknown>>(provider, {
+    table: 'QuestionTag',
+    columns: [
+      ['questionId', 'text'],
+      ['orgId', 'text'],
+      ['tag', 'text'],
+    ],
+  });
   /**
    * Between statements of one import. On PostgreSQL the transaction has its own
    * connection, so other requests may run meanwhile. On SQLite every query shares
@@ -112,29 +108,15 @@ export function createQuestionBank(deps: {
 
   async function existing(tx: Tx, orgId: string, fps: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    if (provider) {
-      // One statement per 5,000 fingerprints, bound as one JSON value (see sql-insert.ts).
-      const sql =
-        provider === 'postgresql'
-          ? `SELECT "fingerprint", "stem" FROM "Question" WHERE "orgId" = $1 AND "fingerprint" IN (SELECT json_array_elements_text($2::json))`
-          : `SELECT "fingerprint", "stem" FROM "Question" WHERE "orgId" = ? AND "fingerprint" IN (SELECT value FROM json_each(?))`;
-      for (const part of chunks(fps, 5000)) {
-        const rows = await tx.$queryRawUnsafe<{ fingerprint: string; stem: string }[]>(
-          sql,
-          orgId,
-          JSON.stringify(part),
-        );
-        for (const r of rows) found.set(r.fingerprint, r.stem);
-        await between();
-      }
-      return found;
-    }
-    for (const part of chunks(fps)) {
-      const rows = await tx.question.findMany({
-        where: { orgId, fingerprint: { in: part } },
-        select: { fingerprint: true, stem: true },
-      });
+    // One statement per 5,000 fingerprints, bound as one JSON value (see sql-insert.ts).
+    const sql =
+      provider === 'postgresql'
+        ? `SELECT "fingerprint", "stem" FROM "Question" WHERE "orgId" = $1 AND "fingerprint" IN (SELECT json_array_elements_text($2::json))`
+        : `SELECT "fingerprint", "stem" FROM "Question" WHERE "orgId" = ? AND "fingerprint" IN (SELECT value FROM json_each(?))`;
+    for (const part of chunks(fps, 5000)) {
+      const rows = await tx.$queryRawUnsafe<{ fingerprint: string; stem: string }[]>(sql, orgId, JSON.stringify(part));
       for (const r of rows) found.set(r.fingerprint, r.stem);
+      await between();
     }
     return found;
   }
@@ -161,41 +143,12 @@ export function createQuestionBank(deps: {
           // Creation times one millisecond apart keep the file's order for listing and export.
           const base = clock.now().getTime();
           const rows = fresh.map((d, i) => ({ id: newId(), d, createdAt: new Date(base + i) }));
-          if (questionInsert && tagInsert) {
-            const now = sqlStamp(clock.now());
-            for (const part of chunks(rows, 2000)) {
-              await questionInsert.run(
-                tx,
-                part.map(({ id, d, createdAt }) => ({
-                  id,
-                  orgId,
-                  type: d.draft.type,
-                  stem: d.draft.stem,
-                  options: questionOptionsColumn.stringify(d.draft.options),
-                  answer: encodeAnswer(d.draft.type, d.draft.answer),
-                  explanation: d.draft.explanation,
-                  difficulty: d.draft.difficulty,
-                  source: d.draft.source,
-                  fingerprint: d.fingerprint,
-                  status: 'active',
-                  createdAt: sqlStamp(createdAt),
-                  updatedAt: now,
-                })),
-              );
-              await between();
-            }
-            const tagRows = rows.flatMap(({ id, d }) => d.draft.tags.map((tag) => ({ questionId: id, orgId, tag })));
-            for (const part of chunks(tagRows, 2000)) {
-              await tagInsert.run(tx, part);
-              await between();
-            }
-            return { ok: true as const, imported: rows.length, skipped, repeats: [] };
-          }
-          for (const part of chunks(rows, 200)) {
-            await tx.question.createMany({
-              data: part.map(({ id, d, createdAt }) => ({
+          const now = sqlStamp(clock.now());
+          for (const part of chunks(rows, 2000)) {
+            await questionInsert.run(
+              tx,
+              part.map(({ id, d, createdAt }) => ({
                 id,
-                createdAt,
                 orgId,
                 type: d.draft.type,
                 stem: d.draft.stem,
@@ -205,11 +158,18 @@ export function createQuestionBank(deps: {
                 difficulty: d.draft.difficulty,
                 source: d.draft.source,
                 fingerprint: d.fingerprint,
+                status: 'active',
+                createdAt: sqlStamp(createdAt),
+                updatedAt: now,
               })),
-            });
+            );
+            await between();
           }
-          const tags = rows.flatMap(({ id, d }) => d.draft.tags.map((tag) => ({ questionId: id, orgId, tag })));
-          for (const part of chunks(tags)) await tx.questionTag.createMany({ data: part });
+          const tagRows = rows.flatMap(({ id, d }) => d.draft.tags.map((tag) => ({ questionId: id, orgId, tag })));
+          for (const part of chunks(tagRows, 2000)) {
+            await tagInsert.run(tx, part);
+            await between();
+          }
           return { ok: true as const, imported: rows.length, skipped, repeats: [] };
         },
         { timeout: 120_000, maxWait: 30_000 },
