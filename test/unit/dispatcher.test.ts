@@ -79,6 +79,7 @@ describe.each(providers)('dispatcher on $name', ({ create }) => {
       defaultTimezone: 'Asia/Shanghai',
       admins: [{ platform: 'sandbox', userId: 'boss' }],
       defaultOrgName: '测试支部',
+      provider: db.provider,
     });
     const probe = defineCommand({
       name: 'probe',

@@ -42,11 +42,6 @@ export interface UnitSummary {
 export type ListChatMembers = (platform: Platform, platformChatId: string) => Promise<ChatMemberInfo[]> | undefined;
 
 const IN_CHUNK = 500;
-/**
- * Rows per createMany: Prisma builds a createMany on the main thread at about
- * 0.7 ms a row on SQLite, so 500 rows held the loop for a third of a second.
- */
-const CREATE_CHUNK = 100;
 function chunks<T>(list: T[], size = IN_CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
@@ -124,39 +119,34 @@ export function createDirectory(deps: {
   clock?: Clock;
   log?: Logger;
   /**
-   * With it, first contact registers people with JSON multi-row inserts
-   * (ON CONFLICT DO NOTHING, 500 rows a statement); without it, Prisma's
-   * createMany, 100 rows a statement.
+   * First contact registers people with JSON multi-row inserts in the
+   * provider's SQL (ON CONFLICT DO NOTHING, 500 rows a statement).
    */
-  provider?: Provider;
+  provider: Provider;
 }): Directory {
   const { db } = deps;
-  const memberInsert =
-    deps.provider &&
-    jsonInsert<Record<string, unknown>>(deps.provider, {
-      table: 'Member',
-      columns: [
-        ['id', 'text'],
-        ['orgId', 'text'],
-        ['platform', 'text'],
-        ['platformUserId', 'text'],
-        ['displayName', 'text'],
-        ['createdAt', 'timestamp(3)'],
-        ['updatedAt', 'timestamp(3)'],
-      ],
-      onConflict: 'ON CONFLICT ("orgId","platform","platformUserId") DO NOTHING',
-    });
-  const chatMemberUpsert =
-    deps.provider &&
-    jsonInsert<Record<string, unknown>>(deps.provider, {
-      table: 'ChatMember',
-      columns: [
-        ['chatId', 'text'],
-        ['memberId', 'text'],
-        ['seenAt', 'timestamp(3)'],
-      ],
-      onConflict: 'ON CONFLICT ("chatId","memberId") DO UPDATE SET "seenAt" = excluded."seenAt"',
-    });
+  const memberInsert = jsonInsert<Record<string, unknown>>(deps.provider, {
+    table: 'Member',
+    columns: [
+      ['id', 'text'],
+      ['orgId', 'text'],
+      ['platform', 'text'],
+      ['platformUserId', 'text'],
+      ['displayName', 'text'],
+      ['createdAt', 'timestamp(3)'],
+      ['updatedAt', 'timestamp(3)'],
+    ],
+    onConflict: 'ON CONFLICT ("orgId","platform","platformUserId") DO NOTHING',
+  });
+  const chatMemberUpsert = jsonInsert<Record<string, unknown>>(deps.provider, {
+    table: 'ChatMember',
+    columns: [
+      ['chatId', 'text'],
+      ['memberId', 'text'],
+      ['seenAt', 'timestamp(3)'],
+    ],
+    onConflict: 'ON CONFLICT ("chatId","memberId") DO UPDATE SET "seenAt" = excluded."seenAt"',
+  });
   const clock = deps.clock ?? createSystemClock();
   const chatMembersTtlMs = deps.chatMembersTtlMs ?? 3 * 60_000;
   const identityTtlMs = deps.identityTtlMs ?? 5_000;
@@ -355,45 +345,22 @@ export function createDirectory(deps: {
       await yielder.maybeYield();
     }
     const missing = ids.filter((id) => !known.has(id));
-    for (const part of chunks(missing, memberInsert ? IN_CHUNK : CREATE_CHUNK)) {
-      if (memberInsert) {
-        // Someone who spoke meanwhile was registered by then: DO NOTHING keeps their row.
-        const stamp = sqlStamp(clock.now());
-        await memberInsert.run(
-          db,
-          part.map((id) => ({
-            id: newId(),
-            orgId,
-            platform,
-            platformUserId: id,
-            displayName: names.get(id) || id,
-            createdAt: stamp,
-            updatedAt: stamp,
-          })),
-        );
-        await yielder.maybeYield();
-        const rows = await db.member.findMany({
-          where: { orgId, platform, platformUserId: { in: part } },
-          select: memberSelect,
-        });
-        for (const r of rows) known.set(r.platformUserId, r);
-        await yielder.maybeYield();
-        continue;
-      }
-      const data = part.map((id) => ({
-        id: newId(),
-        orgId,
-        platform,
-        platformUserId: id,
-        displayName: names.get(id) || id,
-      }));
-      try {
-        await db.member.createMany({ data });
-      } catch (err) {
-        // Someone in this batch spoke meanwhile and was registered: go one by one.
-        if (!isUniqueViolation(err)) throw err;
-        for (const d of data) await ensureMember(orgId, platform, d.platformUserId, names.get(d.platformUserId));
-      }
+    for (const part of chunks(missing, IN_CHUNK)) {
+      // Someone who spoke meanwhile was registered by then: DO NOTHING keeps their row.
+      const stamp = sqlStamp(clock.now());
+      await memberInsert.run(
+        db,
+        part.map((id) => ({
+          id: newId(),
+          orgId,
+          platform,
+          platformUserId: id,
+          displayName: names.get(id) || id,
+          createdAt: stamp,
+          updatedAt: stamp,
+        })),
+      );
+      await yielder.maybeYield();
       const rows = await db.member.findMany({
         where: { orgId, platform, platformUserId: { in: part } },
         select: memberSelect,
@@ -426,27 +393,12 @@ export function createDirectory(deps: {
     const stayed = memberIds.filter((id) => existing.has(id));
     const left = [...existing].filter((id) => !listed.has(id));
     const yielder = createYielder();
-    for (const part of chunks(added, chatMemberUpsert ? IN_CHUNK : CREATE_CHUNK)) {
+    for (const part of chunks(added, IN_CHUNK)) {
       await yielder.maybeYield();
-      if (chatMemberUpsert) {
-        await chatMemberUpsert.run(
-          db,
-          part.map((memberId) => ({ chatId, memberId, seenAt: sqlStamp(now) })),
-        );
-        continue;
-      }
-      try {
-        await db.chatMember.createMany({ data: part.map((memberId) => ({ chatId, memberId, seenAt: now })) });
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        for (const memberId of part) {
-          await db.chatMember.upsert({
-            where: { chatId_memberId: { chatId, memberId } },
-            create: { chatId, memberId, seenAt: now },
-            update: { seenAt: now },
-          });
-        }
-      }
+      await chatMemberUpsert.run(
+        db,
+        part.map((memberId) => ({ chatId, memberId, seenAt: sqlStamp(now) })),
+      );
     }
     for (const part of chunks(stayed)) {
       await yielder.maybeYield();
