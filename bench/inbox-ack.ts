@@ -86,7 +86,9 @@ await seedQuestions(setup.db.prisma, undefined, org.id);
 await say('出题 1 党史 120秒', 1);
 await setup.stop();
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'test/security/fixtures/inbox-child.ts'], {
+// BENCH_PROF=dir writes the child's CPU profile there (it exits on SIGTERM to write it).
+const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'test/security/fixtures/inbox-child.ts'], {
   env: { ...process.env, ...env },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -143,6 +145,7 @@ console.log(
   `backlog processed ${((performance.now() - t1) / 1000).toFixed(1)} s after the last ack; ${answers} answers stored`,
 );
 await db.close();
-child.kill('SIGKILL');
+child.kill(prof.length ? 'SIGTERM' : 'SIGKILL');
+if (prof.length) await new Promise((r) => child.once('exit', r));
 await api.close();
 rmSync(dir, { recursive: true, force: true });

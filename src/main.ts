@@ -301,6 +301,7 @@ export async function createShuxiang(
       clock,
       log: log.child({ platform: 'dingtalk' }),
       sink: bot.dispatcher,
+      dedupe,
       inbox,
       timezone: config.timezone,
       monthlyQuota: config.dingtalk.monthlyQuota,
