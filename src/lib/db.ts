@@ -26,7 +26,17 @@ export function sqlitePath(url: string): string {
   return url.replace(/^file:/, '');
 }
 
-export async function openDatabase(url: string): Promise<Database> {
+export interface OpenOptions {
+  /**
+   * Told when the PostgreSQL driver loses a connection outside a query (the
+   * server restarted under an idle or checked-out client); lib/db-health.ts
+   * turns it into one "database unavailable" line. The pool replaces the
+   * client by itself.
+   */
+  onConnectionLost?: (err: Error) => void;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const provider = providerOf(url);
   let prisma: Db;
   if (provider === 'sqlite') {
@@ -43,7 +53,12 @@ export async function openDatabase(url: string): Promise<Database> {
       import('@prisma/adapter-pg'),
       import('../generated/postgres/client.ts'),
     ]);
-    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+    const lost = options.onConnectionLost;
+    const adapter = new PrismaPg(
+      { connectionString: url },
+      lost ? { onPoolError: lost, onConnectionError: lost } : undefined,
+    );
+    prisma = new PrismaClient({ adapter }) as unknown as Db;
   }
   if (provider === 'sqlite') {
     // WAL lets readers (the sandbox poller, /metrics) run beside the writer;
