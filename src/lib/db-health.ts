@@ -49,13 +49,22 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
+/**
+ * "Back" only after this long without a failure: while a server shuts down or
+ * starts, queries on some connections still succeed between failures on
+ * others, and an outage would be logged as several.
+ */
+const SETTLE_MS = 1_000;
+
 export function createDbHealth(deps: { log: Logger; clock: Clock }): DbHealth {
   let since: number | undefined;
+  let lastFailure = 0;
   let failures = 0;
   return {
     failed(err, where) {
       if (!isDatabaseUnavailable(err)) return false;
       failures++;
+      lastFailure = deps.clock.now().getTime();
       if (since === undefined) {
         since = deps.clock.now().getTime();
         const message = err instanceof Error ? err.message.split('\n').filter(Boolean).pop() : String(err);
@@ -67,7 +76,7 @@ export function createDbHealth(deps: { log: Logger; clock: Clock }): DbHealth {
       return true;
     },
     ok() {
-      if (since === undefined) return;
+      if (since === undefined || deps.clock.now().getTime() - lastFailure < SETTLE_MS) return;
       const downMs = deps.clock.now().getTime() - since;
       deps.log.warn({ downMs, failedOperations: failures }, 'database back: work resumes');
       since = undefined;

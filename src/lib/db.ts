@@ -49,15 +49,18 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     ]);
     prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
   } else {
-    const [{ PrismaPg }, { PrismaClient }] = await Promise.all([
+    const [{ PrismaPg }, { PrismaClient }, { default: pg }] = await Promise.all([
       import('@prisma/adapter-pg'),
       import('../generated/postgres/client.ts'),
+      import('pg'),
     ]);
-    const lost = options.onConnectionLost;
-    const adapter = new PrismaPg(
-      { connectionString: url },
-      lost ? { onPoolError: lost, onConnectionError: lost } : undefined,
-    );
+    const lost = options.onConnectionLost ?? (() => {});
+    // Our own pool, so every connection gets an 'error' listener for its whole life: the
+    // adapter listens only while a client is idle or inside a transaction, and a server
+    // restart that cuts a client in between raised an uncaught exception (the process died).
+    const pool = new pg.Pool({ connectionString: url });
+    pool.on('connect', (client) => client.on('error', lost));
+    const adapter = new PrismaPg(pool, { onPoolError: lost, onConnectionError: lost, disposeExternalPool: true });
     prisma = new PrismaClient({ adapter }) as unknown as Db;
   }
   if (provider === 'sqlite') {

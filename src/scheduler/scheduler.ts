@@ -430,6 +430,17 @@ export function createScheduler(deps: {
             timezone: deps.defaultTimezone,
             noOverlap: true,
             unref: true,
+            // node-cron writes to the console; here its lines join ours. A tick still running
+            // when the next second comes (the database is slow or away) is expected, not news.
+            logger: {
+              info: (m) => log.info({ component: 'node-cron' }, m),
+              warn: (m) =>
+                /still running/.test(m)
+                  ? log.debug({ component: 'node-cron' }, m)
+                  : log.warn({ component: 'node-cron' }, m),
+              error: (m, err) => log.error({ component: 'node-cron', err }, String(m)),
+              debug: (m) => log.debug({ component: 'node-cron' }, String(m)),
+            },
           },
         ),
       );
