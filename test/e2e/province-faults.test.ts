@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
 import { seedQuestions } from '../helpers/quiz-fixtures.ts';
+import { providers } from '../helpers/databases.ts';
+import { startFakeFeishu } from '../helpers/fake-feishu.ts';
 import { startFakeDingTalkApi, type FakeDingTalkApi } from '../helpers/fake-dingtalk-api.ts';
 import {
   ackSendsByUser,
@@ -183,6 +185,88 @@ describe('PostgreSQL restarted while answers arrive (a private cluster, never th
         for (const s of instances) await s.stop().catch(() => {});
         await api?.close();
         pg.destroy();
+      }
+    },
+  );
+});
+
+// CI without TEST_DATABASE_URL fails in test/setup/global.ts, so this skips only outside CI.
+const postgres = providers.find((p) => p.name === 'postgresql');
+
+describe('a 429 storm from Feishu (two instances on PostgreSQL; set TEST_DATABASE_URL)', () => {
+  it.skipIf(!postgres)(
+    'sends pause and resume by themselves, none lost or dead, none twice, one line per pause',
+    { timeout: 90_000 },
+    async () => {
+      const COUNT = 200;
+      const CHATS = 20;
+      const STORM_MS = 8_000;
+      const database = await postgres!.create();
+      const fake = await startFakeFeishu({ appId: 'cli_storm0001', appSecret: 's', botOpenId: 'ou_bot' });
+      for (let c = 0; c < CHATS; c++) fake.addChat({ chat_id: `oc_storm${c}` });
+      const config = loadConfig({
+        DATABASE_URL: database.url,
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'test',
+        SHUXIANG_DEMO_SEED: 'off',
+        FEISHU_APP_ID: 'cli_storm0001',
+        FEISHU_APP_SECRET: 's',
+        FEISHU_DOMAIN: fake.url,
+        FEISHU_ALLOW_UNENCRYPTED: 'on',
+        FEISHU_VERIFICATION_TOKEN: 'token',
+      });
+      const instances: Shuxiang[] = [];
+      const logs: ReturnType<typeof capturedLogger>[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const captured = capturedLogger();
+          logs.push(captured);
+          // A retry budget shorter than the storm: throttling must not spend it.
+          instances.push(await createShuxiang(config, { log: captured.log, worker: { maxAttempts: 4, pollMs: 100 } }));
+        }
+        const first = instances[0]!;
+        await first.db.prisma.$transaction(async (tx) => {
+          for (let j = 0; j < COUNT; j++) {
+            await first.outbox.enqueue(
+              {
+                platform: 'feishu',
+                target: { kind: 'chat', id: `oc_storm${j % CHATS}` },
+                kind: 'text',
+                body: { text: `通知 ${j}` },
+              },
+              tx,
+            );
+          }
+        });
+        fake.throttleFor(STORM_MS);
+        for (const s of instances) s.start();
+        const db = first.db.prisma;
+        await until(
+          'every message sent or given up',
+          async () => (await db.outboxMessage.count({ where: { status: { in: ['pending', 'sending'] } } })) === 0,
+          60_000,
+        );
+
+        const texts = [...fake.messages.values()]
+          .filter((m) => m.chat_id.startsWith('oc_storm'))
+          .map((m) => JSON.parse(m.content).text as string);
+        expect(await db.outboxMessage.count({ where: { status: 'dead' } })).toBe(0);
+        expect(texts).toHaveLength(COUNT);
+        expect(new Set(texts).size).toBe(COUNT);
+        const refused = fake.requests.length; // every request, for the report below
+        const pauses = logs.map(({ lines }) => lines.filter((l) => l.msg.startsWith('platform says too fast')).length);
+        const perMessage = logs.flatMap(({ lines }) => lines.filter((l) => l.msg.startsWith('outbox delivery failed')));
+        // Once per pause (a pause is the 1 s reset Feishu names), not once per refused send.
+        expect(pauses.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+        for (const n of pauses) expect(n).toBeLessThanOrEqual(STORM_MS / 1000 + 2);
+        expect(perMessage).toEqual([]);
+        console.log(
+          `429 storm: ${fake.limited.app} app-limit refusals outside the storm, pause lines per instance ${pauses.join(' and ')}, ${refused} requests in all`,
+        );
+      } finally {
+        for (const s of instances) await s.stop();
+        await fake.close();
+        await database.drop();
       }
     },
   );
