@@ -232,7 +232,12 @@ export function createOutboxWorker(deps: {
         if (err.throttled) {
           // Throttling is not the message's failure: it waits out the pause without spending an attempt.
           notePause(row, err, retryAfter);
-          return { id: row.id, kind: 'wait', attempts: row.attempts, nextAttemptAt: new Date(now().getTime() + retryAfter) };
+          return {
+            id: row.id,
+            kind: 'wait',
+            attempts: row.attempts,
+            nextAttemptAt: new Date(now().getTime() + retryAfter),
+          };
         }
       }
       if (dead) {
