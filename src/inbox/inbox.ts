@@ -1,5 +1,6 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Db, Provider } from '../lib/db.ts';
+import type { DbHealth } from '../lib/db-health.ts';
 import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -88,6 +89,8 @@ export function createInbox(deps: {
   /** This instance's name in leases. */
   owner: string;
   options?: Partial<InboxOptions>;
+  /** Told of database outages, so a restart of PostgreSQL is logged once, not per message. */
+  health?: DbHealth;
 }): Inbox {
   const { db, clock, scope } = deps;
   const log = deps.log.child({ component: 'inbox' });
@@ -170,6 +173,11 @@ export function createInbox(deps: {
         handler(JSON.parse(row.payload) as unknown, { eventKey: row.eventKey, durable: true }),
       );
     } catch (err) {
+      if (deps.health?.failed(err, 'inbox')) {
+        // The database went away under the handler: not the message's fault, so no attempt is
+        // used up; the row is taken up again when its lease runs out (the outage is logged once).
+        return;
+      }
       if (!(err instanceof AlreadyProcessed)) {
         if (attempt < opts.maxAttempts) {
           log.error({ ...rowLog, err, attempt }, 'processing an inbox message failed; it will be retried');
@@ -206,7 +214,9 @@ export function createInbox(deps: {
   }
 
   function track(work: Promise<void>): Promise<void> {
-    const p = work.catch((err: unknown) => log.error({ err }, 'inbox processing failed'));
+    const p = work.catch((err: unknown) => {
+      if (!deps.health?.failed(err, 'inbox')) log.error({ err }, 'inbox processing failed');
+    });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
     return p;
@@ -259,12 +269,13 @@ export function createInbox(deps: {
       recover()
         .then((claimed) => {
           running = false;
+          deps.health?.ok();
           // A full pass may have left more behind it: look again at once.
           schedule(claimed >= opts.batch ? 0 : opts.pollMs);
         })
         .catch((err: unknown) => {
           running = false;
-          log.error({ err }, 'inbox recovery pass failed');
+          if (!deps.health?.failed(err, 'inbox recovery')) log.error({ err }, 'inbox recovery pass failed');
           schedule(opts.pollMs);
         });
     }, ms);

@@ -26,7 +26,17 @@ export function sqlitePath(url: string): string {
   return url.replace(/^file:/, '');
 }
 
-export async function openDatabase(url: string): Promise<Database> {
+export interface OpenOptions {
+  /**
+   * Told when the PostgreSQL driver loses a connection outside a query (the
+   * server restarted under an idle or checked-out client); lib/db-health.ts
+   * turns it into one "database unavailable" line. The pool replaces the
+   * client by itself.
+   */
+  onConnectionLost?: (err: Error) => void;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const provider = providerOf(url);
   let prisma: Db;
   if (provider === 'sqlite') {
@@ -39,11 +49,19 @@ export async function openDatabase(url: string): Promise<Database> {
     ]);
     prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
   } else {
-    const [{ PrismaPg }, { PrismaClient }] = await Promise.all([
+    const [{ PrismaPg }, { PrismaClient }, { default: pg }] = await Promise.all([
       import('@prisma/adapter-pg'),
       import('../generated/postgres/client.ts'),
+      import('pg'),
     ]);
-    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+    const lost = options.onConnectionLost ?? (() => {});
+    // Our own pool, so every connection gets an 'error' listener for its whole life: the
+    // adapter listens only while a client is idle or inside a transaction, and a server
+    // restart that cuts a client in between raised an uncaught exception (the process died).
+    const pool = new pg.Pool({ connectionString: url });
+    pool.on('connect', (client) => client.on('error', lost));
+    const adapter = new PrismaPg(pool, { onPoolError: lost, onConnectionError: lost, disposeExternalPool: true });
+    prisma = new PrismaClient({ adapter }) as unknown as Db;
   }
   if (provider === 'sqlite') {
     // WAL lets readers (the sandbox poller, /metrics) run beside the writer;
