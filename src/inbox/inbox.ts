@@ -54,6 +54,8 @@ export interface InboxOptions {
    * (recording shares the event loop and the database with processing).
    */
   concurrency: number;
+  /** A message recorded this recently means a burst: handlers run one at a time, acks first. */
+  burstQuietMs: number;
 }
 
 export const defaultInboxOptions: InboxOptions = {
@@ -62,6 +64,7 @@ export const defaultInboxOptions: InboxOptions = {
   maxAttempts: 5,
   batch: 100,
   concurrency: 16,
+  burstQuietMs: 100,
 };
 
 type Row = { id: string; p: string; k: string; d: string };
@@ -195,21 +198,43 @@ export function createInbox(deps: {
 
   let stopped = false;
   // Processing slots: at most opts.concurrency handlers run at once, the others wait in order.
+  // While messages are arriving, acks come first: one handler at a time, and the loop gets a
+  // turn (new requests are read and recorded) between two handlers. A handler's statements
+  // settle through microtasks only, so sixteen of them at once held the loop for as long as
+  // sixteen messages' work and pushed acks at 500 messages/s past 3 s.
   let busy = 0;
+  let lastRecordAt = -Infinity;
   const waiting: (() => void)[] = [];
-  async function inTurn(work: () => Promise<void>): Promise<void> {
-    if (busy >= opts.concurrency) await new Promise<void>((r) => waiting.push(r));
-    if (stopped) {
-      // Shutting down: the row is recorded and leased, a restart or another instance takes it.
-      waiting.shift()?.();
-      return;
+  let cooling: ReturnType<typeof setTimeout> | undefined;
+  const hot = () => performance.now() - lastRecordAt < opts.burstQuietMs;
+  function pump(): void {
+    while (waiting.length > 0 && busy < (hot() ? Math.min(1, opts.concurrency) : opts.concurrency)) {
+      busy++;
+      waiting.shift()!();
     }
-    busy++;
+    // Held back by a burst: look again once it has been quiet for a while.
+    if (waiting.length > 0 && busy < opts.concurrency && !cooling) {
+      cooling = setTimeout(() => {
+        cooling = undefined;
+        pump();
+      }, opts.burstQuietMs);
+      cooling.unref?.();
+    }
+  }
+  async function inTurn(work: () => Promise<void>): Promise<void> {
+    await new Promise<void>((r) => {
+      waiting.push(r);
+      pump();
+    });
     try {
-      await work();
+      // Shutting down: the row is recorded and leased, a restart or another instance takes it.
+      if (!stopped) await work();
     } finally {
-      busy--;
-      waiting.shift()?.();
+      // The next handler starts after the loop's I/O phase, not straight after this one.
+      setImmediate(() => {
+        busy--;
+        pump();
+      });
     }
   }
 
@@ -287,6 +312,7 @@ export function createInbox(deps: {
       handlers.set(platform, handler);
     },
     async record(platform, eventKey, payload) {
+      lastRecordAt = performance.now();
       const row: Row = { id: newId(), p: platform, k: eventKey, d: JSON.stringify(payload ?? null) };
       const fresh = await inserts.submit(row);
       if (!fresh) {
@@ -310,6 +336,13 @@ export function createInbox(deps: {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (cooling) clearTimeout(cooling);
+      cooling = undefined;
+      // Waiting handlers are let through to find the inbox stopped (they only return).
+      while (waiting.length > 0) {
+        busy++;
+        waiting.shift()!();
+      }
       while (running) await new Promise((r) => setTimeout(r, 10));
       await this.drain();
     },
