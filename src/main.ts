@@ -247,7 +247,7 @@ export async function createShuxiang(
   };
   // Inbound dedupe rows are group-committed (one INSERT per burst of events);
   // the scheduler's hourly clean-up job prunes them after 8 h.
-  const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock });
+  const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock, sql: db.sql });
   const bot = createBot({
     services,
     dedupe,
@@ -268,6 +268,7 @@ export async function createShuxiang(
     owner: `${hostname()}:${process.pid}:${newId().slice(0, 8)}`,
     options: overrides.inbox,
     health,
+    sql: db.sql,
   });
 
   const routers: Hono[] = [createFileRoutes(files)];

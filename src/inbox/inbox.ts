@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.ts';
-import type { Db, Provider } from '../lib/db.ts';
+import type { Db, Provider, SqlExec } from '../lib/db.ts';
 import type { DbHealth } from '../lib/db-health.ts';
 import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
@@ -94,6 +94,8 @@ export function createInbox(deps: {
   options?: Partial<InboxOptions>;
   /** Told of database outages, so a restart of PostgreSQL is logged once, not per message. */
   health?: DbHealth;
+  /** The recording batches' statements, when they may bypass Prisma (Database.sql); else through `db`. */
+  sql?: SqlExec;
 }): Inbox {
   const { db, clock, scope } = deps;
   const log = deps.log.child({ component: 'inbox' });
@@ -124,12 +126,12 @@ export function createInbox(deps: {
       });
       try {
         // Re-pushes are rare: the plain INSERT fails as a whole on any known key, then the slow path sorts it out.
-        await plain.run(db, unique, now, deps.owner, until);
+        await plain.run(deps.sql ?? db, unique, now, deps.owner, until);
         const ids = new Set(unique.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
       } catch {
         slowPath++;
-        const got = await tolerant.run<{ id: string }>(db, unique, now, deps.owner, until);
+        const got = await tolerant.run<{ id: string }>(deps.sql ?? db, unique, now, deps.owner, until);
         const ids = new Set(got.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
       }
