@@ -39,7 +39,8 @@ import { createDirectory } from '../src/features/org/directory.ts';
 import { writeBankFile } from '../src/features/quiz/bank/file-format.ts';
 import type { QuestionDraft } from '../src/features/quiz/bank/types.ts';
 import { providerOf } from '../src/lib/db.ts';
-import { createLogger } from '../src/lib/logger.ts';
+import { createLogger, createSilentLogger } from '../src/lib/logger.ts';
+import { createAnswerStore } from '../src/features/quiz/answer-store.ts';
 import { createShuxiang, type Shuxiang } from '../src/main.ts';
 import { cardActions, type Card, type InboundFile, type MessageEvent } from '../src/platforms/types.ts';
 import { createPostgresTestDatabase } from '../test/helpers/databases.ts';
@@ -268,6 +269,7 @@ function bankDrafts(n: number): QuestionDraft[] {
 /** A closed test in the demo organisation, taken by `n` people, each answering every question. */
 async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
   const db = shuxiang.db.prisma;
+  const answers = createAnswerStore({ db, provider: shuxiang.db.provider, log: createSilentLogger() });
   const opensAt = new Date(Date.now() - 3 * 3600_000);
   const roundId = 'bench-test-round';
   const questions = Array.from({ length: EXAM_QUESTIONS }, (_, i) => ({
@@ -336,10 +338,10 @@ async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
         status: 'submitted',
       })),
     });
-    await db.quizAnswer.createMany({
-      data: people.flatMap((p) =>
+    // Through the answer store, as live answers are written: tallies and rank buckets with them.
+    await answers.writeBatch(
+      people.flatMap((p) =>
         questions.map((q, qi) => ({
-          id: `bench-a-${p.i}-${qi}`,
           orgId: ORG,
           roundId,
           questionId: q.id,
@@ -347,14 +349,15 @@ async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
           memberId: p.id,
           unitId: p.unitId,
           attemptId: `bench-at-${p.i}`,
-          response: '["true"]',
+          response: ['true'],
           correct: (p.i + qi) % 3 !== 0,
           points: (p.i + qi) % 3 !== 0 ? 10 : 0,
           elapsedMs: 5000,
           answeredAt: new Date(opensAt.getTime() + (p.i % 600) * 1000 + qi * 60_000),
+          timezone: 'Asia/Shanghai',
         })),
       ),
-    });
+    );
   }
 }
 

@@ -194,7 +194,9 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
       ),
     );
     const voider = createAnswerVoider({ provider: db.provider });
-    await db.prisma.$transaction((tx) => voider.voidChunk(tx, { orgId: 'org', roundId: 'r1', questionId: 'q1' }, TZ, 4));
+    await db.prisma.$transaction((tx) =>
+      voider.voidChunk(tx, { orgId: 'org', roundId: 'r1', questionId: 'q1' }, TZ, 4),
+    );
     // Between chunks: other answers by the same people and units, and a newcomer alone on q1's round.
     await store.writeBatch([
       answer({ memberId: 'm0', questionId: 'q9', answeredAt: at('2026-03-02 11:00') }),
