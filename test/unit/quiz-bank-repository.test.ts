@@ -134,7 +134,11 @@ describe.each(providers)('question bank repository on $name', (provider) => {
     // chunks are written by then (each its own statement); none of it may show or stay.
     const broken = [...drafts, { ...drafts[0]!, line: 9 }];
     const seen: number[] = [];
-    const watcher = setInterval(() => void bank.count('org-1').then((n) => seen.push(n)), 0);
+    // The bank's overview, as 题库 shows it: questions per type and per tag.
+    const watcher = setInterval(
+      () => void bank.stats('org-1').then((st) => seen.push(st.total + st.byTag.length + st.untagged)),
+      0,
+    );
     const result = await small.importDrafts('org-1', broken);
     clearInterval(watcher);
     expect(result).toEqual({ ok: false, problems: [{ key: 'bank.import.conflict' }] });
