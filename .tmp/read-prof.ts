@@ -1,0 +1,13 @@
+import { writeBankFile, readBankFile } from '../src/features/quiz/bank/file-format.ts';
+import { readCellsInWorker } from '../src/lib/xlsx-thread.ts';
+import { questionsFromTable } from '../src/features/quiz/bank/formats/table.ts';
+const N = 20000;
+const drafts = Array.from({ length: N }, (_, i) => ({ type: 'single' as const, stem: `压测题目第${i}题：下列关于学习教育的表述，哪些是正确的？`, options: ['A','B','C','D'].map((key) => ({ key, text: `第${i}题选项${key}的内容` })), answer: ['B'], explanation: `第${i}题的解析：依据党章和有关规定。`, tags: [`专题${i % 12}`], difficulty: 2, source: '压测题库' }));
+const file = await writeBankFile('xlsx', drafts);
+let last = performance.now(), longest = 0;
+const ticker = setInterval(() => { const now = performance.now(); longest = Math.max(longest, now - last); last = now; }, 5);
+const lap = async <T>(name: string, f: () => Promise<T> | T) => { longest = 0; last = performance.now(); const t0 = performance.now(); const r = await f(); const sync = performance.now() - t0; await new Promise((r) => setTimeout(r, 20)); console.log(name, Math.round(sync), 'ms; longest gap', Math.round(Math.max(longest, performance.now() - last - 20))); return r; };
+const cells = await lap('worker read', () => readCellsInWorker(file, '题库'));
+await lap('questionsFromTable', () => questionsFromTable((cells as any).rows));
+await lap('readBankFile', () => readBankFile('b.xlsx', file));
+clearInterval(ticker);
