@@ -43,6 +43,7 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
     play: createPlay({ ...deps, contests, daily, exams }),
   };
 
+  let finishing: Promise<void> | undefined;
   return defineFeature({
     name: 'quiz',
     messages: quizMessages,
@@ -68,7 +69,17 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
         ...(await exams.detachChat(chat.platform, chat.platformChatId, tx)),
       ];
     },
+    // A void cut short by a crash or restart is finished (its chunks are resumable).
+    start() {
+      finishing = parts.play
+        .finishVoids()
+        .then(() => undefined)
+        .catch((err: unknown) => kit.log.error({ err }, 'finishing voids cut short failed'));
+    },
     // Answers acknowledged but still in a write batch are written before the database closes.
-    stop: () => answers.flush(),
+    async stop() {
+      await finishing;
+      await answers.flush();
+    },
   });
 }
