@@ -115,13 +115,14 @@ async function serveInstance(dbUrl: string, fakeUrl: string): Promise<void> {
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   const prof = process.env.PROVINCE_PROF;
+  if (prof) session.connect();
+  let profiles = 0;
   process.on('message', (m: { type: string; offsetMs?: number }) => {
     void (async () => {
       if (m.type === 'clock') clock.jumpTo(new Date(Date.now() + m.offsetMs!));
       if (m.type === 'cpu-start') {
         cpuAt = process.cpuUsage();
         if (prof) {
-          session.connect();
           await session.post('Profiler.enable');
           await session.post('Profiler.start');
         }
@@ -132,7 +133,7 @@ async function serveInstance(dbUrl: string, fakeUrl: string): Promise<void> {
           const { profile } = await session.post('Profiler.stop');
           const { mkdirSync, writeFileSync } = await import('node:fs');
           mkdirSync(prof, { recursive: true });
-          writeFileSync(path.join(prof, `instance-${process.pid}.cpuprofile`), JSON.stringify(profile));
+          writeFileSync(path.join(prof, `instance-${process.pid}-${++profiles}.cpuprofile`), JSON.stringify(profile));
         }
         process.send?.({ type: 'cpu', micros: used.user + used.system, sent: shuxiang.worker.stats().sent });
       }
@@ -313,9 +314,10 @@ function shuffled(n: number): number[] {
   return order;
 }
 
-function plan(members: number, burstSeconds: number, restSeconds: number): Click[] {
-  const order = shuffled(members);
-  const half = Math.ceil(members / 2);
+function plan(members: number, burstSeconds: number, restSeconds: number, fraction: number): Click[] {
+  // With --answer-fraction < 1 only that share of the members answers (same halves, same spread).
+  const order = shuffled(members).slice(0, Math.round(members * fraction));
+  const half = Math.ceil(order.length / 2);
   const span = (QUESTIONS.single + QUESTIONS.truefalse + QUESTIONS.multiple - 1) * GAP_SECONDS;
   const clicks: Click[] = [];
   let seed = 7;
@@ -344,6 +346,8 @@ async function main(): Promise<void> {
   const burstSeconds = arg('burst-seconds', 120);
   const hourSeconds = arg('hour-seconds', 300);
   const connections = arg('connections', 100);
+  const fraction = arg('answer-fraction', 1);
+  if (!(fraction > 0 && fraction <= 1)) throw new Error('--answer-fraction must be in (0, 1]');
   const instancesWanted = arg('instances', sqlite ? 1 : 2);
   if (sqlite && instancesWanted !== 1) throw new Error('SQLite runs one instance (one writer process)');
   if (!(members >= groups && groups >= 1)) throw new Error('--members must be at least --groups, and --groups >= 1');
@@ -353,6 +357,10 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
+  if (fraction < 1)
+    console.log(
+      `  only ${(fraction * 100).toFixed(0)}% of the members answer (--answer-fraction ${fraction}): a scaled-down load`,
+    );
   console.log(
     `  answers: half the members within the first ${burstSeconds} s (real time), the rest over the hour's remaining ${60 - burstSeconds / 60} minutes compressed into ${restSeconds} s (×${((3600 - burstSeconds) / restSeconds).toFixed(1)}); 5 clicks a member, ${GAP_SECONDS} s apart`,
   );
@@ -448,7 +456,7 @@ async function main(): Promise<void> {
     const idlePerSecond = idleCpu / (IDLE_MS / 1000);
 
     // ---- the answers ----
-    const clicks = plan(members, burstSeconds, restSeconds);
+    const clicks = plan(members, burstSeconds, restSeconds, fraction);
     const n = clicks.length;
     const fromDue = new Float64Array(n).fill(NaN);
     const fromSent = new Float64Array(n).fill(NaN);
