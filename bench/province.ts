@@ -238,7 +238,7 @@ interface Instance {
   agent: Agent;
 }
 
-function startInstance(dbUrl: string, fakeUrl: string): Promise<Instance & { next: <T>() => Promise<T> }> {
+function startInstance(dbUrl: string, fakeUrl: string): Promise<Instance & { next: <T>(ms?: number) => Promise<T> }> {
   const child = fork(SELF, ['--serve', '--db', dbUrl, '--fake', fakeUrl], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -250,10 +250,15 @@ function startInstance(dbUrl: string, fakeUrl: string): Promise<Instance & { nex
     if (w) w(m);
     else inbox.push(m);
   });
-  const next = <T>() =>
+  // An instance that does not answer within `ms` (a stuck stop, a loop held for minutes) fails the run.
+  const next = <T>(ms = 180_000) =>
     new Promise<T>((resolve, reject) => {
       if (inbox.length) return resolve(inbox.shift() as T);
-      waiting.push(resolve as (m: unknown) => void);
+      const timer = setTimeout(() => reject(new Error(`instance ${child.pid} did not answer in ${ms / 1000} s`)), ms);
+      waiting.push((m) => {
+        clearTimeout(timer);
+        resolve(m as T);
+      });
       child.once('exit', (code) => reject(new Error(`instance exited with ${code}`)));
     });
   return next<{ port: number }>().then(({ port }) => ({
@@ -345,7 +350,7 @@ async function main(): Promise<void> {
   const groups = arg('groups', 300);
   const burstSeconds = arg('burst-seconds', 120);
   const hourSeconds = arg('hour-seconds', 300);
-  const connections = arg('connections', 100);
+  const connections = arg('connections', 8);
   const fraction = arg('answer-fraction', 1);
   if (!(fraction > 0 && fraction <= 1)) throw new Error('--answer-fraction must be in (0, 1]');
   const instancesWanted = arg('instances', sqlite ? 1 : 2);
