@@ -391,7 +391,7 @@ async function main(): Promise<void> {
     fake.addChat({ chat_id: chatIdOf(g), name: `第${g + 1}党支部学习群`, members: list });
   }
   const instances: Awaited<ReturnType<typeof startInstance>>[] = [];
-  let failed = false;
+  let failed: boolean;
   try {
     let t0 = performance.now();
     await seed(database.url, members, groups);
