@@ -106,7 +106,7 @@ describe('leaderboards, the star learner and voiding a question', () => {
 
     const [star] = await h.say(G, 'm-chen', '学习之星');
     expect(star!.card!.header.title).toBe('2026 年度学习之星');
-    expect(JSON.stringify(star!.card)).toContain('**李明**：全年答对 2 题');
+    expect(JSON.stringify(star!.card)).toContain('🌟 李明：全年答对 2 题');
     const [none] = await h.say(G, 'm-chen', '学习之星 2025');
     expect(none!.text).toBe('2025 年还没有人答对题目，学习之星暂缺。');
   });
