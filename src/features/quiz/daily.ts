@@ -40,6 +40,8 @@ export function createDaily(deps: QuizDeps) {
   ) {
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId }, orderBy: { position: 'asc' } });
+    // The member's own answers, the one just acknowledged included (the journal folded first).
+    if (memberId) await deps.answers.settle(tx);
     const mine = memberId
       ? new Map((await tx.quizAnswer.findMany({ where: { roundId, memberId } })).map((a) => [a.position, a] as const))
       : new Map<number, { correct: boolean; response: string }>();
@@ -192,6 +194,7 @@ export function createDaily(deps: QuizDeps) {
     await tx.quizRoundQuestion.updateMany({ where: { roundId, status: 'open' }, data: { status: 'closed' } });
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     if (!round.cardRef) return;
+    await deps.answers.settle(tx);
     const answers = await tx.quizAnswer.findMany({
       where: { roundId, voided: false },
       select: { memberId: true, correct: true },
@@ -344,6 +347,7 @@ export function createDaily(deps: QuizDeps) {
       memberId: string,
     ) {
       const total = await db.quizRoundQuestion.count({ where: { roundId: round.id } });
+      await deps.answers.settle();
       const mine = await db.quizAnswer.findMany({ where: { roundId: round.id, memberId }, select: { correct: true } });
       if (mine.length < total || !round.planId) return null;
       const correct = mine.filter((a) => a.correct).length;

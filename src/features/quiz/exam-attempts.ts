@@ -33,6 +33,7 @@ export function createAttempts(deps: QuizDeps) {
     tz: string,
     feedback = '',
   ): Promise<{ card: Card; position: number } | null> {
+    await deps.answers.settle(tx);
     const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId: round.id }, orderBy: { position: 'asc' } });
     const answered = new Set(
       (

@@ -34,6 +34,7 @@ export function createExamResults(deps: QuizDeps) {
   const notice = (input: NoticeCard): Card => quizNoticeCard(cards, input);
 
   async function scoreOf(tx: Tx | Db, roundId: string, memberId: string) {
+    await deps.answers.settle(tx);
     const total = await tx.quizRoundQuestion.count({ where: { roundId, status: { not: 'void' } } });
     const correct = await tx.quizAnswer.count({ where: { roundId, memberId, correct: true, voided: false } });
     return { correct, total };
@@ -41,6 +42,7 @@ export function createExamResults(deps: QuizDeps) {
 
   /** One round's own results: who took it (score, time) and who was invited but did not. */
   async function roundResults(tx: Tx | Db, round: RoundRow) {
+    await deps.answers.settle(tx);
     const invites = await tx.quizInvite.findMany({ where: { roundId: round.id } });
     const attempts = await tx.quizAttempt.findMany({ where: { roundId: round.id } });
     const memberIds = [...new Set([...invites.map((i) => i.memberId), ...attempts.map((a) => a.memberId)])];

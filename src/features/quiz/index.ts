@@ -68,7 +68,10 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
         ...(await exams.detachChat(chat.platform, chat.platformChatId, tx)),
       ];
     },
-    // Answers acknowledged but still in a write batch are written before the database closes.
-    stop: () => answers.flush(),
+    // The answer journal's folder: now (a crash's unfolded answers) and every second.
+    start: () => answers.start(),
+    // Answers acknowledged but still in a write batch are appended before the database closes.
+    stop: () => answers.stop(),
+    settle: () => answers.settle(),
   });
 }

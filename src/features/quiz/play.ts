@@ -183,7 +183,11 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     const notAsked =
       round.kind === 'contest' ? rq.status !== 'closed' : round.status === 'scheduled' || rq.status === 'skipped';
     if (notAsked) throw new UserError('quiz.void.not_asked', { seq, position });
+    // Unfolded answers are voided and recounted too: most are folded here, before the long transaction,
+    // and whatever was appended since inside it.
+    await answers.settle();
     const outcome = await db.$transaction(async (tx) => {
+      await answers.settle(tx);
       const affected = await tx.quizAnswer.findMany({
         where: { roundId: round.id, questionId: rq.questionId, voided: false },
       });
