@@ -48,7 +48,8 @@ type JournalRow = { id: number | bigint; roundId: string; memberId: string; ques
 /** Rows per fold transaction: short on SQLite, where appends wait for it. */
 const FOLD_BATCH = 2000;
 
-const isTx = (x: Tx | Db): x is Tx => !('$transaction' in x);
+// A transaction client has no $disconnect (it has $transaction, which throws there).
+const isTx = (x: Tx | Db): x is Tx => !('$disconnect' in x);
 
 export function createAnswerJournal(deps: {
   db: Db;
@@ -122,13 +123,15 @@ export function createAnswerJournal(deps: {
     : `DELETE FROM "QuizJournal" WHERE EXISTS (SELECT 1 FROM json_each(?) j WHERE "roundId" = j.value->>'r'
         AND "memberId" = j.value->>'m' AND "questionId" = j.value->>'q')`;
 
+  /** The click as the event column holds it: platform names hold no colon (PostgreSQL's JSON refuses NUL). */
+  const clickOf = (e: { platform: string; eventKey: string }) => `${e.platform}:${e.eventKey}`;
   const answerKey = (a: { roundId: string; memberId: string; questionId: string }) =>
     `${a.roundId}|${a.memberId}|${a.questionId}`;
 
   function rowOf(a: AnswerInput): Row {
     const { roundId, memberId, questionId, event, countInRound: _c, answeredAt, ...rest } = a;
     const data: Data = { ...rest, answeredAt: sqlStamp(answeredAt) };
-    return { r: roundId, m: memberId, q: questionId, e: event ? keyOf(event) : null, d: JSON.stringify(data) };
+    return { r: roundId, m: memberId, q: questionId, e: event ? clickOf(event) : null, d: JSON.stringify(data) };
   }
 
   /**
@@ -226,7 +229,7 @@ export function createAnswerJournal(deps: {
       JSON.stringify(
         withEvent.map((i) => {
           const a = items[i]!;
-          return { i, e: keyOf(a.event!), p: a.event!.platform, k: a.event!.eventKey };
+          return { i, e: clickOf(a.event!), p: a.event!.platform, k: a.event!.eventKey };
         }),
       ),
     );
@@ -261,7 +264,7 @@ export function createAnswerJournal(deps: {
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     const answers = rows.map((r): AnswerInput => {
       const d = JSON.parse(r.data) as Data;
-      const sep = r.event ? r.event.indexOf('\u0000') : -1;
+      const sep = r.event ? r.event.indexOf(':') : -1;
       return {
         ...d,
         roundId: r.roundId,
