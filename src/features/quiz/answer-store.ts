@@ -350,13 +350,13 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
 
   // ---- the journal ---------------------------------------------------------------
   /** Folded answers' dedupe rows: a click seen before is told apart from a second answer (answer-journal.ts). */
-  const eventInsert = jsonInsert<{ p: string; k: string }>(provider, {
+  const eventInsert = jsonInsert<{ p: string; k: string; t: string }>(provider, {
     table: 'InboundEvent',
     columns: [
       ['platform', 'text', 'p'],
       ['eventKey', 'text', 'k'],
+      ['receivedAt', 'timestamp(3)', 't'],
     ],
-    constants: [['receivedAt', 'timestamp(3)']],
     onConflict: 'ON CONFLICT DO NOTHING',
   });
 
@@ -366,13 +366,15 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
    * second click appended while the first was being folded) counts nothing.
    */
   async function foldAnswers(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
-    const events = inKeyOrder(new Map(answers.flatMap((a) => (a.event ? [[keyOf(a.event), a.event] as const] : []))));
-    if (events.length)
-      await eventInsert.run(
-        tx,
-        events.map((e) => ({ p: e.platform, k: e.eventKey })),
-        sqlStamp(answers[0]!.answeredAt),
-      );
+    // Kept 8 h from when the click came (scheduler/cleanup.ts), not from the fold.
+    const events = inKeyOrder(
+      new Map(
+        answers.flatMap((a) =>
+          a.event ? [[keyOf(a.event), { p: a.event.platform, k: a.event.eventKey, t: sqlStamp(a.answeredAt) }] as const] : [],
+        ),
+      ),
+    );
+    if (events.length) await eventInsert.run(tx, events);
     const rows = answers.map((a) => ({ ...a, id: newId() }));
     const inserted = await insertAnswers(tx, rows);
     const recorded = rows.map((r) => inserted.has(r.id));
