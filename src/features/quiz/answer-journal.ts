@@ -304,8 +304,8 @@ export function createAnswerJournal(deps: {
       while ((await foldIn(tx, FOLD_BATCH, true)) > 0);
       return;
     }
-    // Appends queued before this call are part of what the reader must see.
-    await batcher.flush();
+    // Not waiting for queued appends: nobody was told those are recorded yet (and under load the
+    // queue never drains). The caller's own answer, if any, was appended before it got its reply.
     if (!(await pending(db))) return;
     await serial(async () => {
       while ((await foldOwn(FOLD_BATCH, true)) > 0);
