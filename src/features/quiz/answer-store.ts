@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Db, Provider, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
-import { newId } from '../../lib/ids.ts';
+import { createOrderedIds, newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
 import { yieldToLoop } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
@@ -365,6 +365,8 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
    * clicks' dedupe rows. An answer whose key is already in QuizAnswer (a
    * second click appended while the first was being folded) counts nothing.
    */
+  // Folded answers are written thousands at a time: ordered ids keep their primary-key inserts at the index's edge.
+  const foldId = createOrderedIds();
   async function foldAnswers(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
     // Kept 8 h from when the click came (scheduler/cleanup.ts), not from the fold.
     const events = inKeyOrder(
@@ -375,7 +377,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
       ),
     );
     if (events.length) await eventInsert.run(tx, events);
-    const rows = answers.map((a) => ({ ...a, id: newId() }));
+    const rows = answers.map((a) => ({ ...a, id: foldId() }));
     const inserted = await insertAnswers(tx, rows);
     const recorded = rows.map((r) => inserted.has(r.id));
     const kept = answers.filter((_, i) => recorded[i]);
