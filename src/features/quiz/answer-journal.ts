@@ -30,6 +30,11 @@ export interface AnswerJournal {
   append(answer: AnswerInput): Promise<SubmitResult>;
   /** Folds everything in the journal: in `tx` when given, otherwise in short transactions of its own. */
   settle(tx?: Tx | Db): Promise<void>;
+  /**
+   * One member's answers in one round, folded or not (QuizAnswer's voided flag; a journal row is
+   * never voided: a void folds first). For the answer path's own reads, which must not wait for a fold.
+   */
+  memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]>;
   /** One fold batch of up to `limit` rows, skipping rows another instance is folding; how many were folded. */
   foldOnce(limit?: number): Promise<number>;
   /** Folds now and then every `intervalMs` (start-up recovers a crash's unfolded rows). */
@@ -37,6 +42,14 @@ export interface AnswerJournal {
   /** Waits for queued appends and stops the timer (rows left are folded at the next start). */
   stop(): Promise<void>;
   flush(): Promise<void>;
+}
+
+export interface MemberAnswer {
+  position: number;
+  correct: boolean;
+  /** JSON, as QuizAnswer.response. */
+  response: string;
+  voided: boolean;
 }
 
 /** The answer without its keys, as the fold reads it back (one JSON column: one cell to decode). */
@@ -253,13 +266,15 @@ export function createAnswerJournal(deps: {
   const claimSql = (wait: boolean) =>
     pg
       ? `DELETE FROM "QuizJournal" WHERE "id" IN (
-           SELECT "id" FROM "QuizJournal" ORDER BY "id" LIMIT $1 FOR UPDATE${wait ? '' : ' SKIP LOCKED'})
+           SELECT "id" FROM "QuizJournal" WHERE "id" <= $2 ORDER BY "id" LIMIT $1 FOR UPDATE${wait ? '' : ' SKIP LOCKED'})
          RETURNING "id","roundId","memberId","questionId","event","data"`
-      : `SELECT "id","roundId","memberId","questionId","event","data" FROM "QuizJournal" ORDER BY "id" LIMIT ?`;
+      : `SELECT "id","roundId","memberId","questionId","event","data" FROM "QuizJournal" WHERE "id" <= ? ORDER BY "id" LIMIT ?`;
 
   /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
-  async function foldIn(tx: Tx, limit: number, wait: boolean): Promise<number> {
-    const rows = await tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit);
+  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const rows = await (pg
+      ? tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit, upTo)
+      : tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), upTo, limit));
     if (rows.length === 0) return 0;
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     const answers = rows.map((r): AnswerInput => {
@@ -288,27 +303,52 @@ export function createAnswerJournal(deps: {
     return next;
   }
 
-  async function foldOwn(limit: number, wait: boolean): Promise<number> {
-    return db.$transaction((tx) => foldIn(tx, limit, wait), { timeout: 60_000, maxWait: 30_000 });
+  async function foldOwn(limit: number, wait: boolean, upTo?: number): Promise<number> {
+    return db.$transaction((tx) => foldIn(tx, limit, wait, upTo), { timeout: 60_000, maxWait: 30_000 });
   }
 
-  async function pending(client: Tx | Db): Promise<boolean> {
-    const r = await client.$queryRawUnsafe<unknown[]>(`SELECT 1 AS x FROM "QuizJournal" LIMIT 1`);
-    return r.length > 0;
+  /**
+   * The last row committed so far (0: none). A reader needs the rows committed before it asked, not
+   * those appended while it folds: under load the journal is never empty.
+   */
+  async function lastId(client: Tx | Db): Promise<number> {
+    const r = await client.$queryRawUnsafe<{ id: number | bigint | null }[]>(`SELECT MAX("id") AS id FROM "QuizJournal"`);
+    return Number(r[0]?.id ?? 0);
+  }
+  const pending = async (client: Tx | Db) => (await lastId(client)) > 0;
+
+  async function memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]> {
+    const folded = await client.quizAnswer.findMany({
+      where: { roundId, memberId },
+      select: { position: true, correct: true, response: true, voided: true },
+    });
+    const rows = await client.$queryRawUnsafe<{ data: string }[]>(
+      `SELECT "data" FROM "QuizJournal" WHERE "roundId" = ${pg ? '$1' : '?'} AND "memberId" = ${pg ? '$2' : '?'}`,
+      roundId,
+      memberId,
+    );
+    const seen = new Set(folded.map((a) => a.position));
+    // A row both folded and still here is a refused second answer on its way out: the folded one counts.
+    const unfolded = rows
+      .map((r) => JSON.parse(r.data) as Data)
+      .filter((d) => !seen.has(d.position))
+      .map((d) => ({ position: d.position, correct: d.correct, response: JSON.stringify(d.response), voided: false }));
+    return [...folded, ...unfolded];
   }
 
   async function settle(tx?: Tx | Db): Promise<void> {
     if (tx && isTx(tx)) {
       // Inside the caller's transaction: fold there (on SQLite a transaction of our own would wait for theirs).
-      if (!(await pending(tx))) return;
-      while ((await foldIn(tx, FOLD_BATCH, true)) > 0);
+      const upTo = await lastId(tx);
+      if (upTo > 0) while ((await foldIn(tx, FOLD_BATCH, true, upTo)) > 0);
       return;
     }
     // Not waiting for queued appends: nobody was told those are recorded yet (and under load the
     // queue never drains). The caller's own answer, if any, was appended before it got its reply.
-    if (!(await pending(db))) return;
+    const upTo = await lastId(db);
+    if (upTo === 0) return;
     await serial(async () => {
-      while ((await foldOwn(FOLD_BATCH, true)) > 0);
+      while ((await foldOwn(FOLD_BATCH, true, upTo)) > 0);
     });
   }
 
@@ -333,6 +373,7 @@ export function createAnswerJournal(deps: {
   return {
     append: (a) => batcher.submit(a),
     settle,
+    memberAnswers,
     foldOnce: (limit = FOLD_BATCH) => serial(() => foldOwn(limit, false)),
     start(intervalMs = 1000) {
       if (timer) return;

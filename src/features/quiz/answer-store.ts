@@ -6,7 +6,7 @@ import { createOrderedIds, newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
 import { yieldToLoop } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
-import { createAnswerJournal } from './answer-journal.ts';
+import { createAnswerJournal, type MemberAnswer } from './answer-journal.ts';
 import { periodKeys, periodRange } from './time.ts';
 
 /**
@@ -76,6 +76,8 @@ export interface AnswerStore {
    * transaction, pass it (the fold then runs inside it).
    */
   settle(tx?: Tx | Db): Promise<void>;
+  /** One member's answers in one round, folded or not (AnswerJournal.memberAnswers). */
+  memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]>;
   /** Starts the periodic fold (and folds what a crash left behind). */
   start(intervalMs?: number): void;
   /** Stops the periodic fold after queued appends are written. */
@@ -489,6 +491,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     writeBatch,
     recompute,
     settle: (tx) => journal.settle(tx),
+    memberAnswers: (client, roundId, memberId) => journal.memberAnswers(client, roundId, memberId),
     start: (intervalMs) => journal.start(intervalMs),
     stop: () => journal.stop(),
     flush: () => journal.flush(),

@@ -40,10 +40,9 @@ export function createDaily(deps: QuizDeps) {
   ) {
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId }, orderBy: { position: 'asc' } });
-    // The member's own answers, the one just acknowledged included (the journal folded first).
-    if (memberId) await deps.answers.settle(tx);
+    // The member's own answers, the one just acknowledged included (folded or still in the journal).
     const mine = memberId
-      ? new Map((await tx.quizAnswer.findMany({ where: { roundId, memberId } })).map((a) => [a.position, a] as const))
+      ? new Map((await deps.answers.memberAnswers(tx, roundId, memberId)).map((a) => [a.position, a] as const))
       : new Map<number, { correct: boolean; response: string }>();
     const qs = await loadQuestions(
       tx,
@@ -347,8 +346,7 @@ export function createDaily(deps: QuizDeps) {
       memberId: string,
     ) {
       const total = await db.quizRoundQuestion.count({ where: { roundId: round.id } });
-      await deps.answers.settle();
-      const mine = await db.quizAnswer.findMany({ where: { roundId: round.id, memberId }, select: { correct: true } });
+      const mine = await deps.answers.memberAnswers(db, round.id, memberId);
       if (mine.length < total || !round.planId) return null;
       const correct = mine.filter((a) => a.correct).length;
       const planId = round.planId;
