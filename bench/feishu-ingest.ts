@@ -482,8 +482,7 @@ async function main(): Promise<void> {
   let quiz: { setup: QuizSetup; warm: AnswerRun; run: AnswerRun; atRate: AnswerRun; crashed: AnswerRun } | undefined;
   let refused: string | undefined;
   let durable:
-    | { acknowledged: number; inDatabase: number; eventsInDatabase: number; rows: number; unfolded: number }
-    | undefined;
+    { acknowledged: number; inDatabase: number; eventsInDatabase: number; rows: number; unfolded: number } | undefined;
   try {
     for (const kind of ['bare', 'sdk', 'sdk-prisma'] as Kind[]) {
       const { child, port } = await startChild(

@@ -78,7 +78,9 @@ describe.each(providers)('the answer journal on $name', (provider) => {
     next.start(60_000);
     await next.settle();
     await next.stop();
-    const stored = new Set((await db.prisma.quizAnswer.findMany({ select: { memberId: true } })).map((a) => a.memberId));
+    const stored = new Set(
+      (await db.prisma.quizAnswer.findMany({ select: { memberId: true } })).map((a) => a.memberId),
+    );
     expect([...acked].filter((m) => !stored.has(m))).toEqual([]);
     expect(await db.prisma.quizJournal.count()).toBe(0);
     // The tallies are the answers', counted once.
@@ -125,7 +127,9 @@ describe.each(providers)('the answer journal on $name', (provider) => {
         }
         // Once more after everything is folded: the other instance still says "already answered".
         await stores[0]!.settle();
-        const late = await stores[1]!.submit(answer({ memberId: 'm0', event: { platform: 'feishu', eventKey: 'late' } }));
+        const late = await stores[1]!.submit(
+          answer({ memberId: 'm0', event: { platform: 'feishu', eventKey: 'late' } }),
+        );
         expect(late.status).toBe('duplicate');
 
         const recorded = new Map<string, number>();

@@ -56,7 +56,14 @@ export interface MemberAnswer {
 type Data = Omit<AnswerInput, 'roundId' | 'memberId' | 'questionId' | 'event' | 'countInRound' | 'answeredAt'> & {
   answeredAt: string;
 };
-type JournalRow = { id: number | bigint; roundId: string; memberId: string; questionId: string; event: string | null; data: string };
+type JournalRow = {
+  id: number | bigint;
+  roundId: string;
+  memberId: string;
+  questionId: string;
+  event: string | null;
+  data: string;
+};
 
 /** Rows per fold transaction: short on SQLite, where appends wait for it. */
 const FOLD_BATCH = 2000;
@@ -312,7 +319,9 @@ export function createAnswerJournal(deps: {
    * those appended while it folds: under load the journal is never empty.
    */
   async function lastId(client: Tx | Db): Promise<number> {
-    const r = await client.$queryRawUnsafe<{ id: number | bigint | null }[]>(`SELECT MAX("id") AS id FROM "QuizJournal"`);
+    const r = await client.$queryRawUnsafe<{ id: number | bigint | null }[]>(
+      `SELECT MAX("id") AS id FROM "QuizJournal"`,
+    );
     return Number(r[0]?.id ?? 0);
   }
   const pending = async (client: Tx | Db) => (await lastId(client)) > 0;

@@ -15,10 +15,11 @@ import { periodKeys, periodRange } from './time.ts';
  * (per week, month and year; per member and per unit) in the same
  * transaction as the answers, so a year board is a short index read.
  *
- * Writes are group-committed: answers that arrive while a write is in
- * flight are written together in one transaction with multi-row
- * INSERT ... ON CONFLICT statements (bench/leaderboard.ts measures it).
- * Each caller still learns whether *its* answer was the one recorded.
+ * A member's answer (submit) is appended to the answer journal, group-
+ * committed, and acknowledged from there (answer-journal.ts); the journal's
+ * folder writes it here in large batches with multi-row INSERT ... ON
+ * CONFLICT statements, and readers settle the journal before they read.
+ * writeBatch writes directly (tests, bench/leaderboard.ts).
  */
 export interface AnswerInput {
   orgId: string;
@@ -374,7 +375,9 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     const events = inKeyOrder(
       new Map(
         answers.flatMap((a) =>
-          a.event ? [[keyOf(a.event), { p: a.event.platform, k: a.event.eventKey, t: sqlStamp(a.answeredAt) }] as const] : [],
+          a.event
+            ? [[keyOf(a.event), { p: a.event.platform, k: a.event.eventKey, t: sqlStamp(a.answeredAt) }] as const]
+            : [],
         ),
       ),
     );
