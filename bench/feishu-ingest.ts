@@ -7,9 +7,10 @@
 //              (dedupe row, answer, three tallies): what one would otherwise build
 //   shuxiang — the whole bot (createShuxiang, SQLite) answering real daily-practice
 //              (每日一练) questions: verify, decrypt, check the seal, dedupe the event,
-//              resolve the member, check the round, grade, durably record the answer
-//              (QuizAnswer + tallies + mistakes, group-committed) and only then reply
-//              with the "第N题 回答正确/错误" toast.
+//              resolve the member, check the round, grade, durably append the answer to
+//              the answer journal (group-committed; folded into QuizAnswer, tallies and
+//              mistakes behind it) and only then reply with the "第N题 回答正确/错误" toast.
+//              Its CPU per answer includes folding, after the run, what the run left.
 // The shuxiang child is set up the way a branch would use it (bench/feishu-ingest-quiz.ts):
 // a clock that starts on a working-day morning (Mon 2026-11-23 08:59 Asia/Shanghai) and
 // ticks in real time, the fake Feishu OpenAPI holding the group and its members, the
