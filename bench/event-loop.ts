@@ -20,6 +20,9 @@
  *   void           作废 of one question of that test: every taker's week,
  *                  month and year tallies and rank buckets recomputed, the
  *                  results sheet re-issued
+ *   yearbook       读书会 年鉴 of a year of 12 meetings of CLUB_MEMBERS members
+ *                  (most signed in, two thirds of them writing notes): DOCX and
+ *                  Markdown built and sent privately
  *
  * Targets: no stall over 200 ms (loop max), card acks under 1 s at p99.
  *
@@ -39,7 +42,8 @@ import { createDirectory } from '../src/features/org/directory.ts';
 import { writeBankFile } from '../src/features/quiz/bank/file-format.ts';
 import type { QuestionDraft } from '../src/features/quiz/bank/types.ts';
 import { providerOf } from '../src/lib/db.ts';
-import { createLogger } from '../src/lib/logger.ts';
+import { createLogger, createSilentLogger } from '../src/lib/logger.ts';
+import { createAnswerStore } from '../src/features/quiz/answer-store.ts';
 import { createShuxiang, type Shuxiang } from '../src/main.ts';
 import { cardActions, type Card, type InboundFile, type MessageEvent } from '../src/platforms/types.ts';
 import { createPostgresTestDatabase } from '../test/helpers/databases.ts';
@@ -48,8 +52,10 @@ const MEMBERS = Number(process.env.MEMBERS ?? 20_000);
 const QUESTIONS = Number(process.env.QUESTIONS ?? 20_000);
 const EXAM_MEMBERS = Number(process.env.EXAM_MEMBERS ?? 5_000);
 const EXAM_QUESTIONS = 10;
+const CLUB_MEMBERS = Number(process.env.CLUB_MEMBERS ?? 300);
+const CLUB_YEAR = 2025;
 const PROBE_MS = Number(process.env.PROBE_MS ?? 100);
-const OPS = (process.env.OPS ?? 'idle,first-contact,bank-import,test-export,void').split(',').filter(Boolean);
+const OPS = (process.env.OPS ?? 'idle,first-contact,bank-import,test-export,void,yearbook').split(',').filter(Boolean);
 const STALL_MS = 200;
 const ACK_P99_MS = 1000;
 
@@ -268,6 +274,7 @@ function bankDrafts(n: number): QuestionDraft[] {
 /** A closed test in the demo organisation, taken by `n` people, each answering every question. */
 async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
   const db = shuxiang.db.prisma;
+  const answers = createAnswerStore({ db, provider: shuxiang.db.provider, log: createSilentLogger() });
   const opensAt = new Date(Date.now() - 3 * 3600_000);
   const roundId = 'bench-test-round';
   const questions = Array.from({ length: EXAM_QUESTIONS }, (_, i) => ({
@@ -336,10 +343,10 @@ async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
         status: 'submitted',
       })),
     });
-    await db.quizAnswer.createMany({
-      data: people.flatMap((p) =>
+    // Through the answer store, as live answers are written: tallies and rank buckets with them.
+    await answers.writeBatch(
+      people.flatMap((p) =>
         questions.map((q, qi) => ({
-          id: `bench-a-${p.i}-${qi}`,
           orgId: ORG,
           roundId,
           questionId: q.id,
@@ -347,13 +354,72 @@ async function seedClosedTest(shuxiang: Shuxiang, n: number): Promise<void> {
           memberId: p.id,
           unitId: p.unitId,
           attemptId: `bench-at-${p.i}`,
-          response: '["true"]',
+          response: ['true'],
           correct: (p.i + qi) % 3 !== 0,
           points: (p.i + qi) % 3 !== 0 ? 10 : 0,
           elapsedMs: 5000,
           answeredAt: new Date(opensAt.getTime() + (p.i % 600) * 1000 + qi * 60_000),
+          timezone: 'Asia/Shanghai',
         })),
       ),
+    );
+  }
+}
+
+/**
+ * A year of the reading club in the demo organisation: CLUB_MEMBERS members,
+ * 12 monthly meetings, most members signed in and many writing notes of a
+ * few paragraphs (what a branch's yearbook holds).
+ */
+async function seedClubYear(shuxiang: Shuxiang, members: number, year: number): Promise<void> {
+  const db = shuxiang.db.prisma;
+  const units = ['demo-unit-office', 'demo-unit-study'];
+  await db.member.createMany({
+    data: Array.from({ length: members }, (_, i) => ({
+      id: `club-m-${i}`,
+      orgId: ORG,
+      platform: 'feishu',
+      platformUserId: `ou_club_${i}`,
+      displayName: `读者${String(i).padStart(3, '0')}`,
+      unitId: units[i % 2]!,
+    })),
+  });
+  for (let month = 1; month <= 12; month++) {
+    const id = `club-s-${month}`;
+    const startsAt = new Date(`${year}-${String(month).padStart(2, '0')}-15T11:00:00Z`);
+    await db.clubSession.create({
+      data: {
+        id,
+        orgId: ORG,
+        seq: 800 + month,
+        year,
+        month,
+        theme: `第${month}期：《习近平谈治国理政》选读`,
+        startsAt,
+        place: '三楼会议室',
+        platform: 'sandbox',
+        chatId: GROUP,
+        createdBy: `demo-member-${SECRETARY}`,
+      },
+    });
+    const present = Array.from({ length: members }, (_, i) => i).filter((i) => (i + month) % 6 !== 0);
+    await db.clubCheckin.createMany({
+      data: present.map((i) => ({ sessionId: id, memberId: `club-m-${i}`, unitId: units[i % 2]!, at: startsAt })),
+    });
+    // About two thirds of those present write a note: three paragraphs of a few sentences.
+    const para = (i: number, k: number) =>
+      `第${k}段：读者${i}在第${month}期学习中体会到，理论学习要联系实际，做到学思用贯通、知信行统一。`.repeat(3);
+    await db.clubNote.createMany({
+      data: present
+        .filter((i) => i % 3 !== 0)
+        .map((i) => ({
+          id: `club-n-${month}-${i}`,
+          sessionId: id,
+          memberId: `club-m-${i}`,
+          text: [1, 2, 3].map((k) => para(i, k)).join('\n'),
+          createdAt: new Date(startsAt.getTime() + 86_400_000 + i * 1000),
+          updatedAt: new Date(startsAt.getTime() + 86_400_000 + i * 1000),
+        })),
     });
   }
 }
@@ -445,6 +511,14 @@ async function main(): Promise<void> {
       run: () => bot.handleMessage(secretarySays(`作废 ${EXAM_SEQ} 1`)),
       check: async () =>
         `${await db.quizTally.count({ where: { orgId: ORG } })} tallies; bot: ${await lastBotText(base)}`,
+    },
+    {
+      name: 'yearbook',
+      size: `12 meetings, ${CLUB_MEMBERS} members`,
+      prepare: () => seedClubYear(shuxiang, CLUB_MEMBERS, CLUB_YEAR),
+      run: () => bot.handleMessage(secretarySays(`读书会 年鉴 ${CLUB_YEAR}`)),
+      check: async () =>
+        `${await db.clubNote.count({ where: { session: { year: CLUB_YEAR } } })} notes; ${await db.outboxMessage.count({ where: { body: { contains: '.docx' } } })} messages with a docx`,
     },
   ];
 

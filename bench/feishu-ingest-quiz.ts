@@ -64,7 +64,7 @@ export class CardRefused extends Error {}
 // ---- what the server tells the load generator ------------------------------------------
 
 /** A callback value exactly as it sits on the card Feishu received. */
-type Value = { a: string; p: Record<string, unknown>; s: string };
+export type Value = { a: string; p: Record<string, unknown>; s: string };
 
 export interface PositionInfo {
   position: number;
@@ -94,6 +94,39 @@ export interface QuizSetup {
   positions: PositionInfo[];
   /** How long the set-up steps took, for the report. */
   timings: Record<string, number>;
+}
+
+/** The answer controls of a daily card as Feishu received it, by question position. */
+export function cardControls(
+  content: string,
+): Map<number, { buttons: Record<string, Value>; form?: { value: Value; field: string } }> {
+  const byPosition = new Map<number, { buttons: Record<string, Value>; form?: { value: Value; field: string } }>();
+  const entry = (p: number) => {
+    let e = byPosition.get(p);
+    if (!e) byPosition.set(p, (e = { buttons: {} }));
+    return e;
+  };
+  const walk = (els: unknown[], formField?: string) => {
+    for (const el of els as Record<string, unknown>[]) {
+      if (el.tag === 'form') {
+        const fields = (el.elements as Record<string, unknown>[]).filter((x) => x.tag !== 'button');
+        walk(el.elements as unknown[], fields[0]?.name as string);
+        continue;
+      }
+      if (el.tag === 'button') {
+        const value = (el.behaviors as { value: Value }[] | undefined)?.[0]?.value;
+        if (value?.a === 'quiz.answer') {
+          const p = value.p.p as number;
+          if (el.form_action_type === 'submit') entry(p).form = { value, field: formField ?? 'c' };
+          else entry(p).buttons[value.p.c as string] = value;
+        }
+      }
+      if (Array.isArray(el.elements)) walk(el.elements);
+      if (Array.isArray(el.columns)) walk(el.columns as unknown[]);
+    }
+  };
+  walk((JSON.parse(content) as { body: { elements: unknown[] } }).body.elements);
+  return byPosition;
 }
 
 // ---- the server (child process) ----------------------------------------------------------
@@ -258,32 +291,7 @@ export async function startQuizServer(
   if (!card) throw new Error('the fake Feishu has no daily card');
 
   // What the members can click, read from the card Feishu received (the seals are the bot's own).
-  const byPosition = new Map<number, { buttons: Record<string, Value>; form?: { value: Value; field: string } }>();
-  const entry = (p: number) => {
-    let e = byPosition.get(p);
-    if (!e) byPosition.set(p, (e = { buttons: {} }));
-    return e;
-  };
-  const walk = (els: unknown[], formField?: string) => {
-    for (const el of els as Record<string, unknown>[]) {
-      if (el.tag === 'form') {
-        const fields = (el.elements as Record<string, unknown>[]).filter((x) => x.tag !== 'button');
-        walk(el.elements as unknown[], fields[0]?.name as string);
-        continue;
-      }
-      if (el.tag === 'button') {
-        const value = (el.behaviors as { value: Value }[] | undefined)?.[0]?.value;
-        if (value?.a === 'quiz.answer') {
-          const p = value.p.p as number;
-          if (el.form_action_type === 'submit') entry(p).form = { value, field: formField ?? 'c' };
-          else entry(p).buttons[value.p.c as string] = value;
-        }
-      }
-      if (Array.isArray(el.elements)) walk(el.elements);
-      if (Array.isArray(el.columns)) walk(el.columns as unknown[]);
-    }
-  };
-  walk((JSON.parse(card.content) as { body: { elements: unknown[] } }).body.elements);
+  const byPosition = cardControls(card.content);
 
   const rqs = await prisma.quizRoundQuestion.findMany({ where: { roundId: round.id }, orderBy: { position: 'asc' } });
   const questions = new Map(
@@ -371,49 +379,17 @@ export function createAnswerPool(setup: QuizSetup, window: number) {
     const correct = (member * 7 + position * 13) % 10 < 7;
     const choice = answerFor(info, correct, member);
     const id = `bench-${k}-${randomBytes(6).toString('hex')}`;
-    const now = Date.now() + setup.clockOffsetMs;
-    const action: Record<string, unknown> = info.form
-      ? { value: info.form.value, tag: 'button', name: 'submit_0', form_value: { [info.form.field]: choice } }
-      : { value: info.buttons![choice as string], tag: 'button' };
-    const env = {
-      schema: '2.0',
-      header: {
-        event_id: id,
-        token: TOKEN,
-        create_time: String(now * 1000),
-        event_type: 'card.action.trigger',
-        tenant_key: setup.tenant,
-        app_id: APP_ID,
-      },
-      event: {
-        operator: {
-          tenant_key: setup.tenant,
-          open_id: setup.memberOpenIds[member]!,
-          union_id: 'on_x',
-          user_id: 'u_x',
-        },
-        token: `c-${randomBytes(16).toString('hex')}`,
-        action,
-        host: 'im_message',
-        context: { open_message_id: setup.cardMessageId, open_chat_id: setup.chatId },
-      },
-    };
-    const body = JSON.stringify({ encrypt: encryptFeishu(ENCRYPT_KEY, JSON.stringify(env)) });
-    const ts = String(Math.floor(now / 1000));
-    const nonce = randomBytes(8).toString('hex');
-    return {
+    const signed = signedAnswer({
       id,
-      body,
-      member,
-      position,
-      correct,
-      headers: {
-        'content-type': 'application/json',
-        'x-lark-request-timestamp': ts,
-        'x-lark-request-nonce': nonce,
-        'x-lark-signature': feishuSignature(ts, nonce, ENCRYPT_KEY, body),
-      },
-    };
+      info,
+      choice,
+      openId: setup.memberOpenIds[member]!,
+      tenant: setup.tenant,
+      chatId: setup.chatId,
+      cardMessageId: setup.cardMessageId,
+      now: Date.now() + setup.clockOffsetMs,
+    });
+    return { id, ...signed, member, position, correct };
   }
 
   return {
@@ -436,7 +412,57 @@ export function createAnswerPool(setup: QuizSetup, window: number) {
   };
 }
 
-function answerFor(info: PositionInfo, correct: boolean, member: number): string | string[] {
+/**
+ * A member's click on a daily card as Feishu posts it: the card.action.trigger
+ * envelope, encrypted with the Encrypt Key and signed; `now` by the server's clock.
+ */
+export function signedAnswer(input: {
+  id: string;
+  info: PositionInfo;
+  choice: string | string[];
+  openId: string;
+  tenant: string;
+  chatId: string;
+  cardMessageId: string;
+  now: number;
+}): { headers: Record<string, string>; body: string } {
+  const { info, choice, now } = input;
+  const action: Record<string, unknown> = info.form
+    ? { value: info.form.value, tag: 'button', name: 'submit_0', form_value: { [info.form.field]: choice } }
+    : { value: info.buttons![choice as string], tag: 'button' };
+  const env = {
+    schema: '2.0',
+    header: {
+      event_id: input.id,
+      token: TOKEN,
+      create_time: String(now * 1000),
+      event_type: 'card.action.trigger',
+      tenant_key: input.tenant,
+      app_id: APP_ID,
+    },
+    event: {
+      operator: { tenant_key: input.tenant, open_id: input.openId, union_id: 'on_x', user_id: 'u_x' },
+      token: `c-${randomBytes(16).toString('hex')}`,
+      action,
+      host: 'im_message',
+      context: { open_message_id: input.cardMessageId, open_chat_id: input.chatId },
+    },
+  };
+  const body = JSON.stringify({ encrypt: encryptFeishu(ENCRYPT_KEY, JSON.stringify(env)) });
+  const ts = String(Math.floor(now / 1000));
+  const nonce = randomBytes(8).toString('hex');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-lark-request-timestamp': ts,
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': feishuSignature(ts, nonce, ENCRYPT_KEY, body),
+    },
+  };
+}
+
+export function answerFor(info: PositionInfo, correct: boolean, member: number): string | string[] {
   switch (info.type) {
     case 'single': {
       if (correct) return info.answer[0]!;

@@ -23,6 +23,8 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const RATE = arg('rate', 1000);
+// --ack-only: the inbox processes nothing (concurrency 0), to measure what recording alone costs.
+const ACK_ONLY = process.argv.includes('--ack-only');
 const SECONDS = arg('seconds', 5);
 const SECRET = 'ding-client-secret-0123456789';
 const GROUP = 'cidGroupA0001';
@@ -86,8 +88,10 @@ await seedQuestions(setup.db.prisma, undefined, org.id);
 await say('出题 1 党史 120秒', 1);
 await setup.stop();
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'test/security/fixtures/inbox-child.ts'], {
-  env: { ...process.env, ...env },
+// BENCH_PROF=dir writes the child's CPU profile there (it exits on SIGTERM to write it).
+const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'test/security/fixtures/inbox-child.ts'], {
+  env: { ...process.env, ...env, ...(ACK_ONLY ? { INBOX_CONCURRENCY: '0' } : {}) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const port = await new Promise<number>((resolve) =>
@@ -97,6 +101,18 @@ const port = await new Promise<number>((resolve) =>
   }),
 );
 const url = `http://127.0.0.1:${port}/dingtalk/webhook`;
+// The bot's CPU time (Linux /proc, user + system, in ms): per message it moves far less
+// with the machine's load than the latencies do.
+const cpuMs = () => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
+// What the bot spends doing nothing (timers, pollers), to subtract from the per-message figure.
+await new Promise((r) => setTimeout(r, 1_000));
+const idleFrom = cpuMs();
+await new Promise((r) => setTimeout(r, 3_000));
+const idlePerMs = (cpuMs() - idleFrom) / 3_000;
+const cpuBefore = cpuMs();
 const total = RATE * SECONDS;
 const latencies: number[] = [];
 let failed = 0;
@@ -128,6 +144,7 @@ for (let i = 0; i < total; i++) {
 }
 await Promise.all(inFlight);
 const sentFor = (performance.now() - started) / 1000;
+const cpuBurst = cpuMs() - cpuBefore - idlePerMs * (performance.now() - started);
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 console.log(
@@ -135,14 +152,19 @@ console.log(
 );
 const db = await openDatabase(env.DATABASE_URL);
 const t1 = performance.now();
-while ((await db.prisma.inboxMessage.count({ where: { processedAt: null } })) > 0) {
+while (!ACK_ONLY && (await db.prisma.inboxMessage.count({ where: { processedAt: null } })) > 0) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const answers = await db.prisma.quizAnswer.count();
+const cpuAll = cpuMs() - cpuBefore - idlePerMs * (performance.now() - started);
+console.log(
+  `bot CPU per message (idle ${(idlePerMs * 100).toFixed(1)} % of a core subtracted): ${((cpuBurst / total) * 1000).toFixed(0)} µs until the last ack, ${((cpuAll / total) * 1000).toFixed(0)} µs with the backlog processed`,
+);
 console.log(
   `backlog processed ${((performance.now() - t1) / 1000).toFixed(1)} s after the last ack; ${answers} answers stored`,
 );
 await db.close();
-child.kill('SIGKILL');
+child.kill(prof.length ? 'SIGTERM' : 'SIGKILL');
+if (prof.length) await new Promise((r) => child.once('exit', r));
 await api.close();
 rmSync(dir, { recursive: true, force: true });

@@ -33,6 +33,7 @@ import { createEventScope } from './lib/event-scope.ts';
 import { newId } from './lib/ids.ts';
 import { createInbox, type Inbox, type InboxOptions } from './inbox/inbox.ts';
 import { openDatabase, type Database } from './lib/db.ts';
+import { createDbHealth } from './lib/db-health.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMigrator, migrationsDir } from './lib/migrator.ts';
 import { createOutbox, type Outbox } from './outbox/outbox.ts';
@@ -119,7 +120,13 @@ export async function createShuxiang(
   // Templates first: a broken card template must stop start-up before anything else.
   const cards = loadCardTemplates(path.join(ROOT, 'cards'));
 
-  const db = await openDatabase(config.databaseUrl);
+  // One "database unavailable" line and one "back" line per outage, whichever loop or request meets it.
+  const health = createDbHealth({ log, clock: createSystemClock() });
+  const db = await openDatabase(config.databaseUrl, {
+    onConnectionLost: (err) => {
+      if (!health.failed(err, 'connection')) log.warn({ err }, 'database connection error');
+    },
+  });
   const migrator = createMigrator(db, migrationsDir(db.provider, ROOT));
   const applied = await migrator.migrate();
   if (applied.length) log.info({ applied }, 'database migrated');
@@ -201,6 +208,7 @@ export async function createShuxiang(
         : undefined,
     onDead: createDeadLetterNotice({ db: db.prisma, clock, send, messages }),
     files,
+    health,
   });
   outbox.onEnqueued(() => worker.kick());
   const workingDays = await bindWorkingDays(overrides.workingDays ?? createWorkingDays(), db.prisma);
@@ -220,6 +228,7 @@ export async function createShuxiang(
     afterFire: () => worker.kick(),
     report: reportToSecretaries,
     options: { graceMs: config.scheduleGraceMs, ...overrides.scheduler },
+    health,
   });
   registerCleanupJobs({ scheduler, db: db.prisma, clock, log });
   const services = { db: db.prisma, clock, log, messages, cards, outbox, scheduler, send, jobs: createJobs(scheduler) };
@@ -238,7 +247,7 @@ export async function createShuxiang(
   };
   // Inbound dedupe rows are group-committed (one INSERT per burst of events);
   // the scheduler's hourly clean-up job prunes them after 8 h.
-  const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock });
+  const dedupe = createInboundDedupe({ db: db.prisma, provider: db.provider, clock, sql: db.sql });
   const bot = createBot({
     services,
     dedupe,
@@ -258,6 +267,8 @@ export async function createShuxiang(
     scope,
     owner: `${hostname()}:${process.pid}:${newId().slice(0, 8)}`,
     options: overrides.inbox,
+    health,
+    sql: db.sql,
   });
 
   const routers: Hono[] = [createFileRoutes(files)];
@@ -301,6 +312,7 @@ export async function createShuxiang(
       clock,
       log: log.child({ platform: 'dingtalk' }),
       sink: bot.dispatcher,
+      dedupe,
       inbox,
       timezone: config.timezone,
       monthlyQuota: config.dingtalk.monthlyQuota,
@@ -358,11 +370,13 @@ export async function createShuxiang(
     log,
     metrics,
     metricsToken: config.metricsToken,
+    health,
     routers,
     readiness: {
       checks: {
         database: async () => {
           await db.prisma.$queryRawUnsafe('SELECT 1');
+          health.ok();
           return true;
         },
         migrations: async () => {

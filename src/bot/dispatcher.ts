@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../lib/db-health.ts';
 import type {
   AckReply,
   ActionEvent,
@@ -205,6 +206,10 @@ export function createDispatcher(deps: {
     } catch (err) {
       // Processed before a crash (its first reply exists): the inbox marks it; nothing more to say.
       if (err instanceof AlreadyProcessed) throw err;
+      // The database went away mid-command: an apology could not be written either, and a message
+      // "handled" here would be marked processed by the inbox and never answered. Thrown, it is
+      // taken up again after its lease, once the database is back (logged once, lib/db-health.ts).
+      if (isDatabaseUnavailable(err)) throw err;
       if (err instanceof UserError) {
         await sayRaw(messages.t(err.key, err.params), identity?.orgId);
         return { status: 'handled' };

@@ -1,5 +1,6 @@
 import type { Clock } from '../lib/clock.ts';
-import type { Db, Provider } from '../lib/db.ts';
+import type { Db, Provider, SqlExec } from '../lib/db.ts';
+import type { DbHealth } from '../lib/db-health.ts';
 import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -53,6 +54,8 @@ export interface InboxOptions {
    * (recording shares the event loop and the database with processing).
    */
   concurrency: number;
+  /** A message recorded this recently means a burst: handlers run one at a time, acks first. */
+  burstQuietMs: number;
 }
 
 export const defaultInboxOptions: InboxOptions = {
@@ -61,6 +64,7 @@ export const defaultInboxOptions: InboxOptions = {
   maxAttempts: 5,
   batch: 100,
   concurrency: 16,
+  burstQuietMs: 100,
 };
 
 type Row = { id: string; p: string; k: string; d: string };
@@ -88,6 +92,10 @@ export function createInbox(deps: {
   /** This instance's name in leases. */
   owner: string;
   options?: Partial<InboxOptions>;
+  /** Told of database outages, so a restart of PostgreSQL is logged once, not per message. */
+  health?: DbHealth;
+  /** The recording batches' statements, when they may bypass Prisma (Database.sql); else through `db`. */
+  sql?: SqlExec;
 }): Inbox {
   const { db, clock, scope } = deps;
   const log = deps.log.child({ component: 'inbox' });
@@ -118,12 +126,12 @@ export function createInbox(deps: {
       });
       try {
         // Re-pushes are rare: the plain INSERT fails as a whole on any known key, then the slow path sorts it out.
-        await plain.run(db, unique, now, deps.owner, until);
+        await plain.run(deps.sql ?? db, unique, now, deps.owner, until);
         const ids = new Set(unique.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
       } catch {
         slowPath++;
-        const got = await tolerant.run<{ id: string }>(db, unique, now, deps.owner, until);
+        const got = await tolerant.run<{ id: string }>(deps.sql ?? db, unique, now, deps.owner, until);
         const ids = new Set(got.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
       }
@@ -170,6 +178,11 @@ export function createInbox(deps: {
         handler(JSON.parse(row.payload) as unknown, { eventKey: row.eventKey, durable: true }),
       );
     } catch (err) {
+      if (deps.health?.failed(err, 'inbox')) {
+        // The database went away under the handler: not the message's fault, so no attempt is
+        // used up; the row is taken up again when its lease runs out (the outage is logged once).
+        return;
+      }
       if (!(err instanceof AlreadyProcessed)) {
         if (attempt < opts.maxAttempts) {
           log.error({ ...rowLog, err, attempt }, 'processing an inbox message failed; it will be retried');
@@ -187,26 +200,50 @@ export function createInbox(deps: {
 
   let stopped = false;
   // Processing slots: at most opts.concurrency handlers run at once, the others wait in order.
+  // While messages are arriving, acks come first: one handler at a time, and the loop gets a
+  // turn (new requests are read and recorded) between two handlers. A handler's statements
+  // settle through microtasks only, so sixteen of them at once held the loop for as long as
+  // sixteen messages' work and pushed acks at 500 messages/s past 3 s.
   let busy = 0;
+  let lastRecordAt = -Infinity;
   const waiting: (() => void)[] = [];
-  async function inTurn(work: () => Promise<void>): Promise<void> {
-    if (busy >= opts.concurrency) await new Promise<void>((r) => waiting.push(r));
-    if (stopped) {
-      // Shutting down: the row is recorded and leased, a restart or another instance takes it.
-      waiting.shift()?.();
-      return;
+  let cooling: ReturnType<typeof setTimeout> | undefined;
+  const hot = () => performance.now() - lastRecordAt < opts.burstQuietMs;
+  function pump(): void {
+    while (waiting.length > 0 && busy < (hot() ? Math.min(1, opts.concurrency) : opts.concurrency)) {
+      busy++;
+      waiting.shift()!();
     }
-    busy++;
+    // Held back by a burst: look again once it has been quiet for a while.
+    if (waiting.length > 0 && busy < opts.concurrency && !cooling) {
+      cooling = setTimeout(() => {
+        cooling = undefined;
+        pump();
+      }, opts.burstQuietMs);
+      cooling.unref?.();
+    }
+  }
+  async function inTurn(work: () => Promise<void>): Promise<void> {
+    await new Promise<void>((r) => {
+      waiting.push(r);
+      pump();
+    });
     try {
-      await work();
+      // Shutting down: the row is recorded and leased, a restart or another instance takes it.
+      if (!stopped) await work();
     } finally {
-      busy--;
-      waiting.shift()?.();
+      // The next handler starts after the loop's I/O phase, not straight after this one.
+      setImmediate(() => {
+        busy--;
+        pump();
+      });
     }
   }
 
   function track(work: Promise<void>): Promise<void> {
-    const p = work.catch((err: unknown) => log.error({ err }, 'inbox processing failed'));
+    const p = work.catch((err: unknown) => {
+      if (!deps.health?.failed(err, 'inbox')) log.error({ err }, 'inbox processing failed');
+    });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
     return p;
@@ -259,12 +296,13 @@ export function createInbox(deps: {
       recover()
         .then((claimed) => {
           running = false;
+          deps.health?.ok();
           // A full pass may have left more behind it: look again at once.
           schedule(claimed >= opts.batch ? 0 : opts.pollMs);
         })
         .catch((err: unknown) => {
           running = false;
-          log.error({ err }, 'inbox recovery pass failed');
+          if (!deps.health?.failed(err, 'inbox recovery')) log.error({ err }, 'inbox recovery pass failed');
           schedule(opts.pollMs);
         });
     }, ms);
@@ -276,6 +314,7 @@ export function createInbox(deps: {
       handlers.set(platform, handler);
     },
     async record(platform, eventKey, payload) {
+      lastRecordAt = performance.now();
       const row: Row = { id: newId(), p: platform, k: eventKey, d: JSON.stringify(payload ?? null) };
       const fresh = await inserts.submit(row);
       if (!fresh) {
@@ -299,6 +338,13 @@ export function createInbox(deps: {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (cooling) clearTimeout(cooling);
+      cooling = undefined;
+      // Waiting handlers are let through to find the inbox stopped (they only return).
+      while (waiting.length > 0) {
+        busy++;
+        waiting.shift()!();
+      }
       while (running) await new Promise((r) => setTimeout(r, 10));
       await this.drain();
     },

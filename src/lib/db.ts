@@ -14,8 +14,79 @@ export interface Database {
   provider: Provider;
   url: string;
   prisma: Db;
+  /** Raw statements for hot paths (see SqlExec). */
+  sql: SqlExec;
   close(): Promise<void>;
 }
+
+/**
+ * Raw SQL without Prisma's per-statement cost, for the statements on an
+ * ack's path (the inbox's and the inbound keys' group commits). On SQLite it
+ * runs on the better-sqlite3 connection Prisma's adapter holds, so it sees
+ * and joins exactly what a Prisma query outside a transaction would; a
+ * Prisma `$executeRawUnsafe` costs about 390 µs of CPU against 36 µs for the
+ * same prepared statement run directly (one run, 2026-11-29). Dates are
+ * bound as the adapter stores them (sqlStamp). On PostgreSQL it is Prisma's
+ * raw API: a round trip costs more than Prisma there, and the adapter's
+ * date handling stays in one place.
+ */
+export interface SqlExec {
+  /** Runs a statement; returns the number of rows it changed. */
+  execute(sql: string, ...args: unknown[]): Promise<number>;
+  /** Runs a statement that returns rows (SELECT, or RETURNING). */
+  query<T>(sql: string, ...args: unknown[]): Promise<T[]>;
+}
+
+/** The minimum of better-sqlite3's Database this module uses. */
+interface SqliteHandle {
+  prepare(sql: string): {
+    reader: boolean;
+    run(...args: unknown[]): { changes: number };
+    all(...args: unknown[]): unknown[];
+  };
+}
+
+function directSqlite(handle: () => SqliteHandle): SqlExec {
+  // Hot statements are few and their text never changes with the batch (lib/sql-insert.ts).
+  const statements = new Map<string, ReturnType<SqliteHandle['prepare']>>();
+  const bind = (args: unknown[]) =>
+    args.map((a) => (a instanceof Date ? sqlStamp(a) : typeof a === 'boolean' ? Number(a) : a));
+  const prepared = (sql: string) => {
+    let st = statements.get(sql);
+    if (!st) {
+      st = handle().prepare(sql);
+      if (statements.size >= 200) statements.clear();
+      statements.set(sql, st);
+    }
+    return st;
+  };
+  return {
+    execute: (sql, ...args) => {
+      try {
+        return Promise.resolve(prepared(sql).run(...bind(args)).changes);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    },
+    query: <T>(sql: string, ...args: unknown[]) => {
+      try {
+        return Promise.resolve(prepared(sql).all(...bind(args)) as T[]);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    },
+  };
+}
+
+function viaPrisma(prisma: Db): SqlExec {
+  return {
+    execute: (sql, ...args) => prisma.$executeRawUnsafe(sql, ...args),
+    query: <T>(sql: string, ...args: unknown[]) => prisma.$queryRawUnsafe<T[]>(sql, ...args),
+  };
+}
+
+/** DateTime as Prisma's SQLite adapter stores it (text comparisons must agree); PostgreSQL reads it too. */
+export const sqlStamp = (d: Date) => d.toISOString().replace('Z', '+00:00');
 
 export function providerOf(url: string): Provider {
   return /^postgres(ql)?:\/\//i.test(url) ? 'postgresql' : 'sqlite';
@@ -26,9 +97,20 @@ export function sqlitePath(url: string): string {
   return url.replace(/^file:/, '');
 }
 
-export async function openDatabase(url: string): Promise<Database> {
+export interface OpenOptions {
+  /**
+   * Told when the PostgreSQL driver loses a connection outside a query (the
+   * server restarted under an idle or checked-out client); lib/db-health.ts
+   * turns it into one "database unavailable" line. The pool replaces the
+   * client by itself.
+   */
+  onConnectionLost?: (err: Error) => void;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const provider = providerOf(url);
   let prisma: Db;
+  let sqlite: SqliteHandle | undefined;
   if (provider === 'sqlite') {
     const file = sqlitePath(url);
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -37,13 +119,29 @@ export async function openDatabase(url: string): Promise<Database> {
       import('@prisma/adapter-better-sqlite3'),
       import('../generated/sqlite/client.ts'),
     ]);
-    prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
+    const factory = new PrismaBetterSqlite3({ url: file });
+    // Keep hold of the connection the adapter opens, for SqlExec's direct statements.
+    const connect = factory.connect.bind(factory);
+    factory.connect = async () => {
+      const adapter = await connect();
+      sqlite = (adapter as unknown as { client: SqliteHandle }).client;
+      return adapter;
+    };
+    prisma = new PrismaClient({ adapter: factory });
   } else {
-    const [{ PrismaPg }, { PrismaClient }] = await Promise.all([
+    const [{ PrismaPg }, { PrismaClient }, { default: pg }] = await Promise.all([
       import('@prisma/adapter-pg'),
       import('../generated/postgres/client.ts'),
+      import('pg'),
     ]);
-    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+    const lost = options.onConnectionLost ?? (() => {});
+    // Our own pool, so every connection gets an 'error' listener for its whole life: the
+    // adapter listens only while a client is idle or inside a transaction, and a server
+    // restart that cuts a client in between raised an uncaught exception (the process died).
+    const pool = new pg.Pool({ connectionString: url });
+    pool.on('connect', (client) => client.on('error', lost));
+    const adapter = new PrismaPg(pool, { onPoolError: lost, onConnectionError: lost, disposeExternalPool: true });
+    prisma = new PrismaClient({ adapter }) as unknown as Db;
   }
   if (provider === 'sqlite') {
     // WAL lets readers (the sandbox poller, /metrics) run beside the writer;
@@ -66,10 +164,15 @@ export async function openDatabase(url: string): Promise<Database> {
   } else {
     await prisma.$queryRawUnsafe('SELECT 1');
   }
+  const handle = () => {
+    if (!sqlite) throw new Error('the SQLite connection is not open');
+    return sqlite;
+  };
   return {
     provider,
     url,
     prisma,
+    sql: provider === 'sqlite' ? directSqlite(handle) : viaPrisma(prisma),
     close: () => prisma.$disconnect(),
   };
 }

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import type { Db, Provider, Tx } from './db.ts';
+import type { Db, Provider, SqlExec, Tx } from './db.ts';
 import { jsonInsert, type JsonInsertSpec } from './sql-insert.ts';
 import { createWriteBatcher, type WriteBatcher } from './write-batcher.ts';
 
@@ -53,7 +53,7 @@ export const keyOf = (i: { platform: string; eventKey: string }) => `${i.platfor
  * that write the key with their effect (ActionSpec.recordsEvent).
  */
 export async function insertEventKeys(
-  db: Db | Tx,
+  db: Db | Tx | SqlExec,
   provider: Provider,
   items: { platform: string; eventKey: string }[],
   at: Date,
@@ -70,9 +70,12 @@ export function createInboundDedupe(deps: {
   db: Db;
   provider: Provider;
   clock: Clock;
+  /** The batches' statements, when they may bypass Prisma (Database.sql); else through `db`. */
+  sql?: SqlExec;
   maxBatch?: number;
 }): InboundDedupe {
-  const { db, clock } = deps;
+  const { clock } = deps;
+  const db = deps.sql ?? deps.db;
   const sql = BY_PROVIDER[deps.provider];
   let slowPath = 0;
   const batcher = createWriteBatcher<{ platform: string; eventKey: string }, boolean>({

@@ -1,4 +1,4 @@
-import type { Db, Provider, Tx } from './db.ts';
+import type { Db, Provider, SqlExec, Tx } from './db.ts';
 
 /**
  * Multi-row INSERT for both providers, with the rows travelling as one JSON
@@ -32,7 +32,7 @@ export interface JsonInsert<Row extends object> {
    * in the spec) to each; returns the RETURNING rows of all chunks (empty
    * without `returning`).
    */
-  run<R = unknown>(db: Db | Tx, rows: readonly Row[], ...constants: unknown[]): Promise<R[]>;
+  run<R = unknown>(db: Db | Tx | SqlExec, rows: readonly Row[], ...constants: unknown[]): Promise<R[]>;
 }
 
 const quote = (name: string) => `"${name}"`;
@@ -60,17 +60,23 @@ export function jsonInsert<Row extends object>(provider: Provider, spec: JsonIns
   const size = spec.rowsPerStatement ?? 2000;
   return {
     sql,
-    async run<R>(db: Db | Tx, rows: readonly Row[], ...constants: unknown[]): Promise<R[]> {
+    async run<R>(db: Db | Tx | SqlExec, rows: readonly Row[], ...constants: unknown[]): Promise<R[]> {
+      const exec: SqlExec =
+        'execute' in db
+          ? db
+          : {
+              execute: (text, ...args) => db.$executeRawUnsafe(text, ...args),
+              query: <T>(text: string, ...args: unknown[]) => db.$queryRawUnsafe<T[]>(text, ...args),
+            };
       const out: R[] = [];
       for (let i = 0; i < rows.length; i += size) {
         const json = JSON.stringify(i === 0 && rows.length <= size ? rows : rows.slice(i, i + size));
-        if (spec.returning) out.push(...(await db.$queryRawUnsafe<R[]>(sql, ...constants, json)));
-        else await db.$executeRawUnsafe(sql, ...constants, json);
+        if (spec.returning) out.push(...(await exec.query<R>(sql, ...constants, json)));
+        else await exec.execute(sql, ...constants, json);
       }
       return out;
     },
   };
 }
 
-/** DateTime as Prisma's SQLite adapter stores it (text comparisons must agree); PostgreSQL reads it too. */
-export const sqlStamp = (d: Date) => d.toISOString().replace('Z', '+00:00');
+export { sqlStamp } from './db.ts';

@@ -3,6 +3,7 @@ import { Prisma, type OutboxMessage } from '../generated/sqlite/client.ts';
 import { DeliveryError, type Card, type Platform, type PlatformMessenger, type Target } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../lib/db.ts';
+import { isDatabaseUnavailable, type DbHealth } from '../lib/db-health.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
 import { outboxBodyColumn } from './outbox.ts';
@@ -104,6 +105,8 @@ export function createOutboxWorker(deps: {
   onDead?: (row: OutboxMessage, reasonKey: string | undefined) => Promise<void>;
   /** Where `file` rows' bytes are kept; without it file rows go out as their text (the link). */
   files?: Pick<FileStore, 'get' | 'link'>;
+  /** Told of database outages and recoveries, so a restart of PostgreSQL is logged once, not per round. */
+  health?: DbHealth;
 }): OutboxWorker {
   const opts = { ...defaultWorkerOptions, ...deps.options };
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
@@ -118,6 +121,26 @@ export function createOutboxWorker(deps: {
   const busyTargets = new Map<string, number>();
   let again = false;
   let stopped = true;
+  /** Pauses a platform asked for, by scope, and until when (limiter clock): each is logged once. */
+  const pauses = new Map<string, number>();
+
+  /** One line per pause the platform asks for, however many sends it refused meanwhile. */
+  function notePause(row: OutboxMessage, err: DeliveryError, retryAfterMs: number): void {
+    const scope = err.scope ?? 'app';
+    const key = scope === 'app' ? `${row.platform}|app` : `${row.platform}|${scope}|${row.targetId}`;
+    const t = limiter.now();
+    const fresh = (pauses.get(key) ?? -Infinity) <= t;
+    pauses.set(key, Math.max(pauses.get(key) ?? -Infinity, t + retryAfterMs));
+    for (const [k, until] of pauses) if (until <= t) pauses.delete(k);
+    if (fresh) {
+      deps.log.warn(
+        { platform: row.platform, scope, ...(scope === 'app' ? {} : { target: row.targetId }), pauseMs: retryAfterMs },
+        'platform says too fast: sends paused, nothing is dropped',
+      );
+    } else {
+      deps.log.debug({ outboxId: row.id, platform: row.platform }, 'send refused during a pause; waits for it');
+    }
+  }
 
   function backoff(attempt: number, retryAfterMs?: number): number {
     const exp = Math.min(opts.maxBackoffMs, opts.baseBackoffMs * 2 ** (attempt - 1));
@@ -206,6 +229,16 @@ export function createOutboxWorker(deps: {
         stats.throttled++;
         // Pause the whole scope the platform complained about, not just this row.
         limiter.blockUntil(row.platform as Platform, targetOf(row), err.scope ?? 'app', limiter.now() + retryAfter);
+        if (err.throttled) {
+          // Throttling is not the message's failure: it waits out the pause without spending an attempt.
+          notePause(row, err, retryAfter);
+          return {
+            id: row.id,
+            kind: 'wait',
+            attempts: row.attempts,
+            nextAttemptAt: new Date(now().getTime() + retryAfter),
+          };
+        }
       }
       if (dead) {
         stats.failed++;
@@ -284,6 +317,27 @@ export function createOutboxWorker(deps: {
     }
   }
 
+  /**
+   * Writes results back, waiting out a database outage: a sent row whose
+   * result is lost stays `sending` and is sent again when its lease runs out,
+   * which platforms without an idempotency key (DingTalk) show twice. Gives
+   * up when the lease is over (the rows may be another instance's by then)
+   * or the worker stops.
+   */
+  async function flushDurably(outcomes: Outcome[], leaseOwner: string, leaseEnd: number): Promise<void> {
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        await flush(outcomes, leaseOwner);
+        deps.health?.ok();
+        return;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || stopped || performance.now() + wait >= leaseEnd) throw err;
+        deps.health?.failed(err, 'outbox results');
+        await sleep(wait);
+      }
+    }
+  }
+
   async function round(onClaimed: () => void): Promise<number> {
     const now = deps.clock.now();
     const due = {
@@ -297,6 +351,7 @@ export function createOutboxWorker(deps: {
     // limiter this is one transaction holding the app buckets, so instances
     // never plan the same rows or spend the same slots.
     const claimToken = `${owner}:${newId().slice(0, 8)}`;
+    const leaseEnd = performance.now() + opts.leaseMs;
     const { claimed, planned } = await limiter.plan([...deps.messengers.keys()], async (planner) => {
       const db = planner.db ?? deps.db;
       const rows = await db.outboxMessage.findMany({
@@ -371,7 +426,7 @@ export function createOutboxWorker(deps: {
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = undefined;
       const chunk = pending.splice(0, pending.length);
-      if (chunk.length) flushes.push(flush(chunk, claimToken));
+      if (chunk.length) flushes.push(flushDurably(chunk, claimToken, leaseEnd));
     };
     let firstPendingAt = 0;
     const record = (o: Outcome) => {
@@ -433,10 +488,16 @@ export function createOutboxWorker(deps: {
       // Claimed: let the next round plan and claim while this one sends.
       if (!stopped && rounds.size < maxRounds) void launch();
     })
-      .catch((err: unknown) => {
-        deps.log.error({ err }, 'outbox round failed');
-        return 0;
-      })
+      .then(
+        (n) => {
+          deps.health?.ok();
+          return n;
+        },
+        (err: unknown) => {
+          if (!deps.health?.failed(err, 'outbox')) deps.log.error({ err }, 'outbox round failed');
+          return 0;
+        },
+      )
       .then((n) => {
         // A round that found work means more is probably waiting: go again at once.
         if (n > 0 && !stopped) again = true;

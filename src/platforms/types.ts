@@ -345,6 +345,19 @@ export class DeliveryError extends Error {
     super(message);
     this.name = 'DeliveryError';
   }
+
+  /**
+   * The platform said "too fast" (429, frequency control): not a failure of
+   * the message, so the worker waits out the pause without spending one of
+   * its attempts; a storm longer than the retry budget must not dead-letter.
+   */
+  throttled = false;
+
+  static throttle(message: string, retryAfterMs: number, scope?: 'app' | 'chat' | 'user'): DeliveryError {
+    const err = new DeliveryError(message, 'retry', retryAfterMs, undefined, scope);
+    err.throttled = true;
+    return err;
+  }
 }
 
 /** A token-bucket limit: `rate` sends per `perMs`, bursting up to `burst`. */

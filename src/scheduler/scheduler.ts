@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { Clock } from '../lib/clock.ts';
 import type { Db, Tx } from '../lib/db.ts';
+import { isDatabaseUnavailable, type DbHealth } from '../lib/db-health.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
 import { parseJsonValue } from '../lib/json-column.ts';
@@ -119,6 +120,8 @@ export function createScheduler(deps: {
   report?: (report: SchedulerReport, tx: Tx) => Promise<void>;
   runCoordinator?: RunCoordinator;
   options?: Partial<SchedulerOptions>;
+  /** Told of database outages: a restart of PostgreSQL is logged once, not every tick and item. */
+  health?: DbHealth;
   /** @deprecated use options.batchSize */
   batchSize?: number;
   /** @deprecated the tick is a node-cron expression now (options.tickExpression) */
@@ -135,9 +138,28 @@ export function createScheduler(deps: {
   const failures = new Map<string, { count: number; retryAt: number }>();
   const jobs: { name: string; expression: string; job: () => Promise<void> }[] = [];
   const tasks: ScheduledTask[] = [];
-  const coordinator =
+  const dbCoordinator =
     deps.runCoordinator ??
     createDbRunCoordinator({ db, clock, owner: `${hostname()}:${process.pid}:${newId().slice(0, 8)}` });
+  // node-cron logs every coordinator error to the console; an outage is logged once by `health` and
+  // the slot skipped (fail closed, as node-cron would), another instance or the next slot runs it.
+  const coordinator: RunCoordinator = {
+    async shouldRun(key, ttlMs) {
+      try {
+        return await dbCoordinator.shouldRun(key, ttlMs);
+      } catch (err) {
+        if (deps.health?.failed(err, 'scheduler')) return false;
+        throw err;
+      }
+    },
+    async onComplete(key) {
+      try {
+        await dbCoordinator.onComplete?.(key);
+      } catch (err) {
+        if (!deps.health?.failed(err, 'scheduler')) throw err;
+      }
+    },
+  };
   let running: Promise<number> | undefined;
   let stopped = true;
 
@@ -312,6 +334,8 @@ export function createScheduler(deps: {
           failures.delete(row.id);
           progress++;
         } catch (err) {
+          // The database went away: the tick ends here (logged once by the caller), the item stays due.
+          if (deps.health && isDatabaseUnavailable(err)) throw err;
           const count = (failures.get(row.id)?.count ?? 0) + 1;
           const delay = Math.min(5 * 60_000, 1000 * 2 ** (count - 1));
           failures.set(row.id, { count, retryAt: clock.now().getTime() + delay });
@@ -335,7 +359,7 @@ export function createScheduler(deps: {
           try {
             await j.job();
           } catch (err) {
-            log.error({ err, job: j.name }, 'periodic job failed');
+            if (!deps.health?.failed(err, `job ${j.name}`)) log.error({ err, job: j.name }, 'periodic job failed');
           }
         },
         {
@@ -394,13 +418,29 @@ export function createScheduler(deps: {
         cron.schedule(
           opts.tickExpression,
           async () => {
-            await this.tick();
+            try {
+              await this.tick();
+              deps.health?.ok();
+            } catch (err) {
+              if (!deps.health?.failed(err, 'scheduler')) log.error({ err }, 'scheduler tick failed');
+            }
           },
           {
             name: `scheduler-tick-${newId().slice(0, 8)}`,
             timezone: deps.defaultTimezone,
             noOverlap: true,
             unref: true,
+            // node-cron writes to the console; here its lines join ours. A tick still running
+            // when the next second comes (the database is slow or away) is expected, not news.
+            logger: {
+              info: (m) => log.info({ component: 'node-cron' }, m),
+              warn: (m) =>
+                /still running/.test(m)
+                  ? log.debug({ component: 'node-cron' }, m)
+                  : log.warn({ component: 'node-cron' }, m),
+              error: (m, err) => log.error({ component: 'node-cron', err }, String(m)),
+              debug: (m) => log.debug({ component: 'node-cron' }, String(m)),
+            },
           },
         ),
       );

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { Logger } from '../lib/logger.ts';
+import type { DbHealth } from '../lib/db-health.ts';
 import type { Metrics } from './metrics.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,6 +22,8 @@ export interface AppDeps {
   routers: Hono[];
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** Database outages: a request that met one is answered 503 (the platform retries) and logged once. */
+  health?: DbHealth;
 }
 
 /** Compares in constant time; a wrong length fails without a timing difference worth having. */
@@ -101,6 +104,10 @@ export function createApp(deps: AppDeps): Hono {
       if (err.status >= 500) log.error({ err, path: c.req.path }, 'request failed');
       else log.warn({ status: err.status, path: c.req.path, reason: err.message }, 'request rejected');
       return c.json({ error: errorCode(err.status), message: err.message }, err.status);
+    }
+    if (deps.health?.failed(err, c.req.path)) {
+      // Nothing was recorded, so nothing was acknowledged: the platform sends the event again.
+      return c.json({ error: 'unavailable', message: 'database unavailable, try again' }, 503, { 'retry-after': '2' });
     }
     log.error({ err, path: c.req.path }, 'unhandled error');
     return c.json({ error: 'internal', message: 'internal error' }, 500);

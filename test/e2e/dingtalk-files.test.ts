@@ -9,6 +9,7 @@ import { robotSignature } from '../../src/platforms/dingtalk/verify.ts';
 import type { EventSink, MessageEvent } from '../../src/platforms/types.ts';
 import { createSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { startFakeDingTalkApi, type FakeDingTalkApi } from '../helpers/fake-dingtalk-api.ts';
+import { createInboundDedupe } from '../../src/lib/inbound-dedupe.ts';
 
 describe('DingTalk adapter: files members send the robot', () => {
   let fake: FakeDingTalkApi;
@@ -45,6 +46,7 @@ describe('DingTalk adapter: files members send the robot', () => {
       clock,
       log: createSilentLogger(),
       sink,
+      dedupe: createInboundDedupe({ db: database.prisma, provider: database.provider, clock }),
       timezone: 'Asia/Shanghai',
       monthlyQuota: 5000,
       t: (key) => key,

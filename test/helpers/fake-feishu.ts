@@ -76,6 +76,8 @@ export interface FakeFeishu {
   limited: { app: number; chat: number };
   /** Make the next n sends answer 429 (as if the app limit were hit elsewhere). */
   throttleNext(n: number, resetSeconds?: number): void;
+  /** A 429 storm: every send answers 429 (frequency limit) for the next `ms`. */
+  throttleFor(ms: number, resetSeconds?: number): void;
   /** Invalidate every tenant token issued so far. */
   revokeTokens(): void;
   sent(filter?: { chat_id?: string; msg_type?: string }): FakeMessage[];
@@ -98,6 +100,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   const files = new Map<string, Buffer>();
   const uploads = new Map<string, FakeUpload>();
   let throttle = { n: 0, reset: 1 };
+  let storm = { until: 0, reset: 1 };
   const limited = { app: 0, chat: 0 };
   let tokensIssued = 0;
 
@@ -223,6 +226,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
       throttle.n--;
       return rateLimited(c, throttle.reset);
     }
+    if (Date.now() < storm.until) return rateLimited(c, storm.reset);
     if (!allow('app', appPerSecond) || !allow('app-min', 1000, 60_000)) {
       limited.app++;
       return rateLimited(c);
@@ -468,6 +472,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
     },
     throttleNext(n, resetSeconds = 1) {
       throttle = { n, reset: resetSeconds };
+    },
+    throttleFor(ms, resetSeconds = 1) {
+      storm = { until: Date.now() + ms, reset: resetSeconds };
     },
     revokeTokens() {
       validTokens.clear();

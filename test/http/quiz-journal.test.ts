@@ -52,7 +52,7 @@ describe('the answer journal, seen from the chat', () => {
     expect(await unfolded()).toBe(0);
     await clickOption(h, G, 'm-li', card, right, 1);
     const [star] = await h.say(G, 'm-chen', '学习之星');
-    expect(JSON.stringify(star!.card)).toContain('**张华**：全年答对 1 题');
+    expect(JSON.stringify(star!.card)).toContain('张华：全年答对 1 题');
   });
 
   it('voids a question whose answers are still in the journal: they stop counting', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/lib/clock.ts';
+import { createInboundDedupe } from '../../src/lib/inbound-dedupe.ts';
 import { cleanUp } from '../../src/scheduler/cleanup.ts';
 import { createReplayGuard } from '../../src/platforms/dingtalk/replay-guard.ts';
 import { robotSignature } from '../../src/platforms/dingtalk/verify.ts';
@@ -19,29 +20,29 @@ describe.each(providers)('DingTalk signature replay guard on $name', ({ create }
     env = await openMigrated(create);
   });
   afterEach(async () => env.close());
+  // Each guard its own batcher, as each process or instance has.
+  const dedupe = () => createInboundDedupe({ db: env.database.prisma, provider: env.database.provider, clock });
 
   it('refuses a signature already used, after a restart and on another instance', async () => {
     const sign = robotSignature(String(clock.now().getTime()), 'secret');
-    const before = createReplayGuard({ db: env.database.prisma, clock, scope: 'robot' });
+    const before = createReplayGuard({ dedupe: dedupe(), scope: 'robot' });
     expect(await before.accept(sign)).toBe(true);
-    const afterRestart = createReplayGuard({ db: env.database.prisma, clock, scope: 'robot' });
+    const afterRestart = createReplayGuard({ dedupe: dedupe(), scope: 'robot' });
     expect(await afterRestart.accept(sign)).toBe(false);
     // Card callbacks sign differently; the scopes never collide.
-    expect(await createReplayGuard({ db: env.database.prisma, clock, scope: 'card' }).accept(sign)).toBe(true);
+    expect(await createReplayGuard({ dedupe: dedupe(), scope: 'card' }).accept(sign)).toBe(true);
   });
 
   it('lets only one of two instances accept a signature raced at the same moment', async () => {
     const sign = robotSignature(String(clock.now().getTime() + 1), 'secret');
-    const guards = Array.from({ length: 8 }, () =>
-      createReplayGuard({ db: env.database.prisma, clock, scope: 'robot' }),
-    );
+    const guards = Array.from({ length: 8 }, () => createReplayGuard({ dedupe: dedupe(), scope: 'robot' }));
     const results = await Promise.all(guards.map((g) => g.accept(sign)));
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
   it('keeps a used signature for longer than it can be valid, then forgets it with the inbound keys', async () => {
     const sign = robotSignature(String(clock.now().getTime() + 2), 'secret');
-    const guard = createReplayGuard({ db: env.database.prisma, clock, scope: 'robot' });
+    const guard = createReplayGuard({ dedupe: dedupe(), scope: 'robot' });
     await guard.accept(sign);
     clock.advance(2 * 3600_000 + 1); // past the ±1 h validity window
     await cleanUp(env.database.prisma, clock);

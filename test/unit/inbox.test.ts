@@ -109,3 +109,55 @@ describe.each(providers)('the inbox on $name', (provider) => {
     expect(row.lastError).toBe('the platform is down');
   });
 });
+
+/**
+ * Finding (issue 10): at 500 typed answers a second, sixteen handlers at once
+ * held the event loop long enough to push acks past 3 s. While messages keep
+ * arriving, the inbox runs one handler at a time; once the burst is over it
+ * runs as many as it may again.
+ */
+describe('the inbox during a burst', () => {
+  it('runs one handler at a time while messages arrive, and several once they stop', async () => {
+    const env = await openMigrated(providers[0]!.create);
+    const inbox = createInbox({
+      db: env.database.prisma,
+      provider: env.database.provider,
+      clock: createManualClock('2026-03-02T01:00:00Z'),
+      log: createSilentLogger(),
+      scope: createEventScope(),
+      owner: 'a',
+      // Long enough that a slow machine never sees the burst end early.
+      options: { concurrency: 4, burstQuietMs: 1_000 },
+    });
+    let running = 0;
+    let most = 0;
+    let done = 0;
+    const release: (() => void)[] = [];
+    inbox.handle('sandbox', async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+      done++;
+    });
+    try {
+      for (let i = 0; i < 12; i++) {
+        await inbox.record('sandbox', `k${i}`, { i });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // Nothing finished: the first handler holds its slot, the others wait for the burst to end.
+      expect(most).toBe(1);
+      // The burst is over: the waiting handlers are let in, as many as the inbox may run.
+      await expect.poll(() => running, { timeout: 5_000 }).toBe(4);
+      while (done < 12) {
+        release.splice(0).forEach((r) => r());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await inbox.drain();
+      expect(await env.database.prisma.inboxMessage.count({ where: { processedAt: null } })).toBe(0);
+    } finally {
+      await inbox.stop();
+      await env.close();
+    }
+  });
+});

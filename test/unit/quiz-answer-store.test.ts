@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAnswerStore, type AnswerInput, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
+import { createAnswerVoider } from '../../src/features/quiz/answer-void.ts';
 import { placeOf, topOf } from '../../src/features/quiz/board.ts';
+import { periodKeys } from '../../src/features/quiz/time.ts';
 import { openDatabase, type Database } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
@@ -167,43 +169,93 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
       }
     };
     await check();
-    const voided = await db.prisma.quizAnswer.findMany({ where: { questionId: 'q1-3' } });
-    await db.prisma.quizAnswer.updateMany({ where: { questionId: 'q1-3' }, data: { voided: true } });
-    await db.prisma.$transaction((tx) =>
-      store.recompute(
-        tx,
-        'org',
-        voided.map((a) => ({ scope: 'member' as const, id: a.memberId })),
-        ['Y2026', 'W2026-10'],
-        TZ,
-      ),
-    );
+    // Chunks of four answers: the void runs as several short transactions.
+    await voidAll('q1-3', 4);
     await check();
+    // Reached-at aside: these batches come out of time order, which live answers never do.
+    await expectTalliesRecounted({ reachedAt: false });
   });
 
-  it('rebuilds tallies from the answers after a void', async () => {
+  it('takes a voided answer out of the tallies, and the reached-at time back to the latest answer still counting', async () => {
     await store.writeBatch([
       answer({ questionId: 'q1', answeredAt: at('2026-03-02 09:00') }),
       answer({ questionId: 'q2', answeredAt: at('2026-03-02 09:10') }),
       answer({ questionId: 'q3', correct: false, points: 0 }),
     ]);
-    await db.prisma.quizAnswer.updateMany({ where: { questionId: 'q2' }, data: { voided: true } });
-    await db.prisma.$transaction((tx) =>
-      store.recompute(
-        tx,
-        'org',
-        [
-          { scope: 'member', id: 'm1' },
-          { scope: 'unit', id: 'u1' },
-        ],
-        ['Y2026', 'W2026-10'],
-        TZ,
-      ),
-    );
+    await voidAll('q2');
     const t = await db.prisma.quizTally.findFirstOrThrow({ where: { period: 'Y2026', subjectId: 'm1' } });
     expect([t.correct, t.answered, t.points]).toEqual([1, 2, 100]);
     expect(t.reachedAt).toEqual(at('2026-03-02 09:00'));
+    await expectTalliesRecounted();
   });
+
+  it('stays exact when answers arrive between the chunks of a void, and when a void is resumed', async () => {
+    await store.writeBatch(
+      Array.from({ length: 9 }, (_, i) =>
+        answer({ memberId: `m${i}`, unitId: `u${i % 2}`, correct: i % 3 !== 0, answeredAt: at(`2026-03-02 09:0${i}`) }),
+      ),
+    );
+    const voider = createAnswerVoider({ provider: db.provider });
+    await db.prisma.$transaction((tx) =>
+      voider.voidChunk(tx, { orgId: 'org', roundId: 'r1', questionId: 'q1' }, TZ, 4),
+    );
+    // Between chunks: other answers by the same people and units, and a newcomer alone on q1's round.
+    await store.writeBatch([
+      answer({ memberId: 'm0', questionId: 'q9', answeredAt: at('2026-03-02 11:00') }),
+      answer({ memberId: 'm8', unitId: 'u0', questionId: 'q9', correct: false, points: 0 }),
+      answer({ memberId: 'm9', unitId: 'u1', questionId: 'q9' }),
+    ]);
+    await voidAll('q1', 4);
+    await expectTalliesRecounted();
+    // Only q9 counts now: everyone who answered only q1 is off the board.
+    const year = await db.prisma.quizTally.findMany({ where: { period: 'Y2026', scope: 'member' } });
+    expect(year.map((t) => t.subjectId).sort()).toEqual(['m0', 'm8', 'm9']);
+  });
+
+  async function voidAll(questionId: string, limit?: number): Promise<void> {
+    const v = createAnswerVoider({ provider: db.provider });
+    for (;;) {
+      const { members } = await db.prisma.$transaction((tx) =>
+        v.voidChunk(tx, { orgId: 'org', roundId: 'r1', questionId }, TZ, limit),
+      );
+      if (members.length === 0) return;
+    }
+  }
+
+  /** Every tally and rank bucket equals a recount from the answers still counting. */
+  async function expectTalliesRecounted(opts = { reachedAt: true }): Promise<void> {
+    const answers = await db.prisma.quizAnswer.findMany({ where: { voided: false } });
+    const want = new Map<string, { correct: number; answered: number; points: number; reachedAt?: number }>();
+    for (const a of answers) {
+      for (const period of periodKeys(a.answeredAt, TZ)) {
+        for (const key of [`${period}|member|${a.memberId}`, ...(a.unitId ? [`${period}|unit|${a.unitId}`] : [])]) {
+          const w = want.get(key) ?? { correct: 0, answered: 0, points: 0 };
+          w.answered++;
+          w.points += a.points;
+          if (a.correct) {
+            w.correct++;
+            w.reachedAt = Math.max(w.reachedAt ?? 0, a.answeredAt.getTime());
+          }
+          want.set(key, w);
+        }
+      }
+    }
+    const tallies = await db.prisma.quizTally.findMany();
+    const got = new Map(tallies.map((t) => [`${t.period}|${t.scope}|${t.subjectId}`, t]));
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [key, w] of want) {
+      const t = got.get(key)!;
+      expect([t.correct, t.answered, t.points], key).toEqual([w.correct, w.answered, w.points]);
+      if (opts.reachedAt && w.reachedAt !== undefined) expect(t.reachedAt.getTime(), key).toBe(w.reachedAt);
+    }
+    const buckets = new Map<string, number>();
+    for (const t of tallies) {
+      const k = `${t.period}|${t.scope}|${t.correct}`;
+      buckets.set(k, (buckets.get(k) ?? 0) + 1);
+    }
+    const stored = await db.prisma.quizRankBucket.findMany({ where: { count: { not: 0 } } });
+    expect(new Map(stored.map((b) => [`${b.period}|${b.scope}|${b.correct}`, b.count]))).toEqual(buckets);
+  }
 });
 
 describe.each(providers.filter((p) => p.name === 'postgresql'))(

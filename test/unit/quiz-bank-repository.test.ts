@@ -24,6 +24,8 @@ async function plan(csv: string): Promise<DraftWithLine[]> {
   return p.drafts;
 }
 
+const clock = createManualClock('2026-03-02T01:00:00Z');
+
 describe.each(providers)('question bank repository on $name', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
@@ -39,11 +41,7 @@ describe.each(providers)('question bank repository on $name', (provider) => {
         { id: 'org-2', name: '第二支部' },
       ],
     });
-    bank = createQuestionBank({
-      db: db.prisma,
-      clock: createManualClock('2026-03-02T01:00:00Z'),
-      provider: db.provider,
-    });
+    bank = createQuestionBank({ db: db.prisma, clock, provider: db.provider });
   });
   afterEach(async () => {
     await db.close();
@@ -127,6 +125,67 @@ describe.each(providers)('question bank repository on $name', (provider) => {
     expect(result).toEqual({ ok: false, problems: [{ key: 'bank.import.conflict' }] });
     expect(await bank.count('org-1')).toBe(0);
     expect(await db.prisma.questionTag.count()).toBe(0);
+  });
+
+  it('leaves nothing visible and nothing behind when an import fails in its third chunk', async () => {
+    const small = createQuestionBank({ db: db.prisma, clock, provider: db.provider, rowsPerChunk: 2 });
+    const drafts = await plan(CSV);
+    // Chunks of two: the repeat of the first row is the fifth, in the third chunk. The first two
+    // chunks are written by then (each its own statement); none of it may show or stay.
+    const broken = [...drafts, { ...drafts[0]!, line: 9 }];
+    const seen: number[] = [];
+    // The bank's overview, as 题库 shows it: questions per type and per tag.
+    const watcher = setInterval(
+      () => void bank.stats('org-1').then((st) => seen.push(st.total + st.byTag.length + st.untagged)),
+      0,
+    );
+    const result = await small.importDrafts('org-1', broken);
+    clearInterval(watcher);
+    expect(result).toEqual({ ok: false, problems: [{ key: 'bank.import.conflict' }] });
+    // Others read the bank between the chunks, and saw none of them.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((n) => n === 0)).toBe(true);
+    expect(await db.prisma.question.count()).toBe(0);
+    expect(await db.prisma.questionTag.count()).toBe(0);
+  });
+
+  it('does not swallow a write made during an import into it, when the import fails', async () => {
+    const small = createQuestionBank({ db: db.prisma, clock, provider: db.provider, rowsPerChunk: 1 });
+    const drafts = await plan(CSV);
+    let importing = true;
+    let during: boolean | undefined;
+    // What a card click does while the import runs: a write of its own, on the same connection.
+    const click = new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        during = importing;
+        db.prisma.organisation.create({ data: { id: 'org-3', name: '第三支部' } }).then(() => resolve(), reject);
+      }),
+    );
+    const result = await small.importDrafts('org-1', [...drafts, { ...drafts[1]!, line: 9 }]);
+    importing = false;
+    await click;
+    expect(result.ok).toBe(false);
+    // The click ran while the import was under way, and its write stays after the import failed.
+    expect(during).toBe(true);
+    expect(await db.prisma.organisation.findUnique({ where: { id: 'org-3' } })).not.toBeNull();
+    expect(await db.prisma.question.count()).toBe(0);
+  });
+
+  it('drops the staging rows of an import cut short, once they are old, and only those', async () => {
+    // What a crash between chunks leaves: staging rows under an id carrying the import's start.
+    const staged = (orgId: string, id: string) =>
+      db.prisma.question.create({
+        data: { id, orgId, type: 'truefalse', stem: id, options: '[]', answer: '["true"]', fingerprint: id },
+      });
+    const now = clock.now().getTime();
+    await staged(`~import~${String(now - 2 * 3600_000).padStart(15, '0')}~a`, 'crashed');
+    // Started a minute ago, perhaps on another instance, and still running.
+    await staged(`~import~${String(now - 60_000).padStart(15, '0')}~b`, 'running');
+    await bank.importDrafts('org-1', await plan(CSV));
+    expect(await bank.dropAbandonedImports()).toBe(1);
+    const left = await db.prisma.question.findMany({ where: { orgId: { startsWith: '~import~' } } });
+    expect(left.map((q) => q.id)).toEqual(['running']);
+    expect(await bank.count('org-1')).toBe(4);
   });
 
   it('stores each question once when the same file is imported twice at the same time', async () => {

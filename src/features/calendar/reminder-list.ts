@@ -10,6 +10,7 @@ import type { Card } from '../../platforms/types.ts';
 import { nextOccurrences, ruleSchema } from './recurrence.ts';
 import { formatLocal, REMINDER_KIND, reminderPayloadSchema } from './reminder-payload.ts';
 import { CalendarDataMissing } from './working-days.ts';
+import { memberText } from '../../platforms/text.ts';
 
 /** How long a cancelled reminder can be restored from the cancel card. */
 export const UNDO_MINUTES = 10;
@@ -95,7 +96,8 @@ export function createReminderList(
     const n = row.seq ?? 0;
     const body = t('calendar.cancelled', {
       n,
-      text: textOf(row),
+      // A markdown element built here: the secretary's text is marked as member text.
+      text: memberText(textOf(row)),
       when: helpers.whenOf(row.recurrence, row.dueAt, row.timezone),
       where,
     });

@@ -5,6 +5,7 @@ import { UserError } from '../../bot/errors.ts';
 import type { FeatureDeps } from '../../bot/feature.ts';
 import type { Tx } from '../../lib/db.ts';
 import type { Card } from '../../platforms/types.ts';
+import { memberText } from '../../platforms/text.ts';
 
 export const REMOVE_CONFIRM = 'org.admin.remove.confirm';
 export const REMOVE_CANCEL = 'org.admin.remove.cancel';
@@ -32,7 +33,7 @@ export function createAdminRemoval(deps: FeatureDeps) {
     return {
       header: { title: t('admin.remove.confirm.title'), colour: 'orange' },
       elements: [
-        { type: 'markdown', text: t('admin.remove.confirm.text', { names: names.join('、') }) },
+        { type: 'markdown', text: t('admin.remove.confirm.text', { names: names.map(memberText).join('、') }) },
         {
           type: 'buttons',
           buttons: [

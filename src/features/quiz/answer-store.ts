@@ -4,10 +4,9 @@ import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { createOrderedIds, newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
-import { yieldToLoop } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
 import { createAnswerJournal, type MemberAnswer } from './answer-journal.ts';
-import { periodKeys, periodRange } from './time.ts';
+import { periodKeys } from './time.ts';
 
 /**
  * Where answers are written. "Answer once" is the unique key
@@ -63,14 +62,6 @@ export interface AnswerStore {
   submit(answer: AnswerInput): Promise<SubmitResult>;
   /** Writes a batch in the caller's transaction (or a new one); true per answer that was recorded. */
   writeBatch(answers: AnswerInput[], tx?: Tx): Promise<boolean[]>;
-  /** Rebuilds members' and units' tallies for the given periods from the answers (after a void). */
-  recompute(
-    tx: Tx,
-    orgId: string,
-    subjects: { scope: 'member' | 'unit'; id: string }[],
-    periods: string[],
-    tz: string,
-  ): Promise<void>;
   /**
    * Folds the journal so that answers, tallies, rank buckets and mistakes hold
    * every acknowledged answer: every reader of those calls it first. In a
@@ -87,17 +78,8 @@ export interface AnswerStore {
   flush(): Promise<void>;
 }
 
-/**
- * Rows of a batch's upserts in key order. Two instances' batches on one
- * PostgreSQL touch the same hot rows (a unit's tallies, the rank buckets);
- * taking their row locks in one global order means they wait for each other
- * instead of deadlocking.
- */
-/** Subjects per statement when tallies are recounted (an IN list far below SQLite's parameter cap). */
-const RECOMPUTE_CHUNK = 500;
-
-/** QuizTally's columns as the incremental upsert and the recount both write them. */
-const TALLY_COLUMNS = [
+/** QuizTally's columns as the incremental upsert and a void's subtraction (answer-void.ts) write them. */
+export const TALLY_COLUMNS = [
   ['orgId', 'text'],
   ['period', 'text'],
   ['scope', 'text'],
@@ -108,6 +90,12 @@ const TALLY_COLUMNS = [
   ['reachedAt', 'timestamp(3)'],
 ] as const;
 
+/**
+ * Rows of a batch's upserts in key order. Two instances' batches on one
+ * PostgreSQL touch the same hot rows (a unit's tallies, the rank buckets);
+ * taking their row locks in one global order means they wait for each other
+ * instead of deadlocking.
+ */
 function inKeyOrder<T>(byKey: Map<string, T>): T[] {
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
@@ -395,104 +383,9 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
 
   const journal = createAnswerJournal({ db, provider, log: deps.log, fold: foldAnswers, maxBatch });
 
-  /** Sets tallies to recounted values (recompute); the incremental tallyUpsert adds instead. */
-  const tallySet = jsonInsert(provider, {
-    table: 'QuizTally',
-    columns: TALLY_COLUMNS,
-    onConflict: `ON CONFLICT ("orgId","period","scope","subjectId") DO UPDATE SET
-             "correct" = excluded."correct", "answered" = excluded."answered",
-             "points" = excluded."points", "reachedAt" = excluded."reachedAt"`,
-  });
-
-  /**
-   * Rebuilds the tallies of `subjects` in `periods` from their answers, and
-   * moves their rank buckets. Set-based, 500 subjects a statement: a void in
-   * a test of 5,000 people used to be six queries per person and period
-   * (90,000 awaited queries holding the event loop, past the transaction's
-   * timeout); now it is a few statements per 500.
-   */
-  async function recompute(
-    tx: Tx,
-    orgId: string,
-    subjects: { scope: 'member' | 'unit'; id: string }[],
-    periods: string[],
-    tz: string,
-  ): Promise<void> {
-    for (const period of periods) {
-      const { start, end } = periodRange(period, tz);
-      for (const scope of ['member', 'unit'] as const) {
-        const ids = [...new Set(subjects.filter((s) => s.scope === scope).map((s) => s.id))].sort();
-        const by = scope === 'member' ? ('memberId' as const) : ('unitId' as const);
-        for (let i = 0; i < ids.length; i += RECOMPUTE_CHUNK) {
-          const part = ids.slice(i, i + RECOMPUTE_CHUNK);
-          const where = { orgId, voided: false, answeredAt: { gte: start, lt: end }, [by]: { in: part } };
-          // One after another: a transaction is one connection (pg deprecates overlapping queries on it).
-          const all = await tx.quizAnswer.groupBy({
-            by: [by],
-            where,
-            _count: { _all: true },
-            _sum: { points: true },
-          });
-          const right = await tx.quizAnswer.groupBy({
-            by: [by],
-            where: { ...where, correct: true },
-            _count: { _all: true },
-            _max: { answeredAt: true },
-          });
-          const before = await tx.quizTally.findMany({
-            where: { orgId, period, scope, subjectId: { in: part } },
-            select: { subjectId: true, correct: true },
-          });
-          const allOf = new Map(all.map((r) => [r[by]!, r]));
-          const rightOf = new Map(right.map((r) => [r[by]!, r]));
-          const beforeOf = new Map(before.map((r) => [r.subjectId, r.correct]));
-          const moves = new Map<number, number>();
-          const move = (correct: number, count: number) => moves.set(correct, (moves.get(correct) ?? 0) + count);
-          const gone: string[] = [];
-          const rows: Record<string, unknown>[] = [];
-          for (const id of part) {
-            const a = allOf.get(id);
-            const r = rightOf.get(id);
-            const correct = r?._count._all ?? 0;
-            const was = beforeOf.get(id);
-            if (was !== undefined) move(was, -1);
-            if (a) move(correct, 1);
-            if (!a) {
-              if (was !== undefined) gone.push(id);
-              continue;
-            }
-            rows.push({
-              orgId,
-              period,
-              scope,
-              subjectId: id,
-              correct,
-              answered: a._count._all,
-              points: a._sum.points ?? 0,
-              reachedAt: sqlStamp(r?._max.answeredAt ?? start),
-            });
-          }
-          await applyBuckets(
-            tx,
-            [...moves]
-              .filter(([, count]) => count !== 0)
-              .sort(([a], [b]) => a - b)
-              .map(([correct, count]) => ({ orgId, period, scope, correct, count })),
-          );
-          if (gone.length) await tx.quizTally.deleteMany({ where: { orgId, period, scope, subjectId: { in: gone } } });
-          await tallySet.run(tx, rows);
-          // PostgreSQL: this transaction has its own connection, so let other requests run between
-          // chunks. Not on SQLite: there they would run inside this open transaction.
-          if (provider === 'postgresql') await yieldToLoop();
-        }
-      }
-    }
-  }
-
   return {
     submit: (answer) => journal.append(answer),
     writeBatch,
-    recompute,
     settle: (tx) => journal.settle(tx),
     memberAnswers: (client, roundId, memberId) => journal.memberAnswers(client, roundId, memberId),
     start: (intervalMs) => journal.start(intervalMs),

@@ -43,6 +43,7 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
     play: createPlay({ ...deps, contests, daily, exams }),
   };
 
+  let finishing: Promise<void> | undefined;
   return defineFeature({
     name: 'quiz',
     messages: quizMessages,
@@ -68,10 +69,20 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
         ...(await exams.detachChat(chat.platform, chat.platformChatId, tx)),
       ];
     },
-    // The answer journal's folder: now (a crash's unfolded answers) and every second.
-    start: () => answers.start(),
+    // The answer journal's folder: now (a crash's unfolded answers) and every second; and a void cut
+    // short by a crash or restart is finished (its chunks are resumable).
+    start() {
+      answers.start();
+      finishing = parts.play
+        .finishVoids()
+        .then(() => undefined)
+        .catch((err: unknown) => kit.log.error({ err }, 'finishing voids cut short failed'));
+    },
     // Answers acknowledged but still in a write batch are appended before the database closes.
-    stop: () => answers.stop(),
+    async stop() {
+      await finishing;
+      await answers.stop();
+    },
     settle: () => answers.settle(),
   });
 }

@@ -1,4 +1,5 @@
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
+import { memberText } from '../../platforms/text.ts';
 import type { Card } from '../../platforms/types.ts';
 import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
 import { quizNoticeCard } from './cards.ts';
@@ -51,8 +52,9 @@ export function createMistakes(deps: QuizDeps) {
           text: t('quiz.mistakes.question', {
             n: i + 1,
             type: typeLabel(t, q),
-            stem: q.stem,
-            options: q.options.map((o) => `\n${o.key}. ${o.text}`).join(''),
+            // This element is built here, not by a template: the bank's text is marked as such.
+            stem: memberText(q.stem),
+            options: q.options.map((o) => `\n${o.key}. ${memberText(o.text)}`).join(''),
           }),
         },
         { type: 'note', text: t('quiz.mistakes.times', { n: r.wrongCount }) },

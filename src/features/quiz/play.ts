@@ -9,8 +9,9 @@ import type { QuizQuestion } from './questions.ts';
 import { createRoundCache, type RoundSnapshot } from './round-cache.ts';
 import { contestPoints, PRACTICE_POINTS } from './scoring.ts';
 import { blankCount, type QuizDeps } from './shared.ts';
-import { periodKeys } from './time.ts';
 import { dailySettings } from './round-settings.ts';
+import { createAnswerVoider } from './answer-void.ts';
+import { yieldToLoop } from '../../lib/loop-yield.ts';
 
 /**
  * One answer, whatever the round: the checks a member would expect
@@ -34,11 +35,10 @@ export interface AnswerReply {
 }
 
 /**
- * A void of a test question recounts every taker's tallies and re-issues the
- * results sheet in one transaction: with 5,000 takers that is seconds, past
- * Prisma's 5 s default (docs/decisions/event-loop.md).
+ * A void's chunks are short, but each waits for the one connection behind a
+ * group commit of answers: Prisma's 2 s default maxWait is too tight at 09:00.
  */
-const VOID_TX = { timeout: 120_000, maxWait: 30_000 };
+const VOID_TX = { timeout: 30_000, maxWait: 30_000 };
 
 export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; exams: Exams }) {
   const { db, clock, answers, messages, send } = deps;
@@ -54,6 +54,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
   }
 
   const rounds = createRoundCache({ db });
+  const voider = createAnswerVoider({ provider: deps.provider });
   /** Why this answer cannot be taken now, from a snapshot; undefined when it can. */
   function refusal(snap: RoundSnapshot | undefined, who: Who, position: number, now: number): UserError | undefined {
     if (!snap || snap.round.orgId !== who.orgId) return new UserError('quiz.round.unknown');
@@ -183,36 +184,29 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     const notAsked =
       round.kind === 'contest' ? rq.status !== 'closed' : round.status === 'scheduled' || rq.status === 'skipped';
     if (notAsked) throw new UserError('quiz.void.not_asked', { seq, position });
-    // Unfolded answers are voided and recounted too: most are folded here, before the long transaction,
-    // and whatever was appended since inside it.
+    // Answers still in the journal are voided too: folded before the flip (so that it deletes their
+    // mistakes) and once more after it, before they are taken out.
     await answers.settle();
-    const outcome = await db.$transaction(async (tx) => {
-      await answers.settle(tx);
-      const affected = await tx.quizAnswer.findMany({
-        where: { roundId: round.id, questionId: rq.questionId, voided: false },
-      });
-      await tx.quizRoundQuestion.update({
-        where: { roundId_position: { roundId: round.id, position } },
+    // The flip, short: from here the question counts for nobody and new answers to it are refused.
+    const flipped = await db.$transaction(async (tx) => {
+      const { count } = await tx.quizRoundQuestion.updateMany({
+        where: { roundId: round.id, position, status: { not: 'void' } },
         data: { status: 'void' },
       });
-      await tx.quizAnswer.updateMany({
-        where: { roundId: round.id, questionId: rq.questionId },
-        data: { voided: true },
-      });
+      if (count === 0) return false;
       // The key is wrong: keep the question out of new rounds until the bank is corrected.
       await tx.question.updateMany({ where: { id: rq.questionId, orgId: who.orgId }, data: { status: 'retired' } });
       await tx.quizMistake.deleteMany({ where: { questionId: rq.questionId, orgId: who.orgId } });
-      const periods = [...new Set(affected.flatMap((a) => periodKeys(a.answeredAt, who.tz)))];
-      const subjects = [
-        ...new Set(affected.map((a) => `member|${a.memberId}`)),
-        ...new Set(affected.filter((a) => a.unitId).map((a) => `unit|${a.unitId}`)),
-      ].map((s) => {
-        const [scope, id] = s.split('|') as ['member' | 'unit', string];
-        return { scope, id };
-      });
-      await answers.recompute(tx, who.orgId, subjects, periods, who.tz);
-      const sender = send.in(tx);
-      if (round.kind === 'contest') {
+      return true;
+    });
+    if (!flipped) throw new UserError('quiz.void.already', { seq, position });
+    // After the commit: a snapshot taken before it must not accept answers to the voided question.
+    rounds.forget(round.id);
+    await answers.settle();
+    const people = await takeOut({ orgId: who.orgId, roundId: round.id, questionId: rq.questionId }, who.tz);
+    if (round.kind === 'contest') {
+      await db.$transaction(async (tx) => {
+        const sender = send.in(tx);
         const chat = { platform: round.platform, chatId: round.chatId!, orgId: round.orgId };
         if (rq.cardRef) {
           await sender.updateCard(
@@ -222,11 +216,9 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         }
         if (round.status === 'closed')
           await sender.toChat(chat, { card: await deps.contests.podiumCard(tx, round.id) });
-      }
-      return { seq, position, people: new Set(affected.map((a) => a.memberId)).size };
-    }, VOID_TX);
-    // After the commit: a snapshot taken before it must not accept answers to the voided question.
-    rounds.forget(round.id);
+      });
+    }
+    const outcome = { seq, position, people };
     // Test results name people: they go to the secretary privately, never to the group. Built
     // after the commit: the sheet for thousands of takers yields to other requests, which on
     // SQLite must not run inside the void's open transaction. Lost in a crash right here, the
@@ -241,7 +233,44 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     return outcome;
   }
 
-  return { answer, voidQuestion };
+  /**
+   * Takes a void question's answers out of the scores, one short transaction
+   * per chunk with a turn of the event loop between (answer-void.ts); returns
+   * how many people's answers were voided.
+   */
+  async function takeOut(at: { orgId: string; roundId: string; questionId: string }, tz: string): Promise<number> {
+    const people = new Set<string>();
+    for (;;) {
+      const { members } = await db.$transaction((tx) => voider.voidChunk(tx, at, tz), VOID_TX);
+      if (members.length === 0) return people.size;
+      for (const m of members) people.add(m);
+      await yieldToLoop();
+    }
+  }
+
+  /**
+   * Finishes voids cut short (a crash or restart between chunks): any void
+   * question with answers still counting. Run once at start; idempotent.
+   */
+  async function finishVoids(): Promise<number> {
+    await answers.settle();
+    const pending = await db.$queryRawUnsafe<{ roundId: string; questionId: string; orgId: string }[]>(
+      `SELECT DISTINCT rq."roundId", rq."questionId", r."orgId"
+         FROM "QuizRoundQuestion" rq
+         JOIN "QuizRound" r ON r."id" = rq."roundId"
+        WHERE rq."status" = 'void'
+          AND EXISTS (SELECT 1 FROM "QuizAnswer" a
+                       WHERE a."roundId" = rq."roundId" AND a."questionId" = rq."questionId" AND a."voided" = false)`,
+    );
+    for (const p of pending) {
+      const org = await db.organisation.findUnique({ where: { id: p.orgId }, select: { timezone: true } });
+      const people = await takeOut(p, org?.timezone ?? 'Asia/Shanghai');
+      deps.log.warn({ roundId: p.roundId, questionId: p.questionId, people }, 'finished a void cut short');
+    }
+    return pending.length;
+  }
+
+  return { answer, voidQuestion, finishVoids };
 }
 
 export type Play = ReturnType<typeof createPlay>;

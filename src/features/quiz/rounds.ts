@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../../bot/errors.ts';
 import { isUniqueViolation, type Db, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
+import { takeNumbers } from '../../lib/org-counter.ts';
 import { candidateIds, shuffle } from './questions.ts';
 
 /**
@@ -48,11 +49,25 @@ export async function pickQuestions(db: Db | Tx, orgId: string, tag: string | nu
   return shuffle(await availableQuestions(db, orgId, tag, count)).slice(0, count);
 }
 
-/** The next short round number of an organisation ("第N场"), inside `tx`. */
+/**
+ * The next short round number of an organisation ("第N场"), inside `tx`. A counter row, not
+ * "the highest round plus one": rounds opened at the same moment (a province's groups' daily
+ * practice at 09:00, fired by several instances) queue on the row's lock instead of taking the
+ * same number and failing on the unique key (bench:province). The counter starts from the
+ * highest existing round; two first uses racing collide on its key, and the caller retries.
+ */
 export async function nextSeq(tx: Tx, orgId: string): Promise<number> {
-  const last = await tx.quizRound.aggregate({ where: { orgId }, _max: { seq: true } });
-  return (last._max.seq ?? 0) + 1;
+  const counter = await tx.orgCounter.findUnique({ where: { orgId_name: { orgId, name: ROUND_COUNTER } } });
+  if (!counter) {
+    const last = await tx.quizRound.aggregate({ where: { orgId }, _max: { seq: true } });
+    const seq = (last._max.seq ?? 0) + 1;
+    await tx.orgCounter.create({ data: { orgId, name: ROUND_COUNTER, last: seq } });
+    return seq;
+  }
+  return takeNumbers(tx, orgId, ROUND_COUNTER);
 }
+
+const ROUND_COUNTER = 'quiz.round';
 
 /** Runs `work` in a transaction with the next round number; a race on the unique key retries. */
 export async function withNextSeq<T>(db: Db, orgId: string, work: (tx: Tx, seq: number) => Promise<T>): Promise<T> {

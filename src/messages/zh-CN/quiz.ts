@@ -235,7 +235,7 @@ export const quiz = {
   'quiz.board.bad_word': '不认识「{word}」',
   'quiz.board.sent_private': '{name}，排行榜已私信发给您。书记可发送「排行榜 发布」在群里公示。',
   'quiz.star.title': '{year} 年度学习之星',
-  'quiz.star.text': '🌟 **{name}**：全年答对 {correct} 题（共作答 {answered} 题）。',
+  'quiz.star.text': '🌟 {name}：全年答对 {correct} 题（共作答 {answered} 题）。',
   'quiz.star.none': '{year} 年还没有人答对题目，学习之星暂缺。',
 
   // mistakes

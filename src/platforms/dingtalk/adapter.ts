@@ -34,6 +34,7 @@ import {
 } from './render-card.ts';
 import { createStreamConnection, type StreamConnection, type StreamStatus } from './stream.ts';
 import { createUsageRecorder, type QuotaCrossing, type UsageRecorder } from './usage.ts';
+import type { InboundDedupe } from '../../lib/inbound-dedupe.ts';
 import { createReplayGuard, type ReplayGuard } from './replay-guard.ts';
 import { verifyCardCallbackSignature, verifyRobotSignature } from './verify.ts';
 import { BODY_LIMITS, exceedsJsonLimits } from '../json-bounds.ts';
@@ -68,6 +69,8 @@ export interface DingTalkAdapterDeps {
   clock: Clock;
   log: Logger;
   sink: EventSink;
+  /** Spent signatures are recorded here (group-committed, shared by every instance). */
+  dedupe: InboundDedupe;
   /** Where robot messages are recorded before DingTalk is answered; without it they are processed in memory. */
   inbox?: MessageInbox;
   /** The organisation's time zone, for the calendar month of the quota. */
@@ -121,8 +124,8 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
   const robotCode = settings.robotCode ?? settings.clientId;
   const budgetMs = deps.cardAckBudgetMs ?? CARD_ACK_BUDGET_MS;
   const signer = createParamSigner(settings.clientSecret);
-  const robotReplays = createReplayGuard({ db, clock, scope: 'robot' });
-  const cardReplays = createReplayGuard({ db, clock, scope: 'card' });
+  const robotReplays = createReplayGuard({ dedupe: deps.dedupe, scope: 'robot' });
+  const cardReplays = createReplayGuard({ dedupe: deps.dedupe, scope: 'card' });
   let apiCalls: { inc(labels: { api: string; outcome: string }): void } | undefined;
 
   // The app belongs to one organisation; its corpId arrives with every event.

@@ -52,7 +52,7 @@ export function toDeliveryError(err: unknown): DeliveryError {
     return new DeliveryError(err instanceof Error ? err.message : String(err), 'retry');
   }
   const { code, status } = err;
-  if (THROTTLED.has(code)) return new DeliveryError(err.message, 'retry', 1_000 + Math.round(Math.random() * 1_000));
+  if (THROTTLED.has(code)) return DeliveryError.throttle(err.message, 1_000 + Math.round(Math.random() * 1_000));
   // Wrong credentials stop every send; keep the messages until an operator fixes the configuration.
   if (code === 'invalidClientIdOrSecret') return new DeliveryError(err.message, 'retry', 60_000);
   if (QUOTA_EXHAUSTED.has(code)) return new DeliveryError(err.message, 'permanent', undefined, 'dingtalk.error.quota');

@@ -7,6 +7,7 @@ import {
   type Target,
 } from '../types.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { stripMarks, withoutBidi } from '../text.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { DingTalkApiError, toDeliveryError, type DingTalkApi } from './api-client.ts';
 import { decodeReplyHandle, type ReplyHandle } from './parse.ts';
@@ -271,7 +272,9 @@ export function createDingTalkMessenger(deps: DingTalkMessengerDeps): PlatformMe
     },
     maxTextLength: MAX_TEXT_LENGTH,
 
-    async sendText(target, text, opts) {
+    async sendText(target, raw, opts) {
+      // A text message shows what it holds as typed; member-text marks and bidi overrides never reach it.
+      const text = withoutBidi(stripMarks(raw));
       const handle = usableHandle(target, opts.replyHandle);
       const at = withAtIds(text, opts.mentions);
       if (

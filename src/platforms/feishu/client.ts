@@ -159,7 +159,7 @@ export function toDeliveryError(err: unknown, what: string): DeliveryError {
   const label = `${what}: HTTP ${f.status ?? '-'} code ${f.code ?? '-'} ${f.msg ?? ''}`.trim();
   if (f.network) return new DeliveryError(label, 'retry');
   if (f.status === 429 || f.code === 99991400 || f.code === 230020 || f.code === 11232 || f.code === 11233) {
-    return new DeliveryError(label, 'retry', retryAfter(f.headers) ?? 1000);
+    return DeliveryError.throttle(label, retryAfter(f.headers) ?? 1000);
   }
   if (f.status !== undefined && f.status >= 500) return new DeliveryError(label, 'retry');
   // The tenant token was revoked or expired early; the next attempt fetches a new one.

@@ -260,5 +260,22 @@ export function createQuizBankFeature(deps: FeatureDeps): Feature {
     },
   });
 
-  return defineFeature({ name: 'quiz-bank', commands: [questions], messages: quizBank });
+  let dropping: Promise<void> | undefined;
+  return defineFeature({
+    name: 'quiz-bank',
+    commands: [questions],
+    messages: quizBank,
+    // An import cut short by a crash left staging rows nobody sees: drop them.
+    start() {
+      dropping = bank
+        .dropAbandonedImports()
+        .then((n) => {
+          if (n > 0) deps.log.warn({ imports: n }, 'dropped the staging rows of imports cut short');
+        })
+        .catch((err: unknown) => deps.log.error({ err }, 'dropping abandoned imports failed'));
+    },
+    stop: async () => {
+      await dropping;
+    },
+  });
 }
