@@ -18,6 +18,8 @@ export interface Bot {
   start(): void;
   /** Lets every feature finish in-flight work (in reverse order of the list). */
   stop(): Promise<void>;
+  /** Brings every feature's derived data up to date (Feature.settle). */
+  settle(): Promise<void>;
 }
 
 /**
@@ -84,6 +86,9 @@ export function createBot(deps: {
     },
     async stop() {
       for (const f of [...features].reverse()) await f.stop?.();
+    },
+    async settle() {
+      for (const f of features) await f.settle?.();
     },
   };
 }

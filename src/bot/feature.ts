@@ -68,6 +68,8 @@ export interface Feature {
   start?(): void;
   /** Finish in-flight work before the database closes (write batches). */
   stop?(): Promise<void>;
+  /** Bring derived data up to date now (the quiz folds its answer journal): tests, the bench. */
+  settle?(): Promise<void>;
 }
 
 export type FeatureFactory = (deps: FeatureDeps) => Feature;

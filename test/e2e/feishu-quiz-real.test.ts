@@ -107,6 +107,7 @@ describe('e2e: the quiz feature in a Feishu group', () => {
       [fill.field!]: wrongChoice(at(fill.position)),
     });
     expect(typed.toast?.content).toContain(`第${fill.position}题 回答错误`);
+    await bot.h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await bot.h.shuxiang.db.prisma.quizAnswer.count()).toBe(2);
 
     // Feishu never retries a callback; a replayed one changes nothing.
@@ -120,6 +121,7 @@ describe('e2e: the quiz feature in a Feishu group', () => {
     );
     await bot.post(replay);
     await bot.post(replay);
+    await bot.h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await bot.h.shuxiang.db.prisma.quizAnswer.count()).toBe(3);
   });
 

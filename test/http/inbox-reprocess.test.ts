@@ -94,6 +94,7 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
     await forgetProcessed();
     expect(await recoverAll()).toBe(2);
 
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(1);
     expect(await privately()).toHaveLength(1);
     // Neither "you already answered" nor "a contest is still running": nothing new at all.

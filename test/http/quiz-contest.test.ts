@@ -160,6 +160,7 @@ describe.each(providers)('live contest (知识抢答赛) through the sandbox HTT
     expect(recorded).toHaveLength(1);
     expect(refused).toHaveLength(2);
     const db = h.shuxiang.db.prisma;
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await db.quizAnswer.count()).toBe(1);
     const tally = await db.quizTally.findFirst({ where: { scope: 'member', period: { startsWith: 'Y' } } });
     expect(tally?.answered).toBe(1);

@@ -60,6 +60,7 @@ describe('answers against a cached round', () => {
     // Acknowledged in 张华's private chat, not in the group.
     expect(await h.say(G, 'm-zhang', '答 A')).toEqual([]);
     expect((await h.transcript('dm-m-zhang')).at(-1)!.text).toContain('第1场第2题：已记录您的答案');
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await h.shuxiang.db.prisma.quizAnswer.count({ where: { roundId, position: 2 } })).toBe(1);
   });
 

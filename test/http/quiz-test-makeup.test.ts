@@ -257,6 +257,7 @@ describe('closed-book test (闭卷测试) with make-up (补考)', () => {
     ]);
     expect(acks.filter((a) => a.toast?.text === '您已经答过这道题了，每题只能作答一次。')).toHaveLength(1);
     const db = h.shuxiang.db.prisma;
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await db.quizAnswer.count({ where: { memberId: 'demo-member-m-zhang' } })).toBe(1);
     const now = (await h.transcript(dm('m-zhang'))).find((m) => m.messageId === invite.messageId)!;
     expect(now.card!.header.title).toBe('闭卷测试 · 第1场 · 第2/2题');

@@ -36,6 +36,7 @@ describe('typed answers during a contest', () => {
   /** The member's answers as the database recorded them, by display name. */
   async function recorded(): Promise<Record<string, string>> {
     const db = h.shuxiang.db.prisma;
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     const names = new Map((await db.member.findMany()).map((m) => [m.id, m.displayName]));
     const rows = await db.quizAnswer.findMany();
     return Object.fromEntries(rows.map((r) => [names.get(r.memberId), `${r.response}${r.correct ? ' ✓' : ' ✗'}`]));
@@ -65,6 +66,7 @@ describe('typed answers during a contest', () => {
     await h.say(G, 'sec-wang', '出题 停止');
     const [after] = await h.say(G, 'm-li', 'B');
     expect(after!.text).toContain('没有「B」这个命令');
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(4);
   });
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { createAnswerStore } from '../../src/features/quiz/answer-store.ts';
 import { openDatabase } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
@@ -197,6 +198,8 @@ describe.each(providers)('inbox on $name: SIGKILL in the middle of a burst of ty
         child.kill('SIGKILL');
         await new Promise((r) => child!.once('exit', r));
 
+        // Answers the restarted process had not folded yet: folded here, as its next start would.
+        await createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() }).settle();
         const members = await db.prisma.member.findMany({ select: { id: true, platformUserId: true } });
         const userOf = new Map(members.map((m) => [m.id, m.platformUserId]));
         const answers = new Map<string, number>();

@@ -73,6 +73,7 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
       ),
     );
     expect(results.filter((r) => r.status === 'recorded')).toHaveLength(1);
+    await store.settle();
     expect(await db.prisma.quizAnswer.count()).toBe(1);
     const tally = await db.prisma.quizTally.findFirstOrThrow({ where: { period: 'Y2026', scope: 'member' } });
     expect(tally.answered).toBe(1);
@@ -110,6 +111,7 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
     expect((await store.submit(answer({ event: click, questionId: 'q3', position: 3 }))).status).toBe('replayed');
     // A new click for an answered question is a duplicate answer, and its event is still new.
     expect((await store.submit(answer({ event: { platform: 'feishu', eventKey: 'evt-2' } }))).status).toBe('duplicate');
+    await store.settle();
     expect(await db.prisma.quizAnswer.count()).toBe(1);
     expect((await db.prisma.inboundEvent.findMany({ orderBy: { eventKey: 'asc' } })).map((e) => e.eventKey)).toEqual([
       'evt-1',

@@ -56,6 +56,7 @@ describe.each(providers)('housekeeping on $name', ({ create }) => {
       });
     await answer('click-old', 8.5, 'm1');
     await answer('click-fresh', 7.5, 'm2');
+    await store.settle(); // the fold writes the clicks' dedupe rows
     expect((await cleanUp(db, clock)).inboundEvents).toBe(1);
     expect((await db.inboundEvent.findMany()).map((e) => e.eventKey)).toEqual(['click-fresh']);
   });

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { Db, Provider, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
-import { newId } from '../../lib/ids.ts';
+import { createOrderedIds, newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
-import { createWriteBatcher } from '../../lib/write-batcher.ts';
+import { createAnswerJournal, type MemberAnswer } from './answer-journal.ts';
 import { periodKeys } from './time.ts';
 
 /**
@@ -14,10 +14,11 @@ import { periodKeys } from './time.ts';
  * (per week, month and year; per member and per unit) in the same
  * transaction as the answers, so a year board is a short index read.
  *
- * Writes are group-committed: answers that arrive while a write is in
- * flight are written together in one transaction with multi-row
- * INSERT ... ON CONFLICT statements (bench/leaderboard.ts measures it).
- * Each caller still learns whether *its* answer was the one recorded.
+ * A member's answer (submit) is appended to the answer journal, group-
+ * committed, and acknowledged from there (answer-journal.ts); the journal's
+ * folder writes it here in large batches with multi-row INSERT ... ON
+ * CONFLICT statements, and readers settle the journal before they read.
+ * writeBatch writes directly (tests, bench/leaderboard.ts).
  */
 export interface AnswerInput {
   orgId: string;
@@ -54,11 +55,26 @@ export interface SubmitResult {
 }
 
 export interface AnswerStore {
-  /** Group-committed write of one answer. */
+  /**
+   * One answer, appended to the journal (group-committed); resolves once it is
+   * durable and the database has said whether it is the member's first.
+   */
   submit(answer: AnswerInput): Promise<SubmitResult>;
   /** Writes a batch in the caller's transaction (or a new one); true per answer that was recorded. */
   writeBatch(answers: AnswerInput[], tx?: Tx): Promise<boolean[]>;
-  /** Waits for queued answers to be written (shutdown, tests). */
+  /**
+   * Folds the journal so that answers, tallies, rank buckets and mistakes hold
+   * every acknowledged answer: every reader of those calls it first. In a
+   * transaction, pass it (the fold then runs inside it).
+   */
+  settle(tx?: Tx | Db): Promise<void>;
+  /** One member's answers in one round, folded or not (AnswerJournal.memberAnswers). */
+  memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]>;
+  /** Starts the periodic fold (and folds what a crash left behind). */
+  start(intervalMs?: number): void;
+  /** Stops the periodic fold after queued appends are written. */
+  stop(): Promise<void>;
+  /** Waits for queued answers to be appended (shutdown, tests). */
   flush(): Promise<void>;
 }
 
@@ -323,58 +339,57 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     return tx ? writeIn(tx, answers) : db.$transaction((t) => writeIn(t, answers), { timeout: 60_000 });
   }
 
-  // ---- group commit -------------------------------------------------------------
-  /** Answers per (round, member) for the given pairs (deduplicated here), after this batch's inserts. */
-  async function countInRounds(tx: Tx, answers: AnswerInput[]): Promise<Map<string, number>> {
-    const pairs = [
-      ...new Map(answers.map((a) => [`${a.roundId}|${a.memberId}`, { r: a.roundId, m: a.memberId }])).values(),
-    ];
-    const sql =
-      provider === 'postgresql'
-        ? `SELECT a."roundId" AS r, a."memberId" AS m, COUNT(*)::int AS n
-             FROM json_to_recordset($1::json) AS j(r text, m text)
-             JOIN "QuizAnswer" a ON a."roundId" = j.r AND a."memberId" = j.m
-            GROUP BY a."roundId", a."memberId"`
-        : `SELECT a."roundId" AS r, a."memberId" AS m, COUNT(*) AS n
-             FROM json_each(?) j
-             JOIN "QuizAnswer" a ON a."roundId" = j.value->>'r' AND a."memberId" = j.value->>'m'
-            GROUP BY a."roundId", a."memberId"`;
-    const rows = await tx.$queryRawUnsafe<{ r: string; m: string; n: number | bigint }[]>(sql, JSON.stringify(pairs));
-    return new Map(rows.map((x) => [`${x.r}|${x.m}`, Number(x.n)]));
-  }
-
-  /**
-   * Group commit on the shared batcher: each batch is one transaction, so the
-   * database decides "answer once" (and the event's first sighting) before
-   * anyone is answered; writeOutcomes takes the row locks in key order.
-   */
-  const batcher = createWriteBatcher<AnswerInput, SubmitResult>({
-    maxBatch,
-    async write(items) {
-      try {
-        const { outcomes, counts } = await db.$transaction(
-          async (tx) => {
-            const outcomes = await writeOutcomes(tx, items);
-            const counted = items.filter((a, i) => a.countInRound && outcomes[i] === 'recorded');
-            return { outcomes, counts: counted.length ? await countInRounds(tx, counted) : undefined };
-          },
-          { timeout: 60_000 },
-        );
-        return items.map((a, i) => {
-          const status = outcomes[i]!;
-          const n = status === 'recorded' ? counts?.get(`${a.roundId}|${a.memberId}`) : undefined;
-          return { status, ...(n !== undefined ? { answeredInRound: n } : {}) };
-        });
-      } catch (err) {
-        deps.log.error({ err, size: items.length }, 'answer batch failed');
-        throw err;
-      }
-    },
+  // ---- the journal ---------------------------------------------------------------
+  /** Folded answers' dedupe rows: a click seen before is told apart from a second answer (answer-journal.ts). */
+  const eventInsert = jsonInsert<{ p: string; k: string; t: string }>(provider, {
+    table: 'InboundEvent',
+    columns: [
+      ['platform', 'text', 'p'],
+      ['eventKey', 'text', 'k'],
+      ['receivedAt', 'timestamp(3)', 't'],
+    ],
+    onConflict: 'ON CONFLICT DO NOTHING',
   });
 
+  /**
+   * The fold: journal rows into answers, tallies, buckets, mistakes and their
+   * clicks' dedupe rows. An answer whose key is already in QuizAnswer (a
+   * second click appended while the first was being folded) counts nothing.
+   */
+  // Folded answers are written thousands at a time: ordered ids keep their primary-key inserts at the index's edge.
+  const foldId = createOrderedIds();
+  async function foldAnswers(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
+    // Kept 8 h from when the click came (scheduler/cleanup.ts), not from the fold.
+    const events = inKeyOrder(
+      new Map(
+        answers.flatMap((a) =>
+          a.event
+            ? [[keyOf(a.event), { p: a.event.platform, k: a.event.eventKey, t: sqlStamp(a.answeredAt) }] as const]
+            : [],
+        ),
+      ),
+    );
+    if (events.length) await eventInsert.run(tx, events);
+    const rows = answers.map((a) => ({ ...a, id: foldId() }));
+    const inserted = await insertAnswers(tx, rows);
+    const recorded = rows.map((r) => inserted.has(r.id));
+    const kept = answers.filter((_, i) => recorded[i]);
+    if (kept.length > 0) {
+      await applyTallies(tx, kept);
+      await recordMistakes(tx, kept);
+    }
+    return recorded;
+  }
+
+  const journal = createAnswerJournal({ db, provider, log: deps.log, fold: foldAnswers, maxBatch });
+
   return {
-    submit: (answer) => batcher.submit(answer),
+    submit: (answer) => journal.append(answer),
     writeBatch,
-    flush: () => batcher.flush(),
+    settle: (tx) => journal.settle(tx),
+    memberAnswers: (client, roundId, memberId) => journal.memberAnswers(client, roundId, memberId),
+    start: (intervalMs) => journal.start(intervalMs),
+    stop: () => journal.stop(),
+    flush: () => journal.flush(),
   };
 }

@@ -103,6 +103,8 @@ export function createBoards(deps: QuizDeps) {
       /** The period before the current one (上周, 上月, 去年). */
       last?: boolean;
     }): Promise<Card> {
+      // The journal's unfolded answers first: an answer acknowledged a moment ago is on the board.
+      await deps.answers.settle();
       const now = clock.now();
       const key = periodKey(input.period, input.last ? previous(input.period, now, input.tz) : now, input.tz);
       const label = t(periodLabel[input.period][input.last ? 1 : 0]);
@@ -146,6 +148,7 @@ export function createBoards(deps: QuizDeps) {
 
     /** 学习之星: the year's member with the most correct answers (ties: fewer answers, then earlier). */
     async star(orgId: string, year: number) {
+      await deps.answers.settle();
       const [top] = await topOf(db, orgId, `Y${year}`, 'member', 1);
       if (!top || top.correct === 0) return null;
       const nm = await names('member', [top.subjectId]);

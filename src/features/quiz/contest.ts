@@ -78,6 +78,7 @@ export function createContests(deps: QuizDeps) {
   }
 
   async function revealCard(tx: Tx, roundId: string, position: number) {
+    await deps.answers.settle(tx);
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rq = await tx.quizRoundQuestion.findUniqueOrThrow({ where: { roundId_position: { roundId, position } } });
     const total = await tx.quizRoundQuestion.count({ where: { roundId } });
@@ -163,6 +164,7 @@ export function createContests(deps: QuizDeps) {
 
   /** The podium card from the round's non-voided answers. */
   async function podiumCard(tx: Tx, roundId: string) {
+    await deps.answers.settle(tx);
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const questions = await tx.quizRoundQuestion.findMany({ where: { roundId } });
     const asked = questions.filter((q) => q.status === 'closed' || q.status === 'void');

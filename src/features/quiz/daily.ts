@@ -40,8 +40,9 @@ export function createDaily(deps: QuizDeps) {
   ) {
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId }, orderBy: { position: 'asc' } });
+    // The member's own answers, the one just acknowledged included (folded or still in the journal).
     const mine = memberId
-      ? new Map((await tx.quizAnswer.findMany({ where: { roundId, memberId } })).map((a) => [a.position, a] as const))
+      ? new Map((await deps.answers.memberAnswers(tx, roundId, memberId)).map((a) => [a.position, a] as const))
       : new Map<number, { correct: boolean; response: string }>();
     const qs = await loadQuestions(
       tx,
@@ -192,6 +193,7 @@ export function createDaily(deps: QuizDeps) {
     await tx.quizRoundQuestion.updateMany({ where: { roundId, status: 'open' }, data: { status: 'closed' } });
     const round = await tx.quizRound.findUniqueOrThrow({ where: { id: roundId } });
     if (!round.cardRef) return;
+    await deps.answers.settle(tx);
     const answers = await tx.quizAnswer.findMany({
       where: { roundId, voided: false },
       select: { memberId: true, correct: true },
@@ -344,7 +346,7 @@ export function createDaily(deps: QuizDeps) {
       memberId: string,
     ) {
       const total = await db.quizRoundQuestion.count({ where: { roundId: round.id } });
-      const mine = await db.quizAnswer.findMany({ where: { roundId: round.id, memberId }, select: { correct: true } });
+      const mine = await deps.answers.memberAnswers(db, round.id, memberId);
       if (mine.length < total || !round.planId) return null;
       const correct = mine.filter((a) => a.correct).length;
       const planId = round.planId;

@@ -34,14 +34,7 @@ export function createAttempts(deps: QuizDeps) {
     feedback = '',
   ): Promise<{ card: Card; position: number } | null> {
     const rqs = await tx.quizRoundQuestion.findMany({ where: { roundId: round.id }, orderBy: { position: 'asc' } });
-    const answered = new Set(
-      (
-        await tx.quizAnswer.findMany({
-          where: { roundId: round.id, memberId: attempt.memberId },
-          select: { position: true },
-        })
-      ).map((a) => a.position),
-    );
+    const answered = new Set((await deps.answers.memberAnswers(tx, round.id, attempt.memberId)).map((a) => a.position));
     const next = rqs.find((r) => !answered.has(r.position) && r.status !== 'void');
     if (!next) return null;
     const q = (await loadQuestions(tx, [next.questionId])).get(next.questionId)!;

@@ -34,6 +34,7 @@ export function createExamResults(deps: QuizDeps) {
   const notice = (input: NoticeCard): Card => quizNoticeCard(cards, input);
 
   async function scoreOf(tx: Tx | Db, roundId: string, memberId: string) {
+    await deps.answers.settle(tx);
     const total = await tx.quizRoundQuestion.count({ where: { roundId, status: { not: 'void' } } });
     const correct = await tx.quizAnswer.count({ where: { roundId, memberId, correct: true, voided: false } });
     return { correct, total };
@@ -46,6 +47,7 @@ export function createExamResults(deps: QuizDeps) {
    * held the event loop for most of a second (docs/decisions/event-loop.md).
    */
   async function roundResults(tx: Tx | Db, round: RoundRow) {
+    await deps.answers.settle(tx);
     const p = deps.provider === 'postgresql' ? '$1' : '?';
     const attempts = await tx.$queryRawUnsafe<
       {

@@ -69,17 +69,20 @@ export function createQuizFeature(kit: FeatureDeps): Feature {
         ...(await exams.detachChat(chat.platform, chat.platformChatId, tx)),
       ];
     },
-    // A void cut short by a crash or restart is finished (its chunks are resumable).
+    // The answer journal's folder: now (a crash's unfolded answers) and every second; and a void cut
+    // short by a crash or restart is finished (its chunks are resumable).
     start() {
+      answers.start();
       finishing = parts.play
         .finishVoids()
         .then(() => undefined)
         .catch((err: unknown) => kit.log.error({ err }, 'finishing voids cut short failed'));
     },
-    // Answers acknowledged but still in a write batch are written before the database closes.
+    // Answers acknowledged but still in a write batch are appended before the database closes.
     async stop() {
       await finishing;
-      await answers.flush();
+      await answers.stop();
     },
+    settle: () => answers.settle(),
   });
 }

@@ -19,6 +19,7 @@ export function createMistakes(deps: QuizDeps) {
   const t = (k: MessageKey, p?: MessageParams) => messages.t(k, p);
 
   async function card(orgId: string, memberId: string, feedback = ''): Promise<Card> {
+    await deps.answers.settle();
     const rows = await db.quizMistake.findMany({
       where: { orgId, memberId },
       orderBy: [{ wrongCount: 'desc' }, { lastWrongAt: 'desc' }],
@@ -72,6 +73,7 @@ export function createMistakes(deps: QuizDeps) {
   return {
     card,
     async review(orgId: string, memberId: string, questionId: string, raw: string | string[] | null) {
+      await deps.answers.settle();
       const mistake = await db.quizMistake.findUnique({ where: { memberId_questionId: { memberId, questionId } } });
       if (!mistake || mistake.orgId !== orgId) throw new UserError('quiz.mistakes.gone');
       const q = (await loadQuestions(db, [questionId])).get(questionId);

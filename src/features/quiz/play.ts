@@ -184,6 +184,9 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     const notAsked =
       round.kind === 'contest' ? rq.status !== 'closed' : round.status === 'scheduled' || rq.status === 'skipped';
     if (notAsked) throw new UserError('quiz.void.not_asked', { seq, position });
+    // Answers still in the journal are voided too: folded before the flip (so that it deletes their
+    // mistakes) and once more after it, before they are taken out.
+    await answers.settle();
     // The flip, short: from here the question counts for nobody and new answers to it are refused.
     const flipped = await db.$transaction(async (tx) => {
       const { count } = await tx.quizRoundQuestion.updateMany({
@@ -199,6 +202,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     if (!flipped) throw new UserError('quiz.void.already', { seq, position });
     // After the commit: a snapshot taken before it must not accept answers to the voided question.
     rounds.forget(round.id);
+    await answers.settle();
     const people = await takeOut({ orgId: who.orgId, roundId: round.id, questionId: rq.questionId }, who.tz);
     if (round.kind === 'contest') {
       await db.$transaction(async (tx) => {
@@ -249,6 +253,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
    * question with answers still counting. Run once at start; idempotent.
    */
   async function finishVoids(): Promise<number> {
+    await answers.settle();
     const pending = await db.$queryRawUnsafe<{ roundId: string; questionId: string; orgId: string }[]>(
       `SELECT DISTINCT rq."roundId", rq."questionId", r."orgId"
          FROM "QuizRoundQuestion" rq

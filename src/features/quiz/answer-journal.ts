@@ -1,0 +1,401 @@
+import type { Db, Provider, Tx } from '../../lib/db.ts';
+import { isRawUniqueViolation } from '../../lib/db.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
+import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { createWriteBatcher } from '../../lib/write-batcher.ts';
+import type { AnswerInput, SubmitResult } from './answer-store.ts';
+
+/**
+ * The answer journal (docs/decisions/feishu.md, "The answer journal"). A click
+ * is acknowledged once its answer is a row of QuizJournal: one narrow insert
+ * per group commit (an integer key and one unique key), instead of the
+ * answer, three to six tallies, rank buckets, mistakes and the event's dedupe
+ * row. A folder moves journal rows into all of those behind it, in large
+ * batches (the answer store's set-based writes), and deletes them.
+ *
+ * Answer once, across both tables: the journal's unique key (round, member,
+ * question) refuses a second answer while the first is unfolded; an answer
+ * that gets into the journal is then looked up in QuizAnswer by a *later*
+ * statement. A fold moves a row (QuizAnswer insert and journal delete) in one
+ * transaction, so by the time an insert no longer meets the journal row, the
+ * QuizAnswer row is committed and that later statement sees it, on
+ * PostgreSQL's READ COMMITTED too. Only then is the member told anything.
+ *
+ * Readers of folded data (boards, results, voids, the notebook) call settle()
+ * first; in a transaction they pass it, and the fold runs inside it.
+ */
+export interface AnswerJournal {
+  /** Appends one answer (group-committed); resolves once it is durable and known to be the first. */
+  append(answer: AnswerInput): Promise<SubmitResult>;
+  /** Folds everything in the journal: in `tx` when given, otherwise in short transactions of its own. */
+  settle(tx?: Tx | Db): Promise<void>;
+  /**
+   * One member's answers in one round, folded or not (QuizAnswer's voided flag; a journal row is
+   * never voided: a void folds first). For the answer path's own reads, which must not wait for a fold.
+   */
+  memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]>;
+  /** One fold batch of up to `limit` rows, skipping rows another instance is folding; how many were folded. */
+  foldOnce(limit?: number): Promise<number>;
+  /** Folds now and then every `intervalMs` (start-up recovers a crash's unfolded rows). */
+  start(intervalMs?: number): void;
+  /** Waits for queued appends and stops the timer (rows left are folded at the next start). */
+  stop(): Promise<void>;
+  flush(): Promise<void>;
+}
+
+export interface MemberAnswer {
+  position: number;
+  correct: boolean;
+  /** JSON, as QuizAnswer.response. */
+  response: string;
+  voided: boolean;
+}
+
+/** The answer without its keys, as the fold reads it back (one JSON column: one cell to decode). */
+type Data = Omit<AnswerInput, 'roundId' | 'memberId' | 'questionId' | 'event' | 'countInRound' | 'answeredAt'> & {
+  answeredAt: string;
+};
+type JournalRow = {
+  id: number | bigint;
+  roundId: string;
+  memberId: string;
+  questionId: string;
+  event: string | null;
+  data: string;
+};
+
+/** Rows per fold transaction: short on SQLite, where appends wait for it. */
+const FOLD_BATCH = 2000;
+
+// A transaction client has no $disconnect (it has $transaction, which throws there).
+const isTx = (x: Tx | Db): x is Tx => !('$disconnect' in x);
+
+export function createAnswerJournal(deps: {
+  db: Db;
+  provider: Provider;
+  log: Logger;
+  /** Writes folded answers (QuizAnswer, tallies, buckets, mistakes, event keys); true per answer recorded. */
+  fold(tx: Tx, answers: AnswerInput[]): Promise<boolean[]>;
+  maxBatch?: number;
+}): AnswerJournal {
+  const { db, provider, log } = deps;
+  const pg = provider === 'postgresql';
+
+  const columns = [
+    ['roundId', 'text', 'r'],
+    ['memberId', 'text', 'm'],
+    ['questionId', 'text', 'q'],
+    ['event', 'text', 'e'],
+    ['data', 'text', 'd'],
+  ] as const;
+  type Row = { r: string; m: string; q: string; e: string | null; d: string };
+  const plainInsert = jsonInsert<Row>(provider, { table: 'QuizJournal', columns });
+  const carefulInsert = jsonInsert<Row>(provider, {
+    table: 'QuizJournal',
+    columns,
+    // Either key: the answer's (a second answer) or the click's (a replay).
+    onConflict: 'ON CONFLICT DO NOTHING',
+    returning: '"roundId","memberId","questionId"',
+  });
+
+  /**
+   * For the rows just appended: which meet an answer already folded (d: a
+   * duplicate; v: and this very event was folded with it, a replay), and the
+   * member's answers in the round where asked (t = 1), over both tables.
+   * Only those rows come back: Prisma's per-row result handling is the dear part.
+   */
+  const probeSql = pg
+    ? `SELECT * FROM (
+         SELECT j.i, j.t,
+           EXISTS (SELECT 1 FROM "QuizAnswer" a WHERE a."roundId" = j.r AND a."memberId" = j.m AND a."questionId" = j.q) AS d,
+           EXISTS (SELECT 1 FROM "InboundEvent" e WHERE j.p IS NOT NULL AND e."platform" = j.p AND e."eventKey" = j.k) AS v,
+           CASE WHEN j.t > 0 THEN
+             (SELECT COUNT(*) FROM "QuizAnswer" a WHERE a."roundId" = j.r AND a."memberId" = j.m)
+             + (SELECT COUNT(*) FROM "QuizJournal" x WHERE x."roundId" = j.r AND x."memberId" = j.m)
+           ELSE 0 END::int AS n
+         FROM json_to_recordset($1::json) AS j(i int, r text, m text, q text, t int, p text, k text)) s
+       WHERE s.d OR s.v OR s.t > 0`
+    : `SELECT * FROM (
+         SELECT j.value->>'i' AS i, j.value->>'t' AS t,
+           EXISTS (SELECT 1 FROM "QuizAnswer" a WHERE a."roundId" = j.value->>'r' AND a."memberId" = j.value->>'m'
+                   AND a."questionId" = j.value->>'q') AS d,
+           EXISTS (SELECT 1 FROM "InboundEvent" e WHERE e."platform" = j.value->>'p' AND e."eventKey" = j.value->>'k') AS v,
+           CASE WHEN j.value->>'t' > 0 THEN
+             (SELECT COUNT(*) FROM "QuizAnswer" a WHERE a."roundId" = j.value->>'r' AND a."memberId" = j.value->>'m')
+             + (SELECT COUNT(*) FROM "QuizJournal" x WHERE x."roundId" = j.value->>'r' AND x."memberId" = j.value->>'m')
+           ELSE 0 END AS n
+         FROM json_each(?) j) s
+       WHERE s.d OR s.v OR s.t > 0`;
+
+  /** Whether each conflicting answer's journal row (or folded dedupe row) carries this very event: a replay. */
+  const replaySql = pg
+    ? `SELECT j.i FROM json_to_recordset($1::json) AS j(i int, e text, p text, k text)
+        WHERE EXISTS (SELECT 1 FROM "QuizJournal" x WHERE x."event" = j.e)
+           OR EXISTS (SELECT 1 FROM "InboundEvent" v WHERE v."platform" = j.p AND v."eventKey" = j.k)`
+    : `SELECT j.value->>'i' AS i FROM json_each(?) j
+        WHERE EXISTS (SELECT 1 FROM "QuizJournal" x WHERE x."event" = j.value->>'e')
+           OR EXISTS (SELECT 1 FROM "InboundEvent" v WHERE v."platform" = j.value->>'p' AND v."eventKey" = j.value->>'k')`;
+
+  const deleteSql = pg
+    ? `DELETE FROM "QuizJournal" x USING json_to_recordset($1::json) AS j(r text, m text, q text)
+        WHERE x."roundId" = j.r AND x."memberId" = j.m AND x."questionId" = j.q`
+    : `DELETE FROM "QuizJournal" WHERE EXISTS (SELECT 1 FROM json_each(?) j WHERE "roundId" = j.value->>'r'
+        AND "memberId" = j.value->>'m' AND "questionId" = j.value->>'q')`;
+
+  /** The click as the event column holds it: platform names hold no colon (PostgreSQL's JSON refuses NUL). */
+  const clickOf = (e: { platform: string; eventKey: string }) => `${e.platform}:${e.eventKey}`;
+  const answerKey = (a: { roundId: string; memberId: string; questionId: string }) =>
+    `${a.roundId}|${a.memberId}|${a.questionId}`;
+
+  function rowOf(a: AnswerInput): Row {
+    const { roundId, memberId, questionId, event, countInRound: _c, answeredAt, ...rest } = a;
+    const data: Data = { ...rest, answeredAt: sqlStamp(answeredAt) };
+    return { r: roundId, m: memberId, q: questionId, e: event ? clickOf(event) : null, d: JSON.stringify(data) };
+  }
+
+  /**
+   * One append batch in one transaction: on SQLite the adapter's mutex then
+   * orders it after any fold in progress, so the insert is committed (not
+   * riding inside someone else's transaction) before anyone is answered.
+   */
+  async function appendBatch(items: AnswerInput[]): Promise<SubmitResult[]> {
+    const out: (SubmitResult | undefined)[] = items.map(() => undefined);
+    // The first of several answers with the same key (or clicks with the same event) in one batch
+    // wins, as it would one by one.
+    const firstOf = new Map<string, number>();
+    const clicks = new Set<string>();
+    items.forEach((a, i) => {
+      const click = a.event ? keyOf(a.event) : undefined;
+      if (click !== undefined && clicks.has(click)) out[i] = { status: 'replayed' };
+      else if (firstOf.has(answerKey(a))) out[i] = { status: 'duplicate' };
+      else firstOf.set(answerKey(a), i);
+      if (click !== undefined) clicks.add(click);
+    });
+    const fresh = [...firstOf.values()];
+    const rows = fresh.map((i) => rowOf(items[i]!));
+    const run = (careful: boolean) =>
+      db.$transaction(
+        async (tx) => {
+          let inserted: number[] = fresh;
+          if (!careful) await plainInsert.run(tx, rows);
+          else {
+            const got = await carefulInsert.run<{ roundId: string; memberId: string; questionId: string }>(tx, rows);
+            const keys = new Set(got.map(answerKey));
+            inserted = fresh.filter((i) => keys.has(answerKey(items[i]!)));
+            const refused = fresh.filter((i) => !keys.has(answerKey(items[i]!)));
+            const replays = refused.length ? await replaysAmong(tx, items, refused) : new Set<number>();
+            for (const i of refused) out[i] = { status: replays.has(i) ? 'replayed' : 'duplicate' };
+          }
+          return inserted.length ? { inserted, probed: await probe(tx, items, inserted) } : { inserted, probed: [] };
+        },
+        { timeout: 60_000 },
+      );
+    let result: Awaited<ReturnType<typeof run>>;
+    try {
+      // A plain insert first: it fails as a whole on any known key (a second click, a replay), and
+      // only then does the batch take the ON CONFLICT … RETURNING path, whose per-row results cost more.
+      result = await run(false);
+    } catch (err) {
+      if (!isRawUniqueViolation(err)) throw err;
+      result = await run(true);
+    }
+    const probed = new Map(result.probed.map((p) => [Number(p.i), p]));
+    const folded: number[] = [];
+    for (const i of result.inserted) {
+      const p = probed.get(i);
+      if (p && (Number(p.d) || Number(p.v))) {
+        // Answered (or clicked) before and already folded: a second answer or a replay; take this row back.
+        out[i] = { status: Number(p.v) ? 'replayed' : 'duplicate' };
+        folded.push(i);
+      } else out[i] = p && Number(p.t) ? { status: 'recorded', answeredInRound: Number(p.n) } : { status: 'recorded' };
+    }
+    // A second answer's click is still a first sighting of its event: keep its dedupe row (rare, not worth batching).
+    const seenClicks = items.flatMap((a, i) => (out[i]!.status === 'duplicate' && a.event ? [a.event] : []));
+    if (seenClicks.length) await insertEventKeys(db, provider, seenClicks, items[0]!.answeredAt);
+    if (folded.length) {
+      // Should a fold take one first, its QuizAnswer insert meets the original and counts nothing.
+      await db.$executeRawUnsafe(
+        deleteSql,
+        JSON.stringify(folded.map((i) => ({ r: items[i]!.roundId, m: items[i]!.memberId, q: items[i]!.questionId }))),
+      );
+    }
+    return out.map((o) => o!);
+  }
+
+  async function probe(tx: Tx, items: AnswerInput[], idx: number[]) {
+    const rows = idx.map((i) => {
+      const a = items[i]!;
+      return {
+        i,
+        r: a.roundId,
+        m: a.memberId,
+        q: a.questionId,
+        t: a.countInRound ? 1 : 0,
+        p: a.event?.platform ?? null,
+        k: a.event?.eventKey ?? null,
+      };
+    });
+    return tx.$queryRawUnsafe<{ i: number | string; t: unknown; d: unknown; v: unknown; n: number | bigint }[]>(
+      probeSql,
+      JSON.stringify(rows),
+    );
+  }
+  async function replaysAmong(tx: Tx, items: AnswerInput[], idx: number[]): Promise<Set<number>> {
+    const withEvent = idx.filter((i) => items[i]!.event);
+    if (!withEvent.length) return new Set();
+    const got = await tx.$queryRawUnsafe<{ i: number | string }[]>(
+      replaySql,
+      JSON.stringify(
+        withEvent.map((i) => {
+          const a = items[i]!;
+          return { i, e: clickOf(a.event!), p: a.event!.platform, k: a.event!.eventKey };
+        }),
+      ),
+    );
+    return new Set(got.map((r) => Number(r.i)));
+  }
+
+  const batcher = createWriteBatcher<AnswerInput, SubmitResult>({
+    maxBatch: deps.maxBatch ?? 2000,
+    async write(batch) {
+      try {
+        return await appendBatch(batch);
+      } catch (err) {
+        log.error({ err, size: batch.length }, 'answer journal append failed');
+        throw err;
+      }
+    },
+  });
+
+  // ---- fold -------------------------------------------------------------------------
+
+  const claimSql = (wait: boolean) =>
+    pg
+      ? `DELETE FROM "QuizJournal" WHERE "id" IN (
+           SELECT "id" FROM "QuizJournal" WHERE "id" <= $2 ORDER BY "id" LIMIT $1 FOR UPDATE${wait ? '' : ' SKIP LOCKED'})
+         RETURNING "id","roundId","memberId","questionId","event","data"`
+      : `SELECT "id","roundId","memberId","questionId","event","data" FROM "QuizJournal" WHERE "id" <= ? ORDER BY "id" LIMIT ?`;
+
+  /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
+  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const rows = await (pg
+      ? tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit, upTo)
+      : tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), upTo, limit));
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    const answers = rows.map((r): AnswerInput => {
+      const d = JSON.parse(r.data) as Data;
+      const sep = r.event ? r.event.indexOf(':') : -1;
+      return {
+        ...d,
+        roundId: r.roundId,
+        memberId: r.memberId,
+        questionId: r.questionId,
+        answeredAt: new Date(d.answeredAt),
+        ...(r.event && sep > 0 ? { event: { platform: r.event.slice(0, sep), eventKey: r.event.slice(sep + 1) } } : {}),
+      };
+    });
+    await deps.fold(tx, answers);
+    // SQLite: one connection, so nothing was appended inside this transaction; the rows read are those up to the last id.
+    if (!pg) await tx.$executeRawUnsafe(`DELETE FROM "QuizJournal" WHERE "id" <= ?`, Number(rows.at(-1)!.id));
+    return rows.length;
+  }
+
+  // Folds in this process run one after another (a timer's, a reader's settle).
+  let chain: Promise<unknown> = Promise.resolve();
+  function serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = chain.then(work, work);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async function foldOwn(limit: number, wait: boolean, upTo?: number): Promise<number> {
+    return db.$transaction((tx) => foldIn(tx, limit, wait, upTo), { timeout: 60_000, maxWait: 30_000 });
+  }
+
+  /**
+   * The last row committed so far (0: none). A reader needs the rows committed before it asked, not
+   * those appended while it folds: under load the journal is never empty.
+   */
+  async function lastId(client: Tx | Db): Promise<number> {
+    const r = await client.$queryRawUnsafe<{ id: number | bigint | null }[]>(
+      `SELECT MAX("id") AS id FROM "QuizJournal"`,
+    );
+    return Number(r[0]?.id ?? 0);
+  }
+  const pending = async (client: Tx | Db) => (await lastId(client)) > 0;
+
+  async function memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]> {
+    const folded = await client.quizAnswer.findMany({
+      where: { roundId, memberId },
+      select: { position: true, correct: true, response: true, voided: true },
+    });
+    const rows = await client.$queryRawUnsafe<{ data: string }[]>(
+      `SELECT "data" FROM "QuizJournal" WHERE "roundId" = ${pg ? '$1' : '?'} AND "memberId" = ${pg ? '$2' : '?'}`,
+      roundId,
+      memberId,
+    );
+    const seen = new Set(folded.map((a) => a.position));
+    // A row both folded and still here is a refused second answer on its way out: the folded one counts.
+    const unfolded = rows
+      .map((r) => JSON.parse(r.data) as Data)
+      .filter((d) => !seen.has(d.position))
+      .map((d) => ({ position: d.position, correct: d.correct, response: JSON.stringify(d.response), voided: false }));
+    return [...folded, ...unfolded];
+  }
+
+  async function settle(tx?: Tx | Db): Promise<void> {
+    if (tx && isTx(tx)) {
+      // Inside the caller's transaction: fold there (on SQLite a transaction of our own would wait for theirs).
+      const upTo = await lastId(tx);
+      if (upTo > 0) while ((await foldIn(tx, FOLD_BATCH, true, upTo)) > 0);
+      return;
+    }
+    // Not waiting for queued appends: nobody was told those are recorded yet (and under load the
+    // queue never drains). The caller's own answer, if any, was appended before it got its reply.
+    const upTo = await lastId(db);
+    if (upTo === 0) return;
+    await serial(async () => {
+      while ((await foldOwn(FOLD_BATCH, true, upTo)) > 0);
+    });
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let ticking = false;
+  async function tick(): Promise<void> {
+    if (ticking) return;
+    ticking = true;
+    try {
+      if (!(await pending(db))) return;
+      await serial(async () => {
+        // Large batches while there is a backlog; another instance's claimed rows are skipped.
+        while ((await foldOwn(FOLD_BATCH, false)) === FOLD_BATCH);
+      });
+    } catch (err) {
+      log.error({ err }, 'answer journal fold failed; retried at the next tick');
+    } finally {
+      ticking = false;
+    }
+  }
+
+  return {
+    append: (a) => batcher.submit(a),
+    settle,
+    memberAnswers,
+    foldOnce: (limit = FOLD_BATCH) => serial(() => foldOwn(limit, false)),
+    start(intervalMs = 1000) {
+      if (timer) return;
+      void tick();
+      timer = setInterval(() => void tick(), intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await batcher.flush();
+      await chain;
+    },
+    flush: () => batcher.flush(),
+  };
+}

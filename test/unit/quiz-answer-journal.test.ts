@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAnswerStore, type AnswerInput, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
+import { openDatabase, type Database } from '../../src/lib/db.ts';
+import { createSilentLogger } from '../../src/lib/logger.ts';
+import { createMigrator } from '../../src/lib/migrator.ts';
+import { providers, type TestDatabase } from '../helpers/databases.ts';
+
+/**
+ * The answer journal (src/features/quiz/answer-journal.ts): acknowledged
+ * answers survive a SIGKILL before they are folded, and "answer once" holds
+ * across instances that append and fold at the same time.
+ */
+const CHILD = new URL('./fixtures/answer-journal-child.ts', import.meta.url).pathname;
+
+function answer(over: Partial<AnswerInput>): AnswerInput {
+  return {
+    orgId: 'org',
+    roundId: 'r1',
+    questionId: 'q1',
+    position: 1,
+    memberId: 'm1',
+    unitId: 'u1',
+    response: ['A'],
+    correct: true,
+    points: 100,
+    elapsedMs: 1000,
+    answeredAt: new Date('2026-03-02T02:00:00Z'),
+    timezone: 'Asia/Shanghai',
+    ...over,
+  };
+}
+
+describe.each(providers)('the answer journal on $name', (provider) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  beforeEach(async () => {
+    testDb = await provider.create();
+    db = await openDatabase(testDb.url);
+    await createMigrator(db, undefined).migrate();
+  });
+  afterEach(async () => {
+    await db.close();
+    await testDb.drop();
+  });
+
+  it('folds every answer a killed instance acknowledged when the next one starts', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { ...process.env, DATABASE_URL: testDb.url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const acked = new Set<string>();
+    let out = '';
+    const exited = new Promise((r) => child.once('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const lines = out.split('\n');
+        out = lines.pop()!;
+        for (const l of lines) if (l.startsWith('acked ')) acked.add(l.slice(6));
+        // Killed mid-stream, with no chance to flush or fold.
+        if (acked.size >= 300) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.once('exit', () => resolve());
+      child.once('error', reject);
+    });
+    await exited;
+    expect(acked.size).toBeGreaterThanOrEqual(300);
+    const unfolded = await db.prisma.quizJournal.count();
+    expect(unfolded).toBeGreaterThanOrEqual(acked.size); // nothing was folded before the kill
+    expect(await db.prisma.quizAnswer.count()).toBe(0);
+
+    // The next instance folds them at start, before anyone reads.
+    const next = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() });
+    next.start(60_000);
+    await next.settle();
+    await next.stop();
+    const stored = new Set(
+      (await db.prisma.quizAnswer.findMany({ select: { memberId: true } })).map((a) => a.memberId),
+    );
+    expect([...acked].filter((m) => !stored.has(m))).toEqual([]);
+    expect(await db.prisma.quizJournal.count()).toBe(0);
+    // The tallies are the answers', counted once.
+    const year = await db.prisma.quizTally.aggregate({
+      where: { scope: 'member', period: 'Y2026' },
+      _sum: { answered: true },
+    });
+    expect(year._sum.answered).toBe(stored.size);
+    expect(await db.prisma.inboundEvent.count()).toBe(stored.size);
+  }, 60_000);
+
+  it.runIf(provider.name === 'postgresql')(
+    'lets one click per question through across two instances appending and folding at once',
+    async () => {
+      const other = await openDatabase(testDb.url);
+      const stores: AnswerStore[] = [db, other].map((d) =>
+        createAnswerStore({ db: d.prisma, provider: d.provider, log: createSilentLogger() }),
+      );
+      // Both fold all the time, skipping each other's claimed rows.
+      for (const s of stores) s.start(5);
+      try {
+        const members = Array.from({ length: 30 }, (_, i) => `m${i}`);
+        const questions = ['q1', 'q2', 'q3', 'q4'];
+        const outcomes: { key: string; status: string }[] = [];
+        for (const [w, q] of questions.entries()) {
+          // Every member clicks twice on each instance, each click its own event.
+          const clicks = members.flatMap((m) =>
+            stores.flatMap((s, si) =>
+              [0, 1].map(async (k) => {
+                const r = await s.submit(
+                  answer({
+                    memberId: m,
+                    questionId: q,
+                    position: w + 1,
+                    correct: k === 0,
+                    event: { platform: 'feishu', eventKey: `${m}-${q}-${si}-${k}` },
+                  }),
+                );
+                outcomes.push({ key: `${m}|${q}`, status: r.status });
+              }),
+            ),
+          );
+          await Promise.all(clicks);
+        }
+        // Once more after everything is folded: the other instance still says "already answered".
+        await stores[0]!.settle();
+        const late = await stores[1]!.submit(
+          answer({ memberId: 'm0', event: { platform: 'feishu', eventKey: 'late' } }),
+        );
+        expect(late.status).toBe('duplicate');
+
+        const recorded = new Map<string, number>();
+        for (const o of outcomes) if (o.status === 'recorded') recorded.set(o.key, (recorded.get(o.key) ?? 0) + 1);
+        expect(recorded.size).toBe(members.length * questions.length);
+        expect([...recorded.values()].every((n) => n === 1)).toBe(true);
+        expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(outcomes.length - recorded.size);
+
+        await stores[1]!.settle();
+        expect(await db.prisma.quizAnswer.count()).toBe(members.length * questions.length);
+        const tallies = await db.prisma.quizTally.findMany({ where: { scope: 'member', period: 'Y2026' } });
+        expect(tallies.map((t) => t.answered)).toEqual(members.map(() => questions.length));
+        const unit = await db.prisma.quizTally.findFirstOrThrow({ where: { scope: 'unit', period: 'Y2026' } });
+        expect(unit.answered).toBe(members.length * questions.length);
+        const correct = await db.prisma.quizAnswer.count({ where: { correct: true } });
+        expect(tallies.reduce((n, t) => n + t.correct, 0)).toBe(correct);
+      } finally {
+        for (const s of stores) await s.stop();
+        await other.close();
+      }
+    },
+    60_000,
+  );
+});
