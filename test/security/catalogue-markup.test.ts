@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- Feishu card JSON is walked freely here */
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCardTemplates } from '../../src/bot/card-templates.ts';
@@ -7,12 +6,10 @@ import { quizNoticeCard } from '../../src/features/quiz/cards.ts';
 import { createMistakes } from '../../src/features/quiz/mistakes.ts';
 import type { QuizDeps } from '../../src/features/quiz/shared.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
-import { createValueSealer } from '../../src/platforms/feishu/crypto.ts';
-import { renderFeishuCard } from '../../src/platforms/feishu/render-card.ts';
-import type { Card } from '../../src/platforms/types.ts';
 import { providers } from '../helpers/databases.ts';
 import { openMigrated } from '../helpers/migrated-db.ts';
 import { seedQuestions } from '../helpers/quiz-fixtures.ts';
+import { feishuMarkdowns } from '../helpers/feishu-markdowns.ts';
 
 /**
  * Catalogue texts are the bot's words, and card templates treat every string
@@ -24,18 +21,6 @@ import { seedQuestions } from '../helpers/quiz-fixtures.ts';
 const cards = loadCardTemplates(path.resolve('cards'));
 const messages = createMessages();
 const MARKUP = /\*\*|__|\]\(|!\[|<at\b|^#/m;
-
-const feishuMarkdowns = (card: Card): string[] => {
-  const out: string[] = [];
-  const walk = (n: any) => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    if (n.tag === 'markdown') out.push(n.content);
-    Object.values(n).forEach(walk);
-  };
-  walk(renderFeishuCard(card, createValueSealer('s'), { binding: 'chat:oc_1' }));
-  return out;
-};
 
 describe('catalogue texts and markup', () => {
   it('only texts that features place in elements they build carry markup', () => {

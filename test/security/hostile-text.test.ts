@@ -16,6 +16,7 @@ import { MAX_MEMBER_SPAN } from '../../src/platforms/text.ts';
 import type { Card } from '../../src/platforms/types.ts';
 import { BOT, CHAT, PEOPLE, startFeishuBot, type FeishuBot } from '../helpers/fake-feishu-setup.ts';
 import { correctChoice, QUIZ_ENV, SAMPLE, seedQuestions } from '../helpers/quiz-fixtures.ts';
+import { feishuMarkdowns } from '../helpers/feishu-markdowns.ts';
 
 /**
  * Finding: a member whose display name was
@@ -113,18 +114,6 @@ function expectInert(html: string) {
   expect(html).not.toMatch(/<script\b/i);
   expect(html).not.toMatch(/<h[1-6]\b/i);
 }
-
-const feishuMarkdowns = (card: Card): string[] => {
-  const out: string[] = [];
-  const walk = (n: any) => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    if (n.tag === 'markdown') out.push(n.content);
-    Object.values(n).forEach(walk);
-  };
-  walk(renderFeishuCard(card, createValueSealer('s'), { binding: 'chat:oc_1' }));
-  return out;
-};
 
 describe('member text cannot escape its card or message', () => {
   for (const h of HOSTILE) {

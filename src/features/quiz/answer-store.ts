@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { createOrderedIds, newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
-import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { jsonInsert, sqlStamp, type JsonInsertSpec } from '../../lib/sql-insert.ts';
 import { createAnswerJournal, type MemberAnswer } from './answer-journal.ts';
 import { periodKeys } from './time.ts';
 
@@ -90,6 +90,19 @@ export const TALLY_COLUMNS = [
   ['reachedAt', 'timestamp(3)'],
 ] as const;
 
+/** Adds `count` members to a rank bucket (negative to take them out): the fold and the void share it. */
+export const BUCKET_ADD = {
+  table: 'QuizRankBucket',
+  columns: [
+    ['orgId', 'text'],
+    ['period', 'text'],
+    ['scope', 'text'],
+    ['correct', 'integer'],
+    ['count', 'integer'],
+  ],
+  onConflict: `ON CONFLICT ("orgId","period","scope","correct") DO UPDATE SET "count" = "QuizRankBucket"."count" + excluded."count"`,
+} as const satisfies JsonInsertSpec;
+
 /**
  * Rows of a batch's upserts in key order. Two instances' batches on one
  * PostgreSQL touch the same hot rows (a unit's tallies, the rank buckets);
@@ -138,17 +151,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
              "reachedAt" = CASE WHEN excluded."correct" > 0 THEN excluded."reachedAt" ELSE "QuizTally"."reachedAt" END`,
     returning: '"orgId","period","scope","subjectId","correct","answered"',
   });
-  const bucketUpsert = jsonInsert(provider, {
-    table: 'QuizRankBucket',
-    columns: [
-      ['orgId', 'text'],
-      ['period', 'text'],
-      ['scope', 'text'],
-      ['correct', 'integer'],
-      ['count', 'integer'],
-    ],
-    onConflict: `ON CONFLICT ("orgId","period","scope","correct") DO UPDATE SET "count" = "QuizRankBucket"."count" + excluded."count"`,
-  });
+  const bucketUpsert = jsonInsert(provider, BUCKET_ADD);
   const mistakeUpsert = jsonInsert(provider, {
     table: 'QuizMistake',
     columns: [

@@ -1,6 +1,6 @@
 import type { Provider, Tx } from '../../lib/db.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
-import { TALLY_COLUMNS } from './answer-store.ts';
+import { BUCKET_ADD, TALLY_COLUMNS } from './answer-store.ts';
 import { periodKeys, periodRange } from './time.ts';
 
 /**
@@ -101,17 +101,7 @@ export function createAnswerVoider(deps: { provider: Provider }): AnswerVoider {
              "correct" = excluded."correct", "answered" = excluded."answered",
              "points" = excluded."points", "reachedAt" = excluded."reachedAt"`,
   });
-  const bucketMove = jsonInsert(provider, {
-    table: 'QuizRankBucket',
-    columns: [
-      ['orgId', 'text'],
-      ['period', 'text'],
-      ['scope', 'text'],
-      ['correct', 'integer'],
-      ['count', 'integer'],
-    ],
-    onConflict: `ON CONFLICT ("orgId","period","scope","correct") DO UPDATE SET "count" = "QuizRankBucket"."count" + excluded."count"`,
-  });
+  const bucketMove = jsonInsert(provider, BUCKET_ADD);
 
   /** The latest correct, counting answer per subject in a period: the recount of reachedAt. */
   async function latestCorrect(
