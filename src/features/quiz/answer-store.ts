@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db, Provider, Tx } from '../../lib/db.ts';
+import { isDatabaseUnavailable } from '../../lib/db-health.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { newId } from '../../lib/ids.ts';
@@ -385,7 +386,8 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
           return { status, ...(n !== undefined ? { answeredInRound: n } : {}) };
         });
       } catch (err) {
-        deps.log.error({ err, size: items.length }, 'answer batch failed');
+        // An outage reaches every submitter, whose path reports it to db-health (logged once there).
+        if (!isDatabaseUnavailable(err)) deps.log.error({ err, size: items.length }, 'answer batch failed');
         throw err;
       }
     },
