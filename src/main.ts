@@ -317,6 +317,7 @@ export async function createShuxiang(
       timezone: config.timezone,
       monthlyQuota: config.dingtalk.monthlyQuota,
       onQuotaCrossing: usage.crossed,
+      health,
       t: (key, params) => messages.t(key as MessageKey, params),
       ...overrides.dingtalk,
     });

@@ -3,6 +3,7 @@ import type { Db, Provider, SqlExec } from '../lib/db.ts';
 import type { DbHealth } from '../lib/db-health.ts';
 import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
+import { createTakeoverReport } from '../lib/takeover-report.ts';
 import type { Logger } from '../lib/logger.ts';
 import { jsonInsert, type JsonInsertSpec } from '../lib/sql-insert.ts';
 import { createWriteBatcher } from '../lib/write-batcher.ts';
@@ -249,6 +250,13 @@ export function createInbox(deps: {
     return p;
   }
 
+  const takeovers = createTakeoverReport({
+    log,
+    noun: 'inbox messages',
+    remaining: (instance) =>
+      db.inboxMessage.count({ where: { processedAt: null, leaseOwner: { startsWith: instance } } }),
+  });
+
   let running = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   // SQLite has one process: rows received before this one started were left by a
@@ -266,9 +274,12 @@ export function createInbox(deps: {
       where: { processedAt: null, platform: { in: [...handlers.keys()] }, ...expired },
       orderBy: { receivedAt: 'asc' },
       take: opts.batch,
-      select: { id: true },
+      select: { id: true, leaseOwner: true },
     });
-    if (candidates.length === 0) return 0;
+    if (candidates.length === 0) {
+      await takeovers.settle();
+      return 0;
+    }
     // Claim: one conditional update; another instance that read the same rows gets none of ours.
     const token = `${deps.owner}:${newId().slice(0, 8)}`;
     await db.inboxMessage.updateMany({
@@ -279,7 +290,15 @@ export function createInbox(deps: {
       where: { leaseOwner: token, processedAt: null },
       orderBy: { receivedAt: 'asc' },
     });
-    if (claimed.length) log.info({ count: claimed.length }, 'processing inbox messages left unprocessed');
+    // Rows another instance leased (it stopped) are reported once per instance; this one's own
+    // (a failed run to retry) are logged with their failure already.
+    const leasedBy = new Map(candidates.map((c) => [c.id, c.leaseOwner]));
+    const isOwn = (owner: string | null | undefined) =>
+      !owner || owner === deps.owner || owner.startsWith(`${deps.owner}:`);
+    const own = claimed.filter((row) => isOwn(leasedBy.get(row.id)));
+    for (const row of claimed) if (!isOwn(leasedBy.get(row.id))) takeovers.took(leasedBy.get(row.id)!, 1);
+    if (own.length) log.info({ count: own.length }, 'processing inbox messages left unprocessed');
+    await takeovers.settle();
     stats.recovered += claimed.length;
     // In order of arrival, a few at a time: one member's commands keep their order.
     for (let i = 0; i < claimed.length; i += 10) {

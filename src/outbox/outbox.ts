@@ -52,6 +52,8 @@ export interface Outbox {
   depth(): Promise<{ pending: number; oldestPendingAgeSeconds: number; dead: number }>;
   /** Called after a commit that enqueued rows, so the worker need not wait for its poll. */
   onEnqueued(listener: () => void): void;
+  /** After the caller's own transaction committed rows (`enqueue(…, tx)`): the worker need not wait for its poll. */
+  wake(): void;
 }
 
 export function createOutbox(deps: {
@@ -150,6 +152,14 @@ export function createOutbox(deps: {
     },
     onEnqueued(listener) {
       listeners.push(listener);
+    },
+    wake() {
+      // The worker's loop serves every message, not the one being processed.
+      const notify = () => {
+        for (const l of listeners) l();
+      };
+      if (deps.scope) deps.scope.outside(notify);
+      else notify();
     },
   };
 }

@@ -4,6 +4,7 @@ import { DeliveryError, type Card, type Platform, type PlatformMessenger, type T
 import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../lib/db.ts';
 import { isDatabaseUnavailable, type DbHealth } from '../lib/db-health.ts';
+import { createTakeoverReport } from '../lib/takeover-report.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
 import { outboxBodyColumn } from './outbox.ts';
@@ -110,6 +111,13 @@ export function createOutboxWorker(deps: {
 }): OutboxWorker {
   const opts = { ...defaultWorkerOptions, ...deps.options };
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  /** Sends taken over from a stopped instance: one line per instance (lib/takeover-report.ts). */
+  const takeovers = createTakeoverReport({
+    log: deps.log,
+    noun: 'outbox messages',
+    remaining: (instance) =>
+      deps.db.outboxMessage.count({ where: { status: 'sending', leaseOwner: { startsWith: `${instance}:` } } }),
+  });
   const limiter =
     deps.rateLimiter ?? createRateLimiter({ limitsFor: (p) => deps.messengers.get(p)?.rateLimits ?? undefined });
   const stats: DeliveryStats = { sent: 0, failed: 0, retried: 0, throttled: 0 };
@@ -400,8 +408,15 @@ export function createOutboxWorker(deps: {
         where: { leaseOwner: claimToken, status: 'sending' },
         orderBy: { createdAt: 'asc' },
       });
+      // Rows that were being sent by an instance that stopped (their lease ran out).
+      const leasedBy = new Map(rows.map((r) => [r.id, r.status === 'sending' ? r.leaseOwner : null]));
+      for (const row of claimed) {
+        const before = leasedBy.get(row.id);
+        if (before && !before.startsWith(`${owner}:`)) takeovers.took(before, 1);
+      }
       return { claimed, planned };
     });
+    await takeovers.settle();
     if (claimed.length === 0) return 0;
 
     const byTarget = new Map<string, OutboxMessage[]>();

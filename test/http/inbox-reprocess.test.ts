@@ -103,6 +103,39 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
     expect(await h.shuxiang.db.prisma.quizRound.count()).toBe(1);
   });
 
+  it('a typed answer whose reply could not be written is answered once when the message is processed again', async () => {
+    await seedQuestions(h.shuxiang.db.prisma);
+    const [card] = await h.say(G, 'sec-wang', '出题 1 党史 120秒');
+    // The fault: the database goes away just as the private "recorded" reply is written (after
+    // the answer's transaction, before this fix). The message stays in the inbox for a retry.
+    const outbox = h.shuxiang.outbox;
+    const enqueue = outbox.enqueue.bind(outbox);
+    let injected = 0;
+    outbox.enqueue = async (input, tx) => {
+      if (!injected && 'text' in input.body && input.body.text.includes('已记录您的答案')) {
+        injected++;
+        throw new Error('Connection terminated unexpectedly (injected)');
+      }
+      return enqueue(input, tx);
+    };
+    await h.say(G, 'm-li', `答 ${correctChoice(questionOn(card!))}`);
+    expect(injected).toBe(1);
+    const unprocessed = () => h.shuxiang.db.prisma.inboxMessage.count({ where: { processedAt: null } });
+    expect(await unprocessed()).toBe(1);
+
+    // After the message's lease, recovery processes it again.
+    h.clock.advance(61_000);
+    expect(await recoverAll()).toBe(1);
+    expect(await unprocessed()).toBe(0);
+
+    expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(1);
+    const toMember = (await h.transcript('dm-m-li')).filter((m) => m.from === 'bot').map((m) => m.text ?? '');
+    // One reply, the right one: not "you already answered", and not nothing.
+    expect(toMember).toHaveLength(1);
+    expect(toMember[0]).toContain('已记录您的答案');
+    expect((await h.transcript(G)).filter((m) => m.text?.includes('已经答过'))).toEqual([]);
+  });
+
   it('a message whose processing never finished is processed on recovery', async () => {
     // Recorded (the platform was answered) but the process died before processing it.
     await h.shuxiang.db.prisma.inboxMessage.create({

@@ -5,6 +5,7 @@ import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
 import { createWriteBatcher } from '../../lib/write-batcher.ts';
 import type { AnswerInput, SubmitResult } from './answer-store.ts';
+import { isDatabaseUnavailable } from '../../lib/db-health.ts';
 
 /**
  * The answer journal (docs/decisions/feishu.md, "The answer journal"). A click
@@ -149,7 +150,7 @@ export function createAnswerJournal(deps: {
     `${a.roundId}|${a.memberId}|${a.questionId}`;
 
   function rowOf(a: AnswerInput): Row {
-    const { roundId, memberId, questionId, event, countInRound: _c, answeredAt, ...rest } = a;
+    const { roundId, memberId, questionId, event, countInRound: _c, onRecorded: _o, answeredAt, ...rest } = a;
     const data: Data = { ...rest, answeredAt: sqlStamp(answeredAt) };
     return { r: roundId, m: memberId, q: questionId, e: event ? clickOf(event) : null, d: JSON.stringify(data) };
   }
@@ -187,7 +188,12 @@ export function createAnswerJournal(deps: {
             const replays = refused.length ? await replaysAmong(tx, items, refused) : new Set<number>();
             for (const i of refused) out[i] = { status: replays.has(i) ? 'replayed' : 'duplicate' };
           }
-          return inserted.length ? { inserted, probed: await probe(tx, items, inserted) } : { inserted, probed: [] };
+          if (!inserted.length) return { inserted, probed: [] };
+          const probed = await probe(tx, items, inserted);
+          // What a recorded answer says (a typed answer's private reply) commits with it.
+          const before = new Set(probed.filter((p) => Number(p.d) || Number(p.v)).map((p) => Number(p.i)));
+          for (const i of inserted) if (!before.has(i)) await items[i]!.onRecorded?.(tx);
+          return { inserted, probed };
         },
         { timeout: 60_000 },
       );
@@ -262,7 +268,8 @@ export function createAnswerJournal(deps: {
       try {
         return await appendBatch(batch);
       } catch (err) {
-        log.error({ err, size: batch.length }, 'answer journal append failed');
+        // An outage reaches every submitter, whose path reports it to db-health (logged once there).
+        if (!isDatabaseUnavailable(err)) log.error({ err, size: batch.length }, 'answer journal append failed');
         throw err;
       }
     },

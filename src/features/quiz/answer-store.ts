@@ -42,6 +42,12 @@ export interface AnswerInput {
    * the same transaction, and an event seen before records nothing (a replay).
    */
   event?: { platform: string; eventKey: string };
+  /**
+   * Written in the answer's own transaction when it is recorded (a typed answer's
+   * private reply): the answer and what it says commit together, so a crash or an
+   * outage between two transactions cannot keep the answer and lose the reply.
+   */
+  onRecorded?: (tx: Tx) => Promise<unknown>;
 }
 
 /** QuizAnswer.response: what the member chose or wrote, as AnswerInput.response. */
@@ -333,6 +339,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     if (kept.length > 0) {
       await applyTallies(tx, kept);
       await recordMistakes(tx, kept);
+      for (const a of kept) await a.onRecorded?.(tx);
     }
     return rows.map((r, i) => (recorded[i] ? 'recorded' : r.replayed ? 'replayed' : 'duplicate'));
   }

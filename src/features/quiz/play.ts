@@ -1,5 +1,6 @@
 import { UserError } from '../../bot/errors.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
+import type { Tx } from '../../lib/db.ts';
 import type { AckReply, Card } from '../../platforms/types.ts';
 import { describeAnswer, isCorrect, parseResponse } from './answer-check.ts';
 import type { Contests } from './contest.ts';
@@ -26,12 +27,15 @@ export interface Who {
   tz: string;
 }
 
+/** A contest answer as recorded: what was read from the input, and how fast. */
+export type Recorded = { answer: string; seconds: string };
+
 export interface AnswerReply {
   ack: AckReply;
   /** Replace the card the member answered on (private test cards). */
   replaceCard?: Card;
   /** A contest answer as recorded (what was read from the input, and how fast), for a typed answer's private note. */
-  recorded?: { answer: string; seconds: string };
+  recorded?: Recorded;
 }
 
 /**
@@ -80,8 +84,13 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     roundId: string,
     position: number,
     raw: string | string[] | null,
-    /** The click that carried the answer, when its dedupe row goes with the answer (quiz.answer). */
+    /**
+     * The event that carried the answer, when its dedupe row goes with the answer: a click
+     * (quiz.answer), or a typed answer's message (so a message processed again is a replay).
+     */
     event?: { platform: string; eventKey: string },
+    /** A contest answer's private note, written in the answer's transaction (see AnswerInput.onRecorded). */
+    onRecorded?: (tx: Tx, recorded: Recorded) => Promise<unknown>,
   ): Promise<AnswerReply> {
     const now = clock.now();
     let snap = await rounds.get(roundId);
@@ -111,6 +120,10 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         : correct
           ? PRACTICE_POINTS
           : 0;
+    const recorded: Recorded | undefined =
+      round.kind === 'contest'
+        ? { answer: describeAnswer(q, response), seconds: (elapsedMs / 1000).toFixed(1) }
+        : undefined;
     const result = await answers.submit({
       orgId: who.orgId,
       roundId,
@@ -128,16 +141,17 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
       // A daily round needs to know when a member has answered everything (their streak moves).
       countInRound: round.kind === 'daily',
       ...(event ? { event } : {}),
+      ...(recorded && onRecorded ? { onRecorded: (tx: Tx) => onRecorded(tx, recorded) } : {}),
     });
-    // A replayed click (a platform retry, or someone re-posting a captured callback): already handled.
+    // A replayed click (a platform retry, or someone re-posting a captured callback), or a typed
+    // answer's message processed again after a crash: already handled, its reply with it.
     if (result.status === 'replayed') {
-      deps.log.info({ eventKey: event?.eventKey, roundId, position }, 'answer click seen before (a replay); ignored');
+      deps.log.info({ eventKey: event?.eventKey, roundId, position }, 'answer event seen before (a replay); ignored');
       return { ack: {} };
     }
     if (result.status === 'duplicate') throw new UserError('quiz.answer.duplicate');
 
-    if (round.kind === 'contest') {
-      const recorded = { answer: describeAnswer(q, response), seconds: (elapsedMs / 1000).toFixed(1) };
+    if (recorded) {
       return { ack: { toast: { kind: 'info', text: t('quiz.contest.recorded', recorded) } }, recorded };
     }
     if (round.kind === 'daily') {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { DbHealth } from '../../lib/db-health.ts';
 import { isUniqueViolation, type Db } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createBackgroundTasks } from '../../lib/tasks.ts';
@@ -83,6 +84,8 @@ export interface DingTalkAdapterDeps {
   webhookHosts?: string[];
   stream?: { backoff?: { baseMs?: number; maxMs?: number }; pingMs?: number };
   cardAckBudgetMs?: number;
+  /** Told of database outages (lib/db-health.ts). */
+  health?: DbHealth;
 }
 
 export interface DingTalkAdapter {
@@ -157,6 +160,7 @@ export function createDingTalkAdapter(deps: DingTalkAdapterDeps): DingTalkAdapte
     clientSecret: settings.clientSecret,
     clock,
     log,
+    health: deps.health,
     onCall: async (name, outcome) => {
       apiCalls?.inc({ api: name, outcome });
       await usage.record(name, outcome);

@@ -1,5 +1,6 @@
 import { DeliveryError } from '../types.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { DbHealth } from '../../lib/db-health.ts';
 import type { Logger } from '../../lib/logger.ts';
 
 /**
@@ -75,6 +76,8 @@ export interface ApiClientDeps {
   log: Logger;
   /** Told about every OpenAPI call that reached DingTalk (for the quota); never about token calls. */
   onCall?: (api: string, outcome: 'ok' | 'error') => void | Promise<void>;
+  /** Told of database outages, so counts that fail during a restart of PostgreSQL are logged once. */
+  health?: DbHealth;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -158,7 +161,9 @@ export function createDingTalkApi(deps: ApiClientDeps): DingTalkApi {
     try {
       await deps.onCall?.(api, outcome);
     } catch (err) {
-      deps.log.error({ err, api }, 'could not count a DingTalk API call');
+      // During a database outage every call would fail to count: db-health logs that once.
+      if (!deps.health?.failed(err, 'dingtalk usage'))
+        deps.log.error({ err, api }, 'could not count a DingTalk API call');
     }
   }
 

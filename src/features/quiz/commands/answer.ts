@@ -68,13 +68,23 @@ function createTypedAnswer({ deps, contests, exams, play }: QuizParts) {
       const open = await contests.openQuestionIn(ctx.platform, ctx.event.chat.id);
       if (!open) throw new UserError('quiz.answer.nothing_open_group');
       if (open.position === null) throw new UserError('quiz.answer.too_late');
-      const r = await play.answer(who(ctx), open.round.id, open.position, text);
-      // Quietly, to the member only: an answer echoed in the group is an answer others can copy.
-      if (r.recorded) {
-        await ctx.replyPrivately(
-          ctx.t('quiz.contest.recorded_typed', { seq: open.round.seq, position: open.position, ...r.recorded }),
-        );
-      }
+      const { seq } = open.round;
+      const { position } = open;
+      const r = await play.answer(
+        who(ctx),
+        open.round.id,
+        position,
+        text,
+        // The message processed again after a crash finds this key: a replay, already answered.
+        // Its own key: the message's own may be a dedupe row of the dispatcher's already.
+        { platform: ctx.platform, eventKey: `answer:${ctx.event.eventKey}` },
+        // Quietly, to the member only (an answer echoed in the group is an answer others can
+        // copy), and in the answer's transaction: a stored answer never loses its reply.
+        (tx, recorded) =>
+          ctx.replyPrivately(ctx.t('quiz.contest.recorded_typed', { seq, position, ...recorded }), { tx }),
+      );
+      // Written in the answer's transaction, which does not wake the outbox worker.
+      if (r.recorded) deps.outbox.wake();
       return;
     }
     // In a private chat: the question the member is on in their open test attempt.
