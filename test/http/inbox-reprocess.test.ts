@@ -128,6 +128,7 @@ describe.each(providers)('inbox: a message processed again after a crash on $nam
     expect(await recoverAll()).toBe(1);
     expect(await unprocessed()).toBe(0);
 
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(1);
     const toMember = (await h.transcript('dm-m-li')).filter((m) => m.from === 'bot').map((m) => m.text ?? '');
     // One reply, the right one: not "you already answered", and not nothing.
