@@ -147,6 +147,7 @@ export async function createShuxiang(
     clock,
     log,
     provider: db.provider,
+    sql: db.sql,
   });
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
