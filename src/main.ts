@@ -123,6 +123,7 @@ export async function createShuxiang(
   // One "database unavailable" line and one "back" line per outage, whichever loop or request meets it.
   const health = createDbHealth({ log, clock: createSystemClock() });
   const db = await openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
     onConnectionLost: (err) => {
       if (!health.failed(err, 'connection')) log.warn({ err }, 'database connection error');
     },
