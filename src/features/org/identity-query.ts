@@ -21,7 +21,7 @@ export interface GroupSpeaker {
  * card click resolves its sender, and a member answering a five-question card
  * a few seconds a question outlives the identity cache between clicks: the
  * seven Prisma reads of the general path were about half of a click's CPU in
- * bench:province (docs/decisions/performance.md). Anything unusual (unknown
+ * bench:province (docs/decisions.md, "The province click path"). Anything unusual (unknown
  * chat, unknown member, a changed name) is left to the general path.
  */
 export function createGroupSpeakerQuery(sql: SqlExec, provider: Provider) {
