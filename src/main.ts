@@ -239,6 +239,7 @@ export async function createShuxiang(
   const featureDeps: FeatureDeps = {
     ...services,
     provider: db.provider,
+    sql: db.sql,
     directory,
     workingDays,
     files,
