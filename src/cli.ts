@@ -289,7 +289,7 @@ async function openMigrated(
     }
     throw e;
   }
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
     await createMigrator(db, migrationsDir(db.provider, ROOT)).migrate();
   } catch (err) {

@@ -35,6 +35,7 @@ export const configSchema = z.object({
     .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), {
       message: 'must start with file: (SQLite) or postgresql:// (PostgreSQL)',
     }),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   SHUXIANG_TIMEZONE: timezone.default('Asia/Shanghai'),
   SHUXIANG_ADMINS: z
     .string()
@@ -120,6 +121,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   port: number;
   databaseUrl: string;
+  /** PostgreSQL connections per instance (node-postgres pool); SQLite has one. */
+  databasePoolSize: number;
   timezone: string;
   admins: { platform: string; userId: string }[];
   /** Base of absolute download links (no trailing slash); undefined means relative links. */
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     timezone: e.SHUXIANG_TIMEZONE,
     admins: e.SHUXIANG_ADMINS.map((entry) => {
       const i = entry.indexOf(':');

@@ -123,6 +123,7 @@ export async function createShuxiang(
   // One "database unavailable" line and one "back" line per outage, whichever loop or request meets it.
   const health = createDbHealth({ log, clock: createSystemClock() });
   const db = await openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
     onConnectionLost: (err) => {
       if (!health.failed(err, 'connection')) log.warn({ err }, 'database connection error');
     },
@@ -147,6 +148,7 @@ export async function createShuxiang(
     clock,
     log,
     provider: db.provider,
+    sql: db.sql,
   });
   // Files handed out (test results, yearbooks): links are relative without
   // SHUXIANG_PUBLIC_URL, which only the sandbox can open; the worker sends
@@ -237,6 +239,7 @@ export async function createShuxiang(
   const featureDeps: FeatureDeps = {
     ...services,
     provider: db.provider,
+    sql: db.sql,
     directory,
     workingDays,
     files,

@@ -1,7 +1,7 @@
 import type { WorkingDays } from '../features/calendar/working-days.ts';
 import type { Directory } from '../features/org/directory.ts';
 import type { FileStore } from '../files/file-store.ts';
-import type { Provider } from '../lib/db.ts';
+import type { Provider, SqlExec } from '../lib/db.ts';
 import type { PlatformUsage } from '../lib/platform-usage.ts';
 import type { Platform } from '../platforms/types.ts';
 import type { ActionSpec } from './actions.ts';
@@ -19,6 +19,8 @@ import type { MessageKey } from './messages.ts';
  */
 export interface FeatureDeps extends BotServices {
   provider: Provider;
+  /** Raw statements for hot paths (lib/db.ts); absent in tests that build their own deps. */
+  sql?: SqlExec;
   /** Organisations, members, units, chats and roles (features/org). */
   directory: Directory;
   /** Chinese working days, the one calendar every feature counts with. */

@@ -105,7 +105,19 @@ export interface OpenOptions {
    * client by itself.
    */
   onConnectionLost?: (err: Error) => void;
+  /** PostgreSQL: connections in the pool (default 20; node-postgres alone would keep 10). */
+  poolSize?: number;
 }
+
+/**
+ * PostgreSQL: how long an interactive transaction waits for a connection
+ * before failing. Prisma's default 2 s failed the answer batches of a 09:00
+ * burst with "Unable to start a transaction in the given time" once more
+ * requests were in flight than the pool has connections (bench:province);
+ * a burst beyond the pool should queue, and the platforms retry a click that
+ * is not acknowledged in time anyway. The timeout once started stays 5 s.
+ */
+export const PG_TRANSACTION_MAX_WAIT_MS = 15_000;
 
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const provider = providerOf(url);
@@ -138,10 +150,13 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     // Our own pool, so every connection gets an 'error' listener for its whole life: the
     // adapter listens only while a client is idle or inside a transaction, and a server
     // restart that cuts a client in between raised an uncaught exception (the process died).
-    const pool = new pg.Pool({ connectionString: url });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20 });
     pool.on('connect', (client) => client.on('error', lost));
     const adapter = new PrismaPg(pool, { onPoolError: lost, onConnectionError: lost, disposeExternalPool: true });
-    prisma = new PrismaClient({ adapter }) as unknown as Db;
+    prisma = new PrismaClient({
+      adapter,
+      transactionOptions: { maxWait: PG_TRANSACTION_MAX_WAIT_MS, timeout: 5_000 },
+    }) as unknown as Db;
   }
   if (provider === 'sqlite') {
     // WAL lets readers (the sandbox poller, /metrics) run beside the writer;

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRoundCache } from '../../src/features/quiz/round-cache.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
+import type { Db } from '../../src/lib/db.ts';
 import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
 import {
   advance,
@@ -78,5 +80,40 @@ describe('answers against a cached round', () => {
     const late = await clickOption(h, G, 'm-zhang', card, 'A', 1);
     expect(late.toast?.text).toBe('这道题已被作废，不用作答。');
     expect(await h.shuxiang.db.prisma.quizAnswer.count({ where: { memberId: 'demo-member-m-zhang' } })).toBe(0);
+  });
+
+  it('keeps an expired snapshot nothing changed, and sees what another instance changed once it expires', async () => {
+    await h.say(G, 'sec-wang', '每日一练 开启 09:00 3');
+    h.clock.set(sh('2026-03-02 09:00'));
+    await advance(h, 0);
+    const { db: database } = h.shuxiang;
+    const round = await database.prisma.quizRound.findFirstOrThrow({ where: { kind: 'daily' } });
+    let reads = 0;
+    const counted = new Proxy(database.prisma, {
+      get(target, prop) {
+        if (prop === 'quizRound') reads++;
+        return Reflect.get(target, prop) as unknown;
+      },
+    }) as Db;
+    let ms = 0;
+    const cache = createRoundCache({ db: counted, sql: database.sql, provider: database.provider, now: () => ms });
+    const first = await cache.get(round.id);
+    expect(first?.positions.get(2)?.status).toBe('open');
+    ms += 5_000;
+    expect(await cache.get(round.id)).toBe(first);
+    expect(reads).toBe(1);
+
+    // Another instance voids question 2 and edits question 3's text.
+    await database.prisma.quizRoundQuestion.updateMany({
+      where: { roundId: round.id, position: 2 },
+      data: { status: 'voided' },
+    });
+    expect((await cache.get(round.id))?.positions.get(2)?.status).toBe('open'); // within the time-to-live
+    ms += 5_000;
+    expect((await cache.get(round.id))?.positions.get(2)?.status).toBe('voided');
+    const q3 = (await cache.get(round.id))!.positions.get(3)!.questionId;
+    await database.prisma.question.update({ where: { id: q3 }, data: { stem: '改过的题干' } });
+    ms += 5_000;
+    expect((await cache.get(round.id))?.positions.get(3)?.question?.stem).toBe('改过的题干');
   });
 });

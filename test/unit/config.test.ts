@@ -55,6 +55,13 @@ describe('config', () => {
     }
   });
 
+  it('keeps 20 PostgreSQL connections per instance unless DATABASE_POOL_SIZE says otherwise', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(20);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '60' }).databasePoolSize).toBe(60);
+    for (const bad of ['0', 'many', '2.5'])
+      expect(() => loadConfig({ DATABASE_POOL_SIZE: bad }), bad).toThrow(/DATABASE_POOL_SIZE/);
+  });
+
   it('limits stored files to 50 MiB unless SHUXIANG_MAX_FILE_MB says otherwise', () => {
     expect(loadConfig({}).maxFileBytes).toBe(50 * 1024 * 1024);
     expect(loadConfig({ SHUXIANG_MAX_FILE_MB: '120' }).maxFileBytes).toBe(120 * 1024 * 1024);

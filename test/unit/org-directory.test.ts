@@ -33,11 +33,14 @@ describe.each(providers)('org directory on $name', (provider) => {
   let listCalls: number;
   let directory: Directory;
 
-  const make = () =>
+  const make = (opts: { fast?: boolean; ttl?: number; admins?: { platform: string; userId: string }[] } = {}) =>
     createDirectory({
       db: db.prisma,
+      // As main.ts wires it: a known group speaker is read in one statement.
+      ...(opts.fast === false ? {} : { sql: db.sql }),
+      ...(opts.ttl === undefined ? {} : { identityTtlMs: opts.ttl }),
       defaultTimezone: 'Asia/Shanghai',
-      admins: [],
+      admins: opts.admins ?? [],
       defaultOrgName: '测试组织',
       clock,
       // As main.ts wires it: first contact writes with JSON multi-row inserts.
@@ -140,6 +143,60 @@ describe.each(providers)('org directory on $name', (provider) => {
       expect((await directory.resolve(event)).unitName).toBe('学习科');
       await directory.revokeUnitRole('u-office', before.memberId);
       expect((await directory.resolve(event)).unitRoles).toEqual([]);
+    });
+  });
+
+  describe('identity of a known group speaker (one statement)', () => {
+    it('is what the general path answers: unit, secretary, unit roles, configured admin, a renamed member', async () => {
+      const admins = [{ platform: 'feishu', userId: 'ou_admin' }];
+      const fast = make({ ttl: 0, admins });
+      const general = make({ ttl: 0, admins, fast: false });
+      let statements = 0;
+      const query = db.sql.query.bind(db.sql);
+      db.sql.query = (text, ...args) => {
+        if (text.includes('"RoleGrant"')) statements++;
+        return query(text, ...args);
+      };
+      // First contact registers the chat and the members (the general path).
+      const li = await fast.resolve(message('feishu', 'oc_1', 'ou_li', '李明'));
+      const zhang = await fast.resolve(message('feishu', 'oc_1', 'ou_zhang', '张华'));
+      await fast.resolve(message('feishu', 'oc_1', 'ou_admin', '管理员'));
+      await fast.setMemberUnit(li.memberId, 'u-office');
+      await db.prisma.roleGrant.create({ data: { id: 'g1', orgId: ORG, memberId: zhang.memberId, role: 'secretary' } });
+      await fast.grantUnitRole('u-study', li.memberId, 'contact', 'sec');
+      clock.advance(1000);
+      await fast.grantUnitRole('u-office', li.memberId, 'head', 'sec');
+      statements = 0;
+      for (const [id, name] of [
+        ['ou_li', '李明'],
+        ['ou_zhang', '张华'],
+        ['ou_admin', '管理员'],
+      ] as const) {
+        const event = message('feishu', 'oc_1', id, name);
+        expect(await fast.resolve(event)).toEqual(await general.resolve(event));
+      }
+      expect(statements).toBe(3);
+      expect(await fast.resolve(message('feishu', 'oc_1', 'ou_li', '李明'))).toMatchObject({
+        displayName: '李明',
+        unitName: '办公室',
+        role: 'member',
+        unitRoles: [
+          { unitId: 'u-study', unitName: '学习科', role: 'contact' },
+          { unitId: 'u-office', unitName: '办公室', role: 'head' },
+        ],
+      });
+      expect((await fast.resolve(message('feishu', 'oc_1', 'ou_zhang', '张华'))).role).toBe('secretary');
+      expect((await fast.resolve(message('feishu', 'oc_1', 'ou_admin', '管理员'))).role).toBe('secretary');
+      // A new name is written (the general path), and read back by both.
+      const renamed = message('feishu', 'oc_1', 'ou_li', '李明明');
+      expect((await fast.resolve(renamed)).displayName).toBe('李明明');
+      expect(await general.resolve(renamed)).toEqual(await fast.resolve(renamed));
+      // Someone new in a known chat, and a known person in a new chat: registered as before.
+      const chen = await fast.resolve(message('feishu', 'oc_1', 'ou_chen', '陈静'));
+      expect(chen).toMatchObject({ displayName: '陈静', orgId: ORG, role: 'member', unitRoles: [] });
+      const elsewhere = await fast.resolve(message('feishu', 'oc_2', 'ou_li', '李明明'));
+      expect(elsewhere).toMatchObject({ memberId: li.memberId, unitName: '办公室' });
+      expect(await recorded('oc_2')).toEqual(['李明明']);
     });
   });
 

@@ -1,12 +1,13 @@
 import type { ActionEvent, ChatMemberInfo, MessageEvent, Platform } from '../../platforms/types.ts';
 import type { Identity, IdentityResolver, Role, UnitRoleName } from '../../bot/context.ts';
 import { createSystemClock, type Clock } from '../../lib/clock.ts';
-import type { Db, Provider, Tx } from '../../lib/db.ts';
+import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
 import { isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createYielder } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { createGroupSpeakerQuery } from './identity-query.ts';
 
 /** A member as the directory hands them out (attendance lists, escalations). */
 export interface DirectoryMember {
@@ -123,8 +124,11 @@ export function createDirectory(deps: {
    * provider's SQL (ON CONFLICT DO NOTHING, 500 rows a statement).
    */
   provider: Provider;
+  /** The fast path for a known group speaker's identity (one statement); absent, Prisma's reads. */
+  sql?: SqlExec;
 }): Directory {
   const { db } = deps;
+  const groupSpeaker = deps.sql ? createGroupSpeakerQuery(deps.sql, deps.provider) : undefined;
   const memberInsert = jsonInsert<Record<string, unknown>>(deps.provider, {
     table: 'Member',
     columns: [
@@ -241,6 +245,26 @@ export function createDirectory(deps: {
   }
 
   async function resolveFresh(event: MessageEvent | ActionEvent): Promise<Identity> {
+    if (groupSpeaker && event.chat.kind === 'group') {
+      const known = await groupSpeaker(event.platform, event.chat.id, event.sender.id);
+      // The same answer the general path gives, when nothing needs writing but the chat membership.
+      if (known?.memberId && (!event.sender.name || known.displayName === event.sender.name)) {
+        await recordSeen(known.chatId, known.memberId, event.platform, event.chat.id);
+        const unitRoles = known.hasUnitRoles ? await speakerUnitRoles(known.memberId) : [];
+        return {
+          orgId: known.orgId,
+          orgName: known.orgName,
+          timezone: known.timezone,
+          memberId: known.memberId,
+          displayName: known.displayName!,
+          unitId: known.unitId,
+          unitName: known.unitName,
+          role: known.secretary || isConfiguredAdmin(event.platform, event.sender.id) ? 'secretary' : 'member',
+          unitRoles,
+          chatId: known.chatId,
+        };
+      }
+    }
     let orgId: string;
     let chatId: string | null = null;
     if (event.chat.kind === 'group') {
@@ -268,11 +292,7 @@ export function createDirectory(deps: {
       db.organisation.findUniqueOrThrow({ where: { id: orgId } }),
       db.member.findUniqueOrThrow({ where: { id: member.id }, include: { unit: true } }),
       db.roleGrant.findFirst({ where: { orgId, memberId: member.id, role: 'secretary' } }),
-      db.unitRole.findMany({
-        where: { memberId: member.id },
-        include: { unit: { select: { name: true } } },
-        orderBy: { grantedAt: 'asc' },
-      }),
+      speakerUnitRoles(member.id),
     ]);
     const role: Role = grant || isConfiguredAdmin(event.platform, event.sender.id) ? 'secretary' : 'member';
     return {
@@ -284,9 +304,18 @@ export function createDirectory(deps: {
       unitId: full.unitId,
       unitName: full.unit?.name ?? null,
       role,
-      unitRoles: unitRoles.map((r) => ({ unitId: r.unitId, unitName: r.unit.name, role: r.role as UnitRoleName })),
+      unitRoles,
       chatId,
     };
+  }
+
+  async function speakerUnitRoles(memberId: string): Promise<Identity['unitRoles']> {
+    const rows = await db.unitRole.findMany({
+      where: { memberId },
+      include: { unit: { select: { name: true } } },
+      orderBy: { grantedAt: 'asc' },
+    });
+    return rows.map((r) => ({ unitId: r.unitId, unitName: r.unit.name, role: r.role as UnitRoleName }));
   }
 
   // ---- Chat membership ----------------------------------------------------------

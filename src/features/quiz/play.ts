@@ -57,7 +57,7 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
     });
   }
 
-  const rounds = createRoundCache({ db });
+  const rounds = createRoundCache({ db, sql: deps.sql, provider: deps.provider });
   const voider = createAnswerVoider({ provider: deps.provider });
   /** Why this answer cannot be taken now, from a snapshot; undefined when it can. */
   function refusal(snap: RoundSnapshot | undefined, who: Who, position: number, now: number): UserError | undefined {
