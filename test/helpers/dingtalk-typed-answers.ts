@@ -68,12 +68,20 @@ export function createRobotSender(api: FakeDingTalkApi) {
   };
 }
 
-/** Stored answers per platform user id. */
+/**
+ * Stored answers per platform user id: folded into QuizAnswer or still in the
+ * answer journal (committed there before the member was answered, folded by a
+ * running instance within a second or by the next start).
+ */
 export async function answersByUser(db: Db): Promise<Map<string, number>> {
   const members = await db.member.findMany({ select: { id: true, platformUserId: true } });
   const userOf = new Map(members.map((m) => [m.id, m.platformUserId]));
   const answers = new Map<string, number>();
-  for (const a of await db.quizAnswer.findMany({ select: { memberId: true } })) {
+  const stored = [
+    ...(await db.quizAnswer.findMany({ select: { memberId: true } })),
+    ...(await db.quizJournal.findMany({ select: { memberId: true } })),
+  ];
+  for (const a of stored) {
     const user = userOf.get(a.memberId)!;
     answers.set(user, (answers.get(user) ?? 0) + 1);
   }

@@ -370,6 +370,7 @@ export function createAnswerJournal(deps: {
 
   let timer: NodeJS.Timeout | undefined;
   let ticking = false;
+  let failing = false;
   async function tick(): Promise<void> {
     if (ticking) return;
     ticking = true;
@@ -379,8 +380,13 @@ export function createAnswerJournal(deps: {
         // Large batches while there is a backlog; another instance's claimed rows are skipped.
         while ((await foldOwn(FOLD_BATCH, false)) === FOLD_BATCH);
       });
+      if (failing) log.info('answer journal folding again');
+      failing = false;
     } catch (err) {
-      log.error({ err }, 'answer journal fold failed; retried at the next tick');
+      // The rows stay in the journal and the next tick tries again: one line per run of failures
+      // (an outage is logged once by the loops that watch the database, lib/db-health.ts).
+      if (!failing && !isDatabaseUnavailable(err)) log.warn({ err }, 'answer journal fold failed; retried every tick');
+      failing = true;
     } finally {
       ticking = false;
     }
