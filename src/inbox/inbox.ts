@@ -127,12 +127,18 @@ export function createInbox(deps: {
       });
       try {
         // Re-pushes are rare: the plain INSERT fails as a whole on any known key, then the slow path sorts it out.
-        await plain.run(deps.sql ?? db, unique, now, deps.owner, until);
+        // In a transaction of its own: on SQLite a statement outside one would ride in whatever
+        // transaction is open on the one connection, and an ack must not depend on its commit.
+        await db.$transaction(async (tx) => {
+          await plain.run(deps.sql ?? tx, unique, now, deps.owner, until);
+        });
         const ids = new Set(unique.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
       } catch {
         slowPath++;
-        const got = await tolerant.run<{ id: string }>(deps.sql ?? db, unique, now, deps.owner, until);
+        const got = await db.$transaction((tx) =>
+          tolerant.run<{ id: string }>(deps.sql ?? tx, unique, now, deps.owner, until),
+        );
         const ids = new Set(got.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
       }

@@ -70,6 +70,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL connection pool', ()
       Array.from({ length: 20 }, (_, i) => clickOption(harness, G, `m-pool-${i}`, card, 'A', 1 + (i % 3))),
     );
     for (const ack of acks) expect(ack.toast?.kind).not.toBe('error');
+    await h.shuxiang.bot.settle(); // fold the answer journal before reading its tables
     expect(await h.shuxiang.db.prisma.quizAnswer.count()).toBe(20);
     expect(await connectionsTo(database.url)).toBeLessThanOrEqual(2);
   });

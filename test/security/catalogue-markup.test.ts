@@ -64,7 +64,13 @@ describe.each(providers)('the wrong-answer notebook on $name', ({ create }) => {
     await db.quizMistake.create({
       data: { memberId: 'm1', questionId: id!, orgId: 'demo-org', lastWrongAt: new Date('2026-03-02T01:00:00Z') },
     });
-    const deps = { db, clock: createManualClock('2026-03-02T01:00:00Z'), cards, messages } as unknown as QuizDeps;
+    const deps = {
+      db,
+      clock: createManualClock('2026-03-02T01:00:00Z'),
+      cards,
+      messages,
+      answers: { settle: async () => {} },
+    } as unknown as QuizDeps;
     const card = await createMistakes(deps).card('demo-org', 'm1');
     const question = feishuMarkdowns(card).find((m) => m.includes('evil'))!;
     // The bot's bold around the question stays; everything from the bank is inert.
