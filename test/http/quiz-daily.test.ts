@@ -136,7 +136,11 @@ describe('daily practice (每日一练) across the 2026 Spring Festival', () => 
     const book = (await h.transcript('dm-m-zhang')).find((m) => m.card?.header.title.startsWith('我的错题本'))!;
     expect(book.card!.header.title).toBe('我的错题本（2 题）');
     // Wrong again: stays, counted twice.
-    const target = qs.find((q) => JSON.stringify(book.card).indexOf(q.stem) >= 0)!;
+    // The first question shown: a click is found by its option key, and the first button with that key is its.
+    const shown = JSON.stringify(book.card);
+    const target = qs
+      .filter((q) => shown.includes(q.stem))
+      .sort((a, b) => shown.indexOf(a.stem) - shown.indexOf(b.stem))[0]!;
     const again = await clickOption(h, 'dm-m-zhang', 'm-zhang', book, wrongChoice(target), undefined);
     expect(again.toast!.text).toContain('还是不对，正确答案：');
     const right = await clickOption(h, 'dm-m-zhang', 'm-zhang', book, correctChoice(target), undefined);

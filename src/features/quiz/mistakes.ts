@@ -22,7 +22,7 @@ export function createMistakes(deps: QuizDeps) {
     await deps.answers.settle();
     const rows = await db.quizMistake.findMany({
       where: { orgId, memberId },
-      orderBy: [{ wrongCount: 'desc' }, { lastWrongAt: 'desc' }],
+      orderBy: [{ wrongCount: 'desc' }, { lastWrongAt: 'desc' }, { questionId: 'asc' }],
     });
     if (rows.length === 0) {
       return quizNoticeCard(cards, {
