@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.ts';
-import type { Db, Provider, SqlExec } from '../lib/db.ts';
+import { committedAlone, isStatementUniqueViolation, type Db, type Provider, type SqlExec } from '../lib/db.ts';
 import type { DbHealth } from '../lib/db-health.ts';
 import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
@@ -127,17 +127,17 @@ export function createInbox(deps: {
       });
       try {
         // Re-pushes are rare: the plain INSERT fails as a whole on any known key, then the slow path sorts it out.
-        // In a transaction of its own: on SQLite a statement outside one would ride in whatever
-        // transaction is open on the one connection, and an ack must not depend on its commit.
-        await db.$transaction(async (tx) => {
-          await plain.run(deps.sql ?? tx, unique, now, deps.owner, until);
-        });
+        // Committed before the ack, never riding in another transaction that could roll back or die with the process.
+        await committedAlone(db, deps.sql, (exec) => plain.run(exec, unique, now, deps.owner, until));
         const ids = new Set(unique.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));
-      } catch {
+      } catch (err) {
+        // Only a known key takes the slow path: after any other failure a row could exist uncommitted,
+        // and "seen before" would acknowledge a message nobody processes. The platform sends it again.
+        if (!isStatementUniqueViolation(err)) throw err;
         slowPath++;
-        const got = await db.$transaction((tx) =>
-          tolerant.run<{ id: string }>(deps.sql ?? tx, unique, now, deps.owner, until),
+        const got = await committedAlone(db, deps.sql, (exec) =>
+          tolerant.run<{ id: string }>(exec, unique, now, deps.owner, until),
         );
         const ids = new Set(got.map((r) => r.id));
         return rows.map((r) => ids.has(r.id));

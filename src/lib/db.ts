@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { gateBareWrites } from './sqlite-write-gate.ts';
 import type { PrismaClient as SqliteClient, Prisma } from '../generated/sqlite/client.ts';
 
 /**
@@ -35,10 +36,45 @@ export interface SqlExec {
   execute(sql: string, ...args: unknown[]): Promise<number>;
   /** Runs a statement that returns rows (SELECT, or RETURNING). */
   query<T>(sql: string, ...args: unknown[]): Promise<T[]>;
+  /**
+   * SQLite: whether a transaction is open on the one connection right now.
+   * Prisma's adapter serialises its transactions with a lock that statements
+   * outside them do not take: a statement run while one is open joins it,
+   * commits with it, and is lost with it when it rolls back or the process
+   * dies first. A statement run while none is open commits by itself before
+   * anything else can run (better-sqlite3 is synchronous). Absent on
+   * PostgreSQL, where every statement outside a transaction commits alone.
+   */
+  inTransaction?(): boolean;
+}
+
+/**
+ * Runs single-statement `write` so that it is committed when this resolves:
+ * on its own when the connection has no transaction open (no Prisma
+ * transaction's cost), else in a transaction of its own, after the open one.
+ * A statement that shared someone else's transaction is not committed when
+ * it returns, so an ack must never depend on one.
+ */
+export async function committedAlone<T>(
+  prisma: Db,
+  sql: SqlExec | undefined,
+  write: (exec: SqlExec | Tx) => Promise<T>,
+): Promise<T> {
+  if (!sql) return prisma.$transaction((tx) => write(tx));
+  // PostgreSQL: a statement outside a transaction commits alone.
+  if (!sql.inTransaction) return write(sql);
+  // Nothing runs between the check and the statement: the write starts synchronously.
+  if (!sql.inTransaction()) return write(sql);
+  return prisma.$transaction((tx) => {
+    // Ours, under the adapter's lock; were it already closed (timed out), the statement must not run bare.
+    if (!sql.inTransaction!()) throw new Error('the transaction closed before its statement ran');
+    return write(sql);
+  });
 }
 
 /** The minimum of better-sqlite3's Database this module uses. */
 interface SqliteHandle {
+  readonly inTransaction: boolean;
   prepare(sql: string): {
     reader: boolean;
     run(...args: unknown[]): { changes: number };
@@ -75,6 +111,7 @@ function directSqlite(handle: () => SqliteHandle): SqlExec {
         return Promise.reject(err as Error);
       }
     },
+    inTransaction: () => handle().inTransaction,
   };
 }
 
@@ -132,11 +169,13 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
       import('../generated/sqlite/client.ts'),
     ]);
     const factory = new PrismaBetterSqlite3({ url: file });
-    // Keep hold of the connection the adapter opens, for SqlExec's direct statements.
+    // Keep hold of the connection the adapter opens, for SqlExec's direct statements, and keep
+    // writes outside a transaction out of the open one (lib/sqlite-write-gate.ts).
     const connect = factory.connect.bind(factory);
     factory.connect = async () => {
       const adapter = await connect();
       sqlite = (adapter as unknown as { client: SqliteHandle }).client;
+      gateBareWrites(adapter as unknown as Parameters<typeof gateBareWrites>[0], sqlite);
       return adapter;
     };
     prisma = new PrismaClient({ adapter: factory });
@@ -212,5 +251,15 @@ export function isRawUniqueViolation(err: unknown): boolean {
     code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
     code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') ||
     /UNIQUE constraint failed|duplicate key value/.test(text)
+  );
+}
+
+/** A unique key refused a raw statement, run through Prisma or directly on SQLite (Database.sql). */
+export function isStatementUniqueViolation(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? String((err as { code?: unknown }).code ?? '') : '';
+  return (
+    isRawUniqueViolation(err) ||
+    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
+    code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')
   );
 }

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import type { Db, Provider, SqlExec, Tx } from './db.ts';
+import { committedAlone, isStatementUniqueViolation, type Db, type Provider, type SqlExec, type Tx } from './db.ts';
 import { jsonInsert, type JsonInsertSpec } from './sql-insert.ts';
 import { createWriteBatcher, type WriteBatcher } from './write-batcher.ts';
 
@@ -75,8 +75,9 @@ export function createInboundDedupe(deps: {
   maxBatch?: number;
 }): InboundDedupe {
   const { clock } = deps;
-  const db = deps.sql ?? deps.db;
   const sql = BY_PROVIDER[deps.provider];
+  // Committed before anyone is told "first seen": a key riding in another transaction could vanish with it.
+  const alone = <T>(write: (exec: SqlExec | Tx) => Promise<T>) => committedAlone(deps.db, deps.sql, write);
   let slowPath = 0;
   const batcher = createWriteBatcher<{ platform: string; eventKey: string }, boolean>({
     maxBatch: deps.maxBatch ?? 500,
@@ -86,12 +87,13 @@ export function createInboundDedupe(deps: {
       const now = clock.now();
       let fresh: Set<string>;
       try {
-        await sql.plain.run(db, rowsOf(unique), now);
+        await alone((exec) => sql.plain.run(exec, rowsOf(unique), now));
         fresh = new Set(unique.map(keyOf));
-      } catch {
-        // Some key was seen before (or the write failed: then this throws again).
+      } catch (err) {
+        // Only a known key takes the slow path; any other failure reaches the callers (nothing is acknowledged).
+        if (!isStatementUniqueViolation(err)) throw err;
         slowPath++;
-        fresh = await insertEventKeys(db, deps.provider, unique, now);
+        fresh = await alone((exec) => insertEventKeys(exec, deps.provider, unique, now));
       }
       return items.map((i) => fresh.delete(keyOf(i)));
     },

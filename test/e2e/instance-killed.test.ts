@@ -65,11 +65,11 @@ function startChild(env: Record<string, string>): Promise<Child> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 45_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, ms = 45_000, every = 100): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, every));
   }
 }
 
@@ -157,6 +157,7 @@ describe('an instance killed mid-burst (two child processes on PostgreSQL; set T
         }));
         const acked = new Set<string>();
         let killed = false;
+        let killing = false;
         let deliveredAtKill = 0;
         // What the killed instance held when it died (its leases name its process id), read
         // at once: the survivor starts taking it over when the leases run out.
@@ -192,10 +193,28 @@ describe('an instance killed mid-burst (two child processes on PostgreSQL; set T
           } catch {
             // Killed while in flight: not acknowledged.
           }
-          if (acked.size >= KILL_AFTER && !killed) {
-            killed = true;
-            deliveredAtKill = feishu!.messages.size;
-            doomed.child.kill('SIGKILL');
+          if (acked.size >= KILL_AFTER && !killing) {
+            killing = true;
+            // The kill must find a send in flight (what the take-over is about): on a loaded
+            // machine the push may not have reached this instance yet, so wait for one.
+            const db = await openDatabase(database.url);
+            try {
+              const dead = `:${doomed.child.pid}:`;
+              await until(
+                'the doomed instance to be sending',
+                async () =>
+                  (await db.prisma.outboxMessage.count({
+                    where: { status: 'sending', leaseOwner: { contains: dead } },
+                  })) > 0,
+                20_000,
+                10,
+              );
+              killed = true;
+              deliveredAtKill = feishu!.messages.size;
+              doomed.child.kill('SIGKILL');
+            } finally {
+              await db.close();
+            }
           }
         };
         const queue = [...people];

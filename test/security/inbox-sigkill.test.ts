@@ -227,6 +227,14 @@ describe.each(providers)('inbox on $name: SIGKILL in the middle of a burst of ty
           if (s.kind === 'answer' && a !== r) problems.push(`${s.nick}: ${a} answers, ${r} replies`);
           if (s.kind === 'command' && a !== 0) problems.push(`${s.nick}: an answer for a command`);
         }
+        if (problems.length) {
+          // Say where each lost message got to, so a failure points at the step that lost it.
+          const rows = await db.prisma.inboxMessage.findMany();
+          for (const s of sent.filter((x) => x.acked && repliesTo(x) === 0)) {
+            const row = rows.find((r) => r.eventKey.startsWith(`msg-${s.userId}-`));
+            problems.push(`${s.nick}: inbox ${row ? JSON.stringify({ ...row, payload: undefined }) : 'has no row'}`);
+          }
+        }
         expect(problems).toEqual([]);
         const processed = sent.filter((s) => repliesTo(s) === 1).length;
         expect(await db.prisma.outboxMessage.count()).toBe(setupReplies + processed);

@@ -35,6 +35,33 @@ describe.each(providers)('inbound dedupe with group commit ($name)', ({ create }
     expect(await dedupe.firstSeen('dingtalk', 'om_7')).toBe(true);
     expect(dedupe.stats().slowPath).toBeGreaterThan(0); // the re-push went the ON CONFLICT way
   });
+
+  it('commits a key seen while another transaction is open, even when that one rolls back', async () => {
+    // On SQLite a statement outside Prisma's transactions joins whichever is open on the one
+    // connection: a spent signature recorded then vanished with a rollback, and its replay passed.
+    const clock = createManualClock('2026-03-02T01:00:00Z');
+    const dedupe = createInboundDedupe({ db: database.prisma, provider: database.provider, clock, sql: database.sql });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const failing = database.prisma
+      .$transaction(async (tx) => {
+        await tx.inboundEvent.count();
+        open();
+        await held;
+        throw new Error('this transaction rolls back');
+      })
+      .catch(() => 'rolled back');
+    await opened;
+    const first = dedupe.firstSeen('dingtalk', 'sig-1700000000000');
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await failing).toBe('rolled back');
+    expect(await first).toBe(true);
+    expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'sig-1700000000000' } })).toBe(1);
+    expect(await dedupe.firstSeen('dingtalk', 'sig-1700000000000')).toBe(false);
+  });
 });
 
 describe('write batcher', () => {

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/lib/db.ts';
+import { createMigrator } from '../../src/lib/migrator.ts';
+import { createSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+
+/**
+ * SQLite has one connection: a write made outside a transaction while
+ * another request's transaction is open used to run inside it, and vanished
+ * when that transaction rolled back, although its caller had been told it
+ * succeeded (lib/sqlite-write-gate.ts).
+ */
+describe('SQLite: writes outside a transaction', () => {
+  let test: TestDatabase;
+  let database: Database;
+  beforeAll(async () => {
+    test = await createSqliteTestDatabase();
+    database = await openDatabase(test.url);
+    await createMigrator(database, undefined).migrate();
+  });
+  afterAll(async () => {
+    await database.close();
+    await test.drop();
+  });
+
+  /** A transaction that is open until `release`, then rolls back. */
+  async function openThenRollBack() {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const done = database.prisma
+      .$transaction(async (tx) => {
+        await tx.inboundEvent.create({ data: { platform: 'feishu', eventKey: 'rolled-back', receivedAt: new Date() } });
+        open();
+        await held;
+        throw new Error('aborted');
+      })
+      .catch((err: Error) => err.message);
+    await opened;
+    return { release, done };
+  }
+
+  it('keeps writes made while another transaction is open and then rolls back', async () => {
+    await database.prisma.inboundEvent.create({
+      data: { platform: 'feishu', eventKey: 'kept', receivedAt: new Date() },
+    });
+    const other = await openThenRollBack();
+    // Single statements, which Prisma runs outside any transaction of its own.
+    // (.then: a Prisma query runs only once something awaits it)
+    const updated = database.prisma.inboundEvent
+      .updateMany({ where: { eventKey: 'kept' }, data: { platform: 'dingtalk' } })
+      .then((r) => r);
+    const inserted = database.prisma
+      .$executeRawUnsafe(
+        `INSERT INTO "InboundEvent" ("platform","eventKey","receivedAt") VALUES ('feishu','raw',?)`,
+        new Date(),
+      )
+      .then((n) => n);
+    await new Promise((r) => setTimeout(r, 30));
+    other.release();
+    expect(await other.done).toBe('aborted');
+    expect((await updated).count).toBe(1);
+    expect(await inserted).toBe(1);
+    expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'kept', platform: 'dingtalk' } })).toBe(1);
+    expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'raw' } })).toBe(1);
+    expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'rolled-back' } })).toBe(0);
+  });
+
+  it('does not hold reads behind an open transaction', async () => {
+    const other = await openThenRollBack();
+    // Answered while the transaction is still open (it would otherwise wait for the release).
+    expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'raw' } })).toBe(1);
+    other.release();
+    expect(await other.done).toBe('aborted');
+  });
+});
