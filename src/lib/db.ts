@@ -65,7 +65,7 @@ export async function committedAlone<T>(
   if (!sql.inTransaction) return write(sql);
   // Nothing runs between the check and the statement: the write starts synchronously.
   if (!sql.inTransaction()) return write(sql);
-  return prisma.$transaction((tx) => {
+  return prisma.$transaction(() => {
     // Ours, under the adapter's lock; were it already closed (timed out), the statement must not run bare.
     if (!sql.inTransaction!()) throw new Error('the transaction closed before its statement ran');
     return write(sql);
