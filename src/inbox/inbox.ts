@@ -1,3 +1,4 @@
+import { performance as perf } from 'node:perf_hooks';
 import type { Clock } from '../lib/clock.ts';
 import { committedAlone, isStatementUniqueViolation, type Db, type Provider, type SqlExec } from '../lib/db.ts';
 import type { DbHealth } from '../lib/db-health.ts';
@@ -57,6 +58,13 @@ export interface InboxOptions {
   concurrency: number;
   /** A message recorded this recently means a burst: handlers run one at a time, acks first. */
   burstQuietMs: number;
+  /**
+   * During a burst, no handler starts while the event loop was busy more than
+   * this share of the last sampling window: processing gets the CPU that
+   * recording leaves, so a burst beyond what one process can answer delays
+   * replies, not acks.
+   */
+  burstBusyShare: number;
 }
 
 export const defaultInboxOptions: InboxOptions = {
@@ -66,6 +74,7 @@ export const defaultInboxOptions: InboxOptions = {
   batch: 100,
   concurrency: 16,
   burstQuietMs: 100,
+  burstBusyShare: 0.5,
 };
 
 type Row = { id: string; p: string; k: string; d: string };
@@ -216,8 +225,12 @@ export function createInbox(deps: {
   const waiting: (() => void)[] = [];
   let cooling: ReturnType<typeof setTimeout> | undefined;
   const hot = () => performance.now() - lastRecordAt < opts.burstQuietMs;
+  const loop = createLoopLoad(opts.burstQuietMs / 2);
+  // In a burst: one handler at a time, and none while recording (and everything else) keeps the loop busy.
+  const slots = () =>
+    !hot() ? opts.concurrency : loop.share() > opts.burstBusyShare ? 0 : Math.min(1, opts.concurrency);
   function pump(): void {
-    while (waiting.length > 0 && busy < (hot() ? Math.min(1, opts.concurrency) : opts.concurrency)) {
+    while (waiting.length > 0 && busy < slots()) {
       busy++;
       waiting.shift()!();
     }
@@ -365,6 +378,7 @@ export function createInbox(deps: {
       if (timer) clearTimeout(timer);
       if (cooling) clearTimeout(cooling);
       cooling = undefined;
+      loop.stop();
       // Waiting handlers are let through to find the inbox stopped (they only return).
       while (waiting.length > 0) {
         busy++;
@@ -380,5 +394,34 @@ export function createInbox(deps: {
       await marks.flush();
     },
     stats: () => ({ ...stats, batches: inserts.stats().batches, slowPath }),
+  };
+}
+
+/**
+ * How busy the event loop was over the last window (0..1), sampled on an
+ * unref'd timer, so a burst's processing can stand aside while the loop is
+ * saturated. Sampling starts on first use.
+ */
+function createLoopLoad(windowMs: number) {
+  let last = perf.eventLoopUtilization();
+  let value = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return {
+    share(): number {
+      if (!timer) {
+        timer = setInterval(() => {
+          const now = perf.eventLoopUtilization();
+          value = perf.eventLoopUtilization(now, last).utilization;
+          last = now;
+        }, windowMs);
+        timer.unref?.();
+      }
+      return value;
+    },
+    stop(): void {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      value = 0;
+    },
   };
 }

@@ -160,4 +160,42 @@ describe('the inbox during a burst', () => {
       await env.close();
     }
   });
+
+  it('starts no handler while a burst keeps the event loop busy, and catches up once it stops', async () => {
+    // Finding (issue 10, 2026-11-29): at 1,000 typed answers a second one handler at a time still
+    // took more CPU than recording left, and acks reached 6 s; processing now waits for spare loop.
+    const env = await openMigrated(providers[0]!.create);
+    const inbox = createInbox({
+      db: env.database.prisma,
+      provider: env.database.provider,
+      clock: createManualClock('2026-03-02T01:00:00Z'),
+      log: createSilentLogger(),
+      scope: createEventScope(),
+      owner: 'a',
+      options: { concurrency: 4, burstQuietMs: 200, burstBusyShare: 0.5 },
+    });
+    let handled = 0;
+    inbox.handle('sandbox', async () => {
+      handled++;
+    });
+    try {
+      // A saturated loop: 15 ms of work in every 16 ms, with a message recorded between.
+      const until = performance.now() + 1_500;
+      let i = 0;
+      while (performance.now() < until) {
+        const spin = performance.now() + 15;
+        while (performance.now() < spin);
+        await inbox.record('sandbox', `busy${i++}`, {});
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const duringBurst = handled;
+      expect(duringBurst).toBeLessThan(i / 4);
+      await expect.poll(() => handled, { timeout: 5_000 }).toBe(i);
+      await inbox.drain();
+      expect(await env.database.prisma.inboxMessage.count({ where: { processedAt: null } })).toBe(0);
+    } finally {
+      await inbox.stop();
+      await env.close();
+    }
+  });
 });
