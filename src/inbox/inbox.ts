@@ -118,6 +118,13 @@ export function createInbox(deps: {
   });
   const handlers = new Map<string, InboxHandler>();
   const inFlight = new Set<Promise<void>>();
+  // Rows this instance is processing or has queued: a backlog longer than the lease must not be
+  // claimed again by its own recovery pass (it would be processed twice, the second stopped by the receipt).
+  const held = new Set<string>();
+  const holding = (id: string, work: Promise<void>) => {
+    held.add(id);
+    return work.finally(() => held.delete(id));
+  };
   const stats = { recorded: 0, duplicates: 0, processed: 0, recovered: 0 };
   let slowPath = 0;
 
@@ -289,12 +296,14 @@ export function createInbox(deps: {
     const expired = {
       OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, ...(takeOver ? [{ receivedAt: { lt: startedAt } }] : [])],
     };
-    const candidates = await db.inboxMessage.findMany({
-      where: { processedAt: null, platform: { in: [...handlers.keys()] }, ...expired },
-      orderBy: { receivedAt: 'asc' },
-      take: opts.batch,
-      select: { id: true, leaseOwner: true },
-    });
+    const candidates = (
+      await db.inboxMessage.findMany({
+        where: { processedAt: null, platform: { in: [...handlers.keys()] }, ...expired },
+        orderBy: { receivedAt: 'asc' },
+        take: opts.batch,
+        select: { id: true, leaseOwner: true },
+      })
+    ).filter((c) => !held.has(c.id));
     if (candidates.length === 0) {
       await takeovers.settle();
       return 0;
@@ -321,7 +330,16 @@ export function createInbox(deps: {
     stats.recovered += claimed.length;
     // In order of arrival, a few at a time: one member's commands keep their order.
     for (let i = 0; i < claimed.length; i += 10) {
-      await Promise.all(claimed.slice(i, i + 10).map((row) => track(inTurn(() => processRow(row, row.attempts)))));
+      await Promise.all(
+        claimed.slice(i, i + 10).map((row) =>
+          track(
+            holding(
+              row.id,
+              inTurn(() => processRow(row, row.attempts)),
+            ),
+          ),
+        ),
+      );
     }
     return claimed.length;
   }
@@ -362,9 +380,12 @@ export function createInbox(deps: {
       }
       stats.recorded++;
       const processed = track(
-        // After the caller has answered the platform.
-        new Promise<void>((r) => setImmediate(r)).then(() =>
-          inTurn(() => processRow({ id: row.id, platform, eventKey, payload: row.d }, 1)),
+        holding(
+          row.id,
+          // After the caller has answered the platform.
+          new Promise<void>((r) => setImmediate(r)).then(() =>
+            inTurn(() => processRow({ id: row.id, platform, eventKey, payload: row.d }, 1)),
+          ),
         ),
       );
       return { fresh, processed };

@@ -81,6 +81,35 @@ describe.each(providers)('the inbox on $name', (provider) => {
     expect(await db.prisma.inboxMessage.count({ where: { processedAt: null } })).toBe(0);
   });
 
+  it('does not claim again what it is still working through when a backlog outlasts the lease', async () => {
+    const i = createInbox({
+      db: db.prisma,
+      provider: db.provider,
+      clock,
+      log: createSilentLogger(),
+      scope: createEventScope(),
+      owner: 'a',
+      options: { leaseMs: 10_000, concurrency: 1 },
+    });
+    inboxes.push(i);
+    const calls = new Map<string, number>();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    i.handle('sandbox', async (_payload, meta) => {
+      calls.set(meta.eventKey, (calls.get(meta.eventKey) ?? 0) + 1);
+      await held;
+    });
+    for (const k of ['b1', 'b2', 'b3']) await i.record('sandbox', k, {});
+    await expect.poll(() => calls.size).toBe(1);
+    // The leases run out while the first handler still runs and the others wait their turn.
+    clock.advance(10_001);
+    expect(await i.recover()).toBe(0);
+    release();
+    await i.drain();
+    expect([...calls.values()]).toEqual([1, 1, 1]);
+    expect(await db.prisma.inboxMessage.count({ where: { processedAt: null } })).toBe(0);
+  });
+
   it('a message that keeps failing is given up after its attempts, with the error kept', async () => {
     const a = createInbox({
       db: db.prisma,
