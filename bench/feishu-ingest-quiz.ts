@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config.ts';
 import { createQuestionBank } from '../src/features/quiz/bank/repository.ts';
+import { decodeAnswer, fillBlanks } from '../src/features/quiz/bank/types.ts';
 import type { Clock } from '../src/lib/clock.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { createShuxiang, ROOT, type Shuxiang } from '../src/main.ts';
@@ -307,7 +308,8 @@ export async function startQuizServer(
       position: rq.position,
       questionId: q.id,
       type: q.type as QuestionType,
-      answer: JSON.parse(q.answer) as string[],
+      // As play reads it: for a fill-in, one string per blank with its accepted answers joined by |.
+      answer: decodeAnswer(q.type, q.answer),
       optionKeys: (JSON.parse(q.options) as { key: string }[]).map((o) => o.key),
       ...(Object.keys(controls.buttons).length ? { buttons: controls.buttons } : {}),
       ...(controls.form ? { form: controls.form } : {}),
@@ -479,7 +481,12 @@ export function answerFor(info: PositionInfo, correct: boolean, member: number):
         : [...info.answer, info.optionKeys.find((k) => !info.answer.includes(k))!];
     }
     case 'fill':
-      return correct ? info.answer[0]! : '不知道';
+      // The first accepted answer of every blank, blanks separated by ；.
+      return correct
+        ? fillBlanks(info.answer)
+            .map((alternatives) => alternatives[0]!)
+            .join('；')
+        : '不知道';
   }
 }
 

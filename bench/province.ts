@@ -47,6 +47,7 @@ import { loadConfig } from '../src/config.ts';
 import { feishu as feishuTexts } from '../src/messages/zh-CN/feishu.ts';
 import { DAILY_PUSH } from '../src/features/quiz/daily.ts';
 import { createQuestionBank } from '../src/features/quiz/bank/repository.ts';
+import { decodeAnswer } from '../src/features/quiz/bank/types.ts';
 import { createSystemClock } from '../src/lib/clock.ts';
 import { openDatabase } from '../src/lib/db.ts';
 import { createLogger, createSilentLogger } from '../src/lib/logger.ts';
@@ -439,7 +440,7 @@ async function main(): Promise<void> {
             position: rq.position,
             questionId: q.id,
             type: q.type as QuestionType,
-            answer: JSON.parse(q.answer) as string[],
+            answer: decodeAnswer(q.type, q.answer),
             optionKeys: (JSON.parse(q.options) as { key: string }[]).map((o) => o.key),
             ...(Object.keys(c.buttons).length ? { buttons: c.buttons } : {}),
             ...(c.form ? { form: c.form } : {}),
