@@ -5,6 +5,7 @@ import { createInboundDedupe } from '../../src/lib/inbound-dedupe.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
 import { createWriteBatcher } from '../../src/lib/write-batcher.ts';
 import { providers, type TestDatabase } from '../helpers/databases.ts';
+import { openThenRollBack } from '../helpers/held-transaction.ts';
 
 describe.each(providers)('inbound dedupe with group commit ($name)', ({ create }) => {
   let test: TestDatabase;
@@ -41,23 +42,11 @@ describe.each(providers)('inbound dedupe with group commit ($name)', ({ create }
     // connection: a spent signature recorded then vanished with a rollback, and its replay passed.
     const clock = createManualClock('2026-03-02T01:00:00Z');
     const dedupe = createInboundDedupe({ db: database.prisma, provider: database.provider, clock, sql: database.sql });
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let open!: () => void;
-    const opened = new Promise<void>((r) => (open = r));
-    const failing = database.prisma
-      .$transaction(async (tx) => {
-        await tx.inboundEvent.count();
-        open();
-        await held;
-        throw new Error('this transaction rolls back');
-      })
-      .catch(() => 'rolled back');
-    await opened;
+    const failing = await openThenRollBack(database.prisma);
     const first = dedupe.firstSeen('dingtalk', 'sig-1700000000000');
     await new Promise((r) => setTimeout(r, 50));
-    release();
-    expect(await failing).toBe('rolled back');
+    failing.release();
+    expect(await failing.done).toBe('aborted');
     expect(await first).toBe(true);
     expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'sig-1700000000000' } })).toBe(1);
     expect(await dedupe.firstSeen('dingtalk', 'sig-1700000000000')).toBe(false);

@@ -3,7 +3,7 @@ import { createManualClock } from '../../src/lib/clock.ts';
 import type { Database } from '../../src/lib/db.ts';
 import { createEventScope } from '../../src/lib/event-scope.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
-import { createInbox, type Inbox } from '../../src/inbox/inbox.ts';
+import { createInbox, type Inbox, type InboxOptions } from '../../src/inbox/inbox.ts';
 import { providers } from '../helpers/databases.ts';
 import { openMigrated } from '../helpers/migrated-db.ts';
 
@@ -146,7 +146,7 @@ describe.each(providers)('the inbox on $name', (provider) => {
  * runs as many as it may again.
  */
 describe('the inbox during a burst', () => {
-  it('runs one handler at a time while messages arrive, and several once they stop', async () => {
+  async function burstInbox(options: Partial<InboxOptions>) {
     const env = await openMigrated(providers[0]!.create);
     const inbox = createInbox({
       db: env.database.prisma,
@@ -155,9 +155,14 @@ describe('the inbox during a burst', () => {
       log: createSilentLogger(),
       scope: createEventScope(),
       owner: 'a',
-      // Long enough that a slow machine never sees the burst end early.
-      options: { concurrency: 4, burstQuietMs: 1_000 },
+      options,
     });
+    return { env, inbox };
+  }
+
+  it('runs one handler at a time while messages arrive, and several once they stop', async () => {
+    // Long enough that a slow machine never sees the burst end early.
+    const { env, inbox } = await burstInbox({ concurrency: 4, burstQuietMs: 1_000 });
     let running = 0;
     let most = 0;
     let done = 0;
@@ -193,16 +198,7 @@ describe('the inbox during a burst', () => {
   it('starts no handler while a burst keeps the event loop busy, and catches up once it stops', async () => {
     // Finding (issue 10, 2026-11-29): at 1,000 typed answers a second one handler at a time still
     // took more CPU than recording left, and acks reached 6 s; processing now waits for spare loop.
-    const env = await openMigrated(providers[0]!.create);
-    const inbox = createInbox({
-      db: env.database.prisma,
-      provider: env.database.provider,
-      clock: createManualClock('2026-03-02T01:00:00Z'),
-      log: createSilentLogger(),
-      scope: createEventScope(),
-      owner: 'a',
-      options: { concurrency: 4, burstQuietMs: 200, burstBusyShare: 0.5 },
-    });
+    const { env, inbox } = await burstInbox({ concurrency: 4, burstQuietMs: 200, burstBusyShare: 0.5 });
     let handled = 0;
     inbox.handle('sandbox', async () => {
       handled++;

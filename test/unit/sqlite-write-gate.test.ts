@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/lib/db.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
 import { createSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { openThenRollBack } from '../helpers/held-transaction.ts';
 
 /**
  * SQLite has one connection: a write made outside a transaction while
@@ -22,29 +23,11 @@ describe('SQLite: writes outside a transaction', () => {
     await test.drop();
   });
 
-  /** A transaction that is open until `release`, then rolls back. */
-  async function openThenRollBack() {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let open!: () => void;
-    const opened = new Promise<void>((r) => (open = r));
-    const done = database.prisma
-      .$transaction(async (tx) => {
-        await tx.inboundEvent.create({ data: { platform: 'feishu', eventKey: 'rolled-back', receivedAt: new Date() } });
-        open();
-        await held;
-        throw new Error('aborted');
-      })
-      .catch((err: Error) => err.message);
-    await opened;
-    return { release, done };
-  }
-
   it('keeps writes made while another transaction is open and then rolls back', async () => {
     await database.prisma.inboundEvent.create({
       data: { platform: 'feishu', eventKey: 'kept', receivedAt: new Date() },
     });
-    const other = await openThenRollBack();
+    const other = await openThenRollBack(database.prisma);
     // Single statements, which Prisma runs outside any transaction of its own.
     // (.then: a Prisma query runs only once something awaits it)
     const updated = database.prisma.inboundEvent
@@ -67,7 +50,7 @@ describe('SQLite: writes outside a transaction', () => {
   });
 
   it('does not hold reads behind an open transaction', async () => {
-    const other = await openThenRollBack();
+    const other = await openThenRollBack(database.prisma);
     // Answered while the transaction is still open (it would otherwise wait for the release).
     expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'raw' } })).toBe(1);
     other.release();
