@@ -22,6 +22,17 @@ describe.each(providers)('the inbox on $name', (provider) => {
   });
 
   function inbox(owner: string, seen: string[]) {
+    const i = bare({ leaseMs: 10_000 }, owner);
+    i.handle('sandbox', async (payload, meta) => {
+      // Slow enough that two instances' recovery passes overlap.
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(`${owner}:${meta.eventKey}:${JSON.stringify(payload)}`);
+    });
+    return i;
+  }
+
+  /** An inbox without a handler yet, kept for the clean-up. */
+  function bare(options: Partial<InboxOptions>, owner = 'a') {
     const i = createInbox({
       db: db.prisma,
       provider: db.provider,
@@ -29,12 +40,7 @@ describe.each(providers)('the inbox on $name', (provider) => {
       log: createSilentLogger(),
       scope: createEventScope(),
       owner,
-      options: { leaseMs: 10_000 },
-    });
-    i.handle('sandbox', async (payload, meta) => {
-      // Slow enough that two instances' recovery passes overlap.
-      await new Promise((r) => setTimeout(r, 5));
-      seen.push(`${owner}:${meta.eventKey}:${JSON.stringify(payload)}`);
+      options,
     });
     inboxes.push(i);
     return i;
@@ -82,16 +88,7 @@ describe.each(providers)('the inbox on $name', (provider) => {
   });
 
   it('does not claim again what it is still working through when a backlog outlasts the lease', async () => {
-    const i = createInbox({
-      db: db.prisma,
-      provider: db.provider,
-      clock,
-      log: createSilentLogger(),
-      scope: createEventScope(),
-      owner: 'a',
-      options: { leaseMs: 10_000, concurrency: 1 },
-    });
-    inboxes.push(i);
+    const i = bare({ leaseMs: 10_000, concurrency: 1 });
     const calls = new Map<string, number>();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -111,16 +108,7 @@ describe.each(providers)('the inbox on $name', (provider) => {
   });
 
   it('a message that keeps failing is given up after its attempts, with the error kept', async () => {
-    const a = createInbox({
-      db: db.prisma,
-      provider: db.provider,
-      clock,
-      log: createSilentLogger(),
-      scope: createEventScope(),
-      owner: 'a',
-      options: { leaseMs: 1_000, maxAttempts: 2 },
-    });
-    inboxes.push(a);
+    const a = bare({ leaseMs: 1_000, maxAttempts: 2 });
     let calls = 0;
     a.handle('sandbox', async () => {
       calls++;
