@@ -18,6 +18,7 @@ import { createSilentLogger } from '../src/lib/logger.ts';
 import { createShuxiang, type Shuxiang } from '../src/main.ts';
 import { createPostgresTestDatabase } from '../test/helpers/databases.ts';
 import { startFakeFeishu } from '../test/helpers/fake-feishu.ts';
+import { queueNotices } from '../test/helpers/notices.ts';
 
 const COUNT = Number(process.env.COUNT ?? 6000);
 const INSTANCES = Number(process.env.INSTANCES ?? 3);
@@ -51,21 +52,7 @@ try {
     instances.push(await createShuxiang(config, { clock: createSystemClock(), log: createSilentLogger() }));
   }
   const first = instances[0]!;
-  for (let i = 0; i < COUNT; i += 100) {
-    await first.db.prisma.$transaction(async (tx) => {
-      for (let j = i; j < Math.min(COUNT, i + 100); j++) {
-        await first.outbox.enqueue(
-          {
-            platform: 'feishu',
-            target: { kind: 'chat', id: `oc_chat${j % CHATS}` },
-            kind: 'text',
-            body: { text: `通知 ${j}` },
-          },
-          tx,
-        );
-      }
-    });
-  }
+  await queueNotices(first, { count: COUNT, chats: CHATS, prefix: 'oc_chat', perTransaction: 100 });
   const started = Date.now();
   for (const s of instances) s.start();
   while ((await first.db.prisma.outboxMessage.count({ where: { status: { not: 'sent' } } })) > 0) {

@@ -1,6 +1,6 @@
 import { performance as perf } from 'node:perf_hooks';
 import type { Clock } from '../lib/clock.ts';
-import { committedAlone, isStatementUniqueViolation, type Db, type Provider, type SqlExec } from '../lib/db.ts';
+import { committedAlone, isRawUniqueViolation, type Db, type Provider, type SqlExec } from '../lib/db.ts';
 import type { DbHealth } from '../lib/db-health.ts';
 import { AlreadyProcessed, type EventScope } from '../lib/event-scope.ts';
 import { newId } from '../lib/ids.ts';
@@ -150,7 +150,7 @@ export function createInbox(deps: {
       } catch (err) {
         // Only a known key takes the slow path: after any other failure a row could exist uncommitted,
         // and "seen before" would acknowledge a message nobody processes. The platform sends it again.
-        if (!isStatementUniqueViolation(err)) throw err;
+        if (!isRawUniqueViolation(err)) throw err;
         slowPath++;
         const got = await committedAlone(db, deps.sql, (exec) =>
           tolerant.run<{ id: string }>(exec, unique, now, deps.owner, until),

@@ -239,10 +239,13 @@ export function isUniqueViolation(err: unknown): boolean {
 /**
  * The same for a raw statement ($executeRaw / $queryRaw), which Prisma
  * reports as P2010 with the driver's own code: SQLite's constraint name or
- * PostgreSQL's SQLSTATE 23505.
+ * PostgreSQL's SQLSTATE 23505; or run directly on SQLite (Database.sql).
  */
 export function isRawUniqueViolation(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null || (err as { code?: unknown }).code !== 'P2010') return false;
+  if (typeof err !== 'object' || err === null) return false;
+  const own = String((err as { code?: unknown }).code ?? '');
+  if (own.startsWith('SQLITE_CONSTRAINT_UNIQUE') || own.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')) return true;
+  if (own !== 'P2010') return false;
   const meta = (err as { meta?: { code?: unknown; message?: unknown } }).meta;
   const code = String(meta?.code ?? '');
   const text = `${String(meta?.message ?? '')} ${(err as { message?: unknown }).message ?? ''}`;
@@ -251,15 +254,5 @@ export function isRawUniqueViolation(err: unknown): boolean {
     code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
     code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') ||
     /UNIQUE constraint failed|duplicate key value/.test(text)
-  );
-}
-
-/** A unique key refused a raw statement, run through Prisma or directly on SQLite (Database.sql). */
-export function isStatementUniqueViolation(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null ? String((err as { code?: unknown }).code ?? '') : '';
-  return (
-    isRawUniqueViolation(err) ||
-    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
-    code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY')
   );
 }

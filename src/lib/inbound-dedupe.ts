@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import { committedAlone, isStatementUniqueViolation, type Db, type Provider, type SqlExec, type Tx } from './db.ts';
+import { committedAlone, isRawUniqueViolation, type Db, type Provider, type SqlExec, type Tx } from './db.ts';
 import { jsonInsert, type JsonInsertSpec } from './sql-insert.ts';
 import { createWriteBatcher, type WriteBatcher } from './write-batcher.ts';
 
@@ -91,7 +91,7 @@ export function createInboundDedupe(deps: {
         fresh = new Set(unique.map(keyOf));
       } catch (err) {
         // Only a known key takes the slow path; any other failure reaches the callers (nothing is acknowledged).
-        if (!isStatementUniqueViolation(err)) throw err;
+        if (!isRawUniqueViolation(err)) throw err;
         slowPath++;
         fresh = await alone((exec) => insertEventKeys(exec, deps.provider, unique, now));
       }

@@ -5,7 +5,8 @@ import { openDatabase } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
 import { providers } from '../helpers/databases.ts';
-import { startFakeDingTalkApi, type FakeDingTalkApi } from '../helpers/fake-dingtalk-api.ts';
+import { queueNotices } from '../helpers/notices.ts';
+import type { FakeDingTalkApi } from '../helpers/fake-dingtalk-api.ts';
 import { startFakeFeishu, type FakeFeishu } from '../helpers/fake-feishu.ts';
 import {
   ackSendsByUser,
@@ -13,6 +14,7 @@ import {
   createRobotSender,
   DING,
   dingtalkEnv,
+  startDingApi,
 } from '../helpers/dingtalk-typed-answers.ts';
 import { seedQuestions } from '../helpers/quiz-fixtures.ts';
 
@@ -90,14 +92,7 @@ describe('an instance killed mid-burst (two child processes on PostgreSQL; set T
       let setup: Shuxiang | undefined;
       const children: Child[] = [];
       try {
-        api = await startFakeDingTalkApi({
-          clientId: DING.clientId,
-          clientSecret: DING.clientSecret,
-          robotCode: DING.robotCode,
-          templates: [DING.template],
-          quota: 1_000_000,
-          qpsPerApi: 100_000,
-        });
+        api = await startDingApi();
         feishu = await startFakeFeishu({ appId: FEISHU_APP, appSecret: 's', botOpenId: 'ou_bot' });
         for (let c = 0; c < CHATS; c++) feishu.addChat({ chat_id: `oc_notice${c}` });
         const env = {
@@ -128,19 +123,7 @@ describe('an instance killed mid-burst (two child processes on PostgreSQL; set T
         await say('出题 1 党史 120秒');
         expect(await setup.db.prisma.quizRound.count({ where: { chatId: DING.group } })).toBe(1);
         const first = setup;
-        await first.db.prisma.$transaction(async (tx) => {
-          for (let j = 0; j < PUSH; j++) {
-            await first.outbox.enqueue(
-              {
-                platform: 'feishu',
-                target: { kind: 'chat', id: `oc_notice${j % CHATS}` },
-                kind: 'text',
-                body: { text: `通知 ${j}` },
-              },
-              tx,
-            );
-          }
-        });
+        await queueNotices(first, { count: PUSH, chats: CHATS, prefix: 'oc_notice' });
         await setup.stop();
         setup = undefined;
 

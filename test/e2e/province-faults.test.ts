@@ -3,8 +3,9 @@ import { loadConfig } from '../../src/config.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
 import { seedQuestions } from '../helpers/quiz-fixtures.ts';
 import { providers } from '../helpers/databases.ts';
+import { queueNotices } from '../helpers/notices.ts';
 import { startFakeFeishu } from '../helpers/fake-feishu.ts';
-import { startFakeDingTalkApi, type FakeDingTalkApi } from '../helpers/fake-dingtalk-api.ts';
+import type { FakeDingTalkApi } from '../helpers/fake-dingtalk-api.ts';
 import {
   ackSendsByUser,
   answersByUser,
@@ -12,6 +13,7 @@ import {
   createRobotSender,
   DING,
   dingtalkEnv,
+  startDingApi,
 } from '../helpers/dingtalk-typed-answers.ts';
 import { createPrivatePostgres, privatePostgresUnavailable } from '../helpers/private-postgres.ts';
 
@@ -63,14 +65,7 @@ describe('PostgreSQL restarted while answers arrive (a private cluster, never th
       const instances: Shuxiang[] = [];
       const logs: ReturnType<typeof capturedLogger>[] = [];
       try {
-        api = await startFakeDingTalkApi({
-          clientId: DING.clientId,
-          clientSecret: DING.clientSecret,
-          robotCode: DING.robotCode,
-          templates: [DING.template],
-          quota: 1_000_000,
-          qpsPerApi: 100_000,
-        });
+        api = await startDingApi();
         const config = loadConfig(dingtalkEnv(pg.url, api));
         for (let i = 0; i < 2; i++) {
           const captured = capturedLogger();
@@ -220,19 +215,7 @@ describe('a 429 storm from Feishu (two instances on PostgreSQL; set TEST_DATABAS
           instances.push(await createShuxiang(config, { log: captured.log, worker: { maxAttempts: 4, pollMs: 100 } }));
         }
         const first = instances[0]!;
-        await first.db.prisma.$transaction(async (tx) => {
-          for (let j = 0; j < COUNT; j++) {
-            await first.outbox.enqueue(
-              {
-                platform: 'feishu',
-                target: { kind: 'chat', id: `oc_storm${j % CHATS}` },
-                kind: 'text',
-                body: { text: `通知 ${j}` },
-              },
-              tx,
-            );
-          }
-        });
+        await queueNotices(first, { count: COUNT, chats: CHATS, prefix: 'oc_storm' });
         fake.throttleFor(STORM_MS);
         for (const s of instances) s.start();
         const db = first.db.prisma;

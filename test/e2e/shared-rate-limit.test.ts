@@ -4,6 +4,7 @@ import { createSystemClock } from '../../src/lib/clock.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createShuxiang, type Shuxiang } from '../../src/main.ts';
 import { providers } from '../helpers/databases.ts';
+import { queueNotices } from '../helpers/notices.ts';
 import { startFakeFeishu } from '../helpers/fake-feishu.ts';
 
 /**
@@ -45,21 +46,7 @@ describe('one send budget across instances (PostgreSQL; set TEST_DATABASE_URL)',
         }
         const first = instances[0]!;
         // Enqueued before any instance starts, as a scheduled fan-out would leave them.
-        for (let i = 0; i < COUNT; i += 200) {
-          await first.db.prisma.$transaction(async (tx) => {
-            for (let j = i; j < Math.min(COUNT, i + 200); j++) {
-              await first.outbox.enqueue(
-                {
-                  platform: 'feishu',
-                  target: { kind: 'chat', id: `oc_chat${j % CHATS}` },
-                  kind: 'text',
-                  body: { text: `通知 ${j}` },
-                },
-                tx,
-              );
-            }
-          });
-        }
+        await queueNotices(first, { count: COUNT, chats: CHATS, prefix: 'oc_chat', perTransaction: 200 });
         const started = Date.now();
         for (const s of instances) s.start();
         const db = first.db.prisma;

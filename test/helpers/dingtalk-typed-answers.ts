@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Db } from '../../src/lib/db.ts';
 import { robotSignature } from '../../src/platforms/dingtalk/verify.ts';
-import type { FakeDingTalkApi } from './fake-dingtalk-api.ts';
+import { startFakeDingTalkApi, type FakeDingTalkApi } from './fake-dingtalk-api.ts';
 
 /**
  * Typed contest answers (`答 B`) sent to the bot as DingTalk robot webhooks,
@@ -17,6 +17,18 @@ export const DING = {
   template: 'a1b2c3d4-0000-4000-8000-000000000001.schema',
   group: 'cidGroupA0001',
 };
+
+/** The fake DingTalk API for DING, with limits no fault test reaches. */
+export function startDingApi(): Promise<FakeDingTalkApi> {
+  return startFakeDingTalkApi({
+    clientId: DING.clientId,
+    clientSecret: DING.clientSecret,
+    robotCode: DING.robotCode,
+    templates: [DING.template],
+    quota: 1_000_000,
+    qpsPerApi: 100_000,
+  });
+}
 
 const base = JSON.parse(
   readFileSync(new URL('../fixtures/dingtalk/robot-text-group.json', import.meta.url), 'utf8'),

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAnswerStore, type AnswerInput, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
+import { createAnswerStore, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
 import { openDatabase, type Database } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
+import { answerInput } from '../helpers/answer-input.ts';
 import { providers, type TestDatabase } from '../helpers/databases.ts';
 
 /**
@@ -13,23 +14,7 @@ import { providers, type TestDatabase } from '../helpers/databases.ts';
  */
 const CHILD = new URL('./fixtures/answer-journal-child.ts', import.meta.url).pathname;
 
-function answer(over: Partial<AnswerInput>): AnswerInput {
-  return {
-    orgId: 'org',
-    roundId: 'r1',
-    questionId: 'q1',
-    position: 1,
-    memberId: 'm1',
-    unitId: 'u1',
-    response: ['A'],
-    correct: true,
-    points: 100,
-    elapsedMs: 1000,
-    answeredAt: new Date('2026-03-02T02:00:00Z'),
-    timezone: 'Asia/Shanghai',
-    ...over,
-  };
-}
+const answer = answerInput;
 
 describe.each(providers)('the answer journal on $name', (provider) => {
   let testDb: TestDatabase;

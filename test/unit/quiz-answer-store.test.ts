@@ -1,33 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAnswerStore, type AnswerInput, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
+import { createAnswerStore, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
 import { createAnswerVoider } from '../../src/features/quiz/answer-void.ts';
 import { placeOf, topOf } from '../../src/features/quiz/board.ts';
 import { periodKeys } from '../../src/features/quiz/time.ts';
 import { openDatabase, type Database } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
+import { answerInput } from '../helpers/answer-input.ts';
 import { providers, type TestDatabase } from '../helpers/databases.ts';
 
 const TZ = 'Asia/Shanghai';
 const at = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:00`);
 
-function answer(over: Partial<AnswerInput>): AnswerInput {
-  return {
-    orgId: 'org',
-    roundId: 'r1',
-    questionId: 'q1',
-    position: 1,
-    memberId: 'm1',
-    unitId: 'u1',
-    response: ['A'],
-    correct: true,
-    points: 100,
-    elapsedMs: 1000,
-    answeredAt: at('2026-03-02 10:00'),
-    timezone: TZ,
-    ...over,
-  };
-}
+const answer = answerInput;
 
 describe.each(providers)('answer store and tallies on $name', (provider) => {
   let testDb: TestDatabase;
