@@ -231,7 +231,13 @@ function secretarySays(text: string, files?: InboundFile[]): MessageEvent {
   };
 }
 
-async function lastBotText(base: string): Promise<string> {
+async function lastBotText(base: string, db: Shuxiang['db']['prisma']): Promise<string> {
+  // The reply goes out through the outbox after the command returns: wait for it (up to 10 s)
+  // so the line shows this operation's reply, not the previous one's.
+  for (let i = 0; i < 100; i++) {
+    if ((await db.outboxMessage.count({ where: { status: { in: ['pending', 'sending'] } } })) === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const list = await api<{ from: string; text?: string; card?: Card }[]>(base, `/sandbox/api/chats/${GROUP}/messages`);
   const last = list.findLast((m) => m.from === 'bot');
   return (last?.text ?? JSON.stringify(last?.card ?? '')).slice(0, 60).replace(/\s+/g, ' ');
@@ -492,14 +498,14 @@ async function main(): Promise<void> {
           secretarySays('题库 导入', [{ name: '压测题库.xlsx', size: bankFile!.length, read: async () => bankFile! }]),
         ),
       check: async () =>
-        `${await db.question.count({ where: { orgId: ORG, source: '压测题库' } })} stored; bot: ${await lastBotText(base)}`,
+        `${await db.question.count({ where: { orgId: ORG, source: '压测题库' } })} stored; bot: ${await lastBotText(base, db)}`,
     },
     {
       name: 'test-export',
       size: `${EXAM_MEMBERS} takers`,
       prepare: () => seedClosedTest(shuxiang, EXAM_MEMBERS),
       run: () => bot.handleMessage(secretarySays(`测试 导出 ${EXAM_SEQ}`)),
-      check: async () => `${await db.fileChunk.count()} file chunks; bot: ${await lastBotText(base)}`,
+      check: async () => `${await db.fileChunk.count()} file chunks; bot: ${await lastBotText(base, db)}`,
     },
     {
       name: 'void',
@@ -510,7 +516,7 @@ async function main(): Promise<void> {
       },
       run: () => bot.handleMessage(secretarySays(`作废 ${EXAM_SEQ} 1`)),
       check: async () =>
-        `${await db.quizTally.count({ where: { orgId: ORG } })} tallies; bot: ${await lastBotText(base)}`,
+        `${await db.quizTally.count({ where: { orgId: ORG } })} tallies; bot: ${await lastBotText(base, db)}`,
     },
     {
       name: 'yearbook',

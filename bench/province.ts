@@ -46,6 +46,7 @@ import { serve } from '@hono/node-server';
 import { loadConfig } from '../src/config.ts';
 import { feishu as feishuTexts } from '../src/messages/zh-CN/feishu.ts';
 import { DAILY_PUSH } from '../src/features/quiz/daily.ts';
+import { createAnswerStore } from '../src/features/quiz/answer-store.ts';
 import { createQuestionBank } from '../src/features/quiz/bank/repository.ts';
 import { decodeAnswer } from '../src/features/quiz/bank/types.ts';
 import { createSystemClock } from '../src/lib/clock.ts';
@@ -106,7 +107,10 @@ async function serveInstance(dbUrl: string, fakeUrl: string): Promise<void> {
     FEISHU_VERIFICATION_TOKEN: TOKEN,
     FEISHU_DOMAIN: fakeUrl,
   });
-  const shuxiang = await createShuxiang(config, { clock, log: createLogger({ level: 'error' }) });
+  const shuxiang = await createShuxiang(config, {
+    clock,
+    log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+  });
   shuxiang.start();
   const port = await new Promise<number>((resolve) => {
     serve({ fetch: shuxiang.app.fetch, port: 0, hostname: '127.0.0.1' }, (i) => resolve(i.port));
@@ -573,6 +577,10 @@ async function main(): Promise<void> {
 
     // ---- checks (the instances have stopped and flushed) ----
     const check = await openDatabase(database.url);
+    // Answers still in the journal are folded as the next start-up would fold them.
+    const unfolded = await check.prisma.quizJournal.count();
+    await createAnswerStore({ db: check.prisma, provider: check.provider, log: createSilentLogger() }).settle();
+    console.log(`  ${unfolded} answers were still in the journal when the instances stopped; folded for the checks`);
     const roundIds = rounds.map((r) => r.id);
     const memberOfId = new Map(Array.from({ length: members }, (_, i) => [memberIdOf(i), i]));
     const rows = await check.prisma.quizAnswer.findMany({

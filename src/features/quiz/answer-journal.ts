@@ -66,6 +66,12 @@ type JournalRow = {
   data: string;
 };
 
+/**
+ * "No bound" for the claim's id filter: the id column's own maximum. PostgreSQL's id is an integer
+ * (4 bytes) and refuses a larger parameter outright, which once failed every timer fold there.
+ */
+const MAX_ID = 2_147_483_647;
+
 /** Rows per fold transaction: short on SQLite, where appends wait for it. */
 const FOLD_BATCH = 2000;
 
@@ -285,7 +291,7 @@ export function createAnswerJournal(deps: {
       : `SELECT "id","roundId","memberId","questionId","event","data" FROM "QuizJournal" WHERE "id" <= ? ORDER BY "id" LIMIT ?`;
 
   /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
-  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = Number.MAX_SAFE_INTEGER): Promise<number> {
+  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = MAX_ID): Promise<number> {
     const rows = await (pg
       ? tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit, upTo)
       : tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), upTo, limit));

@@ -54,15 +54,15 @@ export async function pickQuestions(db: Db | Tx, orgId: string, tag: string | nu
  * "the highest round plus one": rounds opened at the same moment (a province's groups' daily
  * practice at 09:00, fired by several instances) queue on the row's lock instead of taking the
  * same number and failing on the unique key (bench:province). The counter starts from the
- * highest existing round; two first uses racing collide on its key, and the caller retries.
+ * highest existing round; two first uses racing both insert it, and the second insert does nothing.
  */
 export async function nextSeq(tx: Tx, orgId: string): Promise<number> {
   const counter = await tx.orgCounter.findUnique({ where: { orgId_name: { orgId, name: ROUND_COUNTER } } });
   if (!counter) {
-    const last = await tx.quizRound.aggregate({ where: { orgId }, _max: { seq: true } });
-    const seq = (last._max.seq ?? 0) + 1;
-    await tx.orgCounter.create({ data: { orgId, name: ROUND_COUNTER, last: seq } });
-    return seq;
+    const last = (await tx.quizRound.aggregate({ where: { orgId }, _max: { seq: true } }))._max.seq ?? 0;
+    // First use, possibly by several instances at once: whoever inserts second does nothing
+    // (on PostgreSQL after waiting for the first to commit) and takes the next number below.
+    await tx.$executeRaw`INSERT INTO "OrgCounter" ("orgId", "name", "last") VALUES (${orgId}, ${ROUND_COUNTER}, ${last}) ON CONFLICT DO NOTHING`;
   }
   return takeNumbers(tx, orgId, ROUND_COUNTER);
 }
