@@ -6,6 +6,7 @@ import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
 import { createWriteBatcher } from '../../lib/write-batcher.ts';
 import type { AnswerInput, SubmitResult } from './answer-store.ts';
 import { isDatabaseUnavailable } from '../../lib/db-health.ts';
+import { journalSql } from './answer-journal-sql.ts';
 
 /**
  * The answer journal (docs/decisions/feishu.md, "The answer journal"). A click
@@ -106,49 +107,7 @@ export function createAnswerJournal(deps: {
     returning: '"roundId","memberId","questionId"',
   });
 
-  /**
-   * For the rows just appended: which meet an answer already folded (d: a
-   * duplicate; v: and this very event was folded with it, a replay), and the
-   * member's answers in the round where asked (t = 1), over both tables.
-   * Only those rows come back: Prisma's per-row result handling is the dear part.
-   */
-  const probeSql = pg
-    ? `SELECT * FROM (
-         SELECT j.i, j.t,
-           EXISTS (SELECT 1 FROM "QuizAnswer" a WHERE a."roundId" = j.r AND a."memberId" = j.m AND a."questionId" = j.q) AS d,
-           EXISTS (SELECT 1 FROM "InboundEvent" e WHERE j.p IS NOT NULL AND e."platform" = j.p AND e."eventKey" = j.k) AS v,
-           CASE WHEN j.t > 0 THEN
-             (SELECT COUNT(*) FROM "QuizAnswer" a WHERE a."roundId" = j.r AND a."memberId" = j.m)
-             + (SELECT COUNT(*) FROM "QuizJournal" x WHERE x."roundId" = j.r AND x."memberId" = j.m)
-           ELSE 0 END::int AS n
-         FROM json_to_recordset($1::json) AS j(i int, r text, m text, q text, t int, p text, k text)) s
-       WHERE s.d OR s.v OR s.t > 0`
-    : `SELECT * FROM (
-         SELECT j.value->>'i' AS i, j.value->>'t' AS t,
-           EXISTS (SELECT 1 FROM "QuizAnswer" a WHERE a."roundId" = j.value->>'r' AND a."memberId" = j.value->>'m'
-                   AND a."questionId" = j.value->>'q') AS d,
-           EXISTS (SELECT 1 FROM "InboundEvent" e WHERE e."platform" = j.value->>'p' AND e."eventKey" = j.value->>'k') AS v,
-           CASE WHEN j.value->>'t' > 0 THEN
-             (SELECT COUNT(*) FROM "QuizAnswer" a WHERE a."roundId" = j.value->>'r' AND a."memberId" = j.value->>'m')
-             + (SELECT COUNT(*) FROM "QuizJournal" x WHERE x."roundId" = j.value->>'r' AND x."memberId" = j.value->>'m')
-           ELSE 0 END AS n
-         FROM json_each(?) j) s
-       WHERE s.d OR s.v OR s.t > 0`;
-
-  /** Whether each conflicting answer's journal row (or folded dedupe row) carries this very event: a replay. */
-  const replaySql = pg
-    ? `SELECT j.i FROM json_to_recordset($1::json) AS j(i int, e text, p text, k text)
-        WHERE EXISTS (SELECT 1 FROM "QuizJournal" x WHERE x."event" = j.e)
-           OR EXISTS (SELECT 1 FROM "InboundEvent" v WHERE v."platform" = j.p AND v."eventKey" = j.k)`
-    : `SELECT j.value->>'i' AS i FROM json_each(?) j
-        WHERE EXISTS (SELECT 1 FROM "QuizJournal" x WHERE x."event" = j.value->>'e')
-           OR EXISTS (SELECT 1 FROM "InboundEvent" v WHERE v."platform" = j.value->>'p' AND v."eventKey" = j.value->>'k')`;
-
-  const deleteSql = pg
-    ? `DELETE FROM "QuizJournal" x USING json_to_recordset($1::json) AS j(r text, m text, q text)
-        WHERE x."roundId" = j.r AND x."memberId" = j.m AND x."questionId" = j.q`
-    : `DELETE FROM "QuizJournal" WHERE EXISTS (SELECT 1 FROM json_each(?) j WHERE "roundId" = j.value->>'r'
-        AND "memberId" = j.value->>'m' AND "questionId" = j.value->>'q')`;
+  const { probeSql, replaySql, deleteSql, claimSql } = journalSql(pg);
 
   /** The click as the event column holds it: platform names hold no colon (PostgreSQL's JSON refuses NUL). */
   const clickOf = (e: { platform: string; eventKey: string }) => `${e.platform}:${e.eventKey}`;
@@ -282,13 +241,6 @@ export function createAnswerJournal(deps: {
   });
 
   // ---- fold -------------------------------------------------------------------------
-
-  const claimSql = (wait: boolean) =>
-    pg
-      ? `DELETE FROM "QuizJournal" WHERE "id" IN (
-           SELECT "id" FROM "QuizJournal" WHERE "id" <= $2 ORDER BY "id" LIMIT $1 FOR UPDATE${wait ? '' : ' SKIP LOCKED'})
-         RETURNING "id","roundId","memberId","questionId","event","data"`
-      : `SELECT "id","roundId","memberId","questionId","event","data" FROM "QuizJournal" WHERE "id" <= ? ORDER BY "id" LIMIT ?`;
 
   /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
   async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = MAX_ID): Promise<number> {
