@@ -314,6 +314,36 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
     await expect(messenger.listChatMembers('oc_gone')).rejects.toThrow();
   });
 
+  it("learns the names of 80 groups clicked at once from two instances, sharing the API's 50 calls a second", async () => {
+    // 09:00 in a province: every group's first clicker is unknown by name, on both instances.
+    const chats = Array.from({ length: 80 }, (_, g) => `oc_g${g}`);
+    for (const chat_id of chats)
+      fake.addChat({
+        chat_id,
+        members: Array.from({ length: 150 }, (_, i) => ({ open_id: `ou_${chat_id}_${i}`, name: `${chat_id}成员${i}` })),
+      });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const other = createFeishuMessenger({
+      ...createFeishuClient({ ...APP, domain: fake.url, log }),
+      sealer,
+      clock: createSystemClock(),
+      log,
+    });
+    const before = fake.requests.filter((r) => r.path.endsWith('/members')).length;
+    const names = await Promise.all(
+      [messenger, other].flatMap((m) => chats.map((c) => m.displayName(c, `ou_${c}_149`))),
+    );
+    // Before: each chat paced alone, the 160 listings asked together and most gave up after five 429s.
+    expect(names.filter((n) => n === undefined)).toEqual([]);
+    expect(names[0]).toBe('oc_g0成员149');
+    const asked = fake.requests.filter((r) => r.path.endsWith('/members')).length - before;
+    // 320 pages; each instance paces itself under the limit, so only their overlap is refused.
+    expect(asked - 320).toBeLessThan(320);
+    // The refusals were waited out, not logged one by one (the SDK logged a warning per 429).
+    expect(lines.filter((l) => l.includes('429') || l.includes('could not list'))).toEqual([]);
+  }, 30_000);
+
   it('knows every name in a big group: 12,000 members, 120 pages within the 50-calls-a-second limit', async () => {
     fake.addChat({
       chat_id: 'oc_big',

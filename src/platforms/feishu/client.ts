@@ -78,9 +78,18 @@ function withTimeout(timeoutMs: number): lark.HttpInstance {
 function sdkLogger(log: Logger) {
   const sdk = log.child({ component: 'feishu-sdk' });
   const compact = (args: unknown[]) => args.map(summariseSdkLogArg).join(' ');
+  // A 429 is the caller's to report (the outbox pauses the bucket, a member listing waits it out):
+  // the SDK's own line per refused request would repeat it hundreds of times in a storm.
+  // The SDK hands over several shapes (axios errors, its own summaries): judged on the summary line.
+  const throttled = (line: string) => /\bHTTP 429\b|\bcode 99991400\b/.test(line);
+  const warn = (args: unknown[]) => {
+    const line = compact(args);
+    if (throttled(line)) sdk.debug(line);
+    else sdk.warn(line);
+  };
   return {
-    error: (...args: unknown[]) => sdk.warn(compact(args)),
-    warn: (...args: unknown[]) => sdk.warn(compact(args)),
+    error: (...args: unknown[]) => warn(args),
+    warn: (...args: unknown[]) => warn(args),
     info: (...args: unknown[]) => sdk.debug(compact(args)),
     debug: (...args: unknown[]) => sdk.debug(compact(args)),
     trace: (...args: unknown[]) => sdk.trace(compact(args)),
