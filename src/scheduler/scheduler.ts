@@ -5,6 +5,7 @@ import type { Db, Tx } from '../lib/db.ts';
 import { isDatabaseUnavailable, type DbHealth } from '../lib/db-health.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
+import { createYielder } from '../lib/loop-yield.ts';
 import { parseJsonValue } from '../lib/json-column.ts';
 import { createDbRunCoordinator } from './run-coordinator.ts';
 
@@ -328,7 +329,12 @@ export function createScheduler(deps: {
       const start = fireable.length ? Math.floor(Math.random() * fireable.length) : 0;
       const order = [...fireable.slice(start), ...fireable.slice(0, start)];
       let progress = missed.length;
+      // 09:00 in a province fires 300 daily pushes at once: on SQLite their transactions settle
+      // through microtasks only, so without a turn between items no webhook got in for seconds
+      // (bench:province, node-cron's "missed execution"). No transaction is open here.
+      const yielder = createYielder();
       for (const row of order) {
+        await yielder.maybeYield();
         try {
           if (await fireOne(row)) fired++;
           failures.delete(row.id);

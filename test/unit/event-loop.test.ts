@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectory } from '../../src/features/org/directory.ts';
 import { sheetBytes } from '../../src/lib/xlsx-thread.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
+import { createSilentLogger } from '../../src/lib/logger.ts';
+import { createScheduler } from '../../src/scheduler/scheduler.ts';
 import { providers } from '../helpers/databases.ts';
 import { openMigrated } from '../helpers/migrated-db.ts';
 
@@ -50,6 +52,37 @@ describe.each(providers)('first contact with a big group on $name', (provider) =
     });
     const { firedBeforeEnd, result } = await timerDuring(() => directory.chatMembers(orgId, 'feishu', 'oc_big'));
     expect(result).toHaveLength(3000);
+    expect(firedBeforeEnd).toBe(true);
+  }, 60_000);
+});
+
+describe.each(providers)('the scheduler firing a burst on $name', (provider) => {
+  let opened: Awaited<ReturnType<typeof openMigrated>>;
+  beforeEach(async () => {
+    opened = await openMigrated(provider.create);
+  });
+  afterEach(async () => {
+    await opened.close();
+  });
+
+  it("lets a timer fire while 300 items due at the same minute fire (a province's 09:00 pushes)", async () => {
+    const clock = createManualClock('2026-03-02T01:00:00Z');
+    const scheduler = createScheduler({
+      db: opened.database.prisma,
+      clock,
+      log: createSilentLogger(),
+      defaultTimezone: 'Asia/Shanghai',
+      options: { batchSize: 500 },
+    });
+    // A push's transaction in small: a few reads and writes.
+    scheduler.onFire('push', async (item, tx) => {
+      await tx.scheduledItem.findMany({ where: { orgId: 'o1' }, take: 5 });
+      await tx.inboundEvent.create({ data: { platform: 'fired', eventKey: item.id, receivedAt: clock.now() } });
+    });
+    for (let i = 0; i < 300; i++)
+      await scheduler.schedule({ orgId: 'o1', kind: 'push', dueAt: new Date('2026-03-02T01:00:00Z'), payload: { i } });
+    const { firedBeforeEnd, result } = await timerDuring(() => scheduler.tick());
+    expect(result).toBe(300);
     expect(firedBeforeEnd).toBe(true);
   }, 60_000);
 });
