@@ -69,9 +69,10 @@ type JournalRow = {
 
 /**
  * "No bound" for the claim's id filter: the id column's own maximum. PostgreSQL's id is an integer
- * (4 bytes) and refuses a larger parameter outright, which once failed every timer fold there.
+ * (4 bytes) and refuses a larger parameter outright, which once failed every timer fold there;
+ * SQLite's is 8 bytes.
  */
-const MAX_ID = 2_147_483_647;
+const maxId = (pg: boolean) => (pg ? 2_147_483_647 : Number.MAX_SAFE_INTEGER);
 
 /** Rows per fold transaction: short on SQLite, where appends wait for it. */
 const FOLD_BATCH = 2000;
@@ -243,7 +244,7 @@ export function createAnswerJournal(deps: {
   // ---- fold -------------------------------------------------------------------------
 
   /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
-  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = MAX_ID): Promise<number> {
+  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = maxId(pg)): Promise<number> {
     const rows = await (pg
       ? tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit, upTo)
       : tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), upTo, limit));
