@@ -37,13 +37,13 @@ export interface RoundCache {
 export function createRoundCache(deps: {
   db: Db;
   /**
-   * With SQLite's direct statements: an expired snapshot is first compared,
-   * row for row, with what the database holds now (three prepared statements,
-   * tens of µs) and kept when nothing changed, instead of three Prisma reads
-   * (~0.5 ms of CPU). With 300 daily rounds clicked by a province the 1 s
-   * snapshot expired between most clicks (docs/decisions.md, "The province
-   * click path"). On PostgreSQL the comparison costs the round trips a reload
-   * costs, so it reloads as before.
+   * Raw statements: an expired snapshot is first compared, row for row, with
+   * what the database holds now and kept when nothing changed, instead of
+   * three Prisma reads (~0.5 ms of CPU). With 300 daily rounds clicked by a
+   * province the 1 s snapshot expired between most clicks (docs/decisions.md,
+   * "The province click path"). SQLite: three prepared statements, tens of µs.
+   * PostgreSQL: one statement that returns the three as JSON text, one round
+   * trip instead of a reload's three.
    */
   sql?: SqlExec;
   provider?: Provider;
@@ -60,11 +60,15 @@ export function createRoundCache(deps: {
     string,
     { at: number; snapshot: Promise<RoundSnapshot | undefined>; rows?: Promise<string | undefined> }
   >();
-  const sql = deps.provider === 'sqlite' ? deps.sql : undefined;
+  const sql = deps.provider ? deps.sql : undefined;
 
   /** Every column of the round, its questions and their bank rows, as text to compare. */
   async function rowsOf(roundId: string): Promise<string | undefined> {
     if (!sql) return undefined;
+    if (deps.provider === 'postgresql') {
+      const [row] = await sql.query<{ v: string | null }>(PG_ROWS, roundId);
+      return row?.v ?? undefined;
+    }
     const parts = await Promise.all([
       sql.query('SELECT * FROM "QuizRound" WHERE "id" = ?', roundId),
       sql.query('SELECT * FROM "QuizRoundQuestion" WHERE "roundId" = ? ORDER BY "position"', roundId),
@@ -117,8 +121,10 @@ export function createRoundCache(deps: {
       }
       const again = entries.get(roundId);
       if (again && again !== hit && !opts?.fresh && now() - again.at < ttlMs) return again.snapshot;
-      // Concurrent clicks on a cold round share one load (single flight).
-      const snapshot = load(roundId);
+      // Concurrent clicks on a cold round share one load (single flight). The load starts after the
+      // comparison rows were read (PostgreSQL runs the two on different connections otherwise), so
+      // a change between them shows as a difference next time, never as a stale match.
+      const snapshot = rows ? rows.then(() => load(roundId)) : load(roundId);
       if (entries.size >= maxRounds && !entries.has(roundId)) entries.delete(entries.keys().next().value as string);
       entries.set(roundId, { at: now(), snapshot, ...(rows ? { rows } : {}) });
       snapshot.catch(() => {
@@ -131,3 +137,10 @@ export function createRoundCache(deps: {
     },
   };
 }
+
+/** The round, its questions and their bank rows as one text (NULL when the round is gone). */
+const PG_ROWS = `SELECT (SELECT row_to_json(r)::text FROM "QuizRound" r WHERE r."id" = $1)
+  || COALESCE((SELECT json_agg(rq ORDER BY rq."position")::text FROM "QuizRoundQuestion" rq WHERE rq."roundId" = $1), '[]')
+  || COALESCE((SELECT json_agg(q ORDER BY rq."position")::text
+                 FROM "QuizRoundQuestion" rq JOIN "Question" q ON q."id" = rq."questionId"
+                WHERE rq."roundId" = $1), '[]') AS v`;
