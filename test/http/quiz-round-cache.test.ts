@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRoundCache } from '../../src/features/quiz/round-cache.ts';
+import { countedRoundCache } from '../helpers/counted-round-cache.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
-import type { Db } from '../../src/lib/db.ts';
 import { createHarness, type Harness, type TranscriptMessage } from '../helpers/harness.ts';
 import {
   advance,
@@ -88,20 +87,12 @@ describe('answers against a cached round', () => {
     await advance(h, 0);
     const { db: database } = h.shuxiang;
     const round = await database.prisma.quizRound.findFirstOrThrow({ where: { kind: 'daily' } });
-    let reads = 0;
-    const counted = new Proxy(database.prisma, {
-      get(target, prop) {
-        if (prop === 'quizRound') reads++;
-        return Reflect.get(target, prop) as unknown;
-      },
-    }) as Db;
-    let ms = 0;
-    const cache = createRoundCache({ db: counted, sql: database.sql, provider: database.provider, now: () => ms });
+    const { cache, reads, advance: later } = countedRoundCache(database);
     const first = await cache.get(round.id);
     expect(first?.positions.get(2)?.status).toBe('open');
-    ms += 5_000;
+    later(5_000);
     expect(await cache.get(round.id)).toBe(first);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
 
     // Another instance voids question 2 and edits question 3's text.
     await database.prisma.quizRoundQuestion.updateMany({
@@ -109,11 +100,11 @@ describe('answers against a cached round', () => {
       data: { status: 'voided' },
     });
     expect((await cache.get(round.id))?.positions.get(2)?.status).toBe('open'); // within the time-to-live
-    ms += 5_000;
+    later(5_000);
     expect((await cache.get(round.id))?.positions.get(2)?.status).toBe('voided');
     const q3 = (await cache.get(round.id))!.positions.get(3)!.questionId;
     await database.prisma.question.update({ where: { id: q3 }, data: { stem: '改过的题干' } });
-    ms += 5_000;
+    later(5_000);
     expect((await cache.get(round.id))?.positions.get(3)?.question?.stem).toBe('改过的题干');
   });
 });

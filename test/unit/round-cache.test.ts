@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRoundCache } from '../../src/features/quiz/round-cache.ts';
-import type { Db } from '../../src/lib/db.ts';
+import { countedRoundCache } from '../helpers/counted-round-cache.ts';
 import { providers } from '../helpers/databases.ts';
 import { openMigrated } from '../helpers/migrated-db.ts';
 
@@ -52,34 +51,26 @@ describe.each(providers)('the round snapshot on $name', (provider) => {
 
   it('keeps an expired snapshot nothing changed, and sees another instance’s void and edit once it expires', async () => {
     const { database } = opened;
-    let reads = 0;
-    const counted = new Proxy(database.prisma, {
-      get(target, prop) {
-        if (prop === 'quizRound') reads++;
-        return Reflect.get(target, prop) as unknown;
-      },
-    }) as Db;
-    let ms = 0;
-    const cache = createRoundCache({ db: counted, sql: database.sql, provider: database.provider, now: () => ms });
+    const { cache, reads, advance: later } = countedRoundCache(database);
     const first = await cache.get('r1');
     expect(first?.positions.get(2)?.status).toBe('open');
-    ms += 5_000;
+    later(5_000);
     // Before (PostgreSQL): every expired snapshot was reloaded, three Prisma reads.
     expect(await cache.get('r1')).toBe(first);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
 
     await database.prisma.quizRoundQuestion.updateMany({
       where: { roundId: 'r1', position: 2 },
       data: { status: 'voided' },
     });
     expect((await cache.get('r1'))?.positions.get(2)?.status).toBe('open'); // within the time-to-live
-    ms += 5_000;
+    later(5_000);
     expect((await cache.get('r1'))?.positions.get(2)?.status).toBe('voided');
     await database.prisma.question.update({ where: { id: 'q3' }, data: { stem: '改过的题干' } });
-    ms += 5_000;
+    later(5_000);
     expect((await cache.get('r1'))?.positions.get(3)?.question?.stem).toBe('改过的题干');
     await database.prisma.quizRound.update({ where: { id: 'r1' }, data: { status: 'closed' } });
-    ms += 5_000;
+    later(5_000);
     expect((await cache.get('r1'))?.round.status).toBe('closed');
   });
 });
