@@ -76,7 +76,7 @@ export interface FakeFeishu {
   limited: { app: number; chat: number };
   /** Make the next n sends answer 429 (as if the app limit were hit elsewhere). */
   throttleNext(n: number, resetSeconds?: number): void;
-  /** A 429 storm: every send answers 429 (frequency limit) for the next `ms`. */
+  /** A 429 storm: every send and member-list page answers 429 (frequency limit) for the next `ms`. */
   throttleFor(ms: number, resetSeconds?: number): void;
   /** Invalidate every tenant token issued so far. */
   revokeTokens(): void;
@@ -374,6 +374,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   app.get('/open-apis/im/v1/chats/:chat_id/members', (c) => {
     const denied = authFails(c);
     if (denied) return denied;
+    if (Date.now() < storm.until) return rateLimited(c, storm.reset);
     if (!allow('members', 50)) return rateLimited(c);
     const chat = chats.get(c.req.param('chat_id'));
     if (!chat) return fail(c, 400, 232010, 'chat not found');

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- fixtures and card JSON are edited freely in tests */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSystemClock } from '../../src/lib/clock.ts';
 import { createLogger, createSilentLogger } from '../../src/lib/logger.ts';
 import { createFeishuClient } from '../../src/platforms/feishu/client.ts';
@@ -331,12 +331,13 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
       log,
     });
     const before = fake.requests.filter((r) => r.path.endsWith('/members')).length;
-    const names = await Promise.all(
-      [messenger, other].flatMap((m) => chats.map((c) => m.displayName(c, `ou_${c}_149`))),
+    // Each click starts its group's listing (a message waits for it up to 2 s); all must complete.
+    const listings = await Promise.allSettled(
+      [messenger, other].flatMap((m) => chats.map((c) => m.listChatMembers(c))),
     );
     // Before: each chat paced alone, the 160 listings asked together and most gave up after five 429s.
-    expect(names.filter((n) => n === undefined)).toEqual([]);
-    expect(names[0]).toBe('oc_g0成员149');
+    expect(listings.filter((l) => l.status === 'rejected')).toEqual([]);
+    expect(other.cachedName('oc_g0', 'ou_oc_g0_149')).toBe('oc_g0成员149');
     const asked = fake.requests.filter((r) => r.path.endsWith('/members')).length - before;
     // 320 pages; each instance paces itself under the limit, so only their overlap is refused.
     expect(asked - 320).toBeLessThan(320);
@@ -344,12 +345,23 @@ describe('Feishu messenger against the fake OpenAPI (real SDK)', () => {
     expect(lines.filter((l) => l.includes('429') || l.includes('could not list'))).toEqual([]);
   }, 30_000);
 
+  it('answers without the name after a short wait while the listing waits out a 429 storm, and learns it behind', async () => {
+    fake.addChat({ chat_id: 'oc_storm', members: [{ open_id: 'ou_s1', name: '风暴中的人' }] });
+    fake.throttleFor(3_000);
+    const started = performance.now();
+    // Before: the message waited for the listing, which waited out the whole storm.
+    expect(await messenger.displayName('oc_storm', 'ou_s1')).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(2_800);
+    await vi.waitFor(() => expect(messenger.cachedName('oc_storm', 'ou_s1')).toBe('风暴中的人'), { timeout: 8_000 });
+  }, 15_000);
+
   it('knows every name in a big group: 12,000 members, 120 pages within the 50-calls-a-second limit', async () => {
     fake.addChat({
       chat_id: 'oc_big',
       members: Array.from({ length: 12_000 }, (_, i) => ({ open_id: `ou_big_${i}`, name: `党员${i}` })),
     });
-    expect(await messenger.displayName('oc_big', 'ou_big_11999')).toBe('党员11999');
+    expect(await messenger.listChatMembers('oc_big')).toHaveLength(12_000);
+    expect(messenger.cachedName('oc_big', 'ou_big_11999')).toBe('党员11999');
     expect(messenger.cachedName('oc_big', 'ou_big_5000')).toBe('党员5000');
   });
 });

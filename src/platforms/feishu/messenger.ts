@@ -101,6 +101,8 @@ export function createFeishuMessenger(deps: {
   namesTtlMs?: number;
   /** Pause between member-list pages (the API allows 50 calls a second). */
   memberPageIntervalMs?: number;
+  /** How long a message waits for its sender's name from a member listing (default 2 s). */
+  nameWaitMs?: number;
 }): FeishuMessenger {
   const { client, sealer, clock, log } = deps;
   /** Every SDK failure goes through here: a dead token is dropped before the outbox retries. */
@@ -111,6 +113,7 @@ export function createFeishuMessenger(deps: {
   };
   const namesTtlMs = deps.namesTtlMs ?? 10 * 60_000;
   const memberPageIntervalMs = deps.memberPageIntervalMs ?? 25;
+  const nameWaitMs = deps.nameWaitMs ?? 2_000;
   /** `complete` is false when a failure cut the list short: names from it are good, the roster is not. */
   const names = new Map<string, { at: number; byId: Map<string, string>; complete: boolean }>();
   const loading = new Map<string, Promise<Map<string, string>>>();
@@ -319,14 +322,20 @@ export function createFeishuMessenger(deps: {
       if (fresh && cached.byId.has(openId)) return cached.byId.get(openId);
       // A newcomer or a stale list: reload, but at most once a minute per chat.
       if (cached && clock.now().getTime() - cached.at < 60_000) return cached.byId.get(openId);
-      try {
-        return (await membersOf(chatId)).get(openId);
-      } catch (err) {
-        log.warn({ chatId, error: failure(err, 'chat members').message }, 'could not list chat members');
-        // Remember the failure too, so clicks during a quiz do not each retry the API.
-        names.set(chatId, { at: clock.now().getTime(), byId: cached?.byId ?? new Map(), complete: false });
-        return cached?.byId.get(openId);
-      }
+      const listed = membersOf(chatId).then(
+        (byId) => byId.get(openId),
+        (err: unknown) => {
+          log.warn({ chatId, error: failure(err, 'chat members').message }, 'could not list chat members');
+          // Remember the failure too, so clicks during a quiz do not each retry the API.
+          names.set(chatId, { at: clock.now().getTime(), byId: cached?.byId ?? new Map(), complete: false });
+          return cached?.byId.get(openId);
+        },
+      );
+      // A listing queued behind a province's 09:00 (hundreds of groups, 50 pages a second) could take
+      // half a minute: the message goes on without the name after a short wait, and the listing
+      // finishes behind it for the next event.
+      const waited = sleep(nameWaitMs, undefined, { ref: false }).then(() => cached?.byId.get(openId));
+      return Promise.race([listed, waited]);
     },
 
     cachedName(chatId, openId) {
