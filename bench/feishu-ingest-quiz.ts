@@ -144,13 +144,21 @@ export function createOffsetClock(start: Date): Clock & { jumpTo(at: Date): void
   };
 }
 
+/** BENCH_SQL=1: the prepared statements by text, for what the count is made of. */
+export const statementTexts = process.env.BENCH_SQL ? new Map<string, number>() : undefined;
+
 /** Counts SQL statements prepared by better-sqlite3 (Prisma's SQLite driver prepares one per query). */
 export function countStatements(): () => number {
   let n = 0;
   const proto = Database.prototype as unknown as { prepare: (this: unknown, ...args: unknown[]) => unknown };
   const prepare = proto.prepare;
+  const byText = statementTexts;
   proto.prepare = function (this: unknown, ...args: unknown[]) {
     n++;
+    if (byText) {
+      const key = String(args[0]).replace(/\s+/g, ' ').slice(0, 140);
+      byText.set(key, (byText.get(key) ?? 0) + 1);
+    }
     return prepare.apply(this, args);
   };
   return () => n;

@@ -55,6 +55,7 @@ import {
   TOKEN,
   createAnswerPool,
   startQuizServer,
+  statementTexts,
   verdict,
   type Built as Answer,
   type Mix,
@@ -192,6 +193,7 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
       if (m === 'cpu-start') {
         cpuAtStart = process.cpuUsage();
         statementsAtStart = statements();
+        statementTexts?.clear();
       }
       if (m === 'cpu-stop') {
         const used = process.cpuUsage(cpuAtStart);
@@ -203,6 +205,8 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
           runMicros: used.user + used.system,
           statements: statements() - statementsAtStart,
         });
+        const top = [...(statementTexts ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 25);
+        for (const [sql, k] of top) process.stderr.write(`${k}\t${sql}\n`);
       }
       if (m === 'profile-start') {
         session.connect();
