@@ -5,7 +5,7 @@ import { UserError } from '../../bot/errors.ts';
 import { defineJob, type JobContext } from '../../bot/jobs.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
-import { isUniqueViolation, type Tx } from '../../lib/db.ts';
+import { isUniqueViolation, sqlStamp, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import { describeAnswer } from './answer-check.ts';
 import { quizDailyCard } from './cards.ts';
@@ -340,40 +340,61 @@ export function createDaily(deps: QuizDeps) {
       return { plan, next: item?.status === 'active' ? item.dueAt : null };
     },
 
-    /** After a member's daily answer: when they have answered every question, their streak moves. */
+    /**
+     * After a member's daily answer: when they have answered every question (`total`, which the
+     * answer path knows), their streak moves — one upsert, atomic on both databases, instead of a
+     * transaction of four statements (a completed day was most of bench:feishu-ingest's Prisma
+     * statements).
+     */
     async completion(
       round: { id: string; planId: string | null; prevRoundId: string | null; orgId: string },
       memberId: string,
+      total: number,
     ) {
-      const total = await db.quizRoundQuestion.count({ where: { roundId: round.id } });
       const mine = await deps.answers.memberAnswers(db, round.id, memberId);
       if (mine.length < total || !round.planId) return null;
       const correct = mine.filter((a) => a.correct).length;
-      const planId = round.planId;
-      const streak = await db
-        .$transaction(async (tx) => {
-          const s = await tx.quizStreak.findUnique({ where: { planId_memberId: { planId, memberId } } });
-          if (s?.lastRoundId === round.id) return s.current;
-          const current = s && round.prevRoundId && s.lastRoundId === round.prevRoundId ? s.current + 1 : 1;
-          if (s) {
-            const { count } = await tx.quizStreak.updateMany({
-              where: { planId, memberId, lastRoundId: s.lastRoundId },
-              data: { current, best: Math.max(s.best, current), lastRoundId: round.id },
-            });
-            return count === 1 ? current : null;
-          }
-          await tx.quizStreak.create({
-            data: { planId, memberId, orgId: round.orgId, current, best: current, lastRoundId: round.id },
-          });
-          return current;
-        })
-        .catch((err: unknown) => {
-          if (isUniqueViolation(err)) return null;
-          throw err;
-        });
-      return { correct, total, streak };
+      const { sql, args } = streakUpsert(deps.provider === 'postgresql', {
+        planId: round.planId,
+        memberId,
+        orgId: round.orgId,
+        roundId: round.id,
+        now: clock.now(),
+        prevRoundId: round.prevRoundId,
+      });
+      const rows = deps.sql
+        ? await deps.sql.query<{ current: number | bigint }>(sql, ...args)
+        : await db.$queryRawUnsafe<{ current: number | bigint }[]>(sql, ...args);
+      return { correct, total, streak: rows[0] ? Number(rows[0].current) : null };
     },
   };
 }
 
 export type Daily = ReturnType<typeof createDaily>;
+
+/**
+ * A member's streak after completing `round`: one more when their last completed round was the
+ * plan's previous one, unchanged when it is this one (a second completion), else 1. All SET
+ * expressions read the row as it was; the new round and time come from `excluded`.
+ */
+export function streakUpsert(
+  pg: boolean,
+  v: { planId: string; memberId: string; orgId: string; roundId: string; now: Date; prevRoundId: string | null },
+): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const p = (value: unknown) => (args.push(value), pg ? `$${args.length}` : '?');
+  const values = [v.planId, v.memberId, v.orgId].map(p).join(', ');
+  const round = p(v.roundId);
+  const now = p(pg ? v.now : sqlStamp(v.now));
+  const next = () => `CASE WHEN "QuizStreak"."lastRoundId" = excluded."lastRoundId" THEN "QuizStreak"."current"
+    WHEN "QuizStreak"."lastRoundId" = ${p(v.prevRoundId)} THEN "QuizStreak"."current" + 1 ELSE 1 END`;
+  const sql = `INSERT INTO "QuizStreak" ("planId", "memberId", "orgId", "current", "best", "lastRoundId", "updatedAt")
+    VALUES (${values}, 1, 1, ${round}, ${now})
+    ON CONFLICT ("planId", "memberId") DO UPDATE SET
+      "current" = ${next()},
+      "best" = ${pg ? 'GREATEST' : 'MAX'}("QuizStreak"."best", ${next()}),
+      "lastRoundId" = excluded."lastRoundId",
+      "updatedAt" = excluded."updatedAt"
+    RETURNING "current"`;
+  return { sql, args };
+}
