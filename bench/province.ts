@@ -687,6 +687,8 @@ async function main(): Promise<void> {
         `${n - totalAcked} not acknowledged, ${misgraded} misgraded`,
       ],
     ];
+    // What the clicks not acknowledged got instead (an error toast, a failed request).
+    for (const [what, count] of others) console.log(`  not acknowledged: ${count} × ${what.slice(0, 160)}`);
     console.log('checks:');
     for (const [name, ok, detail] of checks) console.log(`  ${ok ? 'OK  ' : 'FAIL'} ${name}: ${detail}`);
     failed = checks.some(([, ok]) => !ok);
