@@ -159,7 +159,8 @@ export function createPlay(deps: QuizDeps & { contests: Contests; daily: Daily; 
         ? t('quiz.daily.right', { position })
         : t('quiz.daily.wrong', { position, answer: describeAnswer(q) });
       const explanation = q.explanation ? t('quiz.explanation', { text: q.explanation }) : '';
-      const done = (result.answeredInRound ?? 0) >= total ? await deps.daily.completion(round, who.memberId, total) : null;
+      const done =
+        (result.answeredInRound ?? 0) >= total ? await deps.daily.completion(round, who.memberId, total) : null;
       const tail = done
         ? t('quiz.daily.done', { correct: done.correct, total: done.total, streak: done.streak ?? 1 })
         : '';
