@@ -73,6 +73,8 @@ try {
   console.log(
     `sends refused            ${fake.limited.app + fake.limited.chat} of ${sends} (app ${fake.limited.app}, group ${fake.limited.chat})`,
   );
+  const requeued = instances.reduce((n, s) => n + s.worker.stats().requeued, 0);
+  console.log(`put back unsent         ${requeued} (missed their slot: a pause, or a wake-up over 30 ms late)`);
   console.log(`lost                     ${COUNT - new Set(texts).size}`);
   console.log(`delivered twice          ${texts.length - new Set(texts).size}`);
 } finally {

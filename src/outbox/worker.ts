@@ -61,6 +61,8 @@ export interface DeliveryStats {
   retried: number;
   /** Answers from a platform that said "too fast" (429 and the like). */
   throttled: number;
+  /** Sends put back unsent because they could not leave in their slot (a pause since the plan, a late wake-up). */
+  requeued: number;
 }
 
 export interface OutboxWorker {
@@ -120,7 +122,7 @@ export function createOutboxWorker(deps: {
   });
   const limiter =
     deps.rateLimiter ?? createRateLimiter({ limitsFor: (p) => deps.messengers.get(p)?.rateLimits ?? undefined });
-  const stats: DeliveryStats = { sent: 0, failed: 0, retried: 0, throttled: 0 };
+  const stats: DeliveryStats = { sent: 0, failed: 0, retried: 0, throttled: 0, requeued: 0 };
   let timer: NodeJS.Timeout | undefined;
   /** Rounds in progress: a started worker plans the next round while the last one sends. */
   const rounds = new Set<Promise<number>>();
@@ -476,6 +478,7 @@ export function createOutboxWorker(deps: {
         const pausedUntil = limiter.confirm(row.platform as Platform, targetOf(row), slot);
         if (pausedUntil > slot || (wait > 1 && limiter.now() - slot > opts.maxLateMs)) {
           const retryAt = new Date(deps.clock.now().getTime() + Math.max(0, pausedUntil - limiter.now()));
+          stats.requeued += queue.length - i;
           for (const r of queue.slice(i))
             record({ id: r.id, kind: 'wait', attempts: r.attempts - 1, nextAttemptAt: retryAt });
           break;
