@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDirectory } from '../../src/features/org/directory.ts';
 import { sheetBytes } from '../../src/lib/xlsx-thread.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createScheduler } from '../../src/scheduler/scheduler.ts';
 import { providers } from '../helpers/databases.ts';
-import { openMigrated } from '../helpers/migrated-db.ts';
+import { migratedPerTest } from '../helpers/migrated-db.ts';
 
 /**
  * Event-loop tests, not speed tests: a timer due shortly after a heavy
@@ -24,24 +24,18 @@ function timerDuring<T>(work: () => Promise<T>): Promise<{ firedBeforeEnd: boole
 }
 
 describe.each(providers)('first contact with a big group on $name', (provider) => {
-  let opened: Awaited<ReturnType<typeof openMigrated>>;
-  beforeEach(async () => {
-    opened = await openMigrated(provider.create);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const database = migratedPerTest(provider.create);
 
   it('lets a timer fire while 3,000 listed members are registered', async () => {
     const listed = Array.from({ length: 3000 }, (_, i) => ({ id: `ou_${i}`, name: `成员${i}` }));
     const directory = createDirectory({
-      db: opened.database.prisma,
+      db: database().prisma,
       defaultTimezone: 'Asia/Shanghai',
       admins: [],
       defaultOrgName: '书香',
       listChatMembers: async () => listed,
       clock: createManualClock('2026-03-02T01:00:00Z'),
-      provider: opened.database.provider,
+      provider: database().provider,
     });
     const { orgId } = await directory.registerChat({
       platform: 'feishu',
@@ -57,18 +51,12 @@ describe.each(providers)('first contact with a big group on $name', (provider) =
 });
 
 describe.each(providers)('the scheduler firing a burst on $name', (provider) => {
-  let opened: Awaited<ReturnType<typeof openMigrated>>;
-  beforeEach(async () => {
-    opened = await openMigrated(provider.create);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const database = migratedPerTest(provider.create);
 
   it("lets a timer fire while 300 items due at the same minute fire (a province's 09:00 pushes)", async () => {
     const clock = createManualClock('2026-03-02T01:00:00Z');
     const scheduler = createScheduler({
-      db: opened.database.prisma,
+      db: database().prisma,
       clock,
       log: createSilentLogger(),
       defaultTimezone: 'Asia/Shanghai',

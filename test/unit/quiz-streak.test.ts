@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streakUpsert } from '../../src/features/quiz/daily.ts';
 import { providers } from '../helpers/databases.ts';
-import { openMigrated } from '../helpers/migrated-db.ts';
+import { migratedPerTest } from '../helpers/migrated-db.ts';
 
 /**
  * A member's daily-practice streak, moved by one upsert when they complete a day
@@ -9,17 +9,11 @@ import { openMigrated } from '../helpers/migrated-db.ts';
  * same day completes again, back to 1 after a missed day, the best kept.
  */
 describe.each(providers)('the daily streak on $name', (provider) => {
-  let opened: Awaited<ReturnType<typeof openMigrated>>;
-  beforeEach(async () => {
-    opened = await openMigrated(provider.create);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const database = migratedPerTest(provider.create);
 
   it('counts consecutive days, ignores a second completion of a day, restarts after a gap', async () => {
-    const db = opened.database.prisma;
-    const pg = opened.database.provider === 'postgresql';
+    const db = database().prisma;
+    const pg = database().provider === 'postgresql';
     const complete = async (roundId: string, prevRoundId: string | null, memberId = 'm1') => {
       const { sql, args } = streakUpsert(pg, {
         planId: 'plan',

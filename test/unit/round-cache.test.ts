@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { countedRoundCache } from '../helpers/counted-round-cache.ts';
 import { providers } from '../helpers/databases.ts';
-import { openMigrated } from '../helpers/migrated-db.ts';
+import { migratedPerTest } from '../helpers/migrated-db.ts';
 
 /**
  * The round snapshot on both databases (the HTTP test in test/http/quiz-round-cache.test.ts
@@ -9,10 +9,9 @@ import { openMigrated } from '../helpers/migrated-db.ts';
  * the round through Prisma, and what another instance changed is seen once it expires.
  */
 describe.each(providers)('the round snapshot on $name', (provider) => {
-  let opened: Awaited<ReturnType<typeof openMigrated>>;
+  const database = migratedPerTest(provider.create);
   beforeEach(async () => {
-    opened = await openMigrated(provider.create);
-    const db = opened.database.prisma;
+    const db = database().prisma;
     await db.organisation.create({ data: { id: 'org', name: '机关党委' } });
     for (const i of [1, 2, 3])
       await db.question.create({
@@ -45,13 +44,9 @@ describe.each(providers)('the round snapshot on $name', (provider) => {
       data: [1, 2, 3].map((i) => ({ roundId: 'r1', position: i, questionId: `q${i}`, status: 'open' })),
     });
   });
-  afterEach(async () => {
-    await opened.close();
-  });
 
   it('keeps an expired snapshot nothing changed, and sees another instance’s void and edit once it expires', async () => {
-    const { database } = opened;
-    const { cache, reads, advance: later } = countedRoundCache(database);
+    const { cache, reads, advance: later } = countedRoundCache(database());
     const first = await cache.get('r1');
     expect(first?.positions.get(2)?.status).toBe('open');
     later(5_000);
@@ -59,17 +54,17 @@ describe.each(providers)('the round snapshot on $name', (provider) => {
     expect(await cache.get('r1')).toBe(first);
     expect(reads()).toBe(1);
 
-    await database.prisma.quizRoundQuestion.updateMany({
+    await database().prisma.quizRoundQuestion.updateMany({
       where: { roundId: 'r1', position: 2 },
       data: { status: 'voided' },
     });
     expect((await cache.get('r1'))?.positions.get(2)?.status).toBe('open'); // within the time-to-live
     later(5_000);
     expect((await cache.get('r1'))?.positions.get(2)?.status).toBe('voided');
-    await database.prisma.question.update({ where: { id: 'q3' }, data: { stem: '改过的题干' } });
+    await database().prisma.question.update({ where: { id: 'q3' }, data: { stem: '改过的题干' } });
     later(5_000);
     expect((await cache.get('r1'))?.positions.get(3)?.question?.stem).toBe('改过的题干');
-    await database.prisma.quizRound.update({ where: { id: 'r1' }, data: { status: 'closed' } });
+    await database().prisma.quizRound.update({ where: { id: 'r1' }, data: { status: 'closed' } });
     later(5_000);
     expect((await cache.get('r1'))?.round.status).toBe('closed');
   });

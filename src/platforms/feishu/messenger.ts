@@ -99,7 +99,7 @@ export function createFeishuMessenger(deps: {
   log: Logger;
   /** How long a chat's member list is trusted. */
   namesTtlMs?: number;
-  /** Pause between member-list pages (the API allows 50 calls a second). */
+  /** Interval between member-list pages, of all chats together (the API allows 50 calls a second). */
   memberPageIntervalMs?: number;
   /** How long a message waits for its sender's name from a member listing (default 2 s). */
   nameWaitMs?: number;
