@@ -84,6 +84,13 @@ export class SlidingLog {
   idle(now: number): boolean {
     return this.times.length === 0 || this.times[this.times.length - 1]! + this.limit.perMs <= now;
   }
+  /** The send taken at `from` left at `to` instead, or never (null). */
+  amend(from: number, to: number | null): void {
+    const i = this.times.lastIndexOf(from);
+    if (i < 0) return;
+    this.times.splice(i, 1);
+    if (to !== null) this.take(to);
+  }
   get state(): number[] {
     return [...this.times];
   }
@@ -108,6 +115,19 @@ export class BucketSet {
   }
   take(at: number): void {
     for (const b of this.buckets) b.take(at);
+  }
+  /** True when one of the limits counts sends in a sliding window (see `amend`). */
+  get sliding(): boolean {
+    return this.buckets.some((b) => b instanceof SlidingLog);
+  }
+  /**
+   * A send taken at `from` left at `to` instead, or never (null): the sliding
+   * windows count what the platform saw. A GCRA bucket keeps its spend, which
+   * costs at most one interval (20 ms at 50/s); a sliding window would hold
+   * the slot for its whole length.
+   */
+  amend(from: number, to: number | null): void {
+    for (const b of this.buckets) if (b instanceof SlidingLog) b.amend(from, to);
   }
   /**
    * A pause, not a spend: moving each bucket's arrival time past the reset
@@ -160,6 +180,16 @@ export interface RateLimiter {
   confirm(platform: Platform, target: Target, plannedAt: number): number;
   /** After a 429 with a reset time: nothing more in that scope until `until`. */
   blockUntil(platform: Platform, target: Target, scope: LimitScope, until: number): void;
+  /**
+   * A send reserved at `plannedAt` left later, at `sentAt`, or was put back
+   * unsent (null). Sliding windows (Feishu's 1000 in any minute) then count
+   * what the platform saw: a slot held by a send that never left would stay
+   * spent for a whole minute and push the last messages of a fan-out into
+   * the next one, and a send that left late would be followed a minute later
+   * by one the platform refuses. The shared limiter writes amendments with
+   * its next plan.
+   */
+  amend(platform: Platform, target: Target, plannedAt: number, sentAt: number | null): void;
   now(): number;
   /** Number of live buckets (for tests of the memory bound). */
   size(): number;
@@ -224,6 +254,9 @@ export function createRateLimiter(deps: {
     blockUntil(platform, target, scope, until) {
       const id = scope === 'app' ? '' : target.id;
       bucket(platform, scope, id)?.blockUntil(until);
+    },
+    amend(platform, target, plannedAt, sentAt) {
+      for (const b of bucketsFor(platform, target)) b.amend(plannedAt, sentAt);
     },
     size: () => buckets.size,
   };

@@ -20,6 +20,11 @@ import { BucketSet, type LimitScope, type Planner, type RateLimiter } from './ra
  *
  * A 429 still pauses the scope: locally at once, and in the database (the
  * bucket moved past the reset time) for the other instances' next plans.
+ *
+ * Amendments of sliding windows (a send put back unsent, or one that left
+ * late) are kept until this instance's next plan, which writes them with
+ * its buckets: no transaction of their own, and a worker plans at least
+ * every poll interval while it runs.
  */
 function readLog(log: string | null | undefined): number[] {
   if (!log) return [];
@@ -43,6 +48,15 @@ export function createSharedRateLimiter(deps: {
   const blocked = new Map<string, number>();
   /** Writes of 429 pauses, kept in order and awaited by the next plan. */
   let pendingBlocks: Promise<void> = Promise.resolve();
+  /**
+   * Sends reserved in sliding windows, by bucket set and local slot time:
+   * the time written to the window's log (database clock), for `amend`.
+   * Kept a minute, in insertion (so roughly time) order.
+   */
+  const reserved = new Map<string, { local: number; db: number }>();
+  const keepReservedMs = 60_000;
+  /** Amendments waiting for the next plan to write them. */
+  let amendments: { key: string; limits: RateLimit[]; from: number; to: number | null }[] = [];
 
   const setKey = (platform: Platform, scope: LimitScope, id: string) =>
     scope === 'app' ? `${platform}|app` : `${platform}|${scope}|${id}`;
@@ -108,61 +122,90 @@ export function createSharedRateLimiter(deps: {
     async plan(platforms, work) {
       await pendingBlocks;
       const sweep = ++rounds % sweepEvery === 0;
-      return deps.db.$transaction(
-        async (tx) => {
-          const dbAt = await dbNow(tx);
-          // Database time = local time + offset, for the length of this plan.
-          const offset = dbAt - now();
-          const sets = new Map<string, BucketSet>();
-          const touched = new Set<string>();
-          await load(
-            tx,
-            [...new Set(platforms)].map((p) => ({ key: setKey(p, 'app', ''), limits: limitsOf(p, 'app') })),
-            sets,
-          );
-          const setsFor = (platform: Platform, target: Target) =>
-            [setKey(platform, 'app', ''), setKey(platform, scopeOf(target), target.id)].filter((k) => sets.has(k));
-          const planner: Planner = {
-            db: tx,
-            async prepare(sends) {
-              const scoped = new Map<string, RateLimit[]>();
-              for (const s of sends) {
-                const scope = scopeOf(s.target);
-                scoped.set(setKey(s.platform, scope, s.target.id), limitsOf(s.platform, scope));
+      const mine = amendments;
+      amendments = [];
+      return deps.db
+        .$transaction(
+          async (tx) => {
+            const dbAt = await dbNow(tx);
+            // Database time = local time + offset, for the length of this plan.
+            const offset = dbAt - now();
+            const sets = new Map<string, BucketSet>();
+            const touched = new Set<string>();
+            await load(
+              tx,
+              [...new Set(platforms)].map((p) => ({ key: setKey(p, 'app', ''), limits: limitsOf(p, 'app') })),
+              sets,
+            );
+            if (mine.length > 0) {
+              await load(tx, [...new Map(mine.map((a) => [a.key, a])).values()], sets);
+              for (const a of mine) {
+                sets.get(a.key)?.amend(a.from, a.to);
+                touched.add(a.key);
               }
-              await load(
-                tx,
-                [...scoped].map(([key, limits]) => ({ key, limits })),
-                sets,
+            }
+            const setsFor = (platform: Platform, target: Target) =>
+              [setKey(platform, 'app', ''), setKey(platform, scopeOf(target), target.id)].filter((k) => sets.has(k));
+            const planner: Planner = {
+              db: tx,
+              async prepare(sends) {
+                const scoped = new Map<string, RateLimit[]>();
+                for (const s of sends) {
+                  const scope = scopeOf(s.target);
+                  scoped.set(setKey(s.platform, scope, s.target.id), limitsOf(s.platform, scope));
+                }
+                await load(
+                  tx,
+                  [...scoped].map(([key, limits]) => ({ key, limits })),
+                  sets,
+                );
+              },
+              exhausted(platform, notAfter) {
+                const app = sets.get(setKey(platform, 'app', ''));
+                return app !== undefined && app.availableAt(now() + offset) - offset > notAfter;
+              },
+              reserve(platform, target, notAfter) {
+                const t = now() + offset;
+                const keys = setsFor(platform, target);
+                const at = keys.reduce((m, k) => Math.max(m, sets.get(k)!.availableAt(t)), t);
+                if (at - offset > notAfter) return null;
+                const local = at - offset;
+                for (const k of keys) {
+                  const set = sets.get(k)!;
+                  set.take(at);
+                  touched.add(k);
+                  if (set.sliding) reserved.set(`${k}@${local}`, { local, db: at });
+                }
+                for (const [k, r] of reserved) {
+                  if (r.local >= local - keepReservedMs) break;
+                  reserved.delete(k);
+                }
+                return local;
+              },
+            };
+            const result = await work(planner);
+            await save(tx, sets, touched);
+            if (sweep) {
+              // Chat and user buckets that are full again hold no information;
+              // a sliding window (its tat is 0) is full again once its last send
+              // is older than the longest window declared.
+              const window = Math.max(
+                0,
+                ...platforms.flatMap((p) => limitsOf(p, 'chat').concat(limitsOf(p, 'user'))).map((l) => l.perMs),
               );
-            },
-            exhausted(platform, notAfter) {
-              const app = sets.get(setKey(platform, 'app', ''));
-              return app !== undefined && app.availableAt(now() + offset) - offset > notAfter;
-            },
-            reserve(platform, target, notAfter) {
-              const t = now() + offset;
-              const keys = setsFor(platform, target);
-              const at = keys.reduce((m, k) => Math.max(m, sets.get(k)!.availableAt(t)), t);
-              if (at - offset > notAfter) return null;
-              for (const k of keys) {
-                sets.get(k)!.take(at);
-                touched.add(k);
-              }
-              return at - offset;
-            },
-          };
-          const result = await work(planner);
-          await save(tx, sets, touched);
-          if (sweep) {
-            // Chat and user buckets that are full again hold no information.
-            await tx.$executeRaw`
-              DELETE FROM "RateBucket" WHERE "key" NOT LIKE '%|app#%' AND "tat" < ${dbAt} AND "blockedUntil" < ${dbAt}`;
-          }
-          return result;
-        },
-        { timeout: 15_000, maxWait: 15_000 },
-      );
+              await tx.$executeRaw`
+              DELETE FROM "RateBucket" WHERE "key" NOT LIKE '%|app#%' AND "tat" < ${dbAt} AND "blockedUntil" < ${dbAt}
+                AND coalesce(("log"::jsonb ->> -1)::float8, 0) < ${dbAt - window}`;
+            }
+            return result;
+          },
+          { timeout: 15_000, maxWait: 15_000 },
+        )
+        .catch((err: unknown) => {
+          // Rolled back: the amendments are written by the next plan instead.
+          amendments = [...mine, ...amendments];
+          throw err;
+        });
     },
     reserve() {
       // Every reservation of a shared budget happens inside a plan.
@@ -194,6 +237,20 @@ export function createSharedRateLimiter(deps: {
           }),
         )
         .catch((err: unknown) => deps.log.error({ err, key }, 'could not share a rate-limit pause'));
+    },
+    amend(platform, target, plannedAt, sentAt) {
+      const scope = scopeOf(target);
+      for (const [key, limits] of [
+        [setKey(platform, 'app', ''), limitsOf(platform, 'app')],
+        [setKey(platform, scope, target.id), limitsOf(platform, scope)],
+      ] as const) {
+        const r = reserved.get(`${key}@${plannedAt}`);
+        if (!r) continue;
+        reserved.delete(`${key}@${plannedAt}`);
+        // Whole ms, as `save` writes them; a late send is moved by its lateness.
+        const to = sentAt === null ? null : Math.ceil(r.db + (sentAt - plannedAt));
+        amendments.push({ key, limits, from: Math.ceil(r.db), to });
+      }
     },
     size: () => blocked.size,
   };

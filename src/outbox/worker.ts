@@ -410,6 +410,16 @@ export function createOutboxWorker(deps: {
         where: { leaseOwner: claimToken, status: 'sending' },
         orderBy: { createdAt: 'asc' },
       });
+      // Planned but claimed by another sender first (one without a shared
+      // limiter, as the shared one plans under a lock): their slots go back.
+      if (claimed.length < planned.size) {
+        const ours = new Set(claimed.map((r) => r.id));
+        for (const row of rows) {
+          const slot = planned.get(row.id);
+          if (slot !== undefined && !ours.has(row.id))
+            limiter.amend(row.platform as Platform, targetOf(row), slot, null);
+        }
+      }
       // Rows that were being sent by an instance that stopped (their lease ran out).
       const leasedBy = new Map(rows.map((r) => [r.id, r.status === 'sending' ? r.leaseOwner : null]));
       for (const row of claimed) {
@@ -463,6 +473,14 @@ export function createOutboxWorker(deps: {
         }
       }),
     );
+    /** Rows that will not leave this round: pending again, their reserved slots given back. */
+    function putBack(rows: OutboxMessage[], retryAt: Date): void {
+      for (const r of rows) {
+        const slot = planned.get(r.id);
+        if (slot !== undefined) limiter.amend(r.platform as Platform, targetOf(r), slot, null);
+        record({ id: r.id, kind: 'wait', attempts: r.attempts - 1, nextAttemptAt: retryAt });
+      }
+    }
     async function sendQueue(queue: OutboxMessage[]): Promise<void> {
       for (const [i, row] of queue.entries()) {
         // The row was attempted `row.attempts` times before; the claim counted this one.
@@ -476,21 +494,32 @@ export function createOutboxWorker(deps: {
         // a window the platform refuses. (Slots that passed while the round
         // was claiming go at once: a few, as the limits are paced.)
         const pausedUntil = limiter.confirm(row.platform as Platform, targetOf(row), slot);
-        if (pausedUntil > slot || (wait > 1 && limiter.now() - slot > opts.maxLateMs)) {
+        const late = limiter.now() - slot;
+        if (pausedUntil > slot || (wait > 1 && late > opts.maxLateMs)) {
           const retryAt = new Date(deps.clock.now().getTime() + Math.max(0, pausedUntil - limiter.now()));
           stats.requeued += queue.length - i;
-          for (const r of queue.slice(i))
-            record({ id: r.id, kind: 'wait', attempts: r.attempts - 1, nextAttemptAt: retryAt });
+          putBack(queue.slice(i), retryAt);
           break;
         }
         const outcome = await send(before);
         record(outcome);
+        if (planned.has(row.id)) {
+          const answered = limiter.now();
+          if (outcome.kind === 'wait') {
+            // Refused as too fast (the platform's window does not count a
+            // refused send), or not made (a card update waiting for its card).
+            limiter.amend(row.platform as Platform, targetOf(row), slot, null);
+          } else if (answered - slot > opts.maxLateMs) {
+            // It may have reached the platform later than the declared
+            // headroom covers (its slot passed while the round claimed, the
+            // first send fetched a token): the windows count it as of the
+            // answer, which is never earlier than the platform's count.
+            limiter.amend(row.platform as Platform, targetOf(row), slot, answered);
+          }
+        }
         if (outcome.kind !== 'sent') {
           // Keep the chat's order: later rows of this target go next round.
-          const rest = queue.slice(queue.indexOf(row) + 1);
-          for (const r of rest) {
-            record({ id: r.id, kind: 'wait', attempts: r.attempts - 1, nextAttemptAt: outcome.nextAttemptAt });
-          }
+          putBack(queue.slice(i + 1), outcome.nextAttemptAt);
           break;
         }
       }

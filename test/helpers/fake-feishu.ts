@@ -73,7 +73,8 @@ export interface FakeFeishu {
   /** What Feishu would put in a card callback's `token` for this message. */
   issueCardToken(messageId: string): string;
   /** Sends refused for going too fast: over the app's limits (429) or one chat's (230020). */
-  limited: { app: number; chat: number };
+  /** Sends refused: per app (either window; `appMinute` of them by the minute window) and per group. */
+  limited: { app: number; appMinute: number; chat: number };
   /** Make the next n sends answer 429 (as if the app limit were hit elsewhere). */
   throttleNext(n: number, resetSeconds?: number): void;
   /** A 429 storm: every send and member-list page answers 429 (frequency limit) for the next `ms`. */
@@ -101,21 +102,24 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
   const uploads = new Map<string, FakeUpload>();
   let throttle = { n: 0, reset: 1 };
   let storm = { until: 0, reset: 1 };
-  const limited = { app: 0, chat: 0 };
+  const limited = { app: 0, appMinute: 0, chat: 0 };
   let tokensIssued = 0;
 
   const id = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
 
-  /** Sliding one-second (or one-minute) window; true when the call is within the limit. */
-  function allow(key: string, limit: number, windowMs = 1000): boolean {
+  /**
+   * Sliding windows (one second, one minute); true when the call is within
+   * every limit, and only then is it counted: a refused call takes no slot.
+   */
+  function allow(...limits: [key: string, limit: number, windowMs?: number][]): boolean {
     const now = Date.now();
-    const list = (windows.get(key) ?? []).filter((t) => now - t < windowMs);
-    if (list.length >= limit) {
+    const lists = limits.map(([key, , windowMs = 1000]) => {
+      const list = (windows.get(key) ?? []).filter((t) => now - t < windowMs);
       windows.set(key, list);
-      return false;
-    }
-    list.push(now);
-    windows.set(key, list);
+      return list;
+    });
+    if (lists.some((list, i) => list.length >= limits[i]![1])) return false;
+    for (const list of lists) list.push(now);
     return true;
   }
 
@@ -227,8 +231,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
       return rateLimited(c, throttle.reset);
     }
     if (Date.now() < storm.until) return rateLimited(c, storm.reset);
-    if (!allow('app', appPerSecond) || !allow('app-min', 1000, 60_000)) {
+    if (!allow(['app', appPerSecond], ['app-min', 1000, 60_000])) {
       limited.app++;
+      if ((windows.get('app-min') ?? []).length >= 1000) limited.appMinute++;
       return rateLimited(c);
     }
     if (!body.msg_type || typeof body.content !== 'string') return fail(c, 400, 230001, 'invalid message content');
@@ -249,7 +254,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
         return fail(c, 400, 232009, 'Your request specified a chat which has already been dissolved.');
       if (!chat.botIn) return fail(c, 400, 230002, 'Bot/User can NOT be out of the chat.');
     }
-    if (!allow(`chat:${chatId}`, chatPerSecond)) {
+    if (!allow([`chat:${chatId}`, chatPerSecond])) {
       limited.chat++;
       return fail(c, 400, 230020, 'This group has triggered the rate limit.');
     }
@@ -334,7 +339,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
     if (!msg) return fail(c, 400, 230011, 'The message was withdrawn or does not exist.');
     if (msg.msg_type !== 'interactive') return fail(c, 400, 230001, 'only cards can be patched');
     if (Date.now() - msg.createdAt > 14 * 86_400_000) return fail(c, 400, 230031, 'message older than 14 days');
-    if (!allow(`patch:${msg.message_id}`, 5)) return fail(c, 400, 230020, 'This message has triggered the rate limit.');
+    if (!allow([`patch:${msg.message_id}`, 5]))
+      return fail(c, 400, 230020, 'This message has triggered the rate limit.');
     const chat = chats.get(msg.chat_id);
     if (chat && !chat.botIn) return fail(c, 400, 230002, 'Bot/User can NOT be out of the chat.');
     const body = (await c.req.json()) as { content?: string };
@@ -375,7 +381,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions): Promise<FakeFeis
     const denied = authFails(c);
     if (denied) return denied;
     if (Date.now() < storm.until) return rateLimited(c, storm.reset);
-    if (!allow('members', 50)) return rateLimited(c);
+    if (!allow(['members', 50])) return rateLimited(c);
     const chat = chats.get(c.req.param('chat_id'));
     if (!chat) return fail(c, 400, 232010, 'chat not found');
     if (!chat.botIn) return fail(c, 400, 232011, 'Operator can NOT be out of the chat.');

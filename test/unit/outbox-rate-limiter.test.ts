@@ -141,3 +141,48 @@ describe('a sliding limit (Feishu: 1000 in any minute)', () => {
     expect(limiter.reserve('feishu', target, 59_000)).toBeNull();
   });
 });
+
+describe('amending a sliding window (a send put back, or one that left late)', () => {
+  const minute = () => {
+    let now = 0;
+    const limiter = createRateLimiter({
+      limitsFor: () => ({ perApp: [{ rate: 3, perMs: 60_000, sliding: true }] }),
+      now: () => now,
+    });
+    return { limiter, at: (t: number) => (now = t) };
+  };
+  const target = { kind: 'chat' as const, id: 'c' };
+
+  it('gives back the slot of a send that never left, instead of holding it for a minute', () => {
+    const { limiter, at } = minute();
+    const slots = [0, 10, 20].map((t) => (at(t), limiter.reserve('feishu', target, Infinity)!));
+    at(30);
+    expect(limiter.reserve('feishu', target, 59_000)).toBeNull();
+    limiter.amend('feishu', target, slots[1]!, null);
+    expect(limiter.reserve('feishu', target, 59_000)).toBe(30);
+  });
+
+  it('counts a late send from when it left, so the send a minute later is not refused', () => {
+    const { limiter, at } = minute();
+    const first = limiter.reserve('feishu', target, Infinity)!;
+    at(10);
+    limiter.reserve('feishu', target, Infinity);
+    limiter.reserve('feishu', target, Infinity);
+    // The first send reached the platform 150 ms after its slot (a token fetch on the way).
+    limiter.amend('feishu', target, first, 150);
+    expect(limiter.reserve('feishu', target, Infinity)).toBe(60_010);
+    expect(limiter.reserve('feishu', target, Infinity)).toBe(60_010);
+    expect(limiter.reserve('feishu', target, Infinity)).toBe(60_150);
+  });
+
+  it('leaves a per-second GCRA spend as it is and ignores a slot it never gave', () => {
+    const limiter = createRateLimiter({
+      limitsFor: () => ({ perApp: [{ rate: 1, perMs: 1000, burst: 1 }] }),
+      now: () => 0,
+    });
+    expect(limiter.reserve('feishu', target, Infinity)).toBe(0);
+    limiter.amend('feishu', target, 0, null);
+    limiter.amend('feishu', target, 12_345, null);
+    expect(limiter.reserve('feishu', target, Infinity)).toBe(1000);
+  });
+});

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/lib/clock.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createOutbox, type Outbox } from '../../src/outbox/outbox.ts';
+import { createRateLimiter } from '../../src/outbox/rate-limiter.ts';
 import { createOutboxWorker } from '../../src/outbox/worker.ts';
 import { DeliveryError, type PlatformMessenger, type RateLimits, type Target } from '../../src/platforms/types.ts';
 import { providers } from '../helpers/databases.ts';
@@ -140,6 +141,51 @@ describe.each(providers)('outbox worker on $name', ({ create }) => {
     expect(waiting.attempts).toBe(0);
     expect(waiting.leaseOwner).toBeNull();
     expect((await row(b.id)).status).toBe('sent');
+  });
+
+  describe('a minute window (3 sends in any minute, counted by the platform)', () => {
+    const perMinute: RateLimits = { perApp: [{ rate: 3, perMs: 60_000, sliding: true }] };
+
+    it('a send the platform refused as too fast gives its slot back: it goes once the pause is over, not a minute later', async () => {
+      const { messenger, calls } = fakeMessenger((call, n) => {
+        if (n === 1) throw DeliveryError.throttle('HTTP 230020 group limit', 50, 'chat');
+      }, perMinute);
+      const a = await send('a', 'oc_a');
+      await send('b', 'oc_b');
+      await send('c', 'oc_c');
+      const worker = make(messenger);
+      await worker.runOnce();
+      expect(calls.map((c) => c.text).sort()).toEqual(['a', 'b', 'c']);
+      expect((await row(a.id)).status).toBe('pending');
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 60));
+      await worker.runOnce();
+      expect(calls.map((c) => c.text)).toHaveLength(4);
+      expect((await row(a.id)).status).toBe('sent');
+    });
+
+    it('a send that left late is counted from its answer, so the send a minute after it is not refused', async () => {
+      let now = 0;
+      const limiter = createRateLimiter({
+        limitsFor: () => ({ perApp: [{ rate: 1, perMs: 60_000, sliding: true }] }),
+        now: () => now,
+      });
+      // The first send fetches a token on the way: it answers 200 ms after its slot.
+      const { messenger } = fakeMessenger(() => {
+        now += 200;
+      });
+      await send('first');
+      const worker = createOutboxWorker({
+        db: env.database.prisma,
+        clock,
+        log: createSilentLogger(),
+        messengers: new Map([['feishu', messenger]]),
+        rateLimiter: limiter,
+      });
+      await worker.runOnce();
+      expect(worker.stats().sent).toBe(1);
+      expect(limiter.reserve('feishu', { kind: 'chat', id: 'oc_1' }, Infinity)).toBe(60_200);
+    });
   });
 
   it('resends a message whose sender crashed (lease ran out) with the same idempotency key', async () => {
