@@ -72,6 +72,20 @@ export async function committedAlone<T>(
   });
 }
 
+/** One write statement, committed when this resolves (committedAlone); how many rows it changed. */
+export function executeAlone(prisma: Db, sql: SqlExec | undefined, text: string, ...args: unknown[]): Promise<number> {
+  return committedAlone(prisma, sql, (exec) =>
+    'execute' in exec ? exec.execute(text, ...args) : exec.$executeRawUnsafe(text, ...args),
+  );
+}
+
+/** The same for a write that returns rows (RETURNING). */
+export function queryAlone<T>(prisma: Db, sql: SqlExec | undefined, text: string, ...args: unknown[]): Promise<T[]> {
+  return committedAlone(prisma, sql, (exec) =>
+    'query' in exec ? exec.query<T>(text, ...args) : exec.$queryRawUnsafe<T[]>(text, ...args),
+  );
+}
+
 /** The minimum of better-sqlite3's Database this module uses. */
 interface SqliteHandle {
   readonly inTransaction: boolean;

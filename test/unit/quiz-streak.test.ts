@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { streakUpsert } from '../../src/features/quiz/daily.ts';
+import { queryAlone } from '../../src/lib/db.ts';
 import { providers } from '../helpers/databases.ts';
+import { openThenRollBack } from '../helpers/held-transaction.ts';
 import { migratedPerTest } from '../helpers/migrated-db.ts';
 
 /**
@@ -39,5 +41,25 @@ describe.each(providers)('the daily streak on $name', (provider) => {
       lastRoundId: 'd5',
     });
     expect(s.updatedAt.toISOString()).toBe('2026-03-02T01:00:00.000Z');
+  });
+
+  it("keeps a completed day moved while another request's transaction is open and then rolls back", async () => {
+    const { prisma, sql, provider: name } = database();
+    const { sql: text, args } = streakUpsert(name === 'postgresql', {
+      planId: 'plan',
+      memberId: 'm1',
+      orgId: 'org',
+      roundId: 'd1',
+      now: new Date('2026-03-02T01:00:00Z'),
+      prevRoundId: null,
+    });
+    const other = await openThenRollBack(prisma);
+    // On SQLite's one connection a direct statement would have joined the open transaction.
+    const moved = queryAlone<{ current: number | bigint }>(prisma, sql, text, ...args);
+    await new Promise((r) => setTimeout(r, 30));
+    other.release();
+    expect(await other.done).toBe('aborted');
+    expect(Number((await moved)[0]!.current)).toBe(1);
+    expect(await prisma.quizStreak.count({ where: { planId: 'plan', memberId: 'm1' } })).toBe(1);
   });
 });

@@ -5,7 +5,7 @@ import { UserError } from '../../bot/errors.ts';
 import { defineJob, type JobContext } from '../../bot/jobs.ts';
 import type { PausedLine } from '../../bot/context.ts';
 import type { MessageKey, MessageParams } from '../../bot/messages.ts';
-import { isUniqueViolation, sqlStamp, type Tx } from '../../lib/db.ts';
+import { isUniqueViolation, queryAlone, sqlStamp, type Tx } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import { describeAnswer } from './answer-check.ts';
 import { quizDailyCard } from './cards.ts';
@@ -362,9 +362,9 @@ export function createDaily(deps: QuizDeps) {
         now: clock.now(),
         prevRoundId: round.prevRoundId,
       });
-      const rows = deps.sql
-        ? await deps.sql.query<{ current: number | bigint }>(sql, ...args)
-        : await db.$queryRawUnsafe<{ current: number | bigint }[]>(sql, ...args);
+      // Committed on its own: on SQLite a direct statement would otherwise ride in whichever
+      // transaction is open (a fold's) and vanish with it.
+      const rows = await queryAlone<{ current: number | bigint }>(db, deps.sql, sql, ...args);
       return { correct, total, streak: rows[0] ? Number(rows[0].current) : null };
     },
   };
