@@ -1,4 +1,4 @@
-import type { Db, Provider, Tx } from '../../lib/db.ts';
+import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
 import { isRawUniqueViolation } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
@@ -87,6 +87,8 @@ export function createAnswerJournal(deps: {
   /** Writes folded answers (QuizAnswer, tallies, buckets, mistakes, event keys); true per answer recorded. */
   fold(tx: Tx, answers: AnswerInput[]): Promise<boolean[]>;
   maxBatch?: number;
+  /** Direct statements on SQLite (lib/db.ts), for the click path's reads. */
+  sql?: SqlExec;
 }): AnswerJournal {
   const { db, provider, log } = deps;
   const pg = provider === 'postgresql';
@@ -293,15 +295,26 @@ export function createAnswerJournal(deps: {
   const pending = async (client: Tx | Db) => (await lastId(client)) > 0;
 
   async function memberAnswers(client: Tx | Db, roundId: string, memberId: string): Promise<MemberAnswer[]> {
-    const folded = await client.quizAnswer.findMany({
-      where: { roundId, memberId },
-      select: { position: true, correct: true, response: true, voided: true },
-    });
-    const rows = await client.$queryRawUnsafe<{ data: string }[]>(
-      `SELECT "data" FROM "QuizJournal" WHERE "roundId" = ${pg ? '$1' : '?'} AND "memberId" = ${pg ? '$2' : '?'}`,
-      roundId,
-      memberId,
-    );
+    const journalRows = `SELECT "data" FROM "QuizJournal" WHERE "roundId" = ${pg ? '$1' : '?'} AND "memberId" = ${pg ? '$2' : '?'}`;
+    let folded: MemberAnswer[];
+    let rows: { data: string }[];
+    if (deps.sql && !pg && !isTx(client)) {
+      // A completed day's read on the click path: two direct statements instead of Prisma's
+      // (a read outside a transaction sees the same on SQLite's one connection).
+      const raw = await deps.sql.query<{ position: number; correct: number; response: string; voided: number }>(
+        `SELECT "position", "correct", "response", "voided" FROM "QuizAnswer" WHERE "roundId" = ? AND "memberId" = ?`,
+        roundId,
+        memberId,
+      );
+      folded = raw.map((a) => ({ ...a, correct: Boolean(a.correct), voided: Boolean(a.voided) }));
+      rows = await deps.sql.query<{ data: string }>(journalRows, roundId, memberId);
+    } else {
+      folded = await client.quizAnswer.findMany({
+        where: { roundId, memberId },
+        select: { position: true, correct: true, response: true, voided: true },
+      });
+      rows = await client.$queryRawUnsafe<{ data: string }[]>(journalRows, roundId, memberId);
+    }
     const seen = new Set(folded.map((a) => a.position));
     // A row both folded and still here is a refused second answer on its way out: the folded one counts.
     const unfolded = rows

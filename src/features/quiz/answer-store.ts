@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Provider, Tx } from '../../lib/db.ts';
+import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { createOrderedIds, newId } from '../../lib/ids.ts';
@@ -121,7 +121,14 @@ function inKeyOrder<T>(byKey: Map<string, T>): T[] {
 
 const answerKeyOf = (a: AnswerInput) => `${a.roundId}|${a.memberId}|${a.questionId}`;
 
-export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logger; maxBatch?: number }): AnswerStore {
+export function createAnswerStore(deps: {
+  db: Db;
+  provider: Provider;
+  log: Logger;
+  maxBatch?: number;
+  /** Direct statements on SQLite for the click path (lib/db.ts). */
+  sql?: SqlExec;
+}): AnswerStore {
   const { db, provider } = deps;
   const maxBatch = deps.maxBatch ?? 2000;
 
@@ -391,7 +398,7 @@ export function createAnswerStore(deps: { db: Db; provider: Provider; log: Logge
     return recorded;
   }
 
-  const journal = createAnswerJournal({ db, provider, log: deps.log, fold: foldAnswers, maxBatch });
+  const journal = createAnswerJournal({ db, provider, log: deps.log, fold: foldAnswers, maxBatch, sql: deps.sql });
 
   return {
     submit: (answer) => journal.append(answer),

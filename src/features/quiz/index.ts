@@ -28,7 +28,7 @@ import type { QuizDeps } from './shared.ts';
  * notebook. (The question bank itself is features/quiz/bank.)
  */
 export function createQuizFeature(kit: FeatureDeps): Feature {
-  const answers = createAnswerStore({ db: kit.db, provider: kit.provider, log: kit.log });
+  const answers = createAnswerStore({ db: kit.db, provider: kit.provider, log: kit.log, sql: kit.sql });
   const deps: QuizDeps = { ...kit, answers };
   const contests = createContests(deps);
   const daily = createDaily(deps);
