@@ -144,22 +144,31 @@ export function createOffsetClock(start: Date): Clock & { jumpTo(at: Date): void
   };
 }
 
-/** BENCH_SQL=1: the prepared statements by text, for what the count is made of. */
+/** BENCH_SQL=1: the statements run, by text, for what the count is made of. */
 export const statementTexts = process.env.BENCH_SQL ? new Map<string, number>() : undefined;
 
-/** Counts SQL statements prepared by better-sqlite3 (Prisma's SQLite driver prepares one per query). */
+/**
+ * Counts SQL statements run by better-sqlite3 (each run, all, get or iterate of a prepared
+ * statement): Prisma's driver prepares one per query, the bot's direct statements are prepared
+ * once and run many times, so counting preparations would miss the latter.
+ */
 export function countStatements(): () => number {
   let n = 0;
   const proto = Database.prototype as unknown as { prepare: (this: unknown, ...args: unknown[]) => unknown };
   const prepare = proto.prepare;
   const byText = statementTexts;
   proto.prepare = function (this: unknown, ...args: unknown[]) {
-    n++;
-    if (byText) {
-      const key = String(args[0]).replace(/\s+/g, ' ').slice(0, 140);
-      byText.set(key, (byText.get(key) ?? 0) + 1);
+    const statement = prepare.apply(this, args) as Record<string, (...a: unknown[]) => unknown>;
+    const key = byText ? String(args[0]).replace(/\s+/g, ' ').slice(0, 140) : '';
+    for (const method of ['run', 'all', 'get', 'iterate']) {
+      const original = statement[method]!;
+      statement[method] = function (this: unknown, ...a: unknown[]) {
+        n++;
+        if (byText) byText.set(key, (byText.get(key) ?? 0) + 1);
+        return original.apply(this, a);
+      };
     }
-    return prepare.apply(this, args);
+    return statement;
   };
   return () => n;
 }

@@ -307,7 +307,7 @@ interface RunResult {
   cpuPerRequest?: number;
   /** shuxiang: the part spent while the load ran (acks, and the folds that ran meanwhile). */
   cpuDuringRun?: number;
-  /** SQL statements the server prepared per request (shuxiang only). */
+  /** SQL statements the server ran per request (shuxiang only). */
   statementsPerRequest?: number;
   p99: number;
   ok: number;

@@ -46,6 +46,19 @@ export interface SqlExec {
    * PostgreSQL, where every statement outside a transaction commits alone.
    */
   inTransaction?(): boolean;
+  /**
+   * SQLite: runs `work` as one transaction of its own (BEGIN IMMEDIATE …
+   * COMMIT; ROLLBACK when it throws), synchronously, so nothing else can run
+   * on the connection in between. Only when `inTransaction()` is false; it
+   * throws otherwise. Absent on PostgreSQL.
+   */
+  transactionSync?<T>(work: (sql: SyncSql) => T): T;
+}
+
+/** Statements inside `SqlExec.transactionSync`: synchronous, dates bound as sqlStamp. */
+export interface SyncSql {
+  run(sql: string, ...args: unknown[]): number;
+  all<T>(sql: string, ...args: unknown[]): T[];
 }
 
 /**
@@ -110,6 +123,10 @@ function directSqlite(handle: () => SqliteHandle): SqlExec {
     }
     return st;
   };
+  const sync: SyncSql = {
+    run: (sql, ...args) => prepared(sql).run(...bind(args)).changes,
+    all: <T>(sql: string, ...args: unknown[]) => prepared(sql).all(...bind(args)) as T[],
+  };
   return {
     execute: (sql, ...args) => {
       try {
@@ -126,6 +143,18 @@ function directSqlite(handle: () => SqliteHandle): SqlExec {
       }
     },
     inTransaction: () => handle().inTransaction,
+    transactionSync<T>(work: (sql: SyncSql) => T): T {
+      if (handle().inTransaction) throw new Error('transactionSync: a transaction is already open');
+      prepared('BEGIN IMMEDIATE').run();
+      try {
+        const result = work(sync);
+        prepared('COMMIT').run();
+        return result;
+      } catch (err) {
+        if (handle().inTransaction) prepared('ROLLBACK').run();
+        throw err;
+      }
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
 import { answerInput } from '../helpers/answer-input.ts';
 import { providers, type TestDatabase } from '../helpers/databases.ts';
+import { openThenRollBack } from '../helpers/held-transaction.ts';
 
 /**
  * The answer journal (src/features/quiz/answer-journal.ts): acknowledged
@@ -60,7 +61,7 @@ describe.each(providers)('the answer journal on $name', (provider) => {
     expect(await db.prisma.quizAnswer.count()).toBe(0);
 
     // The next instance folds them at start, before anyone reads.
-    const next = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() });
+    const next = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger(), sql: db.sql });
     next.start(60_000);
     await next.settle();
     await next.stop();
@@ -78,8 +79,21 @@ describe.each(providers)('the answer journal on $name', (provider) => {
     expect(await db.prisma.inboundEvent.count()).toBe(stored.size);
   }, 60_000);
 
+  it('acknowledges an answer only once it is committed on its own, even while another transaction is open and then rolls back', async () => {
+    const store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger(), sql: db.sql });
+    const other = await openThenRollBack(db.prisma);
+    // On SQLite a direct append here would ride in the open transaction: it must wait for it instead.
+    const submitted = store.submit(answer({ memberId: 'during' }));
+    await new Promise((r) => setTimeout(r, 30));
+    other.release();
+    expect(await other.done).toBe('aborted');
+    expect((await submitted).status).toBe('recorded');
+    expect(await db.prisma.quizJournal.count({ where: { memberId: 'during' } })).toBe(1);
+    await store.stop();
+  });
+
   it('folds on its own timer, with no reader settling (the answers reach boards behind the clicks)', async () => {
-    const store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() });
+    const store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger(), sql: db.sql });
     for (let i = 0; i < 20; i++) await store.submit(answer({ memberId: `m${i}` }));
     expect(await db.prisma.quizJournal.count()).toBe(20);
     store.start(10);
@@ -100,7 +114,7 @@ describe.each(providers)('the answer journal on $name', (provider) => {
     async () => {
       const other = await openDatabase(testDb.url);
       const stores: AnswerStore[] = [db, other].map((d) =>
-        createAnswerStore({ db: d.prisma, provider: d.provider, log: createSilentLogger() }),
+        createAnswerStore({ db: d.prisma, provider: d.provider, log: createSilentLogger(), sql: d.sql }),
       );
       // Both fold all the time, skipping each other's claimed rows.
       for (const s of stores) s.start(5);
@@ -161,7 +175,7 @@ describe.each(providers)('the answer journal on $name', (provider) => {
     "probes a group commit's answers through the indexes, not by reading the answers table, on a fresh database",
     async () => {
       // A few thousand folded answers, never analysed: as a province's database is in its first days.
-      const store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() });
+      const store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger(), sql: db.sql });
       await Promise.all(
         Array.from({ length: 3000 }, (_, i) =>
           store.submit(

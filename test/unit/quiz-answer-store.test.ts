@@ -14,7 +14,14 @@ const at = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:00`);
 
 const answer = answerInput;
 
-describe.each(providers)('answer store and tallies on $name', (provider) => {
+// On SQLite the bot appends with direct statements (lib/db.ts, SqlExec) where it can, and through
+// Prisma inside transactions: both paths keep every rule below.
+const variants = providers.flatMap((p) => [
+  { ...p, via: 'Prisma', direct: false },
+  ...(p.name === 'sqlite' ? [{ ...p, via: 'direct statements', direct: true }] : []),
+]);
+
+describe.each(variants)('answer store and tallies on $name, appending through $via', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
   let store: AnswerStore;
@@ -22,7 +29,12 @@ describe.each(providers)('answer store and tallies on $name', (provider) => {
     testDb = await provider.create();
     db = await openDatabase(testDb.url);
     await createMigrator(db, undefined).migrate();
-    store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger() });
+    store = createAnswerStore({
+      db: db.prisma,
+      provider: db.provider,
+      log: createSilentLogger(),
+      ...(provider.direct ? { sql: db.sql } : {}),
+    });
   });
   afterEach(async () => {
     await db.close();

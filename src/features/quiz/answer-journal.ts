@@ -74,6 +74,12 @@ type JournalRow = {
  */
 const maxId = (pg: boolean) => (pg ? 2_147_483_647 : Number.MAX_SAFE_INTEGER);
 
+/** What the probe says of one appended row (answer-journal-sql.ts). */
+type Probed = { i: number | string; t: unknown; d: unknown; v: unknown; n: number | bigint };
+
+/** Rows per statement of a direct append (as jsonInsert's default). */
+const DIRECT_ROWS = 2000;
+
 /** Rows per fold transaction: short on SQLite, where appends wait for it. */
 const FOLD_BATCH = 2000;
 
@@ -165,11 +171,28 @@ export function createAnswerJournal(deps: {
         },
         { timeout: 60_000 },
       );
+    /**
+     * The plain attempt without Prisma where it can be: on SQLite with no transaction open and
+     * nothing to write with the answers (onRecorded needs Prisma's client), the insert and its
+     * probe run as one synchronous transaction of their own on the connection, committed before
+     * this returns. Undefined when it cannot.
+     */
+    const direct = (): Awaited<ReturnType<typeof run>> | undefined => {
+      const sql = deps.sql;
+      if (pg || !sql?.transactionSync || sql.inTransaction?.() !== false) return undefined;
+      if (fresh.some((i) => items[i]!.onRecorded)) return undefined;
+      return sql.transactionSync((sync) => {
+        for (let at = 0; at < rows.length; at += DIRECT_ROWS)
+          sync.run(plainInsert.sql, JSON.stringify(rows.slice(at, at + DIRECT_ROWS)));
+        if (!fresh.length) return { inserted: fresh, probed: [] };
+        return { inserted: fresh, probed: sync.all<Probed>(probeSql, JSON.stringify(probeRows(items, fresh))) };
+      });
+    };
     let result: Awaited<ReturnType<typeof run>>;
     try {
       // A plain insert first: it fails as a whole on any known key (a second click, a replay), and
       // only then does the batch take the ON CONFLICT … RETURNING path, whose per-row results cost more.
-      result = await run(false);
+      result = direct() ?? (await run(false));
     } catch (err) {
       if (!isRawUniqueViolation(err)) throw err;
       result = await run(true);
@@ -197,8 +220,8 @@ export function createAnswerJournal(deps: {
     return out.map((o) => o!);
   }
 
-  async function probe(tx: Tx, items: AnswerInput[], idx: number[]) {
-    const rows = idx.map((i) => {
+  function probeRows(items: AnswerInput[], idx: number[]) {
+    return idx.map((i) => {
       const a = items[i]!;
       return {
         i,
@@ -210,10 +233,9 @@ export function createAnswerJournal(deps: {
         k: a.event?.eventKey ?? null,
       };
     });
-    return tx.$queryRawUnsafe<{ i: number | string; t: unknown; d: unknown; v: unknown; n: number | bigint }[]>(
-      probeSql,
-      JSON.stringify(rows),
-    );
+  }
+  async function probe(tx: Tx, items: AnswerInput[], idx: number[]) {
+    return tx.$queryRawUnsafe<Probed[]>(probeSql, JSON.stringify(probeRows(items, idx)));
   }
   async function replaysAmong(tx: Tx, items: AnswerInput[], idx: number[]): Promise<Set<number>> {
     const withEvent = idx.filter((i) => items[i]!.event);
