@@ -85,18 +85,24 @@ export async function committedAlone<T>(
   });
 }
 
+/** Raw statements through whichever client is at hand: a SqlExec as it is, Prisma's through its raw API. */
+export function execOf(db: Db | Tx | SqlExec): SqlExec {
+  return 'execute' in db
+    ? db
+    : {
+        execute: (text, ...args) => db.$executeRawUnsafe(text, ...args),
+        query: <T>(text: string, ...args: unknown[]) => db.$queryRawUnsafe<T[]>(text, ...args),
+      };
+}
+
 /** One write statement, committed when this resolves (committedAlone); how many rows it changed. */
 export function executeAlone(prisma: Db, sql: SqlExec | undefined, text: string, ...args: unknown[]): Promise<number> {
-  return committedAlone(prisma, sql, (exec) =>
-    'execute' in exec ? exec.execute(text, ...args) : exec.$executeRawUnsafe(text, ...args),
-  );
+  return committedAlone(prisma, sql, (exec) => execOf(exec).execute(text, ...args));
 }
 
 /** The same for a write that returns rows (RETURNING). */
 export function queryAlone<T>(prisma: Db, sql: SqlExec | undefined, text: string, ...args: unknown[]): Promise<T[]> {
-  return committedAlone(prisma, sql, (exec) =>
-    'query' in exec ? exec.query<T>(text, ...args) : exec.$queryRawUnsafe<T[]>(text, ...args),
-  );
+  return committedAlone(prisma, sql, (exec) => execOf(exec).query<T>(text, ...args));
 }
 
 /** The minimum of better-sqlite3's Database this module uses. */

@@ -1,4 +1,4 @@
-import type { Db, Provider, SqlExec, Tx } from './db.ts';
+import { execOf, type Db, type Provider, type SqlExec, type SyncSql, type Tx } from './db.ts';
 
 /**
  * Multi-row INSERT for both providers, with the rows travelling as one JSON
@@ -33,6 +33,8 @@ export interface JsonInsert<Row extends object> {
    * without `returning`).
    */
   run<R = unknown>(db: Db | Tx | SqlExec, rows: readonly Row[], ...constants: unknown[]): Promise<R[]>;
+  /** The same inside `SqlExec.transactionSync` (no RETURNING rows). */
+  runSync(sync: SyncSql, rows: readonly Row[], ...constants: unknown[]): void;
 }
 
 const quote = (name: string) => `"${name}"`;
@@ -58,23 +60,28 @@ export function jsonInsertSql(provider: Provider, spec: JsonInsertSpec): string 
 export function jsonInsert<Row extends object>(provider: Provider, spec: JsonInsertSpec): JsonInsert<Row> {
   const sql = jsonInsertSql(provider, spec);
   const size = spec.rowsPerStatement ?? 2000;
+  /** The rows as one JSON parameter per statement (none for no rows; one uncopied for a few). */
+  const chunks = (rows: readonly Row[]): string[] =>
+    rows.length <= size
+      ? rows.length
+        ? [JSON.stringify(rows)]
+        : []
+      : Array.from({ length: Math.ceil(rows.length / size) }, (_, i) =>
+          JSON.stringify(rows.slice(i * size, (i + 1) * size)),
+        );
   return {
     sql,
     async run<R>(db: Db | Tx | SqlExec, rows: readonly Row[], ...constants: unknown[]): Promise<R[]> {
-      const exec: SqlExec =
-        'execute' in db
-          ? db
-          : {
-              execute: (text, ...args) => db.$executeRawUnsafe(text, ...args),
-              query: <T>(text: string, ...args: unknown[]) => db.$queryRawUnsafe<T[]>(text, ...args),
-            };
+      const exec = execOf(db);
       const out: R[] = [];
-      for (let i = 0; i < rows.length; i += size) {
-        const json = JSON.stringify(i === 0 && rows.length <= size ? rows : rows.slice(i, i + size));
+      for (const json of chunks(rows)) {
         if (spec.returning) out.push(...(await exec.query<R>(sql, ...constants, json)));
         else await exec.execute(sql, ...constants, json);
       }
       return out;
+    },
+    runSync(sync, rows, ...constants) {
+      for (const json of chunks(rows)) sync.run(sql, ...constants, json);
     },
   };
 }

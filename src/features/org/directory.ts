@@ -2,7 +2,7 @@ import type { ActionEvent, ChatMemberInfo, MessageEvent, Platform } from '../../
 import type { Identity, IdentityResolver, Role, UnitRoleName } from '../../bot/context.ts';
 import { createSystemClock, type Clock } from '../../lib/clock.ts';
 import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
-import { executeAlone, isRawUniqueViolation, isUniqueViolation } from '../../lib/db.ts';
+import { executeAlone, isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createYielder } from '../../lib/loop-yield.ts';
@@ -352,8 +352,7 @@ export function createDirectory(deps: {
     } catch (err) {
       // Membership is a record for rosters, not part of answering this event: never fail the event for it.
       seen.delete(key);
-      if (!isUniqueViolation(err) && !isRawUniqueViolation(err))
-        deps.log?.warn({ err, chatId }, 'could not record chat membership');
+      if (!isUniqueViolation(err)) deps.log?.warn({ err, chatId }, 'could not record chat membership');
     }
   }
 

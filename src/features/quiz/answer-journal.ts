@@ -77,9 +77,6 @@ const maxId = (pg: boolean) => (pg ? 2_147_483_647 : Number.MAX_SAFE_INTEGER);
 /** What the probe says of one appended row (answer-journal-sql.ts). */
 type Probed = { i: number | string; t: unknown; d: unknown; v: unknown; n: number | bigint };
 
-/** Rows per statement of a direct append (as jsonInsert's default). */
-const DIRECT_ROWS = 2000;
-
 /** Rows per fold transaction: short on SQLite, where appends wait for it. */
 const FOLD_BATCH = 2000;
 
@@ -182,8 +179,7 @@ export function createAnswerJournal(deps: {
       if (pg || !sql?.transactionSync || sql.inTransaction?.() !== false) return undefined;
       if (fresh.some((i) => items[i]!.onRecorded)) return undefined;
       return sql.transactionSync((sync) => {
-        for (let at = 0; at < rows.length; at += DIRECT_ROWS)
-          sync.run(plainInsert.sql, JSON.stringify(rows.slice(at, at + DIRECT_ROWS)));
+        plainInsert.runSync(sync, rows);
         if (!fresh.length) return { inserted: fresh, probed: [] };
         return { inserted: fresh, probed: sync.all<Probed>(probeSql, JSON.stringify(probeRows(items, fresh))) };
       });
