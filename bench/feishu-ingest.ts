@@ -185,6 +185,9 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
   // BENCH_PROF=dir: a CPU profile of the measured run only (not start-up or warm-up).
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+
   let cpuAtStart = process.cpuUsage();
   let statementsAtStart = statements();
   process.on('message', (m) => {
@@ -207,6 +210,15 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
         });
         const top = [...(statementTexts ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 25);
         for (const [sql, k] of top) process.stderr.write(`${k}\t${sql}\n`);
+      }
+      // The server's event loop during a run: how long a webhook can wait behind other work.
+      if (m === 'loop-start') {
+        loop.reset();
+        loop.enable();
+      } else if (m === 'loop-stop') {
+        loop.disable();
+        const ms = (ns: number) => ns / 1e6;
+        process.send?.({ loop: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) } });
       }
       if (m === 'profile-start') {
         session.connect();
@@ -309,6 +321,8 @@ interface RunResult {
   cpuDuringRun?: number;
   /** SQL statements the server ran per request (shuxiang only). */
   statementsPerRequest?: number;
+  p50: number;
+  p90: number;
   p99: number;
   ok: number;
   non2xx: number;
@@ -335,6 +349,8 @@ function summary(result: autocannon.Result, seconds: number): RunResult {
   return {
     rps: result.requests.average,
     seconds,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
     p99: result.latency.p99,
     ok: result['2xx'],
     non2xx: result.non2xx,
@@ -484,7 +500,16 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shuxiang-bench-'));
   let dbUrl = `file:${path.join(dir, 'bench.db')}`;
   const results: Partial<Record<Kind, RunResult>> = {};
-  let quiz: { setup: QuizSetup; warm: AnswerRun; run: AnswerRun; atRate: AnswerRun; crashed: AnswerRun } | undefined;
+  let quiz:
+    | {
+        setup: QuizSetup;
+        warm: AnswerRun;
+        run: AnswerRun;
+        atRate: AnswerRun;
+        rateLoop: { p50: number; p99: number; max: number };
+        crashed: AnswerRun;
+      }
+    | undefined;
   let refused: string | undefined;
   let durable:
     { acknowledged: number; inDatabase: number; eventsInDatabase: number; rows: number; unfolded: number } | undefined;
@@ -549,7 +574,12 @@ async function main(): Promise<void> {
     );
     results.shuxiang = run;
     answers.prepare(answers.ready() + RATE_RUN);
+    child.send('loop-start');
     const atRate = await fireAnswers(port, answers, { seconds: 5, connections: 20, rate: 1000, limit: RATE_RUN });
+    child.send('loop-stop');
+    const rateLoop = await new Promise<{ p50: number; p99: number; max: number }>((resolve) =>
+      child.once('message', (m) => resolve((m as { loop: { p50: number; p99: number; max: number } }).loop)),
+    );
     // A crash under full load: SIGKILL mid-run, nothing gets to flush or shut down.
     answers.prepare(answers.ready() + CRASH_RUN);
     const exited = new Promise((r) => child.once('exit', r));
@@ -559,7 +589,7 @@ async function main(): Promise<void> {
     await exited;
     if (crashed.exhausted)
       console.warn('warning: the answer pool ran out before the crash; the crash was not under load');
-    quiz = { setup, warm, run, atRate, crashed };
+    quiz = { setup, warm, run, atRate, rateLoop, crashed };
 
     const acked = [warm, run, atRate, crashed].flatMap((r) => r.acked);
     const db = await openDatabase(dbUrl);
@@ -644,7 +674,7 @@ async function main(): Promise<void> {
     `shuxiang vs sdk (records nothing), CPU per request: ${vsNoop.toFixed(2)}x dearer (target <= 2) ${vsNoop <= 2 ? 'OK' : 'MISSED'}`,
   );
   console.log(
-    `p99 at 1,000 req/s = ${q.atRate.p99} ms over ${q.atRate.ok} requests (target < 50 ms) ${q.atRate.p99 < 50 ? 'OK' : 'MISSED'}`,
+    `p99 at 1,000 req/s = ${q.atRate.p99} ms over ${q.atRate.ok} requests (target < 50 ms) ${q.atRate.p99 < 50 ? 'OK' : 'MISSED'}; p50 ${q.atRate.p50} ms, p90 ${q.atRate.p90} ms; the server's event-loop delay meanwhile p50 ${q.rateLoop.p50.toFixed(1)} ms, p99 ${q.rateLoop.p99.toFixed(1)} ms, max ${q.rateLoop.max.toFixed(1)} ms`,
   );
   console.log(
     `durability after SIGKILL under load: acknowledged ${d.acknowledged} answers (${q.crashed.acked.length} in the crashed run), in database ${d.inDatabase} ${

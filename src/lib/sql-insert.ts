@@ -33,8 +33,8 @@ export interface JsonInsert<Row extends object> {
    * without `returning`).
    */
   run<R = unknown>(db: Db | Tx | SqlExec, rows: readonly Row[], ...constants: unknown[]): Promise<R[]>;
-  /** The same inside `SqlExec.transactionSync` (no RETURNING rows). */
-  runSync(sync: SyncSql, rows: readonly Row[], ...constants: unknown[]): void;
+  /** The same inside `SqlExec.transactionSync`. */
+  runSync<R = unknown>(sync: SyncSql, rows: readonly Row[], ...constants: unknown[]): R[];
 }
 
 const quote = (name: string) => `"${name}"`;
@@ -80,10 +80,52 @@ export function jsonInsert<Row extends object>(provider: Provider, spec: JsonIns
       }
       return out;
     },
-    runSync(sync, rows, ...constants) {
-      for (const json of chunks(rows)) sync.run(sql, ...constants, json);
+    runSync<R>(sync: SyncSql, rows: readonly Row[], ...constants: unknown[]): R[] {
+      const out: R[] = [];
+      for (const json of chunks(rows)) {
+        if (spec.returning) out.push(...sync.all<R>(sql, ...constants, json));
+        else sync.run(sql, ...constants, json);
+      }
+      return out;
     },
   };
+}
+
+/** One statement of a write plan: an insert, its rows and its constants. */
+export interface PlannedInsert {
+  // Any row type: the plan's own code pairs each insert with its rows.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  insert: JsonInsert<any>;
+  rows: readonly object[];
+  constants?: readonly unknown[];
+}
+
+/**
+ * Writes whose later statements depend on earlier ones' RETURNING rows,
+ * written once for both ways of running them: a generator that yields each
+ * insert and receives its returned rows. runPlan drives it through any
+ * client (a Prisma transaction on PostgreSQL); runPlanSync inside
+ * `SqlExec.transactionSync` on SQLite, where the whole plan then holds the
+ * connection for its CPU time only, not across the event loop's turns.
+ */
+export type WritePlan<T> = Generator<PlannedInsert, T, unknown[]>;
+
+export async function runPlan<T>(db: Db | Tx | SqlExec, plan: WritePlan<T>): Promise<T> {
+  let step = plan.next([]);
+  while (!step.done) {
+    const { insert, rows, constants = [] } = step.value;
+    step = plan.next(rows.length ? await insert.run(db, rows, ...constants) : []);
+  }
+  return step.value;
+}
+
+export function runPlanSync<T>(sync: SyncSql, plan: WritePlan<T>): T {
+  let step = plan.next([]);
+  while (!step.done) {
+    const { insert, rows, constants = [] } = step.value;
+    step = plan.next(rows.length ? insert.runSync(sync, rows, ...constants) : []);
+  }
+  return step.value;
 }
 
 export { sqlStamp } from './db.ts';

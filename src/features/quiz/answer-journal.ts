@@ -1,8 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
 import { isRawUniqueViolation } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
-import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { jsonInsert, runPlan, runPlanSync, sqlStamp, type WritePlan } from '../../lib/sql-insert.ts';
 import { createWriteBatcher } from '../../lib/write-batcher.ts';
 import type { AnswerInput, SubmitResult } from './answer-store.ts';
 import { isDatabaseUnavailable } from '../../lib/db-health.ts';
@@ -77,8 +78,17 @@ const maxId = (pg: boolean) => (pg ? 2_147_483_647 : Number.MAX_SAFE_INTEGER);
 /** What the probe says of one appended row (answer-journal-sql.ts). */
 type Probed = { i: number | string; t: unknown; d: unknown; v: unknown; n: number | bigint };
 
-/** Rows per fold transaction: short on SQLite, where appends wait for it. */
+/** Rows per fold transaction through Prisma (PostgreSQL, or a caller's transaction). */
 const FOLD_BATCH = 2000;
+/**
+ * A direct fold on SQLite holds the event loop while it runs, so its batch is sized from the last
+ * ones to take about this long, and webhooks wait at most that between batches. (A Prisma fold of
+ * 2,000 rows held the one connection, and every append behind it, for 130-250 ms of interleaved
+ * turns; direct, 2,000 rows take about 160 ms, 250 about 30 ms: a commit's WAL writes are most of
+ * a small batch's cost, so batches are not made smaller than they need to be.)
+ */
+const DIRECT_FOLD_MS = 20;
+const DIRECT_FOLD_MIN = 50;
 
 // A transaction client has no $disconnect (it has $transaction, which throws there).
 const isTx = (x: Tx | Db): x is Tx => !('$disconnect' in x);
@@ -88,7 +98,7 @@ export function createAnswerJournal(deps: {
   provider: Provider;
   log: Logger;
   /** Writes folded answers (QuizAnswer, tallies, buckets, mistakes, event keys); true per answer recorded. */
-  fold(tx: Tx, answers: AnswerInput[]): Promise<boolean[]>;
+  fold(answers: AnswerInput[]): WritePlan<boolean[]>;
   maxBatch?: number;
   /** Direct statements on SQLite (lib/db.ts), for the click path's reads. */
   sql?: SqlExec;
@@ -114,6 +124,12 @@ export function createAnswerJournal(deps: {
   });
 
   const { probeSql, replaySql, deleteSql, claimSql } = journalSql(pg);
+  /** SQLite with direct statements: folds run as direct batches whenever no transaction is open. */
+  const directFold = !pg && deps.sql?.transactionSync !== undefined;
+  let directRows = 250;
+  /** How long the last direct fold batch took (the timer rests as long before the next). */
+  let lastFoldMs = 0;
+  const batchRows = () => (directFold ? directRows : FOLD_BATCH);
 
   /** The click as the event column holds it: platform names hold no colon (PostgreSQL's JSON refuses NUL). */
   const clickOf = (e: { platform: string; eventKey: string }) => `${e.platform}:${e.eventKey}`;
@@ -263,14 +279,9 @@ export function createAnswerJournal(deps: {
 
   // ---- fold -------------------------------------------------------------------------
 
-  /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
-  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = maxId(pg)): Promise<number> {
-    const rows = await (pg
-      ? tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit, upTo)
-      : tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), upTo, limit));
-    if (rows.length === 0) return 0;
+  function decode(rows: JournalRow[]): AnswerInput[] {
     rows.sort((a, b) => Number(a.id) - Number(b.id));
-    const answers = rows.map((r): AnswerInput => {
+    return rows.map((r): AnswerInput => {
       const d = JSON.parse(r.data) as Data;
       const sep = r.event ? r.event.indexOf(':') : -1;
       return {
@@ -282,10 +293,37 @@ export function createAnswerJournal(deps: {
         ...(r.event && sep > 0 ? { event: { platform: r.event.slice(0, sep), eventKey: r.event.slice(sep + 1) } } : {}),
       };
     });
-    await deps.fold(tx, answers);
-    // SQLite: one connection, so nothing was appended inside this transaction; the rows read are those up to the last id.
-    if (!pg) await tx.$executeRawUnsafe(`DELETE FROM "QuizJournal" WHERE "id" <= ?`, Number(rows.at(-1)!.id));
+  }
+  // SQLite: one connection, so nothing was appended inside the fold's transaction; the rows read are those up to the last id.
+  const deleteUpTo = `DELETE FROM "QuizJournal" WHERE "id" <= ?`;
+
+  /** Claims up to `limit` rows in `tx`, folds them and deletes them; how many. */
+  async function foldIn(tx: Tx, limit: number, wait: boolean, upTo = maxId(pg)): Promise<number> {
+    const rows = await (pg
+      ? tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), limit, upTo)
+      : tx.$queryRawUnsafe<JournalRow[]>(claimSql(wait), upTo, limit));
+    if (rows.length === 0) return 0;
+    const answers = decode(rows);
+    await runPlan(tx, deps.fold(answers));
+    if (!pg) await tx.$executeRawUnsafe(deleteUpTo, Number(rows.at(-1)!.id));
     return rows.length;
+  }
+
+  /**
+   * The same on SQLite without Prisma when no transaction is open: one synchronous transaction
+   * of direct statements (SqlExec.transactionSync), holding the connection for its CPU time only.
+   * Undefined when it cannot.
+   */
+  function foldDirect(limit: number, upTo: number): number | undefined {
+    const sql = deps.sql;
+    if (!directFold || sql?.inTransaction?.() !== false) return undefined;
+    return sql.transactionSync!((sync) => {
+      const rows = sync.all<JournalRow>(claimSql(false), upTo, limit);
+      if (rows.length === 0) return 0;
+      runPlanSync(sync, deps.fold(decode(rows)));
+      sync.run(deleteUpTo, Number(rows.at(-1)!.id));
+      return rows.length;
+    });
   }
 
   // Folds in this process run one after another (a timer's, a reader's settle).
@@ -297,7 +335,16 @@ export function createAnswerJournal(deps: {
   }
 
   async function foldOwn(limit: number, wait: boolean, upTo?: number): Promise<number> {
-    return db.$transaction((tx) => foldIn(tx, limit, wait, upTo), { timeout: 60_000, maxWait: 30_000 });
+    const started = performance.now();
+    const n = foldDirect(limit, upTo ?? maxId(pg));
+    if (n === undefined)
+      return db.$transaction((tx) => foldIn(tx, limit, wait, upTo), { timeout: 60_000, maxWait: 30_000 });
+    lastFoldMs = performance.now() - started;
+    if (n >= DIRECT_FOLD_MIN)
+      directRows = Math.max(DIRECT_FOLD_MIN, Math.min(FOLD_BATCH, Math.round((DIRECT_FOLD_MS * n) / lastFoldMs)));
+    // Let the webhooks waiting behind this batch run before the next one.
+    await new Promise((resolve) => setImmediate(resolve));
+    return n;
   }
 
   /**
@@ -354,7 +401,7 @@ export function createAnswerJournal(deps: {
     const upTo = await lastId(db);
     if (upTo === 0) return;
     await serial(async () => {
-      while ((await foldOwn(FOLD_BATCH, true, upTo)) > 0);
+      while ((await foldOwn(batchRows(), true, upTo)) > 0);
     });
   }
 
@@ -367,8 +414,13 @@ export function createAnswerJournal(deps: {
     try {
       if (!(await pending(db))) return;
       await serial(async () => {
-        // Large batches while there is a backlog; another instance's claimed rows are skipped.
-        while ((await foldOwn(FOLD_BATCH, false)) === FOLD_BATCH);
+        // Batch after batch while there is a backlog; another instance's claimed rows are skipped.
+        for (;;) {
+          const limit = batchRows();
+          if ((await foldOwn(limit, false)) < limit) break;
+          // Direct folds hold the event loop: while a backlog lasts they take at most half of it.
+          if (directFold) await new Promise((resolve) => setTimeout(resolve, lastFoldMs));
+        }
       });
       if (failing) log.info('answer journal folding again');
       failing = false;
@@ -386,7 +438,7 @@ export function createAnswerJournal(deps: {
     append: (a) => batcher.submit(a),
     settle,
     memberAnswers,
-    foldOnce: (limit = FOLD_BATCH) => serial(() => foldOwn(limit, false)),
+    foldOnce: (limit = batchRows()) => serial(() => foldOwn(limit, false)),
     start(intervalMs = 1000) {
       if (timer) return;
       void tick();

@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
 import { createOrderedIds, newId } from '../../lib/ids.ts';
 import { jsonColumn } from '../../lib/json-column.ts';
-import { jsonInsert, sqlStamp, type JsonInsertSpec } from '../../lib/sql-insert.ts';
+import { jsonInsert, runPlan, sqlStamp, type JsonInsertSpec, type WritePlan } from '../../lib/sql-insert.ts';
 import { createAnswerJournal, type MemberAnswer } from './answer-journal.ts';
 import { periodKeys } from './time.ts';
 
@@ -179,11 +179,12 @@ export function createAnswerStore(deps: {
              "lastWrongAt" = excluded."lastWrongAt"`,
   });
 
-  async function insertAnswers(tx: Tx, rows: (AnswerInput & { id: string })[]): Promise<Set<string>> {
+  /** Inserts the answers not yet in QuizAnswer; returns the ids of those inserted. */
+  function* insertAnswers(rows: (AnswerInput & { id: string })[]): WritePlan<Set<string>> {
     const sorted = [...rows].sort((a, b) => (answerKeyOf(a) < answerKeyOf(b) ? -1 : 1));
-    const got = await answerInsert.run<{ id: string }>(
-      tx,
-      sorted.map((a) => ({
+    const got = (yield {
+      insert: answerInsert,
+      rows: sorted.map((a) => ({
         id: a.id,
         orgId: a.orgId,
         roundId: a.roundId,
@@ -199,7 +200,7 @@ export function createAnswerStore(deps: {
         answeredAt: sqlStamp(a.answeredAt),
         voided: false,
       })),
-    );
+    }) as { id: string }[];
     return new Set(got.map((r) => r.id));
   }
 
@@ -214,7 +215,14 @@ export function createAnswerStore(deps: {
     reachedAt: Date;
   }
 
-  async function applyTallies(tx: Tx, answers: AnswerInput[]): Promise<void> {
+  /** Tallies, rank buckets and mistakes for answers just recorded. */
+  function* countAnswers(answers: AnswerInput[]): WritePlan<void> {
+    if (answers.length === 0) return;
+    yield* applyTallies(answers);
+    yield* recordMistakes(answers);
+  }
+
+  function* applyTallies(answers: AnswerInput[]): WritePlan<void> {
     // One row per key: PostgreSQL refuses to update a row twice in one statement.
     const deltas = new Map<string, TallyDelta>();
     for (const a of answers) {
@@ -254,17 +262,10 @@ export function createAnswerStore(deps: {
       b.count += by;
       buckets.set(key, b);
     };
-    const after = await tallyUpsert.run<{
-      orgId: string;
-      period: string;
-      scope: string;
-      subjectId: string;
-      correct: number;
-      answered: number;
-    }>(
-      tx,
-      rows.map((d) => ({ ...d, reachedAt: sqlStamp(d.reachedAt) })),
-    );
+    const after = (yield {
+      insert: tallyUpsert,
+      rows: rows.map((d) => ({ ...d, reachedAt: sqlStamp(d.reachedAt) })),
+    }) as { orgId: string; period: string; scope: string; subjectId: string; correct: number; answered: number }[];
     // Move each subject between rank buckets: a new row joins its bucket;
     // a row whose correct count went up leaves the old one for the new one.
     for (const r of after) {
@@ -277,20 +278,10 @@ export function createAnswerStore(deps: {
         moveBucket(d, correct, 1);
       }
     }
-    await applyBuckets(
-      tx,
-      inKeyOrder(buckets).filter((b) => b.count !== 0),
-    );
+    yield { insert: bucketUpsert, rows: inKeyOrder(buckets).filter((b) => b.count !== 0) };
   }
 
-  async function applyBuckets(
-    tx: Tx,
-    rows: { orgId: string; period: string; scope: string; correct: number; count: number }[],
-  ): Promise<void> {
-    await bucketUpsert.run(tx, rows);
-  }
-
-  async function recordMistakes(tx: Tx, answers: AnswerInput[]): Promise<void> {
+  function* recordMistakes(answers: AnswerInput[]): WritePlan<void> {
     const byKey = new Map<string, { a: AnswerInput; n: number }>();
     for (const a of answers) {
       if (a.correct) continue;
@@ -301,17 +292,16 @@ export function createAnswerStore(deps: {
         if (a.answeredAt > e.a.answeredAt) e.a = a;
       } else byKey.set(key, { a, n: 1 });
     }
-    const rows = inKeyOrder(byKey);
-    await mistakeUpsert.run(
-      tx,
-      rows.map(({ a, n }) => ({
+    yield {
+      insert: mistakeUpsert,
+      rows: inKeyOrder(byKey).map(({ a, n }) => ({
         memberId: a.memberId,
         questionId: a.questionId,
         orgId: a.orgId,
         wrongCount: n,
         lastWrongAt: sqlStamp(a.answeredAt),
       })),
-    );
+    };
   }
 
   /** Dedupe rows for the answers' events, written with them; the keys that were new. */
@@ -337,17 +327,11 @@ export function createAnswerStore(deps: {
       if (!replayed) seen.add(answerKey);
       return { ...a, id: newId(), dup, replayed };
     });
-    const inserted = await insertAnswers(
-      tx,
-      rows.filter((r) => !r.dup),
-    );
+    const inserted = await runPlan(tx, insertAnswers(rows.filter((r) => !r.dup)));
     const recorded = rows.map((r) => inserted.has(r.id));
     const kept = answers.filter((_, i) => recorded[i]);
-    if (kept.length > 0) {
-      await applyTallies(tx, kept);
-      await recordMistakes(tx, kept);
-      for (const a of kept) await a.onRecorded?.(tx);
-    }
+    await runPlan(tx, countAnswers(kept));
+    for (const a of kept) await a.onRecorded?.(tx);
     return rows.map((r, i) => (recorded[i] ? 'recorded' : r.replayed ? 'replayed' : 'duplicate'));
   }
 
@@ -375,7 +359,7 @@ export function createAnswerStore(deps: {
    */
   // Folded answers are written thousands at a time: ordered ids keep their primary-key inserts at the index's edge.
   const foldId = createOrderedIds();
-  async function foldAnswers(tx: Tx, answers: AnswerInput[]): Promise<boolean[]> {
+  function* foldAnswers(answers: AnswerInput[]): WritePlan<boolean[]> {
     // Kept 8 h from when the click came (scheduler/cleanup.ts), not from the fold.
     const events = inKeyOrder(
       new Map(
@@ -386,15 +370,11 @@ export function createAnswerStore(deps: {
         ),
       ),
     );
-    if (events.length) await eventInsert.run(tx, events);
+    yield { insert: eventInsert, rows: events };
     const rows = answers.map((a) => ({ ...a, id: foldId() }));
-    const inserted = await insertAnswers(tx, rows);
+    const inserted = yield* insertAnswers(rows);
     const recorded = rows.map((r) => inserted.has(r.id));
-    const kept = answers.filter((_, i) => recorded[i]);
-    if (kept.length > 0) {
-      await applyTallies(tx, kept);
-      await recordMistakes(tx, kept);
-    }
+    yield* countAnswers(answers.filter((_, i) => recorded[i]));
     return recorded;
   }
 
