@@ -1,16 +1,17 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
-import { Prisma, type OutboxMessage } from '../generated/sqlite/client.ts';
-import { DeliveryError, type Card, type Platform, type PlatformMessenger, type Target } from '../platforms/types.ts';
+import type { OutboxMessage } from '../generated/sqlite/client.ts';
+import type { Platform, PlatformMessenger } from '../platforms/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../lib/db.ts';
-import { isDatabaseUnavailable, type DbHealth } from '../lib/db-health.ts';
+import type { DbHealth } from '../lib/db-health.ts';
 import { createTakeoverReport } from '../lib/takeover-report.ts';
 import type { Logger } from '../lib/logger.ts';
 import { newId } from '../lib/ids.ts';
-import { outboxBodyColumn } from './outbox.ts';
 import type { FileStore } from '../files/file-store.ts';
-import type { FileBody } from './outbox.ts';
+import { createOutcomeWriter, type Outcome } from './outcome-writer.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+import { createSender, targetOf } from './send-one.ts';
 
 export interface OutboxWorkerOptions {
   /** Most rows one round reads and claims. */
@@ -77,15 +78,8 @@ export interface OutboxWorker {
   stats(): DeliveryStats;
 }
 
-type Outcome =
-  | { id: string; kind: 'sent'; platformMessageId: string | null; at: Date }
-  | { id: string; kind: 'retry' | 'dead'; error: string; nextAttemptAt: Date }
-  | { id: string; kind: 'wait'; attempts: number; nextAttemptAt: Date };
-
 /** Rows whose buckets one planning step loads at a time. */
 const planChunk = 200;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Delivers outbox rows. A round reads due rows, reserves a send slot for each
@@ -131,222 +125,24 @@ export function createOutboxWorker(deps: {
   const busyTargets = new Map<string, number>();
   let again = false;
   let stopped = true;
-  /** Pauses a platform asked for, by scope, and until when (limiter clock): each is logged once. */
-  const pauses = new Map<string, number>();
-
-  /** One line per pause the platform asks for, however many sends it refused meanwhile. */
-  function notePause(row: OutboxMessage, err: DeliveryError, retryAfterMs: number): void {
-    const scope = err.scope ?? 'app';
-    const key = scope === 'app' ? `${row.platform}|app` : `${row.platform}|${scope}|${row.targetId}`;
-    const t = limiter.now();
-    const fresh = (pauses.get(key) ?? -Infinity) <= t;
-    pauses.set(key, Math.max(pauses.get(key) ?? -Infinity, t + retryAfterMs));
-    for (const [k, until] of pauses) if (until <= t) pauses.delete(k);
-    if (fresh) {
-      deps.log.warn(
-        { platform: row.platform, scope, ...(scope === 'app' ? {} : { target: row.targetId }), pauseMs: retryAfterMs },
-        'platform says too fast: sends paused, nothing is dropped',
-      );
-    } else {
-      deps.log.debug({ outboxId: row.id, platform: row.platform }, 'send refused during a pause; waits for it');
-    }
-  }
-
-  function backoff(attempt: number, retryAfterMs?: number): number {
-    const exp = Math.min(opts.maxBackoffMs, opts.baseBackoffMs * 2 ** (attempt - 1));
-    const jittered = Math.round(exp / 2 + Math.random() * (exp / 2)); // "equal jitter"
-    // A reset header is a floor, not a suggestion: never come back earlier.
-    return retryAfterMs !== undefined ? Math.max(retryAfterMs, Math.min(jittered, retryAfterMs + 1000)) : jittered;
-  }
-
-  const targetOf = (row: OutboxMessage): Target => ({ kind: row.targetKind as Target['kind'], id: row.targetId });
-
-  /**
-   * A file message where the platform takes the file (it has sendFile, the
-   * file is within its upload limit, the upload is not refused for good);
-   * otherwise the row's text, which carries the download link. Throttling
-   * and server trouble are retried like any send, not turned into a link.
-   */
-  async function sendFile(
-    messenger: PlatformMessenger,
-    target: Target,
-    body: FileBody,
-    opts: { idempotencyKey: string; replyHandle?: string },
-  ): Promise<string> {
-    const asLink = async () => (await messenger.sendText(target, body.text, opts)).platformMessageId;
-    if (!messenger.sendFile || !deps.files) return asLink();
-    const stored = await deps.files.get(body.file.id);
-    // Expired before it could be sent (the outbox was stuck for a week): the link in the text is dead too.
-    if (!stored) throw new DeliveryError(`file ${body.file.id} expired before it was sent`, 'permanent');
-    if (messenger.maxFileBytes !== undefined && stored.size > messenger.maxFileBytes) return asLink();
-    try {
-      const file = {
-        name: stored.name,
-        contentType: stored.contentType,
-        bytes: stored.bytes,
-        url: deps.files.link(stored.id, stored.name),
-      };
-      return (await messenger.sendFile(target, file, opts)).platformMessageId;
-    } catch (err) {
-      if (!(err instanceof DeliveryError) || err.kind !== 'permanent') throw err;
-      deps.log.warn({ fileId: stored.id, error: err.message }, 'platform refused the file; sending its link instead');
-      return asLink();
-    }
-  }
-
-  async function send(row: OutboxMessage): Promise<Outcome> {
-    const messenger = deps.messengers.get(row.platform as Platform);
-    const attempt = row.attempts + 1;
-    const now = () => deps.clock.now();
-    try {
-      if (!messenger) throw new DeliveryError(`no messenger for platform ${row.platform}`, 'retry');
-      const body = outboxBodyColumn.parse(row.body);
-      const target = targetOf(row);
-      const opts2 = { idempotencyKey: row.id, replyHandle: body.replyHandle };
-      let platformMessageId: string | null = null;
-      if (row.kind === 'text' && 'text' in body && !('file' in body)) {
-        platformMessageId = (await messenger.sendText(target, body.text, { ...opts2, mentions: body.mentions }))
-          .platformMessageId;
-      } else if (row.kind === 'card' && 'card' in body) {
-        platformMessageId = (await messenger.sendCard(target, body.card, opts2)).platformMessageId;
-      } else if (row.kind === 'file' && 'file' in body) {
-        platformMessageId = await sendFile(messenger, target, body, opts2);
-      } else if (row.kind === 'card_update' && 'card' in body) {
-        const ref = row.refId ? await deps.db.outboxMessage.findUnique({ where: { id: row.refId } }) : null;
-        if (!ref || ref.status === 'dead' || ref.status === 'cancelled')
-          throw new DeliveryError('card to update was never sent', 'permanent');
-        if (!ref.platformMessageId) {
-          // The card itself is still queued: wait for it without spending an attempt.
-          return {
-            id: row.id,
-            kind: 'wait',
-            attempts: row.attempts,
-            nextAttemptAt: new Date(now().getTime() + 500),
-          };
-        }
-        await messenger.updateCard({ platformMessageId: ref.platformMessageId, target }, body.card as Card, opts2);
-      } else {
-        throw new DeliveryError(`malformed outbox row ${row.id}`, 'permanent');
-      }
-      stats.sent++;
-      return { id: row.id, kind: 'sent', platformMessageId, at: now() };
-    } catch (err) {
-      const permanent = err instanceof DeliveryError && err.kind === 'permanent';
-      const dead = permanent || attempt >= opts.maxAttempts;
-      const message = err instanceof Error ? err.message : String(err);
-      const retryAfter = err instanceof DeliveryError ? err.retryAfterMs : undefined;
-      if (retryAfter !== undefined && err instanceof DeliveryError) {
-        stats.throttled++;
-        // Pause the whole scope the platform complained about, not just this row.
-        limiter.blockUntil(row.platform as Platform, targetOf(row), err.scope ?? 'app', limiter.now() + retryAfter);
-        if (err.throttled) {
-          // Throttling is not the message's failure: it waits out the pause without spending an attempt.
-          notePause(row, err, retryAfter);
-          return {
-            id: row.id,
-            kind: 'wait',
-            attempts: row.attempts,
-            nextAttemptAt: new Date(now().getTime() + retryAfter),
-          };
-        }
-      }
-      if (dead) {
-        stats.failed++;
-        deps.log.error({ err, outboxId: row.id, attempt }, 'outbox message dead-lettered');
-        if (deps.onDead) {
-          await deps
-            .onDead(row, err instanceof DeliveryError ? err.reasonKey : undefined)
-            .catch((e: unknown) => deps.log.error({ err: e }, 'dead-letter notification failed'));
-        }
-      } else {
-        stats.retried++;
-        deps.log.warn({ outboxId: row.id, attempt, error: message }, 'outbox delivery failed; will retry');
-      }
-      return {
-        id: row.id,
-        kind: dead ? 'dead' : 'retry',
-        error: message.slice(0, 1000),
-        nextAttemptAt: new Date(now().getTime() + (dead ? 0 : backoff(attempt, retryAfter))),
-      };
-    }
-  }
-
-  /** Writes results back, many per transaction; only rows we still lease. */
-  async function flush(outcomes: Outcome[], leaseOwner: string): Promise<void> {
-    deps.log.debug({ rows: outcomes.length }, 'outbox: writing results');
-    for (let i = 0; i < outcomes.length; i += opts.flushSize) {
-      const chunk = outcomes.slice(i, i + opts.flushSize);
-      const sent = chunk.filter((o): o is Extract<Outcome, { kind: 'sent' }> => o.kind === 'sent');
-      const withRef = sent.filter((o) => o.platformMessageId !== null);
-      const others = chunk.filter((o) => o.kind !== 'sent');
-      // Sent rows in two statements whatever their number (the hot path of a
-      // fan-out): one update for the state, one CASE update for the platform
-      // ids; other outcomes are rare and written one by one.
-      const ops = [];
-      if (sent.length) {
-        ops.push(
-          deps.db.outboxMessage.updateMany({
-            where: { id: { in: sent.map((o) => o.id) }, leaseOwner, status: 'sending' },
-            data: { status: 'sent', sentAt: sent[sent.length - 1]!.at, leaseUntil: null, lastError: null },
-          }),
-        );
-      }
-      if (withRef.length) {
-        const cases = Prisma.join(
-          withRef.map((o) => Prisma.sql`WHEN ${o.id} THEN ${o.platformMessageId}`),
-          ' ',
-        );
-        ops.push(
-          deps.db
-            .$executeRaw`UPDATE "OutboxMessage" SET "platformMessageId" = CASE "id" ${cases} END WHERE "id" IN (${Prisma.join(withRef.map((o) => o.id))}) AND "leaseOwner" = ${leaseOwner}`,
-        );
-      }
-      ops.push(
-        ...others.map((o) => {
-          const where = { id: o.id, leaseOwner, status: 'sending' };
-          switch (o.kind) {
-            case 'wait':
-              return deps.db.outboxMessage.updateMany({
-                where,
-                data: { status: 'pending', attempts: o.attempts, leaseUntil: null, nextAttemptAt: o.nextAttemptAt },
-              });
-            default:
-              return deps.db.outboxMessage.updateMany({
-                where,
-                data: {
-                  status: o.kind === 'dead' ? 'dead' : 'pending',
-                  lastError: o.error,
-                  leaseUntil: null,
-                  nextAttemptAt: o.nextAttemptAt,
-                },
-              });
-          }
-        }),
-      );
-      await deps.db.$transaction(ops);
-    }
-  }
-
-  /**
-   * Writes results back, waiting out a database outage: a sent row whose
-   * result is lost stays `sending` and is sent again when its lease runs out,
-   * which platforms without an idempotency key (DingTalk) show twice. Gives
-   * up when the lease is over (the rows may be another instance's by then)
-   * or the worker stops.
-   */
-  async function flushDurably(outcomes: Outcome[], leaseOwner: string, leaseEnd: number): Promise<void> {
-    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
-      try {
-        await flush(outcomes, leaseOwner);
-        deps.health?.ok();
-        return;
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || stopped || performance.now() + wait >= leaseEnd) throw err;
-        deps.health?.failed(err, 'outbox results');
-        await sleep(wait);
-      }
-    }
-  }
+  const { send } = createSender({
+    db: deps.db,
+    clock: deps.clock,
+    log: deps.log,
+    messengers: deps.messengers,
+    limiter,
+    opts,
+    stats,
+    onDead: deps.onDead,
+    files: deps.files,
+  });
+  const { flushDurably } = createOutcomeWriter({
+    db: deps.db,
+    log: deps.log,
+    flushSize: opts.flushSize,
+    health: deps.health,
+    stopped: () => stopped,
+  });
 
   async function round(onClaimed: () => void): Promise<number> {
     const now = deps.clock.now();
