@@ -14,8 +14,10 @@ import { journalSql } from './answer-journal-sql.ts';
  * is acknowledged once its answer is a row of QuizJournal: one narrow insert
  * per group commit (an integer key and one unique key), instead of the
  * answer, three to six tallies, rank buckets, mistakes and the event's dedupe
- * row. A folder moves journal rows into all of those behind it, in large
- * batches (the answer store's set-based writes), and deletes them.
+ * row. A folder moves journal rows into all of those behind it, in batches
+ * (the answer store's set-based writes), and deletes them: 2,000 rows a
+ * Prisma transaction on PostgreSQL; on SQLite direct batches sized to hold
+ * the event loop about 20 ms each (DIRECT_FOLD_MS).
  *
  * Answer once, across both tables: the journal's unique key (round, member,
  * question) refuses a second answer while the first is unfolded; an answer
@@ -84,8 +86,8 @@ const FOLD_BATCH = 2000;
  * A direct fold on SQLite holds the event loop while it runs, so its batch is sized from the last
  * ones to take about this long, and webhooks wait at most that between batches. (A Prisma fold of
  * 2,000 rows held the one connection, and every append behind it, for 130-250 ms of interleaved
- * turns; direct, 2,000 rows take about 160 ms, 250 about 30 ms: a commit's WAL writes are most of
- * a small batch's cost, so batches are not made smaller than they need to be.)
+ * turns; direct, 2,000 rows take about 160 ms, 250 about 30 ms, 100 about 18 ms: a commit's WAL
+ * writes are a large part of a small batch's cost, so batches are not made smaller than needed.)
  */
 const DIRECT_FOLD_MS = 20;
 const DIRECT_FOLD_MIN = 50;
