@@ -357,7 +357,7 @@ export function createAnswerStore(deps: {
    * clicks' dedupe rows. An answer whose key is already in QuizAnswer (a
    * second click appended while the first was being folded) counts nothing.
    */
-  // Folded answers are written thousands at a time: ordered ids keep their primary-key inserts at the index's edge.
+  // Folded answers are written hundreds or thousands at a time: ordered ids keep their primary-key inserts at the index's edge.
   const foldId = createOrderedIds();
   function* foldAnswers(answers: AnswerInput[]): WritePlan<boolean[]> {
     // Kept 8 h from when the click came (scheduler/cleanup.ts), not from the fold.
