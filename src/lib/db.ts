@@ -95,12 +95,7 @@ export function execOf(db: Db | Tx | SqlExec): SqlExec {
       };
 }
 
-/** One write statement, committed when this resolves (committedAlone); how many rows it changed. */
-export function executeAlone(prisma: Db, sql: SqlExec | undefined, text: string, ...args: unknown[]): Promise<number> {
-  return committedAlone(prisma, sql, (exec) => execOf(exec).execute(text, ...args));
-}
-
-/** The same for a write that returns rows (RETURNING). */
+/** One write statement that returns rows (RETURNING), committed when this resolves (committedAlone). */
 export function queryAlone<T>(prisma: Db, sql: SqlExec | undefined, text: string, ...args: unknown[]): Promise<T[]> {
   return committedAlone(prisma, sql, (exec) => execOf(exec).query<T>(text, ...args));
 }

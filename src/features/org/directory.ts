@@ -2,7 +2,7 @@ import type { ActionEvent, ChatMemberInfo, MessageEvent, Platform } from '../../
 import type { Identity, IdentityResolver, Role, UnitRoleName } from '../../bot/context.ts';
 import { createSystemClock, type Clock } from '../../lib/clock.ts';
 import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
-import { executeAlone, isUniqueViolation } from '../../lib/db.ts';
+import { committedAlone, isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createYielder } from '../../lib/loop-yield.ts';
@@ -323,8 +323,6 @@ export function createDirectory(deps: {
   /** When this process last wrote each (chat, member) pair: a speaker is written once an hour, not per message. */
   const seen = new Map<string, number>();
   const SEEN_REFRESH_MS = 60 * 60_000;
-  const SEEN_UPSERT = `INSERT INTO "ChatMember" ("chatId", "memberId", "seenAt") VALUES (?, ?, ?)
-    ON CONFLICT ("chatId", "memberId") DO UPDATE SET "seenAt" = excluded."seenAt"`;
   const rosters = new Map<string, { at: number; members: DirectoryMember[] }>();
   const rosterLoads = new Map<string, Promise<DirectoryMember[]>>();
   const rosterKey = (platform: string, platformChatId: string) => `${platform}\u0000${platformChatId}`;
@@ -339,16 +337,11 @@ export function createDirectory(deps: {
     // A newcomer must show up in the next roster even where the platform cannot list members.
     if (last === undefined) rosters.delete(rosterKey(platform, platformChatId));
     try {
-      if (deps.sql && deps.provider === 'sqlite') {
-        // On a click's path: one direct statement instead of Prisma's upsert (lib/db.ts, SqlExec).
-        await executeAlone(db, deps.sql, SEEN_UPSERT, chatId, memberId, now);
-      } else {
-        await db.chatMember.upsert({
-          where: { chatId_memberId: { chatId, memberId } },
-          create: { chatId, memberId, seenAt: now },
-          update: { seenAt: now },
-        });
-      }
+      // On a click's path: the roster's own upsert as one statement, committed on its own
+      // (direct on SQLite, lib/db.ts SqlExec) instead of Prisma's upsert.
+      await committedAlone(db, deps.sql, (exec) =>
+        chatMemberUpsert.run(exec, [{ chatId, memberId, seenAt: sqlStamp(now) }]),
+      );
     } catch (err) {
       // Membership is a record for rosters, not part of answering this event: never fail the event for it.
       seen.delete(key);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
+import type { Db, Provider, SqlExec, SyncSql, Tx } from '../../lib/db.ts';
 import { isRawUniqueViolation } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
@@ -126,12 +126,15 @@ export function createAnswerJournal(deps: {
   });
 
   const { probeSql, replaySql, deleteSql, claimSql } = journalSql(pg);
-  /** SQLite with direct statements: folds run as direct batches whenever no transaction is open. */
-  const directFold = !pg && deps.sql?.transactionSync !== undefined;
+  /** SQLite with direct statements: appends and folds run directly whenever no transaction is open. */
+  const canDirect = !pg && deps.sql?.transactionSync !== undefined;
+  /** `work` as one synchronous transaction of direct statements, or undefined when it cannot run so now. */
+  const directly = <T>(work: (sync: SyncSql) => T): T | undefined =>
+    canDirect && deps.sql!.inTransaction?.() === false ? deps.sql!.transactionSync!(work) : undefined;
   let directRows = 250;
   /** How long the last direct fold batch took (the timer rests as long before the next). */
   let lastFoldMs = 0;
-  const batchRows = () => (directFold ? directRows : FOLD_BATCH);
+  const batchRows = () => (canDirect ? directRows : FOLD_BATCH);
 
   /** The click as the event column holds it: platform names hold no colon (PostgreSQL's JSON refuses NUL). */
   const clickOf = (e: { platform: string; eventKey: string }) => `${e.platform}:${e.eventKey}`;
@@ -193,10 +196,8 @@ export function createAnswerJournal(deps: {
      * this returns. Undefined when it cannot.
      */
     const direct = (): Awaited<ReturnType<typeof run>> | undefined => {
-      const sql = deps.sql;
-      if (pg || !sql?.transactionSync || sql.inTransaction?.() !== false) return undefined;
       if (fresh.some((i) => items[i]!.onRecorded)) return undefined;
-      return sql.transactionSync((sync) => {
+      return directly((sync) => {
         plainInsert.runSync(sync, rows);
         if (!fresh.length) return { inserted: fresh, probed: [] };
         return { inserted: fresh, probed: sync.all<Probed>(probeSql, JSON.stringify(probeRows(items, fresh))) };
@@ -317,9 +318,7 @@ export function createAnswerJournal(deps: {
    * Undefined when it cannot.
    */
   function foldDirect(limit: number, upTo: number): number | undefined {
-    const sql = deps.sql;
-    if (!directFold || sql?.inTransaction?.() !== false) return undefined;
-    return sql.transactionSync!((sync) => {
+    return directly((sync) => {
       const rows = sync.all<JournalRow>(claimSql(false), upTo, limit);
       if (rows.length === 0) return 0;
       runPlanSync(sync, deps.fold(decode(rows)));
@@ -421,7 +420,7 @@ export function createAnswerJournal(deps: {
           const limit = batchRows();
           if ((await foldOwn(limit, false)) < limit) break;
           // Direct folds hold the event loop: while a backlog lasts they take at most half of it.
-          if (directFold) await new Promise((resolve) => setTimeout(resolve, lastFoldMs));
+          if (canDirect) await new Promise((resolve) => setTimeout(resolve, lastFoldMs));
         }
       });
       if (failing) log.info('answer journal folding again');
