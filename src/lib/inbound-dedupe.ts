@@ -41,7 +41,9 @@ const BY_PROVIDER: Record<Provider, ReturnType<typeof inserts>> = {
   sqlite: inserts('sqlite'),
   postgresql: inserts('postgresql'),
 };
-const rowsOf = (items: { platform: string; eventKey: string }[]): KeyRow[] =>
+/** The dedupe row's inserts (plain, and ON CONFLICT DO NOTHING RETURNING the new keys), for writers that batch their own. */
+export const eventKeyInserts = (provider: Provider) => BY_PROVIDER[provider];
+export const eventKeyRows = (items: { platform: string; eventKey: string }[]): KeyRow[] =>
   items.map((i) => ({ p: i.platform, k: i.eventKey }));
 
 /** One string per (platform, event key), as the sets below hold them. */
@@ -60,7 +62,7 @@ export async function insertEventKeys(
 ): Promise<Set<string>> {
   const inserted = await BY_PROVIDER[provider].returning.run<{ platform: string; eventKey: string }>(
     db,
-    rowsOf(items),
+    eventKeyRows(items),
     at,
   );
   return new Set(inserted.map(keyOf));
@@ -87,7 +89,7 @@ export function createInboundDedupe(deps: {
       const now = clock.now();
       let fresh: Set<string>;
       try {
-        await alone((exec) => sql.plain.run(exec, rowsOf(unique), now));
+        await alone((exec) => sql.plain.run(exec, eventKeyRows(unique), now));
         fresh = new Set(unique.map(keyOf));
       } catch (err) {
         // Only a known key takes the slow path; any other failure reaches the callers (nothing is acknowledged).

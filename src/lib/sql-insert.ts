@@ -57,8 +57,34 @@ export function jsonInsertSql(provider: Provider, spec: JsonInsertSpec): string 
   return `INSERT INTO ${quote(spec.table)} (${names}) SELECT ${picks} FROM json_each(?) WHERE true ${tail}`.trim();
 }
 
+/**
+ * The same insert for one row with bound values: what runSync executes per row.
+ * Inside a synchronous transaction a prepared statement's call costs less than
+ * json_each's parsing, which re-reads a row's JSON text for each column
+ * (25-35 against 54 µs a row for QuizAnswer's 14 columns; docs/decisions/feishu.md).
+ */
+export function rowInsertSql(spec: JsonInsertSpec): string {
+  const consts = spec.constants ?? [];
+  const names = [...spec.columns.map(([n]) => n), ...consts.map(([n]) => n)].map(quote).join(', ');
+  const tail = [spec.onConflict ?? '', spec.returning ? `RETURNING ${spec.returning}` : ''].join(' ').trim();
+  const marks = Array.from({ length: spec.columns.length + consts.length }, () => '?').join(', ');
+  return `INSERT INTO ${quote(spec.table)} (${names}) VALUES (${marks}) ${tail}`.trim();
+}
+
+/** A row's value as json_each's `->>` would have given it to SQLite. */
+const sqliteValue = (v: unknown) =>
+  v === undefined
+    ? null
+    : typeof v === 'boolean'
+      ? Number(v)
+      : v !== null && typeof v === 'object' && !(v instanceof Date)
+        ? JSON.stringify(v)
+        : v;
+
 export function jsonInsert<Row extends object>(provider: Provider, spec: JsonInsertSpec): JsonInsert<Row> {
   const sql = jsonInsertSql(provider, spec);
+  const rowSql = rowInsertSql(spec);
+  const keys = spec.columns.map(([n, , k]) => k ?? n);
   const size = spec.rowsPerStatement ?? 2000;
   /** The rows as one JSON parameter per statement (none for no rows; one uncopied for a few). */
   const chunks = (rows: readonly Row[]): string[] =>
@@ -82,9 +108,11 @@ export function jsonInsert<Row extends object>(provider: Provider, spec: JsonIns
     },
     runSync<R>(sync: SyncSql, rows: readonly Row[], ...constants: unknown[]): R[] {
       const out: R[] = [];
-      for (const json of chunks(rows)) {
-        if (spec.returning) out.push(...sync.all<R>(sql, ...constants, json));
-        else sync.run(sql, ...constants, json);
+      for (const row of rows) {
+        const args: unknown[] = keys.map((k) => sqliteValue((row as Record<string, unknown>)[k]));
+        args.push(...constants);
+        if (spec.returning) out.push(...sync.all<R>(rowSql, ...args));
+        else sync.run(rowSql, ...args);
       }
       return out;
     },

@@ -206,20 +206,9 @@ describe.each(providers)('the answer journal on $name', (provider) => {
       await store.settle();
       await store.stop();
       expect(await db.prisma.quizAnswer.count()).toBe(3000);
-      const { probeSql, replaySql } = journalSql(true);
-      const batch = JSON.stringify(
-        [1, 2, 3].map((i) => ({
-          i,
-          r: 'r1',
-          m: `m${i}`,
-          q: 'q9',
-          t: 1,
-          p: 'feishu',
-          k: `new${i}`,
-          e: `feishu:new${i}`,
-        })),
-      );
-      for (const sql of [probeSql, replaySql]) {
+      const { probeSql } = journalSql(true);
+      const batch = JSON.stringify([1, 2, 3].map((i) => ({ i, r: 'r1', m: `m${i}`, q: 'q9', t: 1 })));
+      for (const sql of [probeSql]) {
         const [row] = await db.prisma.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
           `EXPLAIN (FORMAT JSON) ${sql}`,
           batch,

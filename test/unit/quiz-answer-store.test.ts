@@ -105,6 +105,9 @@ describe.each(variants)('answer store and tallies on $name, appending through $v
       store.submit(answer({ event: click, questionId: 'q2', position: 2 })),
     ]);
     expect([first.status, again.status]).toEqual(['recorded', 'replayed']);
+    // The click's dedupe row is committed with the acknowledged answer, before any fold.
+    expect(await db.prisma.inboundEvent.count({ where: { eventKey: 'evt-1' } })).toBe(1);
+    expect(await db.prisma.quizAnswer.count()).toBe(0);
     expect((await store.submit(answer({ event: click, questionId: 'q3', position: 3 }))).status).toBe('replayed');
     // A new click for an answered question is a duplicate answer, and its event is still new.
     expect((await store.submit(answer({ event: { platform: 'feishu', eventKey: 'evt-2' } }))).status).toBe('duplicate');

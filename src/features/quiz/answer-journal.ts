@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Db, Provider, SqlExec, SyncSql, Tx } from '../../lib/db.ts';
 import { isRawUniqueViolation } from '../../lib/db.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { insertEventKeys, keyOf } from '../../lib/inbound-dedupe.ts';
+import { eventKeyInserts, eventKeyRows, keyOf } from '../../lib/inbound-dedupe.ts';
 import { jsonInsert, runPlan, runPlanSync, sqlStamp, type WritePlan } from '../../lib/sql-insert.ts';
 import { createWriteBatcher } from '../../lib/write-batcher.ts';
 import type { AnswerInput, SubmitResult } from './answer-store.ts';
@@ -78,7 +78,7 @@ type JournalRow = {
 const maxId = (pg: boolean) => (pg ? 2_147_483_647 : Number.MAX_SAFE_INTEGER);
 
 /** What the probe says of one appended row (answer-journal-sql.ts). */
-type Probed = { i: number | string; t: unknown; d: unknown; v: unknown; n: number | bigint };
+type Probed = { i: number | string; t: unknown; d: unknown; n: number | bigint };
 
 /** Rows per fold transaction through Prisma (PostgreSQL, or a caller's transaction). */
 const FOLD_BATCH = 2000;
@@ -120,12 +120,13 @@ export function createAnswerJournal(deps: {
   const carefulInsert = jsonInsert<Row>(provider, {
     table: 'QuizJournal',
     columns,
-    // Either key: the answer's (a second answer) or the click's (a replay).
+    // The answer's key: a second answer, or a replay (whose click is then compared, replaySql).
     onConflict: 'ON CONFLICT DO NOTHING',
     returning: '"roundId","memberId","questionId"',
   });
 
-  const { probeSql, replaySql, deleteSql, claimSql } = journalSql(pg);
+  const { probeSql, probeRowSql, deleteSql, claimSql } = journalSql(pg);
+  const eventInsert = eventKeyInserts(provider);
   /** SQLite with direct statements: appends and folds run directly whenever no transaction is open. */
   const canDirect = !pg && deps.sql?.transactionSync !== undefined;
   /** `work` as one synchronous transaction of direct statements, or undefined when it cannot run so now. */
@@ -136,54 +137,79 @@ export function createAnswerJournal(deps: {
   let lastFoldMs = 0;
   const batchRows = () => (canDirect ? directRows : FOLD_BATCH);
 
-  /** The click as the event column holds it: platform names hold no colon (PostgreSQL's JSON refuses NUL). */
-  const clickOf = (e: { platform: string; eventKey: string }) => `${e.platform}:${e.eventKey}`;
   const answerKey = (a: { roundId: string; memberId: string; questionId: string }) =>
     `${a.roundId}|${a.memberId}|${a.questionId}`;
 
   function rowOf(a: AnswerInput): Row {
-    const { roundId, memberId, questionId, event, countInRound: _c, onRecorded: _o, answeredAt, ...rest } = a;
+    const { roundId, memberId, questionId, event: _e, countInRound: _c, onRecorded: _o, answeredAt, ...rest } = a;
     const data: Data = { ...rest, answeredAt: sqlStamp(answeredAt) };
-    return { r: roundId, m: memberId, q: questionId, e: event ? clickOf(event) : null, d: JSON.stringify(data) };
+    // The click's dedupe row is written with the append (appendBatch). The event column is read by the fold
+    // for rows an earlier version appended ("platform:eventKey"), which carried their click here.
+    return { r: roundId, m: memberId, q: questionId, e: null, d: JSON.stringify(data) };
   }
 
   /**
    * One append batch in one transaction: on SQLite the adapter's mutex then
    * orders it after any fold in progress, so the insert is committed (not
    * riding inside someone else's transaction) before anyone is answered.
+   * The clicks' dedupe rows (InboundEvent) are written here, with the
+   * answers, so a replayed click is refused by its own key at once, whatever
+   * answer it carries; the journal row then holds no event.
    */
   async function appendBatch(items: AnswerInput[]): Promise<SubmitResult[]> {
     const out: (SubmitResult | undefined)[] = items.map(() => undefined);
     // The first of several answers with the same key (or clicks with the same event) in one batch
-    // wins, as it would one by one.
+    // wins, as it would one by one. A second answer's click is still a first sighting of its event.
     const firstOf = new Map<string, number>();
-    const clicks = new Set<string>();
+    const clicks = new Map<string, number>();
     items.forEach((a, i) => {
       const click = a.event ? keyOf(a.event) : undefined;
       if (click !== undefined && clicks.has(click)) out[i] = { status: 'replayed' };
       else if (firstOf.has(answerKey(a))) out[i] = { status: 'duplicate' };
       else firstOf.set(answerKey(a), i);
-      if (click !== undefined) clicks.add(click);
+      if (click !== undefined && !clicks.has(click)) clicks.set(click, i);
     });
-    const fresh = [...firstOf.values()];
-    const rows = fresh.map((i) => rowOf(items[i]!));
+    const events = [...clicks.values()].map((i) => items[i]!.event!);
+    const at = items[0]!.answeredAt;
     const run = (careful: boolean) =>
       db.$transaction(
         async (tx) => {
-          let inserted: number[] = fresh;
-          if (!careful) await plainInsert.run(tx, rows);
+          let fresh = [...firstOf.values()];
+          if (!careful) await eventInsert.plain.run(tx, eventKeyRows(events), at);
           else {
-            const got = await carefulInsert.run<{ roundId: string; memberId: string; questionId: string }>(tx, rows);
+            const seen = await eventInsert.returning.run<{ platform: string; eventKey: string }>(
+              tx,
+              eventKeyRows(events),
+              at,
+            );
+            const known = new Set(seen.map(keyOf));
+            // A click seen before is a replay, whatever answer it carries.
+            fresh = fresh.filter((i) => {
+              const e = items[i]!.event;
+              if (!e || known.has(keyOf(e))) return true;
+              out[i] = { status: 'replayed' };
+              return false;
+            });
+          }
+          let inserted = fresh;
+          if (!careful)
+            await plainInsert.run(
+              tx,
+              fresh.map((i) => rowOf(items[i]!)),
+            );
+          else {
+            const got = await carefulInsert.run<{ roundId: string; memberId: string; questionId: string }>(
+              tx,
+              fresh.map((i) => rowOf(items[i]!)),
+            );
             const keys = new Set(got.map(answerKey));
             inserted = fresh.filter((i) => keys.has(answerKey(items[i]!)));
-            const refused = fresh.filter((i) => !keys.has(answerKey(items[i]!)));
-            const replays = refused.length ? await replaysAmong(tx, items, refused) : new Set<number>();
-            for (const i of refused) out[i] = { status: replays.has(i) ? 'replayed' : 'duplicate' };
+            for (const i of fresh) if (!keys.has(answerKey(items[i]!))) out[i] = { status: 'duplicate' };
           }
           if (!inserted.length) return { inserted, probed: [] };
           const probed = await probe(tx, items, inserted);
           // What a recorded answer says (a typed answer's private reply) commits with it.
-          const before = new Set(probed.filter((p) => Number(p.d) || Number(p.v)).map((p) => Number(p.i)));
+          const before = new Set(probed.filter((p) => Number(p.d)).map((p) => Number(p.i)));
           for (const i of inserted) if (!before.has(i)) await items[i]!.onRecorded?.(tx);
           return { inserted, probed };
         },
@@ -191,21 +217,30 @@ export function createAnswerJournal(deps: {
       );
     /**
      * The plain attempt without Prisma where it can be: on SQLite with no transaction open and
-     * nothing to write with the answers (onRecorded needs Prisma's client), the insert and its
+     * nothing to write with the answers (onRecorded needs Prisma's client), the inserts and the
      * probe run as one synchronous transaction of their own on the connection, committed before
      * this returns. Undefined when it cannot.
      */
     const direct = (): Awaited<ReturnType<typeof run>> | undefined => {
+      const fresh = [...firstOf.values()];
       if (fresh.some((i) => items[i]!.onRecorded)) return undefined;
       return directly((sync) => {
-        plainInsert.runSync(sync, rows);
-        if (!fresh.length) return { inserted: fresh, probed: [] };
-        return { inserted: fresh, probed: sync.all<Probed>(probeSql, JSON.stringify(probeRows(items, fresh))) };
+        eventInsert.plain.runSync(sync, eventKeyRows(events), at);
+        plainInsert.runSync(
+          sync,
+          fresh.map((i) => rowOf(items[i]!)),
+        );
+        const probed: Probed[] = [];
+        for (const row of probeRows(items, fresh)) {
+          const [hit] = sync.all<Omit<Probed, 'i' | 't'>>(probeRowSql, row);
+          if (hit && (hit.d || row.t > 0)) probed.push({ ...hit, i: row.i, t: row.t });
+        }
+        return { inserted: fresh, probed };
       });
     };
     let result: Awaited<ReturnType<typeof run>>;
     try {
-      // A plain insert first: it fails as a whole on any known key (a second click, a replay), and
+      // Plain inserts first: they fail as a whole on any known key (a second click, a replay), and
       // only then does the batch take the ON CONFLICT … RETURNING path, whose per-row results cost more.
       result = direct() ?? (await run(false));
     } catch (err) {
@@ -216,15 +251,12 @@ export function createAnswerJournal(deps: {
     const folded: number[] = [];
     for (const i of result.inserted) {
       const p = probed.get(i);
-      if (p && (Number(p.d) || Number(p.v))) {
-        // Answered (or clicked) before and already folded: a second answer or a replay; take this row back.
-        out[i] = { status: Number(p.v) ? 'replayed' : 'duplicate' };
+      if (p && Number(p.d)) {
+        // Answered before and already folded: a second answer; take this row back.
+        out[i] = { status: 'duplicate' };
         folded.push(i);
       } else out[i] = p && Number(p.t) ? { status: 'recorded', answeredInRound: Number(p.n) } : { status: 'recorded' };
     }
-    // A second answer's click is still a first sighting of its event: keep its dedupe row (rare, not worth batching).
-    const seenClicks = items.flatMap((a, i) => (out[i]!.status === 'duplicate' && a.event ? [a.event] : []));
-    if (seenClicks.length) await insertEventKeys(db, provider, seenClicks, items[0]!.answeredAt);
     if (folded.length) {
       // Should a fold take one first, its QuizAnswer insert meets the original and counts nothing.
       await db.$executeRawUnsafe(
@@ -238,33 +270,11 @@ export function createAnswerJournal(deps: {
   function probeRows(items: AnswerInput[], idx: number[]) {
     return idx.map((i) => {
       const a = items[i]!;
-      return {
-        i,
-        r: a.roundId,
-        m: a.memberId,
-        q: a.questionId,
-        t: a.countInRound ? 1 : 0,
-        p: a.event?.platform ?? null,
-        k: a.event?.eventKey ?? null,
-      };
+      return { i, r: a.roundId, m: a.memberId, q: a.questionId, t: a.countInRound ? 1 : 0 };
     });
   }
   async function probe(tx: Tx, items: AnswerInput[], idx: number[]) {
     return tx.$queryRawUnsafe<Probed[]>(probeSql, JSON.stringify(probeRows(items, idx)));
-  }
-  async function replaysAmong(tx: Tx, items: AnswerInput[], idx: number[]): Promise<Set<number>> {
-    const withEvent = idx.filter((i) => items[i]!.event);
-    if (!withEvent.length) return new Set();
-    const got = await tx.$queryRawUnsafe<{ i: number | string }[]>(
-      replaySql,
-      JSON.stringify(
-        withEvent.map((i) => {
-          const a = items[i]!;
-          return { i, e: clickOf(a.event!), p: a.event!.platform, k: a.event!.eventKey };
-        }),
-      ),
-    );
-    return new Set(got.map((r) => Number(r.i)));
   }
 
   const batcher = createWriteBatcher<AnswerInput, SubmitResult>({

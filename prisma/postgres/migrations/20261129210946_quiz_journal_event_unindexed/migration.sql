@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "QuizJournal_event_key";
