@@ -11,10 +11,10 @@ import { journalSql } from './answer-journal-sql.ts';
 
 /**
  * The answer journal (docs/decisions/feishu.md, "The answer journal"). A click
- * is acknowledged once its answer is a row of QuizJournal: one narrow insert
- * per group commit (an integer key and one unique key), instead of the
- * answer, three to six tallies, rank buckets, mistakes and the event's dedupe
- * row. A folder moves journal rows into all of those behind it, in batches
+ * is acknowledged once its answer is a row of QuizJournal and its click's
+ * dedupe row is in InboundEvent: two narrow inserts per group commit (an
+ * integer key and one unique key each), instead of the answer, three to six
+ * tallies, rank buckets and mistakes. A folder moves journal rows into all of those behind it, in batches
  * (the answer store's set-based writes), and deletes them: 2,000 rows a
  * Prisma transaction on PostgreSQL; on SQLite direct batches sized to hold
  * the event loop about 20 ms each (DIRECT_FOLD_MS).

@@ -341,7 +341,10 @@ export function createAnswerStore(deps: {
   }
 
   // ---- the journal ---------------------------------------------------------------
-  /** Folded answers' dedupe rows: a click seen before is told apart from a second answer (answer-journal.ts). */
+  /**
+   * Folded answers' dedupe rows, for journal rows an earlier version appended with their click
+   * (the append now writes it: answer-journal.ts); a click seen before is told apart from a second answer.
+   */
   const eventInsert = jsonInsert<{ p: string; k: string; t: string }>(provider, {
     table: 'InboundEvent',
     columns: [
