@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalSql } from '../../src/features/quiz/answer-journal-sql.ts';
 import { createAnswerStore, type AnswerStore } from '../../src/features/quiz/answer-store.ts';
-import { openDatabase, type Database } from '../../src/lib/db.ts';
+import { openDatabase, sqlStamp, type Database } from '../../src/lib/db.ts';
 import { createSilentLogger } from '../../src/lib/logger.ts';
 import { createMigrator } from '../../src/lib/migrator.ts';
 import { answerInput } from '../helpers/answer-input.ts';
@@ -106,6 +106,35 @@ describe.each(providers)('the answer journal on $name', (provider) => {
     expect(await backlog()).toBe(0);
     expect(await db.prisma.quizAnswer.count()).toBe(1000);
     await store.stop();
+  });
+
+  it("writes the click's dedupe row for a journal row an earlier version appended with its click", async () => {
+    // Before the append wrote InboundEvent itself, the journal row carried the click and the fold wrote it.
+    const { roundId, memberId, questionId, answeredAt, timezone, ...rest } = answer({ memberId: 'old' });
+    await db.prisma.quizJournal.create({
+      data: {
+        roundId,
+        memberId,
+        questionId,
+        event: 'feishu:old-click',
+        data: JSON.stringify({ ...rest, timezone, answeredAt: sqlStamp(answeredAt) }),
+      },
+    });
+    const store = createAnswerStore({ db: db.prisma, provider: db.provider, log: createSilentLogger(), sql: db.sql });
+    await store.settle();
+    await store.stop();
+    expect(await db.prisma.quizAnswer.count({ where: { memberId: 'old' } })).toBe(1);
+    expect(await db.prisma.inboundEvent.findMany({ select: { platform: true, eventKey: true } })).toEqual([
+      { platform: 'feishu', eventKey: 'old-click' },
+    ]);
+    // That click again is a replay, not a second answer.
+    const again = await createAnswerStore({
+      db: db.prisma,
+      provider: db.provider,
+      log: createSilentLogger(),
+      sql: db.sql,
+    }).submit(answer({ memberId: 'old', event: { platform: 'feishu', eventKey: 'old-click' } }));
+    expect(again.status).toBe('replayed');
   });
 
   it('folds on its own timer, with no reader settling (the answers reach boards behind the clicks)', async () => {
