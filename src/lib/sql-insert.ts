@@ -39,10 +39,16 @@ export interface JsonInsert<Row extends object> {
 
 const quote = (name: string) => `"${name}"`;
 
-export function jsonInsertSql(provider: Provider, spec: JsonInsertSpec): string {
+/** The parts every form of the insert shares: its constants, column list and conflict/returning tail. */
+function insertParts(spec: JsonInsertSpec) {
   const consts = spec.constants ?? [];
   const names = [...spec.columns.map(([n]) => n), ...consts.map(([n]) => n)].map(quote).join(', ');
   const tail = [spec.onConflict ?? '', spec.returning ? `RETURNING ${spec.returning}` : ''].join(' ').trim();
+  return { consts, names, tail };
+}
+
+export function jsonInsertSql(provider: Provider, spec: JsonInsertSpec): string {
+  const { consts, names, tail } = insertParts(spec);
   if (provider === 'postgresql') {
     const picks = [
       ...spec.columns.map(([n, , k]) => `x.${quote(k ?? n)}`),
@@ -64,9 +70,7 @@ export function jsonInsertSql(provider: Provider, spec: JsonInsertSpec): string 
  * (25-35 against 54 µs a row for QuizAnswer's 14 columns; docs/decisions/feishu.md).
  */
 export function rowInsertSql(spec: JsonInsertSpec): string {
-  const consts = spec.constants ?? [];
-  const names = [...spec.columns.map(([n]) => n), ...consts.map(([n]) => n)].map(quote).join(', ');
-  const tail = [spec.onConflict ?? '', spec.returning ? `RETURNING ${spec.returning}` : ''].join(' ').trim();
+  const { consts, names, tail } = insertParts(spec);
   const marks = Array.from({ length: spec.columns.length + consts.length }, () => '?').join(', ');
   return `INSERT INTO ${quote(spec.table)} (${names}) VALUES (${marks}) ${tail}`.trim();
 }

@@ -14,8 +14,8 @@ import { journalSql } from './answer-journal-sql.ts';
  * is acknowledged once its answer is a row of QuizJournal and its click's
  * dedupe row is in InboundEvent: two narrow inserts per group commit (an
  * integer key and one unique key each), instead of the answer, three to six
- * tallies, rank buckets and mistakes. A folder moves journal rows into all of those behind it, in batches
- * (the answer store's set-based writes), and deletes them: 2,000 rows a
+ * tallies, rank buckets and mistakes. A folder moves journal rows into all of
+ * those behind it, in batches (the answer store's set-based writes), and deletes them: 2,000 rows a
  * Prisma transaction on PostgreSQL; on SQLite direct batches sized to hold
  * the event loop about 20 ms each (DIRECT_FOLD_MS).
  *
@@ -120,7 +120,7 @@ export function createAnswerJournal(deps: {
   const carefulInsert = jsonInsert<Row>(provider, {
     table: 'QuizJournal',
     columns,
-    // The answer's key: a second answer, or a replay (whose click is then compared, replaySql).
+    // The answer's key only: a replayed click was refused before, by its dedupe row.
     onConflict: 'ON CONFLICT DO NOTHING',
     returning: '"roundId","memberId","questionId"',
   });
@@ -169,12 +169,13 @@ export function createAnswerJournal(deps: {
       else firstOf.set(answerKey(a), i);
       if (click !== undefined && !clicks.has(click)) clicks.set(click, i);
     });
+    const first = [...firstOf.values()];
     const events = [...clicks.values()].map((i) => items[i]!.event!);
     const at = items[0]!.answeredAt;
     const run = (careful: boolean) =>
       db.$transaction(
         async (tx) => {
-          let fresh = [...firstOf.values()];
+          let fresh = first;
           if (!careful) await eventInsert.plain.run(tx, eventKeyRows(events), at);
           else {
             const seen = await eventInsert.returning.run<{ platform: string; eventKey: string }>(
@@ -192,16 +193,10 @@ export function createAnswerJournal(deps: {
             });
           }
           let inserted = fresh;
-          if (!careful)
-            await plainInsert.run(
-              tx,
-              fresh.map((i) => rowOf(items[i]!)),
-            );
+          const rows = fresh.map((i) => rowOf(items[i]!));
+          if (!careful) await plainInsert.run(tx, rows);
           else {
-            const got = await carefulInsert.run<{ roundId: string; memberId: string; questionId: string }>(
-              tx,
-              fresh.map((i) => rowOf(items[i]!)),
-            );
+            const got = await carefulInsert.run<{ roundId: string; memberId: string; questionId: string }>(tx, rows);
             const keys = new Set(got.map(answerKey));
             inserted = fresh.filter((i) => keys.has(answerKey(items[i]!)));
             for (const i of fresh) if (!keys.has(answerKey(items[i]!))) out[i] = { status: 'duplicate' };
@@ -222,20 +217,19 @@ export function createAnswerJournal(deps: {
      * this returns. Undefined when it cannot.
      */
     const direct = (): Awaited<ReturnType<typeof run>> | undefined => {
-      const fresh = [...firstOf.values()];
-      if (fresh.some((i) => items[i]!.onRecorded)) return undefined;
+      if (first.some((i) => items[i]!.onRecorded)) return undefined;
       return directly((sync) => {
         eventInsert.plain.runSync(sync, eventKeyRows(events), at);
         plainInsert.runSync(
           sync,
-          fresh.map((i) => rowOf(items[i]!)),
+          first.map((i) => rowOf(items[i]!)),
         );
         const probed: Probed[] = [];
-        for (const row of probeRows(items, fresh)) {
+        for (const row of probeRows(items, first)) {
           const [hit] = sync.all<Omit<Probed, 'i' | 't'>>(probeRowSql, row);
           if (hit && (hit.d || row.t > 0)) probed.push({ ...hit, i: row.i, t: row.t });
         }
-        return { inserted: fresh, probed };
+        return { inserted: first, probed };
       });
     };
     let result: Awaited<ReturnType<typeof run>>;
