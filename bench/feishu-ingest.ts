@@ -5,6 +5,11 @@
 //              toast and recording nothing (the platform's own cost)
 //   sdk-prisma — the same SDK path writing each answer with Prisma in its own transaction
 //              (dedupe row, answer, three tallies): what one would otherwise build
+//   sdk-journal — the same SDK path appending each answer, keyed by its callback token, to
+//              one SQLite table with better-sqlite3, group-committed, before the toast: the
+//              floor of any durably recorded answer (no answer-once check, grading, identity,
+//              tallies or folding), so the distance between sdk and shuxiang can be split
+//              into what durability itself costs and what everything else does
 //   shuxiang — the whole bot (createShuxiang, SQLite) answering real daily-practice
 //              (每日一练) questions: verify, decrypt, check the seal, dedupe the event,
 //              resolve the member, check the round, grade, durably append the answer to
@@ -64,7 +69,7 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 
-type Kind = 'bare' | 'sdk' | 'sdk-prisma' | 'shuxiang';
+type Kind = 'bare' | 'sdk' | 'sdk-prisma' | 'sdk-journal' | 'shuxiang';
 
 // ---- servers (child processes) -------------------------------------------------------
 
@@ -86,6 +91,51 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
       loggerLevel: lark.LoggerLevel.error,
     }).register({
       'card.action.trigger': async () => ({ toast: { type: 'success', content: '已记录' } }),
+    } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
+    const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
+    const server = createServer((req, res) => void handler(req, res));
+    const port = await listen((p, done) =>
+      server.listen(p, '127.0.0.1', () => done((server.address() as { port: number }).port)),
+    );
+    process.send?.({ port });
+  } else if (kind === 'sdk-journal') {
+    const { default: Sqlite } = await import('better-sqlite3');
+    const conn = new Sqlite(dbUrl.replace(/^file:/, ''));
+    // As lib/db.ts sets up the bot's connection: WAL, synchronous NORMAL.
+    conn.pragma('journal_mode = WAL');
+    conn.pragma('synchronous = NORMAL');
+    conn.exec(
+      'CREATE TABLE Answer (eventKey TEXT PRIMARY KEY, roundId TEXT NOT NULL, position INTEGER NOT NULL, memberId TEXT NOT NULL, choice TEXT NOT NULL, answeredAt INTEGER NOT NULL)',
+    );
+    const insert = conn.prepare('INSERT INTO Answer VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    type Pending = { row: unknown[]; done: (fresh: boolean) => void };
+    const commit = conn.transaction((batch: Pending[]) => batch.map((b) => insert.run(...b.row).changes === 1));
+    let queue: Pending[] = [];
+    // Group commit: whatever arrived in one turn of the event loop, one transaction.
+    const append = (row: unknown[]) =>
+      new Promise<boolean>((done) => {
+        queue.push({ row, done });
+        if (queue.length > 1) return;
+        setImmediate(() => {
+          const batch = queue;
+          queue = [];
+          commit(batch).forEach((fresh, i) => batch[i]!.done(fresh));
+        });
+      });
+    const dispatcher = new lark.EventDispatcher({
+      encryptKey: ENCRYPT_KEY,
+      verificationToken: TOKEN,
+      loggerLevel: lark.LoggerLevel.error,
+    }).register({
+      'card.action.trigger': async (data: {
+        token: string;
+        operator: { open_id: string };
+        action: { value: { p: { r: string; p: number; c: string } } };
+      }) => {
+        const { r, p, c } = data.action.value.p;
+        const fresh = await append([data.token, r, p, data.operator.open_id, c, Date.now()]);
+        return { toast: fresh ? { type: 'success', content: '已记录' } : { type: 'info', content: '已作答' } };
+      },
     } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
     const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
     const server = createServer((req, res) => void handler(req, res));
@@ -514,13 +564,13 @@ async function main(): Promise<void> {
   let durable:
     { acknowledged: number; inDatabase: number; eventsInDatabase: number; rows: number; unfolded: number } | undefined;
   try {
-    for (const kind of ['bare', 'sdk', 'sdk-prisma'] as Kind[]) {
+    for (const kind of ['bare', 'sdk', 'sdk-prisma', 'sdk-journal'] as Kind[]) {
       const { child, port } = await startChild(
         kind,
-        kind === 'sdk-prisma' ? `file:${path.join(dir, 'sdk-prisma.db')}` : dbUrl,
+        kind.startsWith('sdk-') ? `file:${path.join(dir, `${kind}.db`)}` : dbUrl,
         members,
       );
-      // Warm-up (JIT) on the end of the pool, so the measured run's callbacks are new to sdk-prisma.
+      // Warm-up (JIT) on the end of the pool, so the measured run's callbacks are new to the recording servers.
       await fire(port, pool.slice(-6000), { seconds: 3, connections: 10 });
       results[kind] = await measured(child, () => fire(port, pool, { seconds, connections }));
       child.kill('SIGTERM');
@@ -619,11 +669,12 @@ async function main(): Promise<void> {
   const b = results.bare!;
   const s = results.sdk!;
   const sp = results['sdk-prisma']!;
+  const sj = results['sdk-journal']!;
   const x = results.shuxiang!;
   const q = quiz!;
   const d = durable!;
   const line = (name: string, r: RunResult) =>
-    `${name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   server CPU ${r.cpuPerRequest!.toFixed(0).padStart(4)} µs/req   2xx ${r.ok}  non-2xx ${r.non2xx}  errors ${r.errors}`;
+    `${name.padEnd(11)} ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   server CPU ${r.cpuPerRequest!.toFixed(0).padStart(4)} µs/req   2xx ${r.ok}  non-2xx ${r.non2xx}  errors ${r.errors}`;
   const answerLine = (name: string, r: AnswerRun) => {
     const others = [...r.other.entries()].map(([k, n]) => `${n}× ${k}`).join('; ');
     return `  ${name.padEnd(11)} sent ${r.sent}, recorded ${r.acked.length} (${(r.acked.length / r.seconds).toFixed(0)}/s)${
@@ -635,6 +686,7 @@ async function main(): Promise<void> {
   console.log(line('bare', b));
   console.log(line('sdk', s));
   console.log(line('sdk-prisma', sp));
+  console.log(line('sdk-journal', sj));
   console.log(line('shuxiang', x));
   console.log(
     `           shuxiang CPU: ${x.cpuDuringRun!.toFixed(0)} µs/answer while the load ran (acks and the folds meanwhile), ${(x.cpuPerRequest! - x.cpuDuringRun!).toFixed(0)} µs/answer folding what was left after it`,
@@ -672,6 +724,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `shuxiang vs sdk (records nothing), CPU per request: ${vsNoop.toFixed(2)}x dearer (target <= 2) ${vsNoop <= 2 ? 'OK' : 'MISSED'}`,
+  );
+  console.log(
+    `  of which the floor of a durable answer (sdk-journal vs sdk): ${(cpu(sj) / cpu(s)).toFixed(2)}x; shuxiang vs sdk-journal: ${(cpu(x) / cpu(sj)).toFixed(2)}x`,
   );
   console.log(
     `p99 at 1,000 req/s = ${q.atRate.p99} ms over ${q.atRate.ok} requests (target < 50 ms) ${q.atRate.p99 < 50 ? 'OK' : 'MISSED'}; p50 ${q.atRate.p50} ms, p90 ${q.atRate.p90} ms; the server's event-loop delay meanwhile p50 ${q.rateLoop.p50.toFixed(1)} ms, p99 ${q.rateLoop.p99.toFixed(1)} ms, max ${q.rateLoop.max.toFixed(1)} ms`,

@@ -268,6 +268,34 @@ describe.each(providers)('org directory on $name', (provider) => {
       expect(await directory.chatMembers(ORG, 'dingtalk', 'cid_unknown')).toEqual([]);
     });
 
+    it('commits the first sightings of a moment together, each speaker still recorded', async () => {
+      await directory.resolve(message('dingtalk', 'cid_1', 'staff-0', '党员0'));
+      // Count the membership writes the directory makes (as main.ts wires it, through db.sql).
+      let writes = 0;
+      const counted = {
+        ...db.sql,
+        execute: (text: string, ...args: unknown[]) => {
+          if (text.includes('INSERT INTO "ChatMember"')) writes++;
+          return db.sql.execute(text, ...args);
+        },
+      };
+      const watched = createDirectory({
+        db: db.prisma,
+        sql: counted,
+        defaultTimezone: 'Asia/Shanghai',
+        admins: [],
+        defaultOrgName: '测试组织',
+        clock,
+        provider: db.provider,
+      });
+      const speakers = Array.from({ length: 20 }, (_, i) => `staff-${i + 1}`);
+      await Promise.all(speakers.map((id, i) => watched.resolve(message('dingtalk', 'cid_1', id, `党员${i + 1}`))));
+      // One commit each before: 20 writes for 20 first clicks at 09:00.
+      expect(writes).toBeLessThanOrEqual(3);
+      expect(await db.prisma.chatMember.count()).toBe(21);
+      expect(names(await watched.chatMembers(ORG, 'dingtalk', 'cid_1'))).toHaveLength(21);
+    });
+
     it('registers a big group in batches', async () => {
       await directory.resolve(message('feishu', 'oc_big', 'ou_0', '党员0'));
       roster.oc_big = Array.from({ length: 1_234 }, (_, i) => ({ id: `ou_${i}`, name: `党员${i}` }));

@@ -2,11 +2,12 @@ import type { ActionEvent, ChatMemberInfo, MessageEvent, Platform } from '../../
 import type { Identity, IdentityResolver, Role, UnitRoleName } from '../../bot/context.ts';
 import { createSystemClock, type Clock } from '../../lib/clock.ts';
 import type { Db, Provider, SqlExec, Tx } from '../../lib/db.ts';
-import { committedAlone, isUniqueViolation } from '../../lib/db.ts';
+import { isUniqueViolation } from '../../lib/db.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createYielder } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { createChatMembershipWrites } from './chat-membership-writes.ts';
 import { createGroupSpeakerQuery } from './identity-query.ts';
 
 /** A member as the directory hands them out (attendance lists, escalations). */
@@ -151,6 +152,7 @@ export function createDirectory(deps: {
     ],
     onConflict: 'ON CONFLICT ("chatId","memberId") DO UPDATE SET "seenAt" = excluded."seenAt"',
   });
+  const membershipWrites = createChatMembershipWrites({ db, provider: deps.provider, sql: deps.sql });
   const clock = deps.clock ?? createSystemClock();
   const chatMembersTtlMs = deps.chatMembersTtlMs ?? 3 * 60_000;
   const identityTtlMs = deps.identityTtlMs ?? 5_000;
@@ -337,11 +339,8 @@ export function createDirectory(deps: {
     // A newcomer must show up in the next roster even where the platform cannot list members.
     if (last === undefined) rosters.delete(rosterKey(platform, platformChatId));
     try {
-      // On a click's path: the roster's own upsert as one statement, committed on its own
-      // (direct on SQLite, lib/db.ts SqlExec) instead of Prisma's upsert.
-      await committedAlone(db, deps.sql, (exec) =>
-        chatMemberUpsert.run(exec, [{ chatId, memberId, seenAt: sqlStamp(now) }]),
-      );
+      // On a click's path: group-committed with the other first sightings of the moment.
+      await membershipWrites.record(chatId, memberId, now);
     } catch (err) {
       // Membership is a record for rosters, not part of answering this event: never fail the event for it.
       seen.delete(key);
