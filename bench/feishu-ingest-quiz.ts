@@ -173,6 +173,42 @@ export function countStatements(): () => number {
   return () => n;
 }
 
+/**
+ * CPU (µs) spent inside the answer journal's fold transactions on SQLite's direct path: from
+ * the statement that claims the journal rows to the COMMIT after it (the rows' decoding and
+ * the plan's JavaScript included). Only those two statements are wrapped, so the meter costs
+ * the measured process nothing worth counting. Lets one run split shuxiang's CPU per answer
+ * into folding (answers, tallies, rank buckets, mistakes) and everything before the ack.
+ */
+export function meterFolds(): () => number {
+  let micros = 0;
+  let from: NodeJS.CpuUsage | undefined;
+  const proto = Database.prototype as unknown as { prepare: (this: unknown, ...args: unknown[]) => unknown };
+  const prepare = proto.prepare;
+  proto.prepare = function (this: unknown, ...args: unknown[]) {
+    const statement = prepare.apply(this, args) as Record<string, (...a: unknown[]) => unknown>;
+    const text = String(args[0]);
+    const claims = text.startsWith('SELECT "id","roundId","memberId","questionId","event","data" FROM "QuizJournal"');
+    const ends = text === 'COMMIT' || text === 'ROLLBACK';
+    if (!claims && !ends) return statement;
+    for (const method of ['run', 'all']) {
+      const original = statement[method]!;
+      statement[method] = function (this: unknown, ...a: unknown[]) {
+        if (claims) from = process.cpuUsage();
+        const out = original.apply(this, a);
+        if (ends && from) {
+          const d = process.cpuUsage(from);
+          micros += d.user + d.system;
+          from = undefined;
+        }
+        return out;
+      };
+    }
+    return statement;
+  };
+  return () => micros;
+}
+
 /** 20 questions of mixed types from the shipped starter bank, as a bank file of their own. */
 function benchBankFile(mix: Mix): Buffer {
   const starter = JSON.parse(readFileSync(path.join(ROOT, 'data-seed', 'starter-bank.json'), 'utf8')) as {
@@ -191,7 +227,7 @@ export async function startQuizServer(
   dbUrl: string,
   members: number,
   mix: Mix,
-): Promise<{ shuxiang: Shuxiang; setup: QuizSetup; statements: () => number }> {
+): Promise<{ shuxiang: Shuxiang; setup: QuizSetup; statements: () => number; foldMicros: () => number }> {
   const timings: Record<string, number> = {};
   const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -202,6 +238,7 @@ export async function startQuizServer(
   // Counting wraps every statement call, which costs the measured process about 2 % of its
   // CPU: only when asked for (BENCH_SQL=1).
   const statements = statementTexts ? countStatements() : () => 0;
+  const foldMicros = meterFolds();
   const clock = createOffsetClock(START);
   const fake = await startFakeFeishu({ appId: APP_ID, appSecret: APP_SECRET, botOpenId: BOT });
   const people = Array.from({ length: members }, (_, i) => ({
@@ -346,7 +383,7 @@ export async function startQuizServer(
     positions,
     timings: { ...timings, 'card bytes': Buffer.byteLength(card.content) },
   };
-  return { shuxiang, setup, statements };
+  return { shuxiang, setup, statements, foldMicros };
 }
 
 // ---- the load (parent process) -----------------------------------------------------------
