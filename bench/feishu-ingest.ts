@@ -73,6 +73,28 @@ type Kind = 'bare' | 'sdk' | 'sdk-prisma' | 'sdk-journal' | 'shuxiang';
 
 // ---- servers (child processes) -------------------------------------------------------
 
+/** A card callback as the SDK hands it to a handler (the fields the bench's baselines read). */
+interface SdkCard {
+  token: string;
+  operator: { open_id: string };
+  action: { value: { p: { r: string; p: number; c: string } } };
+}
+
+/** The SDK's own webhook path (adaptDefault + EventDispatcher on node:http) answering clicks with `onCard`. */
+async function serveSdk(onCard: (data: SdkCard) => Promise<object>): Promise<void> {
+  const dispatcher = new lark.EventDispatcher({
+    encryptKey: ENCRYPT_KEY,
+    verificationToken: TOKEN,
+    loggerLevel: lark.LoggerLevel.error,
+  }).register({ 'card.action.trigger': onCard } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
+  const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
+  const server = createServer((req, res) => void handler(req, res));
+  const port = await listen((p, done) =>
+    server.listen(p, '127.0.0.1', () => done((server.address() as { port: number }).port)),
+  );
+  process.send?.({ port });
+}
+
 async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): Promise<void> {
   let statements = () => 0;
   let foldMicros = () => 0;
@@ -86,19 +108,7 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
     );
     process.send?.({ port });
   } else if (kind === 'sdk') {
-    const dispatcher = new lark.EventDispatcher({
-      encryptKey: ENCRYPT_KEY,
-      verificationToken: TOKEN,
-      loggerLevel: lark.LoggerLevel.error,
-    }).register({
-      'card.action.trigger': async () => ({ toast: { type: 'success', content: '已记录' } }),
-    } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
-    const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
-    const server = createServer((req, res) => void handler(req, res));
-    const port = await listen((p, done) =>
-      server.listen(p, '127.0.0.1', () => done((server.address() as { port: number }).port)),
-    );
-    process.send?.({ port });
+    await serveSdk(async () => ({ toast: { type: 'success', content: '已记录' } }));
   } else if (kind === 'sdk-journal') {
     const { default: Sqlite } = await import('better-sqlite3');
     const conn = new Sqlite(dbUrl.replace(/^file:/, ''));
@@ -123,27 +133,11 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
           commit(batch).forEach((fresh, i) => batch[i]!.done(fresh));
         });
       });
-    const dispatcher = new lark.EventDispatcher({
-      encryptKey: ENCRYPT_KEY,
-      verificationToken: TOKEN,
-      loggerLevel: lark.LoggerLevel.error,
-    }).register({
-      'card.action.trigger': async (data: {
-        token: string;
-        operator: { open_id: string };
-        action: { value: { p: { r: string; p: number; c: string } } };
-      }) => {
-        const { r, p, c } = data.action.value.p;
-        const fresh = await append([data.token, r, p, data.operator.open_id, c, Date.now()]);
-        return { toast: fresh ? { type: 'success', content: '已记录' } : { type: 'info', content: '已作答' } };
-      },
-    } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
-    const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
-    const server = createServer((req, res) => void handler(req, res));
-    const port = await listen((p, done) =>
-      server.listen(p, '127.0.0.1', () => done((server.address() as { port: number }).port)),
-    );
-    process.send?.({ port });
+    await serveSdk(async (data) => {
+      const { r, p, c } = data.action.value.p;
+      const fresh = await append([data.token, r, p, data.operator.open_id, c, Date.now()]);
+      return { toast: fresh ? { type: 'success', content: '已记录' } : { type: 'info', content: '已作答' } };
+    });
   } else if (kind === 'sdk-prisma') {
     // What one would otherwise build: the SDK's path, each answer written with
     // Prisma in its own transaction (the event's dedupe row, the answer, the
@@ -152,75 +146,59 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
     await createMigrator(db, undefined).migrate();
     const prisma = db.prisma;
     let n = 0;
-    const dispatcher = new lark.EventDispatcher({
-      encryptKey: ENCRYPT_KEY,
-      verificationToken: TOKEN,
-      loggerLevel: lark.LoggerLevel.error,
-    }).register({
-      'card.action.trigger': async (data: {
-        token: string;
-        operator: { open_id: string };
-        action: { value: { p: { r: string; p: number; c: string } } };
-      }) => {
-        const now = new Date();
-        const { r, p, c } = data.action.value.p;
-        const member = data.operator.open_id;
-        const tally = (period: string) =>
-          prisma.quizTally.upsert({
-            where: { orgId_period_scope_subjectId: { orgId: 'bench', period, scope: 'member', subjectId: member } },
-            create: {
+    await serveSdk(async (data) => {
+      const now = new Date();
+      const { r, p, c } = data.action.value.p;
+      const member = data.operator.open_id;
+      const tally = (period: string) =>
+        prisma.quizTally.upsert({
+          where: { orgId_period_scope_subjectId: { orgId: 'bench', period, scope: 'member', subjectId: member } },
+          create: {
+            orgId: 'bench',
+            period,
+            scope: 'member',
+            subjectId: member,
+            correct: 1,
+            answered: 1,
+            points: 10,
+            reachedAt: now,
+          },
+          update: {
+            correct: { increment: 1 },
+            answered: { increment: 1 },
+            points: { increment: 10 },
+            reachedAt: now,
+          },
+        });
+      try {
+        await prisma.$transaction([
+          prisma.inboundEvent.create({ data: { platform: 'feishu', eventKey: data.token, receivedAt: now } }),
+          prisma.quizAnswer.create({
+            data: {
+              id: `a${++n}-${process.pid}`,
               orgId: 'bench',
-              period,
-              scope: 'member',
-              subjectId: member,
-              correct: 1,
-              answered: 1,
+              roundId: r,
+              // One question per callback, so every request writes a new answer.
+              questionId: data.token,
+              position: p,
+              memberId: member,
+              response: JSON.stringify([c]),
+              correct: true,
               points: 10,
-              reachedAt: now,
+              elapsedMs: 0,
+              answeredAt: now,
             },
-            update: {
-              correct: { increment: 1 },
-              answered: { increment: 1 },
-              points: { increment: 10 },
-              reachedAt: now,
-            },
-          });
-        try {
-          await prisma.$transaction([
-            prisma.inboundEvent.create({ data: { platform: 'feishu', eventKey: data.token, receivedAt: now } }),
-            prisma.quizAnswer.create({
-              data: {
-                id: `a${++n}-${process.pid}`,
-                orgId: 'bench',
-                roundId: r,
-                // One question per callback, so every request writes a new answer.
-                questionId: data.token,
-                position: p,
-                memberId: member,
-                response: JSON.stringify([c]),
-                correct: true,
-                points: 10,
-                elapsedMs: 0,
-                answeredAt: now,
-              },
-            }),
-            tally('2026-W48'),
-            tally('2026-11'),
-            tally('2026'),
-          ]);
-        } catch (err) {
-          if (!isUniqueViolation(err)) throw err;
-          return { toast: { type: 'info', content: '已作答' } };
-        }
-        return { toast: { type: 'success', content: '已记录' } };
-      },
-    } as unknown as Parameters<lark.EventDispatcher['register']>[0]);
-    const handler = lark.adaptDefault('/feishu/webhook', dispatcher, { autoChallenge: true });
-    const server = createServer((req, res) => void handler(req, res));
-    const port = await listen((p, done) =>
-      server.listen(p, '127.0.0.1', () => done((server.address() as { port: number }).port)),
-    );
-    process.send?.({ port });
+          }),
+          tally('2026-W48'),
+          tally('2026-11'),
+          tally('2026'),
+        ]);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        return { toast: { type: 'info', content: '已作答' } };
+      }
+      return { toast: { type: 'success', content: '已记录' } };
+    });
   } else {
     const started = await startQuizServer(dbUrl, members, mix).catch((err: unknown) => {
       if (err instanceof CardRefused) {

@@ -1,5 +1,5 @@
 import { committedAlone, type Db, type Provider, type SqlExec } from '../../lib/db.ts';
-import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
+import { jsonInsert, sqlStamp, type JsonInsertSpec } from '../../lib/sql-insert.ts';
 import { createWriteBatcher } from '../../lib/write-batcher.ts';
 
 /**
@@ -16,6 +16,17 @@ export interface ChatMembershipWrites {
   flush(): Promise<void>;
 }
 
+/** ChatMember rows (chatId, memberId, seenAt), a pair seen again taking the later time. */
+export const CHAT_MEMBER_UPSERT = {
+  table: 'ChatMember',
+  columns: [
+    ['chatId', 'text'],
+    ['memberId', 'text'],
+    ['seenAt', 'timestamp(3)'],
+  ],
+  onConflict: 'ON CONFLICT ("chatId","memberId") DO UPDATE SET "seenAt" = excluded."seenAt"',
+} as const satisfies JsonInsertSpec;
+
 interface Seen {
   chatId: string;
   memberId: string;
@@ -23,15 +34,7 @@ interface Seen {
 }
 
 export function createChatMembershipWrites(deps: { db: Db; provider: Provider; sql?: SqlExec }): ChatMembershipWrites {
-  const upsert = jsonInsert<Record<string, unknown>>(deps.provider, {
-    table: 'ChatMember',
-    columns: [
-      ['chatId', 'text'],
-      ['memberId', 'text'],
-      ['seenAt', 'timestamp(3)'],
-    ],
-    onConflict: 'ON CONFLICT ("chatId","memberId") DO UPDATE SET "seenAt" = excluded."seenAt"',
-  });
+  const upsert = jsonInsert<Record<string, unknown>>(deps.provider, CHAT_MEMBER_UPSERT);
   const keyOf = (s: Seen) => `${s.chatId}\u0000${s.memberId}`;
   const write = (rows: Seen[]) =>
     committedAlone(deps.db, deps.sql, (exec) =>

@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createYielder } from '../../lib/loop-yield.ts';
 import { jsonInsert, sqlStamp } from '../../lib/sql-insert.ts';
-import { createChatMembershipWrites } from './chat-membership-writes.ts';
+import { CHAT_MEMBER_UPSERT, createChatMembershipWrites } from './chat-membership-writes.ts';
 import { createGroupSpeakerQuery } from './identity-query.ts';
 
 /** A member as the directory hands them out (attendance lists, escalations). */
@@ -143,15 +143,7 @@ export function createDirectory(deps: {
     ],
     onConflict: 'ON CONFLICT ("orgId","platform","platformUserId") DO NOTHING',
   });
-  const chatMemberUpsert = jsonInsert<Record<string, unknown>>(deps.provider, {
-    table: 'ChatMember',
-    columns: [
-      ['chatId', 'text'],
-      ['memberId', 'text'],
-      ['seenAt', 'timestamp(3)'],
-    ],
-    onConflict: 'ON CONFLICT ("chatId","memberId") DO UPDATE SET "seenAt" = excluded."seenAt"',
-  });
+  const chatMemberUpsert = jsonInsert<Record<string, unknown>>(deps.provider, CHAT_MEMBER_UPSERT);
   const membershipWrites = createChatMembershipWrites({ db, provider: deps.provider, sql: deps.sql });
   const clock = deps.clock ?? createSystemClock();
   const chatMembersTtlMs = deps.chatMembersTtlMs ?? 3 * 60_000;
