@@ -122,7 +122,8 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
     type Pending = { row: unknown[]; done: (fresh: boolean) => void };
     const commit = conn.transaction((batch: Pending[]) => batch.map((b) => insert.run(...b.row).changes === 1));
     let queue: Pending[] = [];
-    // Group commit: whatever arrived in one turn of the event loop, one transaction.
+    // Group commit: whatever arrived in one turn of the event loop, one transaction (by hand,
+    // not lib/write-batcher.ts: the floor carries none of the bot's machinery).
     const append = (row: unknown[]) =>
       new Promise<boolean>((done) => {
         queue.push({ row, done });

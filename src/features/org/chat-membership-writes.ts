@@ -13,7 +13,6 @@ import { createWriteBatcher } from '../../lib/write-batcher.ts';
 export interface ChatMembershipWrites {
   /** Resolves once the row is committed; rejects with this row's own failure. */
   record(chatId: string, memberId: string, seenAt: Date): Promise<void>;
-  flush(): Promise<void>;
 }
 
 /** ChatMember rows (chatId, memberId, seenAt), a pair seen again taking the later time. */
@@ -72,6 +71,5 @@ export function createChatMembershipWrites(deps: { db: Db; provider: Provider; s
       const err = await batcher.submit({ chatId, memberId, seenAt });
       if (err !== undefined) throw err;
     },
-    flush: () => batcher.flush(),
   };
 }
