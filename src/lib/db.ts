@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { BACKSTOP_AUTOCHECKPOINT, startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import { gateBareWrites } from './sqlite-write-gate.ts';
 import type { PrismaClient as SqliteClient, Prisma } from '../generated/sqlite/client.ts';
 
@@ -188,6 +189,10 @@ export interface OpenOptions {
   onConnectionLost?: (err: Error) => void;
   /** PostgreSQL: connections in the pool (default 20; node-postgres alone would keep 10). */
   poolSize?: number;
+  /** SQLite file: checkpoint on a worker thread (default true; lib/sqlite-checkpointer.ts). */
+  checkpointThread?: boolean;
+  /** Where the checkpoint thread reports trouble (once per run of failures). */
+  log?: (level: 'warn' | 'info', msg: string) => void;
 }
 
 /**
@@ -204,6 +209,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   const provider = providerOf(url);
   let prisma: Db;
   let sqlite: SqliteHandle | undefined;
+  let checkpointer: SqliteCheckpointer | undefined;
   if (provider === 'sqlite') {
     const file = sqlitePath(url);
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -253,11 +259,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     // card callbacks at a few thousand a second on a busy disk.
     await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
     // Quiz answers land on random keys in several indexes: a 64 MB page cache
-    // (filled only as used) keeps them in memory. The automatic checkpoint
-    // stays at SQLite's 4 MB: a larger one bought little throughput and, run
-    // inside a commit on the event loop, doubled the p99 at 1,000 answers/s
-    // (bench/feishu-ingest). A checkpoint thread measured no clear gain for
-    // the memory it costs at start-up.
+    // (filled only as used) keeps them in memory.
     await prisma.$queryRawUnsafe('PRAGMA cache_size = -65536');
   } else {
     await prisma.$queryRawUnsafe('SELECT 1');
@@ -266,12 +268,30 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     if (!sqlite) throw new Error('the SQLite connection is not open');
     return sqlite;
   };
+  if (provider === 'sqlite' && sqlitePath(url) !== ':memory:' && options.checkpointThread !== false) {
+    // Checkpoints off the event loop (lib/sqlite-checkpointer.ts); the app's own stays as a backstop,
+    // and a burst's log is cut back to 64 MB once it starts over.
+    await prisma.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}`);
+    await prisma.$queryRawUnsafe('PRAGMA journal_size_limit = 67108864');
+    checkpointer = startSqliteCheckpointer({
+      file: path.resolve(sqlitePath(url)),
+      target: {
+        inTransaction: () => handle().inTransaction,
+        checkpoint: () => void handle().prepare('PRAGMA wal_checkpoint(PASSIVE)').all(),
+      },
+      log: options.log,
+    });
+  }
   return {
     provider,
     url,
     prisma,
     sql: provider === 'sqlite' ? directSqlite(handle) : viaPrisma(prisma),
-    close: () => prisma.$disconnect(),
+    async close() {
+      // The worker's connection first: the last one to close checkpoints and removes the log.
+      await checkpointer?.stop();
+      await prisma.$disconnect();
+    },
   };
 }
 

@@ -1,0 +1,133 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * SQLite's WAL checkpoints on a thread of their own.
+ *
+ * SQLite's automatic checkpoint runs inside the commit that takes the log
+ * past 1,000 pages: on the event loop, with two fsyncs, in the middle of an
+ * answer's group commit (the 150–800 ms stalls in docs/decisions/feishu.md).
+ * A larger automatic checkpoint copies a page rewritten many times only once
+ * (about a fifth less CPU per answer) but stalls for longer.
+ *
+ * Here a worker with its own connection copies the log into the database
+ * with PASSIVE checkpoints, which never block the app's writer, once a
+ * second. A passive checkpoint never catches a writer that keeps appending,
+ * and SQLite only starts the log over once every frame has been copied, so a
+ * log left to the worker alone grows without end (measured in the sixth
+ * session). So once the log is past `restartFrames` the worker copies what it
+ * can twice and asks the app's connection to copy the last few frames
+ * itself, between two of its own transactions: a few pages, after which the
+ * app's next write starts the log over. The app connection's automatic
+ * checkpoint stays on as a backstop at a larger size, should the worker lag
+ * or die.
+ *
+ * Durability is unchanged: commits reach the log exactly as before, and a
+ * checkpoint syncs the log and the database as SQLite's own does
+ * (synchronous = NORMAL).
+ *
+ * The worker is started from source text with better-sqlite3 resolved here,
+ * like lib/xlsx-thread.ts, so it runs the same under tsx and from the bundle.
+ */
+
+/** The app connection's side: what the worker asks it to do. */
+export interface CheckpointTarget {
+  /** Whether a transaction is open on the app's connection (a checkpoint cannot run inside one). */
+  inTransaction(): boolean;
+  /** Runs a PASSIVE checkpoint on the app's connection, synchronously. */
+  checkpoint(): void;
+}
+
+export interface SqliteCheckpointer {
+  /** How many times the app's connection finished a checkpoint so the log could start over. */
+  finishes(): number;
+  /** Stops the worker and closes its connection. */
+  stop(): Promise<void>;
+}
+
+/** Defaults: a pass a second; the log starts over once it holds 4,000 pages (16 MB at 4 KB pages). */
+export const CHECKPOINT_EVERY_MS = 1000;
+export const CHECKPOINT_RESTART_FRAMES = 4000;
+/** The app connection's own automatic checkpoint while the worker runs: a backstop only (64 MB). */
+export const BACKSTOP_AUTOCHECKPOINT = 16000;
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 0');
+let failing = false;
+function pass() {
+  try {
+    const [first] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (first.log >= workerData.restartFrames) {
+      // What the app appended meanwhile, so that the app's own share is a few pages.
+      db.pragma('wal_checkpoint(PASSIVE)');
+      parentPort.postMessage({ finish: true });
+    }
+    if (failing) parentPort.postMessage({ recovered: true });
+    failing = false;
+  } catch (err) {
+    if (!failing) parentPort.postMessage({ failed: String(err && err.message || err) });
+    failing = true;
+  }
+}
+const timer = setInterval(pass, workerData.everyMs);
+parentPort.on('message', (m) => {
+  if (m === 'stop') {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  }
+});
+`;
+
+export function startSqliteCheckpointer(deps: {
+  file: string;
+  target: CheckpointTarget;
+  log?: (level: 'warn' | 'info', msg: string) => void;
+  everyMs?: number;
+  restartFrames?: number;
+}): SqliteCheckpointer {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      driver,
+      file: deps.file,
+      everyMs: deps.everyMs ?? CHECKPOINT_EVERY_MS,
+      restartFrames: deps.restartFrames ?? CHECKPOINT_RESTART_FRAMES,
+    },
+  });
+  // Never what keeps a process alive.
+  worker.unref();
+  let finishes = 0;
+  let stopped = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.on('message', (m: { finish?: boolean; failed?: string; recovered?: boolean }) => {
+    if (m.failed) deps.log?.('warn', `SQLite checkpoint thread failing (${m.failed}); the app's own checkpoint covers`);
+    if (m.recovered) deps.log?.('info', 'SQLite checkpoint thread checkpointing again');
+    // Inside a transaction the checkpoint cannot run; the worker asks again after its next pass.
+    if (!m.finish || stopped || deps.target.inTransaction()) return;
+    try {
+      deps.target.checkpoint();
+      finishes++;
+    } catch (err) {
+      deps.log?.('warn', `SQLite checkpoint on the app connection failed: ${(err as Error).message}`);
+    }
+  });
+  worker.on('error', (err) => deps.log?.('warn', `SQLite checkpoint thread stopped: ${err.message}`));
+  return {
+    finishes: () => finishes,
+    async stop() {
+      if (stopped) return exited;
+      stopped = true;
+      // Held until it has closed its connection (unref'd, the process could end first, leaving the promise unsettled).
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
