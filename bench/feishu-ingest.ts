@@ -735,7 +735,10 @@ async function main(): Promise<void> {
   );
   console.log(
     `shuxiang vs sdk (records nothing), CPU per request: ${vsNoop.toFixed(2)}x dearer (target <= 2) ${vsNoop <= 2 ? 'OK' : 'MISSED'}; the median of ${rounds.length} rounds, each the SDK then shuxiang: ${rounds
-      .map((p) => `${p.sdk.cpuPerRequest!.toFixed(0)} → ${p.shuxiang.cpuPerRequest!.toFixed(0)} µs (${(p.shuxiang.cpuPerRequest! / p.sdk.cpuPerRequest!).toFixed(2)}x)`)
+      .map(
+        (p) =>
+          `${p.sdk.cpuPerRequest!.toFixed(0)} → ${p.shuxiang.cpuPerRequest!.toFixed(0)} µs (${(p.shuxiang.cpuPerRequest! / p.sdk.cpuPerRequest!).toFixed(2)}x)`,
+      )
       .join(', ')}`,
   );
   const fold = x.foldPerRequest!;
