@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { BACKSTOP_AUTOCHECKPOINT, startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
+import { watchSqliteLog, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import { gateBareWrites } from './sqlite-write-gate.ts';
 import type { PrismaClient as SqliteClient, Prisma } from '../generated/sqlite/client.ts';
 
@@ -189,8 +189,10 @@ export interface OpenOptions {
   onConnectionLost?: (err: Error) => void;
   /** PostgreSQL: connections in the pool (default 20; node-postgres alone would keep 10). */
   poolSize?: number;
-  /** SQLite file: checkpoint on a worker thread (default true; lib/sqlite-checkpointer.ts). */
+  /** SQLite file: checkpoint on a worker thread from the first burst of writes (default true; lib/sqlite-checkpointer.ts). */
   checkpointThread?: boolean;
+  /** SQLite file: the log file's size that starts the checkpoint thread (default 2 MB; tests). */
+  checkpointStartAtBytes?: number;
   /** Where the checkpoint thread reports trouble (once per run of failures). */
   log?: (level: 'warn' | 'info', msg: string) => void;
 }
@@ -269,17 +271,18 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     return sqlite;
   };
   if (provider === 'sqlite' && sqlitePath(url) !== ':memory:' && options.checkpointThread !== false) {
-    // Checkpoints off the event loop (lib/sqlite-checkpointer.ts); the app's own stays as a backstop,
-    // and a burst's log is cut back to 64 MB once it starts over.
-    await prisma.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}`);
+    // Checkpoints off the event loop from the first burst of writes on (lib/sqlite-checkpointer.ts);
+    // a burst's log file is cut back to 64 MB once the log starts over.
     await prisma.$queryRawUnsafe('PRAGMA journal_size_limit = 67108864');
-    checkpointer = startSqliteCheckpointer({
+    checkpointer = watchSqliteLog({
       file: path.resolve(sqlitePath(url)),
       target: {
         inTransaction: () => handle().inTransaction,
         checkpoint: () => void handle().prepare('PRAGMA wal_checkpoint(PASSIVE)').all(),
+        setAutocheckpoint: (pages) => void handle().prepare(`PRAGMA wal_autocheckpoint = ${pages}`).all(),
       },
       log: options.log,
+      ...(options.checkpointStartAtBytes !== undefined ? { startAtBytes: options.checkpointStartAtBytes } : {}),
     });
   }
   return {

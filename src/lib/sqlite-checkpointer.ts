@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -36,11 +37,15 @@ export interface CheckpointTarget {
   inTransaction(): boolean;
   /** Runs a PASSIVE checkpoint on the app's connection, synchronously. */
   checkpoint(): void;
+  /** Sets the app connection's automatic checkpoint, in pages (watchSqliteLog: the backstop once the worker runs). */
+  setAutocheckpoint?(pages: number): void;
 }
 
 export interface SqliteCheckpointer {
   /** How many times the app's connection finished a checkpoint so the log could start over. */
   finishes(): number;
+  /** Whether the worker is running (watchSqliteLog starts it with the first burst of writes). */
+  running(): boolean;
   /** Stops the worker and closes its connection. */
   stop(): Promise<void>;
 }
@@ -121,6 +126,7 @@ export function startSqliteCheckpointer(deps: {
   worker.on('error', (err) => deps.log?.('warn', `SQLite checkpoint thread stopped: ${err.message}`));
   return {
     finishes: () => finishes,
+    running: () => !stopped,
     async stop() {
       if (stopped) return exited;
       stopped = true;
@@ -128,6 +134,58 @@ export function startSqliteCheckpointer(deps: {
       worker.ref();
       worker.postMessage('stop');
       await exited;
+    },
+  };
+}
+
+/** The log file's size at which watchSqliteLog starts the worker: about 500 pages, half way to SQLite's own first checkpoint (1,000). */
+export const START_AT_LOG_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The worker costs about 10 MB of memory (a V8 isolate), which a branch whose bot writes a
+ * few rows an hour never needs, and which would take the process past its start-up memory
+ * target (bench/startup). So the app starts with SQLite's own checkpoint, and a look at the
+ * log file's size every `pollMs` starts the worker (and moves the app's own checkpoint to the
+ * backstop size) once the log has reached `startAtBytes`: the first burst of writes. The log
+ * file keeps its largest size after SQLite starts it over, so a burst is not missed between
+ * two looks.
+ */
+export function watchSqliteLog(deps: {
+  file: string;
+  target: CheckpointTarget;
+  log?: (level: 'warn' | 'info', msg: string) => void;
+  startAtBytes?: number;
+  pollMs?: number;
+  everyMs?: number;
+  restartFrames?: number;
+}): SqliteCheckpointer {
+  const startAt = deps.startAtBytes ?? START_AT_LOG_BYTES;
+  let worker: SqliteCheckpointer | undefined;
+  let stopped = false;
+  const timer = setInterval(() => {
+    let size = 0;
+    try {
+      size = statSync(`${deps.file}-wal`).size;
+    } catch {
+      return; // no log yet (or not in WAL mode)
+    }
+    if (size < startAt || stopped) return;
+    clearInterval(timer);
+    try {
+      deps.target.setAutocheckpoint?.(BACKSTOP_AUTOCHECKPOINT);
+      worker = startSqliteCheckpointer(deps);
+    } catch (err) {
+      deps.log?.('warn', `SQLite checkpoint thread not started: ${(err as Error).message}`);
+    }
+  }, deps.pollMs ?? 2000);
+  timer.unref();
+  return {
+    finishes: () => worker?.finishes() ?? 0,
+    running: () => worker?.running() ?? false,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await worker?.stop();
     },
   };
 }
