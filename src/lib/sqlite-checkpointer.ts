@@ -163,7 +163,7 @@ export function watchSqliteLog(deps: {
   let worker: SqliteCheckpointer | undefined;
   let stopped = false;
   const timer = setInterval(() => {
-    let size = 0;
+    let size: number;
     try {
       size = statSync(`${deps.file}-wal`).size;
     } catch {
