@@ -110,7 +110,13 @@ export function startSqliteCheckpointer(deps: {
   worker.unref();
   let finishes = 0;
   let stopped = false;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let alive = true;
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      alive = false;
+      resolve();
+    }),
+  );
   worker.on('message', (m: { finish?: boolean; failed?: string; recovered?: boolean }) => {
     if (m.failed) deps.log?.('warn', `SQLite checkpoint thread failing (${m.failed}); the app's own checkpoint covers`);
     if (m.recovered) deps.log?.('info', 'SQLite checkpoint thread checkpointing again');
@@ -126,7 +132,7 @@ export function startSqliteCheckpointer(deps: {
   worker.on('error', (err) => deps.log?.('warn', `SQLite checkpoint thread stopped: ${err.message}`));
   return {
     finishes: () => finishes,
-    running: () => !stopped,
+    running: () => alive && !stopped,
     async stop() {
       if (stopped) return exited;
       stopped = true;
