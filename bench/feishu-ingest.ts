@@ -524,6 +524,9 @@ async function measured<R extends RunResult>(child: ChildProcess, run: () => Pro
   return r;
 }
 
+/** A paired round's CPU per request, shuxiang against the SDK. */
+const roundRatio = (p: { sdk: RunResult; shuxiang: RunResult }) => p.shuxiang.cpuPerRequest! / p.sdk.cpuPerRequest!;
+
 async function main(): Promise<void> {
   const arg = (name: string, dflt: number) => {
     const i = process.argv.indexOf(`--${name}`);
@@ -627,8 +630,7 @@ async function main(): Promise<void> {
     sdkServer!.child.kill('SIGTERM');
     pool.length = 0;
     // The round whose ratio is the median stands for the run in the lines below.
-    const ratio = (p: (typeof rounds)[number]) => p.shuxiang.cpuPerRequest! / p.sdk.cpuPerRequest!;
-    const median = [...rounds].sort((a, b) => ratio(a) - ratio(b))[Math.floor(rounds.length / 2)]!;
+    const median = [...rounds].sort((a, b) => roundRatio(a) - roundRatio(b))[Math.floor(rounds.length / 2)]!;
     const run = median.shuxiang;
     results.sdk = median.sdk;
     results.shuxiang = run;
@@ -737,7 +739,7 @@ async function main(): Promise<void> {
     `shuxiang vs sdk (records nothing), CPU per request: ${vsNoop.toFixed(2)}x dearer (target <= 2) ${vsNoop <= 2 ? 'OK' : 'MISSED'}; the median of ${rounds.length} rounds, each the SDK then shuxiang: ${rounds
       .map(
         (p) =>
-          `${p.sdk.cpuPerRequest!.toFixed(0)} → ${p.shuxiang.cpuPerRequest!.toFixed(0)} µs (${(p.shuxiang.cpuPerRequest! / p.sdk.cpuPerRequest!).toFixed(2)}x)`,
+          `${p.sdk.cpuPerRequest!.toFixed(0)} → ${p.shuxiang.cpuPerRequest!.toFixed(0)} µs (${roundRatio(p).toFixed(2)}x)`,
       )
       .join(', ')}`,
   );

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { watchSqliteLog, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
+import { watchSqliteLog, type CheckpointLog, type SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import { gateBareWrites } from './sqlite-write-gate.ts';
 import type { PrismaClient as SqliteClient, Prisma } from '../generated/sqlite/client.ts';
 
@@ -194,7 +194,7 @@ export interface OpenOptions {
   /** SQLite file: the log file's size that starts the checkpoint thread (default 2 MB; tests). */
   checkpointStartAtBytes?: number;
   /** Where the checkpoint thread reports trouble (once per run of failures). */
-  log?: (level: 'warn' | 'info', msg: string) => void;
+  log?: CheckpointLog;
 }
 
 /**
@@ -212,8 +212,8 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   let prisma: Db;
   let sqlite: SqliteHandle | undefined;
   let checkpointer: SqliteCheckpointer | undefined;
-  if (provider === 'sqlite') {
-    const file = sqlitePath(url);
+  const file = provider === 'sqlite' ? sqlitePath(url) : undefined;
+  if (file !== undefined) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Each provider's client and driver load only when used: a SQLite bot never pays for pg.
     const [{ PrismaBetterSqlite3 }, { PrismaClient }] = await Promise.all([
@@ -270,12 +270,12 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     if (!sqlite) throw new Error('the SQLite connection is not open');
     return sqlite;
   };
-  if (provider === 'sqlite' && sqlitePath(url) !== ':memory:' && options.checkpointThread !== false) {
+  if (file !== undefined && file !== ':memory:' && options.checkpointThread !== false) {
     // Checkpoints off the event loop from the first burst of writes on (lib/sqlite-checkpointer.ts);
     // a burst's log file is cut back to 64 MB once the log starts over.
     await prisma.$queryRawUnsafe('PRAGMA journal_size_limit = 67108864');
     checkpointer = watchSqliteLog({
-      file: path.resolve(sqlitePath(url)),
+      file: path.resolve(file),
       target: {
         inTransaction: () => handle().inTransaction,
         checkpoint: () => void handle().prepare('PRAGMA wal_checkpoint(PASSIVE)').all(),

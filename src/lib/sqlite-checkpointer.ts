@@ -50,6 +50,18 @@ export interface SqliteCheckpointer {
   stop(): Promise<void>;
 }
 
+/** Where the checkpointer reports trouble: once per run of failures, and once when it recovers. */
+export type CheckpointLog = (level: 'warn' | 'info', msg: string) => void;
+
+export interface CheckpointerDeps {
+  /** The database file (its log is `${file}-wal`). */
+  file: string;
+  target: CheckpointTarget;
+  log?: CheckpointLog;
+  everyMs?: number;
+  restartFrames?: number;
+}
+
 /** Defaults: a pass a second; the log starts over once it holds 4,000 pages (16 MB at 4 KB pages). */
 export const CHECKPOINT_EVERY_MS = 1000;
 export const CHECKPOINT_RESTART_FRAMES = 4000;
@@ -89,13 +101,7 @@ parentPort.on('message', (m) => {
 });
 `;
 
-export function startSqliteCheckpointer(deps: {
-  file: string;
-  target: CheckpointTarget;
-  log?: (level: 'warn' | 'info', msg: string) => void;
-  everyMs?: number;
-  restartFrames?: number;
-}): SqliteCheckpointer {
+export function startSqliteCheckpointer(deps: CheckpointerDeps): SqliteCheckpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
@@ -156,18 +162,11 @@ export const START_AT_LOG_BYTES = 2 * 1024 * 1024;
  * file keeps its largest size after SQLite starts it over, so a burst is not missed between
  * two looks.
  */
-export function watchSqliteLog(deps: {
-  file: string;
-  target: CheckpointTarget;
-  log?: (level: 'warn' | 'info', msg: string) => void;
-  startAtBytes?: number;
-  pollMs?: number;
-  everyMs?: number;
-  restartFrames?: number;
-}): SqliteCheckpointer {
+export function watchSqliteLog(
+  deps: CheckpointerDeps & { startAtBytes?: number; pollMs?: number },
+): SqliteCheckpointer {
   const startAt = deps.startAtBytes ?? START_AT_LOG_BYTES;
   let worker: SqliteCheckpointer | undefined;
-  let stopped = false;
   const timer = setInterval(() => {
     let size: number;
     try {
@@ -175,11 +174,12 @@ export function watchSqliteLog(deps: {
     } catch {
       return; // no log yet (or not in WAL mode)
     }
-    if (size < startAt || stopped) return;
+    if (size < startAt) return;
     clearInterval(timer);
     try {
-      deps.target.setAutocheckpoint?.(BACKSTOP_AUTOCHECKPOINT);
       worker = startSqliteCheckpointer(deps);
+      // Only once the worker runs: without it, SQLite's own checkpoint must stay at its usual size.
+      deps.target.setAutocheckpoint?.(BACKSTOP_AUTOCHECKPOINT);
     } catch (err) {
       deps.log?.('warn', `SQLite checkpoint thread not started: ${(err as Error).message}`);
     }
@@ -189,7 +189,6 @@ export function watchSqliteLog(deps: {
     finishes: () => worker?.finishes() ?? 0,
     running: () => worker?.running() ?? false,
     async stop() {
-      stopped = true;
       clearInterval(timer);
       await worker?.stop();
     },
