@@ -30,7 +30,8 @@
 // round with the median ratio stands for the run: this machine's speed drifts by a third
 // within minutes, and one pair measured minutes apart gave anything from 1.95x to 4.3x on
 // one day.
-// Each server runs in its own child process; autocannon runs here. After the
+// Each server runs in its own child process, from this file bundled as the bot ships and run
+// by plain node (bench/shipped-build.ts); autocannon runs here. After the
 // shuxiang runs the child is killed with SIGKILL under load (a crash) and the
 // database is opened again to check that every acknowledged answer is in QuizAnswer.
 //   npm run bench:feishu-ingest [-- --seconds 10 --connections 50 --members 20000]
@@ -70,6 +71,7 @@ import {
   type Mix,
   type QuizSetup,
 } from './feishu-ingest-quiz.ts';
+import { bundleForBench, startFlags } from './shipped-build.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -220,6 +222,7 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
   // BENCH_PROF=dir: a CPU profile of the measured run only (not start-up or warm-up).
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
+  let profiles = 0;
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 1 });
 
@@ -264,9 +267,11 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
         await session.post('Profiler.start');
       } else if (m === 'profile-stop') {
         const { profile } = await session.post('Profiler.stop');
+        session.disconnect();
         const { mkdirSync, writeFileSync } = await import('node:fs');
         mkdirSync(process.env.BENCH_PROF!, { recursive: true });
-        writeFileSync(path.join(process.env.BENCH_PROF!, `${kind}.cpuprofile`), JSON.stringify(profile));
+        // One file per measured run (the paired rounds measure the same child again).
+        writeFileSync(path.join(process.env.BENCH_PROF!, `${kind}-${++profiles}.cpuprofile`), JSON.stringify(profile));
         process.send?.('profiled');
       }
     })();
@@ -329,14 +334,19 @@ function buildCallbacks(n: number): Built[] {
   return out;
 }
 
+/** The servers' script: this file bundled as the bot ships (bench/shipped-build.ts), built once in main(). */
+let serverScript = SELF;
+
 async function startChild(
   kind: Kind,
   dbUrl: string,
   members: number,
   mix: Mix = FULL_MIX,
 ): Promise<{ child: ChildProcess; port: number; setup?: QuizSetup }> {
-  const child = fork(SELF, ['--serve', kind, '--db', dbUrl, '--members', String(members), '--mix', formatMix(mix)], {
-    execArgv: ['--import', 'tsx'],
+  const args = ['--serve', kind, '--db', dbUrl, '--members', String(members), '--mix', formatMix(mix)];
+  const child = fork(serverScript, args, {
+    // The bot with npm start's node flags; the baselines as anyone would run the SDK, in plain node.
+    execArgv: kind === 'shuxiang' ? startFlags() : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ port: number; setup?: QuizSetup }>((resolve, reject) => {
@@ -539,6 +549,10 @@ async function main(): Promise<void> {
   const poolSize = arg('pool', 50_000);
   const mixAt = process.argv.indexOf('--mix');
   const mix = mixAt >= 0 ? parseMix(process.argv[mixAt + 1]!) : FULL_MIX;
+  serverScript = await bundleForBench(SELF);
+  console.log(
+    `servers: ${path.relative(process.cwd(), serverScript)} in plain node, the bot with npm start's flags (${startFlags().join(' ')})`,
+  );
   console.log(`building ${poolSize} encrypted, signed callbacks for bare and sdk…`);
   const pool = buildCallbacks(poolSize);
   const dir = mkdtempSync(path.join(tmpdir(), 'shuxiang-bench-'));
