@@ -27,6 +27,9 @@
 // keep-alive sockets per instance; its ack latency is measured from its due time (so a
 // backlog counts) and from when it was written to the socket.
 //
+// The bots run from this file bundled as the bot ships, in plain node with npm start's flags
+// (bench/shipped-build.ts).
+//
 // Printed: ack p50/p99, answers/s, push completion time against the fastest the platform
 // limit allows, server CPU per answer (process.cpuUsage of the bots, over IPC), and the
 // checks after the run (non-zero exit if one fails): every acknowledged answer stored
@@ -70,6 +73,7 @@ import {
   type PositionInfo,
   type QuestionType,
 } from './feishu-ingest-quiz.ts';
+import { bundleForBench, startFlags } from './shipped-build.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const BOT = 'ou_province_bot';
@@ -243,9 +247,12 @@ interface Instance {
   agent: Agent;
 }
 
+/** The bots' script: this file bundled as the bot ships (bench/shipped-build.ts), built once in main(). */
+let serverScript = SELF;
+
 function startInstance(dbUrl: string, fakeUrl: string): Promise<Instance & { next: <T>(ms?: number) => Promise<T> }> {
-  const child = fork(SELF, ['--serve', '--db', dbUrl, '--fake', fakeUrl], {
-    execArgv: ['--import', 'tsx'],
+  const child = fork(serverScript, ['--serve', '--db', dbUrl, '--fake', fakeUrl], {
+    execArgv: startFlags(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const inbox: unknown[] = [];
@@ -362,6 +369,7 @@ async function main(): Promise<void> {
   if (sqlite && instancesWanted !== 1) throw new Error('SQLite runs one instance (one writer process)');
   if (!(members >= groups && groups >= 1)) throw new Error('--members must be at least --groups, and --groups >= 1');
   const restSeconds = hourSeconds;
+  serverScript = await bundleForBench(SELF);
   console.log(
     `province: ${members} members in ${groups} groups, ${sqlite ? 'SQLite, 1 instance' : `PostgreSQL, ${instancesWanted} instances`}, load average ${loadavg()
       .map((l) => l.toFixed(2))
