@@ -71,7 +71,7 @@ import {
   type Mix,
   type QuizSetup,
 } from './feishu-ingest-quiz.ts';
-import { bundleForBench, startFlags } from './shipped-build.ts';
+import { bundleForBench, describeStart, startCommand } from './shipped-build.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -344,9 +344,11 @@ async function startChild(
   mix: Mix = FULL_MIX,
 ): Promise<{ child: ChildProcess; port: number; setup?: QuizSetup }> {
   const args = ['--serve', kind, '--db', dbUrl, '--members', String(members), '--mix', formatMix(mix)];
+  // The bot as npm start runs it; the baselines as anyone would run the SDK, in plain node.
+  const start = kind === 'shuxiang' ? startCommand() : { env: {}, flags: [] };
   const child = fork(serverScript, args, {
-    // The bot with npm start's node flags; the baselines as anyone would run the SDK, in plain node.
-    execArgv: kind === 'shuxiang' ? startFlags() : [],
+    execArgv: start.flags,
+    env: { ...process.env, ...start.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ port: number; setup?: QuizSetup }>((resolve, reject) => {
@@ -551,7 +553,7 @@ async function main(): Promise<void> {
   const mix = mixAt >= 0 ? parseMix(process.argv[mixAt + 1]!) : FULL_MIX;
   serverScript = await bundleForBench(SELF);
   console.log(
-    `servers: ${path.relative(process.cwd(), serverScript)} in plain node, the bot with npm start's flags (${startFlags().join(' ')})`,
+    `servers: ${path.relative(process.cwd(), serverScript)} in plain node, the bot as npm start runs it (${describeStart(startCommand())})`,
   );
   console.log(`building ${poolSize} encrypted, signed callbacks for bare and sdk…`);
   const pool = buildCallbacks(poolSize);

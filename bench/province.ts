@@ -73,7 +73,7 @@ import {
   type PositionInfo,
   type QuestionType,
 } from './feishu-ingest-quiz.ts';
-import { bundleForBench, startFlags } from './shipped-build.ts';
+import { bundleForBench, startCommand } from './shipped-build.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const BOT = 'ou_province_bot';
@@ -251,8 +251,10 @@ interface Instance {
 let serverScript = SELF;
 
 function startInstance(dbUrl: string, fakeUrl: string): Promise<Instance & { next: <T>(ms?: number) => Promise<T> }> {
+  const start = startCommand();
   const child = fork(serverScript, ['--serve', '--db', dbUrl, '--fake', fakeUrl], {
-    execArgv: startFlags(),
+    execArgv: start.flags,
+    env: { ...process.env, ...start.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const inbox: unknown[] = [];

@@ -1,6 +1,6 @@
 // The benches' server processes run the bot as `npm start` runs it: bundled by esbuild the way
-// `npm run build` bundles src/main.ts (packages external, node 20), in plain node with the node
-// flags of `npm start`. tsx, which runs the benches themselves, compiles TypeScript with
+// `npm run build` bundles src/main.ts (packages external, node 20), in plain node with the environment
+// and node flags of `npm start`. tsx, which runs the benches themselves, compiles TypeScript with
 // keepNames (every named function goes through a `__name` helper, about 1 % of the bot's CPU
 // in a profile) and loads modules through its own hooks; the bot is not deployed that way.
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -11,14 +11,22 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** node's own flags in `npm start` (package.json), e.g. the young generation's size. */
-export function startFlags(): string[] {
+/** What `npm start` runs after its build (package.json): its environment assignments and node's own flags. */
+export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const flags = /\bnode\s+(.*?)\s*dist\/main\.js/.exec(pkg.scripts.start);
-  if (!flags)
+  const command = /((?:\w+=\S+\s+)*)\bnode\s+(.*?)\s*dist\/main\.js/.exec(pkg.scripts.start);
+  if (!command)
     throw new Error('package.json: npm start no longer runs "node … dist/main.js"; update bench/shipped-build.ts');
-  return flags[1]!.split(/\s+/).filter(Boolean);
+  const words = (s: string) => s.split(/\s+/).filter(Boolean);
+  return {
+    env: Object.fromEntries(words(command[1]!).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])),
+    flags: words(command[2]!),
+  };
 }
+
+/** `startCommand()` as one line, for the benches' output. */
+export const describeStart = ({ env, flags }: ReturnType<typeof startCommand>) =>
+  [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'node', ...flags].join(' ');
 
 /**
  * Bundles `entry` (a bench file that serves when forked) into .bench/ and returns the bundle's path.

@@ -8,15 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { describeStart, startCommand } from './shipped-build.ts';
 
 const runs = Number(process.argv[2] ?? 5);
-// The node flags `npm start` uses, read from package.json so the bench measures what users run.
-const startScript = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts
-  .start!;
-const nodeFlags = [
-  ...(/node ((?:--\S+ )*)dist\/main\.js/.exec(startScript)?.[1] ?? '').split(' ').filter(Boolean),
-  ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-];
+// What `npm start` runs (package.json): its environment and node flags, so the bench measures what users run.
+const start = startCommand();
+const nodeFlags = [...start.flags, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -39,7 +36,7 @@ async function once(): Promise<{ readyMs: number; rssMb: number }> {
   const started = performance.now();
   // What `npm start` runs after its build step, in one process so its RSS is the server's.
   const child = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `file:${dir}/bench.db`, LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...start.env, PORT: String(port), DATABASE_URL: `file:${dir}/bench.db`, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -69,7 +66,7 @@ for (let i = 0; i < runs; i++) results.push(await once());
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ready = median(results.map((r) => r.readyMs));
 const rss = median(results.map((r) => r.rssMb));
-console.log(`runs: ${runs}  (node ${nodeFlags.join(' ')} dist/main.js)`);
+console.log(`runs: ${runs}  (${describeStart({ env: start.env, flags: nodeFlags })} dist/main.js)`);
 console.log(
   `start→ready  median ${ready.toFixed(0)} ms  (runs: ${results.map((r) => r.readyMs.toFixed(0)).join(', ')})`,
 );
