@@ -7,7 +7,7 @@ import type { FileStore } from '../files/file-store.ts';
 import { outboxBodyColumn, type FileBody } from './outbox.ts';
 import type { Outcome } from './outcome-writer.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import type { DeliveryStats, OutboxWorkerOptions } from './worker.ts';
+import type { DeliveryStats, OutboxWorkerOptions } from './worker-options.ts';
 
 export const targetOf = (row: OutboxMessage): Target => ({ kind: row.targetKind as Target['kind'], id: row.targetId });
 
