@@ -27,8 +27,8 @@
 // keep-alive sockets per instance; its ack latency is measured from its due time (so a
 // backlog counts) and from when it was written to the socket.
 //
-// The bots run from this file bundled as the bot ships, in plain node with npm start's flags
-// (bench/shipped-build.ts).
+// The bots run from this file bundled as the bot ships, in plain node with npm start's
+// environment and flags (bench/shipped-build.ts).
 //
 // Printed: ack p50/p99, answers/s, push completion time against the fastest the platform
 // limit allows, server CPU per answer (process.cpuUsage of the bots, over IPC), and the
