@@ -219,7 +219,7 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
     settle = () => started.shuxiang.bot.settle();
     process.send?.({ port: started.setup.port, setup: started.setup });
   }
-  // BENCH_PROF=dir: a CPU profile of the measured run only (not start-up or warm-up).
+  // BENCH_PROF=dir: a CPU profile and an allocation profile of the measured run only (not start-up or warm-up).
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   let profiles = 0;
@@ -265,13 +265,18 @@ async function serveKind(kind: Kind, dbUrl: string, members: number, mix: Mix): 
         session.connect();
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
+        // Where the garbage comes from (the collector is 7-9 % of the bot's CPU): a sample every 32 KB allocated.
+        await session.post('HeapProfiler.startSampling', { samplingInterval: 32_768 });
       } else if (m === 'profile-stop') {
         const { profile } = await session.post('Profiler.stop');
+        const { profile: allocations } = await session.post('HeapProfiler.stopSampling');
         session.disconnect();
         const { mkdirSync, writeFileSync } = await import('node:fs');
         mkdirSync(process.env.BENCH_PROF!, { recursive: true });
         // One file per measured run (the paired rounds measure the same child again).
-        writeFileSync(path.join(process.env.BENCH_PROF!, `${kind}-${++profiles}.cpuprofile`), JSON.stringify(profile));
+        const name = `${kind}-${++profiles}`;
+        writeFileSync(path.join(process.env.BENCH_PROF!, `${name}.cpuprofile`), JSON.stringify(profile));
+        writeFileSync(path.join(process.env.BENCH_PROF!, `${name}.heapprofile`), JSON.stringify(allocations));
         process.send?.('profiled');
       }
     })();
