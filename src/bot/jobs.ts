@@ -22,15 +22,21 @@ export interface JobContext {
   log: Logger;
 }
 
-export interface JobSpec<S extends z.ZodType = z.ZodType> {
+export interface JobSpec<S extends z.ZodType = z.ZodType, P = unknown> {
   kind: string;
   payload: S;
   /** Recurrence of this kind, when not the calendar's rules. */
   nextOccurrence?: NextOccurrence;
-  run(ctx: JobContext, payload: z.output<S>): Promise<void>;
+  /**
+   * Work that must not run inside the claiming transaction, done before it (FireOptions.prepare):
+   * a platform call, or a seam that writes through its own connection. `run` receives the result.
+   * `run` writes through `tx` only: on SQLite a write outside it waits for it to end.
+   */
+  prepare?(item: FiredItem, payload: z.output<S>): Promise<P>;
+  run(ctx: JobContext, payload: z.output<S>, prepared: P | undefined): Promise<void>;
 }
 
-export function defineJob<S extends z.ZodType>(spec: JobSpec<S>): JobSpec<S> {
+export function defineJob<S extends z.ZodType, P = undefined>(spec: JobSpec<S, P>): JobSpec<S, P> {
   return spec;
 }
 
@@ -73,15 +79,19 @@ export function registerJobs(deps: {
   for (const job of deps.jobs) {
     if (seen.has(job.kind)) throw new Error(`scheduled job "${job.kind}" is declared twice`);
     seen.add(job.kind);
+    const payloadOf = (item: FiredItem) => {
+      const parsed = job.payload.safeParse(item.payload);
+      // Thrown, not skipped: the scheduler marks the item stalled and tells the secretaries.
+      if (!parsed.success) throw new JobPayloadError(job.kind, parsed.error.message);
+      return parsed.data;
+    };
     deps.scheduler.onFire(
       job.kind,
-      async (item, tx) => {
-        const parsed = job.payload.safeParse(item.payload);
-        // Thrown, not skipped: the scheduler marks the item stalled and tells the secretaries.
-        if (!parsed.success) throw new JobPayloadError(job.kind, parsed.error.message);
-        await job.run({ item, tx, ...deps.context(item, tx) }, parsed.data);
+      (item, tx, prepared) => job.run({ item, tx, ...deps.context(item, tx) }, payloadOf(item), prepared),
+      {
+        ...(job.nextOccurrence ? { nextOccurrence: job.nextOccurrence } : {}),
+        ...(job.prepare ? { prepare: (item: FiredItem) => job.prepare!(item, payloadOf(item)) } : {}),
       },
-      job.nextOccurrence ? { nextOccurrence: job.nextOccurrence } : undefined,
     );
   }
 }

@@ -51,7 +51,20 @@ export interface FiredItem {
   late?: boolean;
 }
 
-export type FireHandler = (item: FiredItem, tx: Tx) => Promise<void>;
+/** `prepared`: what the kind's `prepare` returned for this occurrence (FireOptions). */
+export type FireHandler = (item: FiredItem, tx: Tx, prepared?: unknown) => Promise<void>;
+
+export interface FireOptions {
+  nextOccurrence?: NextOccurrence;
+  /**
+   * Runs before the claiming transaction, outside it, and hands its result to the handler:
+   * for what must not happen inside it, such as a platform call, or a seam that writes through
+   * its own connection (on SQLite such a write waits for every open transaction to end,
+   * lib/sqlite-write-gate.ts, while the transaction waits for it, until it times out). It may
+   * run for an occurrence that another instance then claims.
+   */
+  prepare?: (item: FiredItem) => Promise<unknown>;
+}
 
 /** Next due time of a recurring rule strictly after `after`; null when it never fires again. */
 export type NextOccurrence = (rule: unknown, after: Date, timezone: string) => Date | null;
@@ -69,7 +82,7 @@ export interface Scheduler {
    * (features/calendar/recurrence.ts: daily, working days, weekly, monthly…)
    * unless the kind brings its own `nextOccurrence`.
    */
-  onFire(kind: string, handler: FireHandler, options?: { nextOccurrence?: NextOccurrence }): void;
+  onFire(kind: string, handler: FireHandler, options?: FireOptions): void;
   /** Claim and fire everything due now; returns how many fired. */
   tick(): Promise<number>;
   /**
@@ -135,6 +148,7 @@ export function createScheduler(deps: {
     ...deps.options,
   };
   const handlers = new Map<string, FireHandler>();
+  const preparers = new Map<string, NonNullable<FireOptions['prepare']>>();
   const nextByKind = new Map<string, NextOccurrence>();
   const failures = new Map<string, { count: number; retryAt: number }>();
   const jobs: { name: string; expression: string; job: () => Promise<void> }[] = [];
@@ -186,12 +200,15 @@ export function createScheduler(deps: {
     }
   }
 
-  /** Claim one due occurrence and run its handler, all in one transaction. */
+  /** Claim one due occurrence and run its handler, all in one transaction (its kind's `prepare` first, outside it). */
   async function fireOne(row: Row): Promise<boolean> {
     const handler = handlers.get(row.kind)!;
     const now = clock.now();
     const rule = row.recurrence ? parseJsonValue(row.recurrence, 'ScheduledItem.recurrence') : null;
     const after = next(row.kind, rule, row.dueAt, row.timezone);
+    const item = toItem(row, now, now.getTime() - row.dueAt.getTime() > opts.lateAfterMs);
+    const prepare = preparers.get(row.kind);
+    const prepared = prepare ? await prepare(item) : undefined;
     return db.$transaction(async (tx) => {
       const data =
         'error' in after
@@ -206,8 +223,7 @@ export function createScheduler(deps: {
         data,
       });
       if (count !== 1) return false;
-      const item = toItem(row, now, now.getTime() - row.dueAt.getTime() > opts.lateAfterMs);
-      await handler(item, tx);
+      await handler(item, tx, prepared);
       if ('error' in after && deps.report) {
         await deps.report({ type: 'stalled', orgId: row.orgId, item, error: after.error }, tx);
       }
@@ -410,6 +426,7 @@ export function createScheduler(deps: {
       if (handlers.has(kind)) throw new Error(`scheduled kind "${kind}" has two handlers`);
       handlers.set(kind, handler);
       if (options?.nextOccurrence) nextByKind.set(kind, options.nextOccurrence);
+      if (options?.prepare) preparers.set(kind, options.prepare);
     },
     tick: requestTick,
     every(name, expression, job) {

@@ -227,6 +227,39 @@ describe.each(providers)('scheduler on $name', ({ create }) => {
     expect((await item(id)).status).toBe('done');
   });
 
+  it("runs a kind's prepare outside the claiming transaction and hands its result to the handler, first try", async () => {
+    const { scheduler } = make();
+    const db = env.database.prisma;
+    const got: unknown[] = [];
+    let prepares = 0;
+    scheduler.onFire(
+      'roster',
+      async (_item, tx, prepared) => {
+        got.push(prepared);
+        await tx.inboundEvent.create({ data: { platform: 'fired', eventKey: 'roster', receivedAt: clock.now() } });
+      },
+      {
+        // A write through the database's own client: inside the claim, on SQLite, it would wait for
+        // the claim to end while the claim waited for it.
+        prepare: async (item) => {
+          if (++prepares === 1) throw new Error('platform unreachable');
+          await db.inboundEvent.create({ data: { platform: 'listed', eventKey: item.id, receivedAt: clock.now() } });
+          return ['m1', 'm2'];
+        },
+      },
+    );
+    const { id } = await scheduler.schedule({ orgId: 'o1', kind: 'roster', dueAt: clock.now(), payload: null });
+    // A failed prepare is a failed firing: nothing claimed, the item stays due and is retried.
+    expect(await scheduler.tick()).toBe(0);
+    expect((await item(id)).status).toBe('active');
+    expect(got).toEqual([]);
+    clock.advance(1000);
+    expect(await scheduler.tick()).toBe(1);
+    expect(got).toEqual([['m1', 'm2']]);
+    expect((await item(id)).status).toBe('done');
+    expect(await db.inboundEvent.count({ where: { platform: { in: ['listed', 'fired'] } } })).toBe(2);
+  });
+
   it('does not fire a cancelled item', async () => {
     const { scheduler, fired } = make();
     const { id } = await scheduler.schedule({ orgId: 'o1', kind: 'test', dueAt: clock.now(), payload: null });

@@ -90,7 +90,8 @@ export interface Directory extends IdentityResolver {
   createUnit(orgId: string, name: string): Promise<{ id: string; created: boolean }>;
   /** Puts a member in a unit (null: in none); 'already' when they were in it. */
   setMemberUnit(memberId: string, unitId: string | null): Promise<'moved' | 'already'>;
-  unitRoles(unitId: string): Promise<UnitRoleHolder[]>;
+  /** In a transaction, pass it: the read then sees what the transaction wrote. */
+  unitRoles(unitId: string, client?: Tx | Db): Promise<UnitRoleHolder[]>;
   grantUnitRole(
     unitId: string,
     memberId: string,
@@ -501,8 +502,8 @@ export function createDirectory(deps: {
   const byGrant = (a: UnitRoleHolder, b: UnitRoleHolder) =>
     a.grantedAt.getTime() - b.grantedAt.getTime() || a.displayName.localeCompare(b.displayName, 'zh-CN');
 
-  async function unitRolesOf(unitId: string) {
-    const rows = await db.unitRole.findMany({ where: { unitId }, include: holderInclude });
+  async function unitRolesOf(unitId: string, client: Tx | Db = db) {
+    const rows = await client.unitRole.findMany({ where: { unitId }, include: holderInclude });
     return rows.map(holderOf).sort(byGrant);
   }
 

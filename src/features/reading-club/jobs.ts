@@ -151,7 +151,7 @@ export function createClubJobs(deps: FeatureDeps) {
   async function reviewContact(tx: Tx | Db, s: SessionRow, named: string | null): Promise<string | null> {
     if (named) return named;
     if (!s.unitId) return null;
-    const roles = await directory.unitRoles(s.unitId);
+    const roles = await directory.unitRoles(s.unitId, tx);
     const pick = roles.find((r) => r.role === 'contact') ?? roles.find((r) => r.role === 'head');
     if (pick) return pick.memberId;
     const first = await tx.member.findFirst({

@@ -68,7 +68,13 @@ export function createStandups(deps: FeatureDeps) {
   const summaryJob = defineJob({
     kind: SUMMARY_KIND,
     payload: ref,
-    async run({ tx, send, item }, p) {
+    // The group's roster comes from the platform (and is written to the directory): before the
+    // claiming transaction, not inside it.
+    async prepare(_item, p) {
+      const s = await db.supervisionStandup.findUnique({ where: { id: p.standup } });
+      return s && s.status === 'active' ? directory.chatMembers(s.orgId, asPlatform(s.platform), s.chatId) : [];
+    },
+    async run({ tx, send, item }, p, members = []) {
       const s = await tx.supervisionStandup.findUnique({ where: { id: p.standup } });
       if (!s || s.status !== 'active') return;
       const date = localDate(item.dueAt, s.timezone);
@@ -96,7 +102,6 @@ export function createStandups(deps: FeatureDeps) {
       const secretaries = new Set(
         (await tx.roleGrant.findMany({ where: { orgId: s.orgId, role: 'secretary' } })).map((g) => g.memberId),
       );
-      const members = await directory.chatMembers(s.orgId, asPlatform(s.platform), s.chatId);
       const answered = new Set(reports.map((r) => r.memberId));
       const missing = members.filter((m) => !secretaries.has(m.id) && !answered.has(m.id)).map((m) => m.displayName);
       const chat = await tx.chat.findUnique({
