@@ -127,7 +127,7 @@ export async function createShuxiang(
     onConnectionLost: (err) => {
       if (!health.failed(err, 'connection')) log.warn({ err }, 'database connection error');
     },
-    log: (level, msg) => log[level]({ component: 'sqlite-checkpoint' }, msg),
+    log: (level, msg) => log[level]({ component: 'sqlite' }, msg),
   });
   const migrator = createMigrator(db, migrationsDir(db.provider, ROOT));
   const applied = await migrator.migrate();

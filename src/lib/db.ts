@@ -193,7 +193,10 @@ export interface OpenOptions {
   checkpointThread?: boolean;
   /** SQLite file: the log file's size that starts the checkpoint thread (default 2 MB; tests). */
   checkpointStartAtBytes?: number;
-  /** Where the checkpoint thread reports trouble (once per run of failures). */
+  /**
+   * Where SQLite's helpers report trouble: the checkpoint thread (once per run of failures), and a
+   * write that waited over a second for an open transaction (lib/sqlite-write-gate.ts).
+   */
   log?: CheckpointLog;
 }
 
@@ -227,7 +230,14 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     factory.connect = async () => {
       const adapter = await connect();
       sqlite = (adapter as unknown as { client: SqliteHandle }).client;
-      gateBareWrites(adapter as unknown as Parameters<typeof gateBareWrites>[0], sqlite);
+      gateBareWrites(adapter as unknown as Parameters<typeof gateBareWrites>[0], sqlite, {
+        afterMs: 1000,
+        report: (ms, sql) =>
+          options.log?.(
+            'warn',
+            `a write waited ${ms} ms for an open transaction (a write outside a transaction, made by code inside it, waits until the transaction times out): ${sql.slice(0, 80)}`,
+          ),
+      });
       return adapter;
     };
     prisma = new PrismaClient({ adapter: factory });

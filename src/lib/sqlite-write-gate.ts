@@ -18,6 +18,8 @@
  * is what it saw before. Code inside a transaction must use the
  * transaction's client; a write through the outer client there would wait
  * for the transaction it is part of until Prisma's timeout rolls it back.
+ * A write that waited long is reported (`slow`): that is the usual sign of it
+ * (a stand-up digest did so every working day for 5 s before it was found).
  */
 interface Query {
   sql: string;
@@ -34,7 +36,11 @@ interface GatedAdapter {
 
 const READ = /^\s*(SELECT|PRAGMA|EXPLAIN)\b/i;
 
-export function gateBareWrites(adapter: GatedAdapter, connection: { readonly inTransaction: boolean }): void {
+export function gateBareWrites(
+  adapter: GatedAdapter,
+  connection: { readonly inTransaction: boolean },
+  slow?: { afterMs: number; report(waitedMs: number, sql: string): void },
+): void {
   let ended: { promise: Promise<void>; resolve: () => void } | undefined;
   const transactionEnded = () => {
     if (!ended) {
@@ -65,7 +71,10 @@ export function gateBareWrites(adapter: GatedAdapter, connection: { readonly inT
     const run = adapter[method].bind(adapter) as (q: Query) => Promise<never>;
     const gated = async (query: Query): Promise<never> => {
       // Checked right before the statement runs (the adapter runs it synchronously): exact.
+      const from = slow ? performance.now() : 0;
       while (connection.inTransaction && !READ.test(query.sql)) await transactionEnded();
+      const waited = slow ? performance.now() - from : 0;
+      if (slow && waited >= slow.afterMs) slow.report(Math.round(waited), query.sql);
       return run(query);
     };
     adapter[method] = gated;

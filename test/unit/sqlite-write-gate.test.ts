@@ -13,9 +13,10 @@ import { openThenRollBack } from '../helpers/held-transaction.ts';
 describe('SQLite: writes outside a transaction', () => {
   let test: TestDatabase;
   let database: Database;
+  const warnings: string[] = [];
   beforeAll(async () => {
     test = await createSqliteTestDatabase();
-    database = await openDatabase(test.url);
+    database = await openDatabase(test.url, { log: (level, msg) => level === 'warn' && warnings.push(msg) });
     await createMigrator(database, undefined).migrate();
   });
   afterAll(async () => {
@@ -55,5 +56,30 @@ describe('SQLite: writes outside a transaction', () => {
     expect(await database.prisma.inboundEvent.count({ where: { eventKey: 'raw' } })).toBe(1);
     other.release();
     expect(await other.done).toBe('aborted');
+  });
+
+  it('says so when a write waited over a second for an open transaction, and not when it waited briefly', async () => {
+    warnings.length = 0;
+    let other = await openThenRollBack(database.prisma);
+    const brief = database.prisma.inboundEvent
+      .create({ data: { platform: 'feishu', eventKey: 'brief', receivedAt: new Date() } })
+      .then((r) => r);
+    await new Promise((r) => setTimeout(r, 30));
+    other.release();
+    await other.done;
+    await brief;
+    expect(warnings).toEqual([]);
+    // What a job's code does when it writes through the outer client inside its own transaction,
+    // until Prisma's timeout: here the transaction simply stays open for 1.1 s.
+    other = await openThenRollBack(database.prisma);
+    const held = database.prisma.inboundEvent
+      .create({ data: { platform: 'feishu', eventKey: 'held', receivedAt: new Date() } })
+      .then((r) => r);
+    await new Promise((r) => setTimeout(r, 1100));
+    other.release();
+    await other.done;
+    await held;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^a write waited 1\d{3} ms for an open transaction .*INSERT INTO .*InboundEvent/);
   });
 });
