@@ -71,10 +71,12 @@ export function gateBareWrites(
     const run = adapter[method].bind(adapter) as (q: Query) => Promise<never>;
     const gated = async (query: Query): Promise<never> => {
       // Checked right before the statement runs (the adapter runs it synchronously): exact.
-      const from = slow ? performance.now() : 0;
-      while (connection.inTransaction && !READ.test(query.sql)) await transactionEnded();
-      const waited = slow ? performance.now() - from : 0;
-      if (slow && waited >= slow.afterMs) slow.report(Math.round(waited), query.sql);
+      if (connection.inTransaction && !READ.test(query.sql)) {
+        const from = performance.now();
+        while (connection.inTransaction) await transactionEnded();
+        const waited = performance.now() - from;
+        if (slow && waited >= slow.afterMs) slow.report(Math.round(waited), query.sql);
+      }
       return run(query);
     };
     adapter[method] = gated;
